@@ -1,0 +1,49 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Db } from '../db/connect';
+import { appendTimeline } from '../db/timeline';
+import { type SendTime, dueDateFor } from '../domain/collection';
+import { parsePercent, percentOf } from '../domain/money';
+import type { IssueInvoiceRequest, IssuedInvoice } from './types';
+
+/** Tax included in a tax-inclusive amount: amount × rate / (100 + rate), rounded half-up. */
+function includedTax(amountMinor: number, ratePercent: string | undefined): number {
+  const hundredths = ratePercent === undefined ? undefined : parsePercent(ratePercent);
+  if (!hundredths) return 0;
+  return percentOf(amountMinor, Math.round((hundredths * 10_000) / (10_000 + hundredths)));
+}
+
+/** Creates the invoice row for a milestone; calling it again for the same invoice returns the same invoice. */
+export async function createInvoice(db: Db, sendTime: SendTime, request: IssueInvoiceRequest): Promise<IssuedInvoice> {
+  return db.transaction().execute(async (trx) => {
+    const contract = await trx.selectFrom('contracts')
+      .innerJoin('customers', 'customers.code', 'contracts.customer_code')
+      .select(['contracts.customer_code', 'contracts.currency', 'customers.time_zone'])
+      .where('contracts.no', '=', request.contractNo).executeTakeFirstOrThrow();
+    const existing = await trx.selectFrom('invoices').selectAll().where('no', '=', request.invoiceNo).executeTakeFirst();
+    if (existing && (existing.contract_no !== request.contractNo || existing.milestone_seq !== request.milestoneSeq)) {
+      throw ApplicationFailure.create({ type: 'Refused', nonRetryable: true, message: `invoice number ${request.invoiceNo} is already used`, details: [[{ code: 'invoice_number_taken', field: 'invoiceNo', message: `invoice number ${request.invoiceNo} is already used` }]] });
+    }
+    const dueDate = existing?.due_date ?? dueDateFor(request.issueDate, request.termDays);
+    if (!existing) {
+      await trx.insertInto('invoices').values({
+        no: request.invoiceNo, contract_no: request.contractNo, milestone_seq: request.milestoneSeq,
+        customer_code: contract.customer_code, currency: contract.currency, amount_minor: request.amountMinor,
+        tax_rate_percent: request.taxRatePercent ?? null, tax_minor: includedTax(request.amountMinor, request.taxRatePercent),
+        balance_minor: request.amountMinor, issue_date: request.issueDate, due_date: dueDate, status: 'open',
+        issued_by: request.actor.name,
+      }).execute();
+      await trx.updateTable('milestones').set({ status: 'invoiced' })
+        .where('contract_no', '=', request.contractNo).where('seq', '=', request.milestoneSeq).execute();
+      await appendTimeline(trx, {
+        eventKey: `contract/${request.contractNo}/${request.eventSeq}`, contractNo: request.contractNo, invoiceNo: request.invoiceNo,
+        at: new Date(request.at), actor: request.actor, action: 'invoice_issued',
+        details: { milestone: request.milestoneSeq, issueDate: request.issueDate, dueDate, amountMinor: request.amountMinor },
+      });
+    }
+    return {
+      invoiceNo: request.invoiceNo, contractNo: request.contractNo, customerCode: contract.customer_code,
+      milestoneKind: request.milestoneKind, dueDate, balanceMinor: existing?.balance_minor ?? request.amountMinor,
+      currency: contract.currency, timeZone: contract.time_zone, sendTime,
+    };
+  });
+}

@@ -1,0 +1,173 @@
+import type { ColumnType, Generated, Selectable } from 'kysely';
+
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type Json<T> = ColumnType<T, string, string>;
+/** date columns are read as 'YYYY-MM-DD' strings (see db/connect.ts). */
+type DateColumn = string;
+
+export interface PeopleTable {
+  id: Generated<number>;
+  name: string;
+  role: string;
+  email: string | null;
+  token_hash: string;
+  created_at: CreatedAt;
+}
+
+export interface CustomersTable {
+  code: string;
+  name: string;
+  grade: string | null;
+  credit_limit_minor: number;
+  currency: string;
+  credit_hold: Generated<boolean>;
+  credit_hold_reason: string | null;
+  locale: Generated<string>;
+  time_zone: Generated<string>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface CustomerContactsTable {
+  id: Generated<number>;
+  customer_code: string;
+  role: string;
+  name: string;
+  email: string;
+  phone: string | null;
+}
+
+export interface ContractsTable {
+  no: string;
+  customer_code: string;
+  title: string;
+  amount_minor: number;
+  currency: string;
+  payment_terms_type: string;
+  stage: string;
+  terms: Json<Record<string, unknown>>;
+  details: Json<Record<string, unknown>>;
+  owners: Json<Record<string, unknown> | null>;
+  close_reason: string | null;
+  created_by: string;
+  created_at: CreatedAt;
+  stage_changed_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface MilestonesTable {
+  contract_no: string;
+  seq: number;
+  kind: string;
+  amount_minor: number;
+  trigger: Json<Record<string, unknown>>;
+  term_days: number;
+  status: string;
+  ready_on: DateColumn | null;
+}
+
+export interface InvoicesTable {
+  no: string;
+  contract_no: string;
+  milestone_seq: number;
+  customer_code: string;
+  currency: string;
+  amount_minor: number;
+  tax_rate_percent: string | null;
+  tax_minor: number;
+  balance_minor: number;
+  issue_date: DateColumn;
+  due_date: DateColumn;
+  status: string;
+  paid_at: Date | null;
+  issued_by: string;
+  created_at: CreatedAt;
+}
+
+export interface PaymentsTable {
+  id: Generated<number>;
+  customer_code: string;
+  reference: string;
+  amount_minor: number;
+  currency: string;
+  received_on: DateColumn;
+  unallocated_minor: number;
+  recorded_by: string;
+  created_at: CreatedAt;
+}
+
+export interface AllocationsTable {
+  id: Generated<number>;
+  payment_id: number;
+  invoice_no: string;
+  amount_minor: number;
+  created_at: CreatedAt;
+}
+
+export interface LettersTable {
+  id: Generated<number>;
+  invoice_no: string;
+  contract_no: string;
+  step: string;
+  occurrence: number;
+  locale: string;
+  recipients: Json<string[]>;
+  cc: Json<string[]>;
+  subject: string;
+  body_text: string;
+  body_html: string;
+  message_id: string;
+  sender_name: string;
+  status: string;
+  scheduled_for: Date;
+  decided_at: Date;
+  sent_at: Date | null;
+  attempts: Generated<number>;
+  last_error: string | null;
+  created_at: CreatedAt;
+}
+
+export interface TimelineTable {
+  id: Generated<number>;
+  event_key: string;
+  contract_no: string;
+  invoice_no: string | null;
+  at: Date;
+  actor_name: string;
+  actor_role: string;
+  action: string;
+  from_stage: string | null;
+  to_stage: string | null;
+  reason: string | null;
+  details: Json<Record<string, unknown>>;
+}
+
+export interface MailboxTable {
+  id: Generated<number>;
+  message_id: string | null;
+  envelope_from: string | null;
+  envelope_to: Json<string[]>;
+  subject: string | null;
+  body_text: string | null;
+  body_html: string | null;
+  headers: Json<Record<string, unknown>>;
+  received_at: CreatedAt;
+}
+
+export interface Database {
+  people: PeopleTable;
+  customers: CustomersTable;
+  customer_contacts: CustomerContactsTable;
+  contracts: ContractsTable;
+  milestones: MilestonesTable;
+  invoices: InvoicesTable;
+  payments: PaymentsTable;
+  allocations: AllocationsTable;
+  letters: LettersTable;
+  timeline: TimelineTable;
+  mailbox: MailboxTable;
+}
+
+export type CustomerRow = Selectable<CustomersTable>;
+export type ContractRow = Selectable<ContractsTable>;
+export type InvoiceRow = Selectable<InvoicesTable>;
+export type LetterRow = Selectable<LettersTable>;

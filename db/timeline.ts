@@ -1,0 +1,33 @@
+import type { Kysely } from 'kysely';
+import type { Actor } from '../domain/roles';
+import type { Database } from './schema';
+
+export interface TimelineEntry {
+  /** Unique per fact, so a retried write adds nothing. */
+  eventKey: string;
+  contractNo: string;
+  invoiceNo?: string;
+  at: Date;
+  actor: Actor;
+  action: string;
+  fromStage?: string;
+  toStage?: string;
+  reason?: string;
+  details?: Record<string, unknown>;
+}
+
+export async function appendTimeline(db: Kysely<Database>, entry: TimelineEntry): Promise<void> {
+  await db.insertInto('timeline').values({
+    event_key: entry.eventKey,
+    contract_no: entry.contractNo,
+    invoice_no: entry.invoiceNo ?? null,
+    at: entry.at,
+    actor_name: entry.actor.name,
+    actor_role: entry.actor.role,
+    action: entry.action,
+    from_stage: entry.fromStage ?? null,
+    to_stage: entry.toStage ?? null,
+    reason: entry.reason ?? null,
+    details: JSON.stringify(entry.details ?? {}),
+  }).onConflict((oc) => oc.column('event_key').doNothing()).execute();
+}

@@ -1,0 +1,67 @@
+/**
+ * Calendar dates are ISO strings ("2026-11-23") meaning a day in a named time zone;
+ * instants are epoch milliseconds. Only Intl is used, so this runs inside workflows too.
+ */
+export type LocalDate = string;
+
+export const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
+const DAY_MS = 86_400_000;
+
+export function isLocalDate(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const date = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === text;
+}
+
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function addDays(date: LocalDate, days: number): LocalDate {
+  const ms = Date.parse(`${date}T00:00:00Z`) + days * DAY_MS;
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+export function daysBetween(from: LocalDate, to: LocalDate): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS);
+}
+
+/** The calendar date of an instant as seen in a time zone. */
+export function localDateOf(instant: number, timeZone: string): LocalDate {
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    timeZone, year: 'numeric', month: '2-digit', day: '2-digit',
+  }).formatToParts(new Date(instant));
+  const get = (type: string) => parts.find((p) => p.type === type)!.value;
+  return `${get('year')}-${get('month')}-${get('day')}`;
+}
+
+/** How far the zone's wall clock is ahead of UTC at an instant, in milliseconds. */
+function zoneOffset(instant: number, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric',
+    hour: 'numeric', minute: 'numeric', second: 'numeric',
+  }).formatToParts(new Date(instant));
+  const get = (type: string) => Number(parts.find((p) => p.type === type)!.value);
+  const wall = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  return wall - Math.floor(instant / 1000) * 1000;
+}
+
+/** The instant when the wall clock in a zone shows the given date and time ("09:30"). */
+export function zonedInstant(date: LocalDate, time: string, timeZone: string): number {
+  const [hour, minute] = time.split(':').map(Number);
+  const wall = Date.parse(`${date}T00:00:00Z`) + (hour * 60 + minute) * 60_000;
+  const firstGuess = wall - zoneOffset(wall, timeZone);
+  // Re-evaluate at the guess so a daylight-saving change between the two is honoured.
+  return wall - zoneOffset(firstGuess, timeZone);
+}
+
+/** A calendar date written for people: "2026年11月23日" or "November 23, 2026". */
+export function formatDate(date: LocalDate, locale: string): string {
+  return new Intl.DateTimeFormat(locale === 'en' ? 'en-US' : locale, { dateStyle: 'long', timeZone: 'UTC' })
+    .format(new Date(`${date}T00:00:00Z`));
+}

@@ -1,0 +1,10 @@
+export const ROLES = ['admin', 'sales', 'delivery', 'finance', 'executive'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** The person behind a request, as the API authenticated them; "system" is Huikuan acting on its own. */
+export interface Actor {
+  name: string;
+  role: Role | 'system';
+}
+
+export const SYSTEM_ACTOR: Actor = { name: 'huikuan', role: 'system' };

@@ -1,0 +1,43 @@
+import { simpleParser } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+import type { Db } from '../db/connect';
+
+export interface SmtpCatcher {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** A local SMTP server that accepts every message and keeps it in the mailbox table. */
+export async function startSmtpCatcher(db: Db, port: number, host = '127.0.0.1'): Promise<SmtpCatcher> {
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onData(stream, session, callback) {
+      simpleParser(stream)
+        .then(async (mail) => {
+          await db.insertInto('mailbox').values({
+            message_id: mail.messageId ?? null,
+            envelope_from: session.envelope.mailFrom ? session.envelope.mailFrom.address : null,
+            envelope_to: JSON.stringify(session.envelope.rcptTo.map((r) => r.address)),
+            subject: mail.subject ?? null,
+            body_text: mail.text ?? null,
+            body_html: typeof mail.html === 'string' ? mail.html : null,
+            headers: JSON.stringify(Object.fromEntries([...mail.headers].map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]))),
+          }).execute();
+          callback();
+        })
+        .catch((error: Error) => callback(error));
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  return {
+    url: `smtp://${host}:${actualPort}`,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

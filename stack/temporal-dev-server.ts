@@ -1,0 +1,52 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { SEARCH_ATTRIBUTE_FLAGS } from '../workflows/search-attributes';
+
+export interface TemporalDevServer {
+  address: string;
+  uiUrl: string;
+  stop(): Promise<void>;
+}
+
+export function waitForPort(port: number, host: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      const socket = net.connect(port, host);
+      socket.once('connect', () => { socket.destroy(); resolve(); });
+      socket.once('error', () => {
+        socket.destroy();
+        if (Date.now() > deadline) reject(new Error(`nothing listens on ${host}:${port} after ${timeoutMs} ms`));
+        else setTimeout(attempt, 200);
+      });
+    };
+    attempt();
+  });
+}
+
+export function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => { clearTimeout(killer); resolve(); });
+    child.kill('SIGTERM');
+  });
+}
+
+/** Runs `temporal server start-dev` with its state in a SQLite file under dataDir. */
+export async function startTemporalDevServer(cliPath: string, dataDir: string, port: number, uiPort: number): Promise<TemporalDevServer> {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const args = [
+    'server', 'start-dev', '--db-filename', path.join(dataDir, 'temporal.db'),
+    '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort),
+    '--ui-disable-news-fetch', '--log-level', 'error', ...SEARCH_ATTRIBUTE_FLAGS,
+  ];
+  const child = spawn(cliPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(`[temporal] ${chunk}`));
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`temporal dev server exited with ${code}`))));
+  await Promise.race([waitForPort(port, '127.0.0.1', 60_000), exited]);
+  exited.catch(() => {});
+  return { address: `127.0.0.1:${port}`, uiUrl: `http://127.0.0.1:${uiPort}`, stop: () => stopChild(child) };
+}

@@ -1,0 +1,226 @@
+import type { UpdateDefinition } from '@temporalio/common';
+import {
+  ApplicationFailure, allHandlersFinished, condition, type ChildWorkflowHandle, ParentClosePolicy,
+  proxyActivities, setHandler, startChild, upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { createActivities } from '../activities';
+import type { ContractEvent } from '../activities/types';
+import { type ContractTerms, type PaymentTermsType, type Refusal, milestoneReadyDate, type MilestoneEvent } from '../domain/contract-rules';
+import { type TransitionRequest, decideTransition } from '../domain/contract-transitions';
+import { localDateOf, zonedInstant } from '../domain/dates';
+import { SYSTEM_ACTOR } from '../domain/roles';
+import type { Stage } from '../domain/stages';
+import { invoiceCollectionWorkflow } from './collection';
+import {
+  type ContractSummary, type IssueInvoiceArgs, type MilestoneState, REFUSED, TRANSITION_UPDATES,
+  contractSummaryQuery, issueInvoiceUpdate,
+} from './contract-messages';
+import { CONTRACT_STAGE, CUSTOMER_CODE } from './search-attributes';
+
+const activities = proxyActivities<ReturnType<typeof createActivities>>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: [REFUSED] },
+});
+
+export interface ContractInput {
+  no: string;
+  customerCode: string;
+  timeZone: string;
+  amountMinor: number;
+  currency: string;
+  paymentTermsType: PaymentTermsType;
+  terms: ContractTerms;
+}
+
+export function contractWorkflowId(contractNo: string): string {
+  return `contract/${contractNo}`;
+}
+
+function refused(refusals: Refusal[]): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: REFUSED, nonRetryable: true, details: [refusals],
+    message: refusals.map((r) => r.message).join('; '),
+  });
+}
+
+/** One contract from opportunity to close (SPEC section 3). Each transition is an Update with a validator. */
+export async function contractWorkflow(input: ContractInput): Promise<ContractSummary> {
+  let stage: Stage = 'Opportunity';
+  let terms: ContractTerms = input.terms;
+  let milestones: MilestoneState[] = [];
+  const events: Partial<Record<MilestoneEvent, string>> = {};
+  let eventSeq = 0;
+  let wake = false;
+
+  const today = () => localDateOf(Date.now(), input.timeZone);
+  const summary = (): ContractSummary => ({ no: input.no, stage, milestones });
+  const facts = () => ({ stage, amountMinor: input.amountMinor, paymentTermsType: input.paymentTermsType, terms, signedOn: events.signed, deliveredOn: events.delivered });
+
+  async function record(event: Omit<ContractEvent, 'contractNo' | 'seq' | 'at'>): Promise<void> {
+    eventSeq += 1;
+    await activities.recordContractEvent({ ...event, contractNo: input.no, seq: eventSeq, at: Date.now() });
+  }
+
+  function moveTo(next: Stage): Stage {
+    const from = stage;
+    stage = next;
+    upsertSearchAttributes([{ key: CONTRACT_STAGE, value: next }] as never);
+    return from;
+  }
+
+  async function markReadyMilestones(): Promise<void> {
+    const ready = milestones.filter((m) => m.status === 'pending')
+      .map((m) => ({ milestone: m, readyOn: milestoneReadyDate(m.trigger, events) }))
+      .filter(({ readyOn }) => readyOn !== undefined && readyOn <= today());
+    if (ready.length === 0) return;
+    for (const { milestone, readyOn } of ready) Object.assign(milestone, { status: 'ready', readyOn });
+    await record({
+      actor: SYSTEM_ACTOR, action: 'invoice_ready',
+      details: { milestones: ready.map(({ milestone }) => milestone.seq) },
+      changes: { milestoneStatus: ready.map(({ milestone, readyOn }) => ({ seq: milestone.seq, status: 'ready' as const, readyOn })) },
+    });
+  }
+
+  async function applyTransition(request: TransitionRequest): Promise<ContractSummary> {
+    const outcome = decideTransition(facts(), request, today());
+    const from = moveTo(outcome.to);
+    const changes: ContractEvent['changes'] = { stage: outcome.to };
+    const details: Record<string, unknown> = {};
+    switch (request.action) {
+      case 'approve':
+        Object.assign(details, { risk: request.risk, customer: request.customer, overridden: outcome.overridden });
+        break;
+      case 'review':
+        changes.details = { estimatedCostMinor: request.estimatedCostMinor, marginMinor: input.amountMinor - request.estimatedCostMinor };
+        break;
+      case 'sign':
+        terms = outcome.terms!;
+        events.signed = request.signedOn;
+        changes.terms = terms as Record<string, unknown>;
+        changes.details = { signedOn: request.signedOn };
+        break;
+      case 'split':
+        milestones = outcome.milestones!.map((m) => ({ ...m, status: 'pending' }));
+        changes.newMilestones = outcome.milestones;
+        break;
+      case 'budget':
+        changes.details = { budgetMinor: request.budgetMinor };
+        break;
+      case 'handover':
+        changes.owners = request.owners as unknown as Record<string, unknown>;
+        break;
+      case 'deliver':
+        events.delivered = request.deliveredOn;
+        changes.details = { deliveredOn: request.deliveredOn };
+        break;
+      case 'accept':
+        events.accepted = request.acceptedOn;
+        changes.details = { acceptedOn: request.acceptedOn, acceptor: request.acceptor, acceptanceDocument: request.documentRef };
+        break;
+      case 'cancel':
+        changes.closeReason = `${request.outcome}: ${request.reason}`;
+        break;
+    }
+    const reason = request.action === 'approve' ? request.override?.reason : request.action === 'cancel' ? request.reason : undefined;
+    await record({ actor: request.actor, action: request.action, fromStage: from, toStage: outcome.to, reason, details: { ...details, request }, changes });
+    await markReadyMilestones();
+    wake = true;
+    return summary();
+  }
+
+  for (const [action, update] of Object.entries(TRANSITION_UPDATES)) {
+    setHandler(update as unknown as UpdateDefinition<ContractSummary, [object]>, (args: object) => applyTransition({ ...args, action } as TransitionRequest), {
+      validator: (args: object) => {
+        const outcome = decideTransition(facts(), { ...args, action } as TransitionRequest, today());
+        if (outcome.refusals.length > 0) throw refused(outcome.refusals);
+      },
+    });
+  }
+
+  const collections: Promise<void>[] = [];
+
+  async function followCollection(milestone: MilestoneState, child: ChildWorkflowHandle<typeof invoiceCollectionWorkflow>): Promise<void> {
+    await child.result();
+    milestone.status = 'paid';
+    await record({
+      actor: SYSTEM_ACTOR, action: 'milestone_paid', details: { milestone: milestone.seq, invoiceNo: milestone.invoiceNo },
+      changes: { milestoneStatus: [{ seq: milestone.seq, status: 'paid' }] },
+    });
+    wake = true;
+  }
+
+  function invoiceRefusals(args: IssueInvoiceArgs): Refusal[] {
+    const milestone = milestones.find((m) => m.seq === args.milestoneSeq);
+    if (!milestone) return [{ code: 'unknown_milestone', field: 'milestoneSeq', message: `contract ${input.no} has no milestone ${args.milestoneSeq}` }];
+    const refusals: Refusal[] = [];
+    if (milestone.status !== 'ready') {
+      refusals.push({ code: 'milestone_not_ready', field: 'milestoneSeq', message: `milestone ${milestone.seq} is ${milestone.status}, not ready for invoicing` });
+    }
+    if (milestone.readyOn && args.issueDate < milestone.readyOn) {
+      refusals.push({ code: 'issue_date_before_ready', field: 'issueDate', message: `issue date ${args.issueDate} is before the milestone became invoiceable on ${milestone.readyOn}` });
+    }
+    if (args.issueDate > today()) refusals.push({ code: 'date_in_future', field: 'issueDate', message: `issue date ${args.issueDate} is after today (${today()})` });
+    return refusals;
+  }
+
+  setHandler(issueInvoiceUpdate, async (args) => {
+    const milestone = milestones.find((m) => m.seq === args.milestoneSeq)!;
+    milestone.status = 'invoiced';
+    milestone.invoiceNo = args.invoiceNo;
+    eventSeq += 1;
+    const invoice = await activities.createInvoice({
+      contractNo: input.no, milestoneSeq: milestone.seq, milestoneKind: milestone.kind, amountMinor: milestone.amountMinor,
+      termDays: milestone.termDays, invoiceNo: args.invoiceNo, issueDate: args.issueDate, taxRatePercent: args.taxRatePercent,
+      actor: args.actor, eventSeq, at: Date.now(),
+    }).catch((error: unknown) => {
+      // The number was taken by another invoice: the milestone stays ready for a new attempt.
+      Object.assign(milestone, { status: 'ready', invoiceNo: undefined });
+      throw error;
+    });
+    const child = await startChild(invoiceCollectionWorkflow, {
+      workflowId: `invoice/${invoice.invoiceNo}`,
+      args: [{
+        invoiceNo: invoice.invoiceNo, contractNo: input.no, dueDate: invoice.dueDate, milestoneKind: invoice.milestoneKind,
+        timeZone: invoice.timeZone, sendTime: invoice.sendTime, balanceMinor: invoice.balanceMinor,
+      }],
+      // A contract never ends before its invoices are collected; abandoning keeps a child alive through a reset.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    });
+    collections.push(followCollection(milestone, child));
+    return { invoiceNo: invoice.invoiceNo, dueDate: invoice.dueDate };
+  }, {
+    validator: (args) => {
+      const refusals = invoiceRefusals(args);
+      if (refusals.length > 0) throw refused(refusals);
+    },
+  });
+
+  setHandler(contractSummaryQuery, summary);
+
+  upsertSearchAttributes([{ key: CONTRACT_STAGE, value: stage }, { key: CUSTOMER_CODE, value: input.customerCode }] as never);
+
+  const allPaid = () => milestones.length > 0 && milestones.every((m) => m.status === 'paid');
+  const finished = () => stage === 'Cancelled' || (stage === 'Collection' && allPaid());
+  while (!finished()) {
+    const nextTrigger = nextTriggerInstant(milestones, events, input.timeZone);
+    await condition(() => wake, nextTrigger === undefined ? undefined : Math.max(nextTrigger - Date.now(), 1));
+    wake = false;
+    await markReadyMilestones();
+  }
+  if ((stage as Stage) === 'Collection') {
+    const from = moveTo('Closed');
+    await record({ actor: SYSTEM_ACTOR, action: 'close', fromStage: from, toStage: 'Closed', reason: 'all milestones paid', changes: { stage: 'Closed' } });
+  }
+  await condition(allHandlersFinished);
+  return summary();
+}
+
+/** When the next milestone whose trigger date is known but still ahead becomes invoiceable (start of that day). */
+function nextTriggerInstant(milestones: MilestoneState[], events: Partial<Record<MilestoneEvent, string>>, timeZone: string): number | undefined {
+  const instants = milestones
+    .filter((m) => m.status === 'pending')
+    .map((m) => milestoneReadyDate(m.trigger, events))
+    .filter((date): date is string => date !== undefined)
+    .map((date) => zonedInstant(date, '00:00', timeZone));
+  return instants.length > 0 ? Math.min(...instants) : undefined;
+}

@@ -1,0 +1,2 @@
+export { contractWorkflow } from './contract';
+export { invoiceCollectionWorkflow } from './collection';
