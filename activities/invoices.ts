@@ -2,14 +2,12 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../db/connect';
 import { appendTimeline } from '../db/timeline';
 import { type SendTime, dueDateFor } from '../domain/collection';
-import { parsePercent, percentOf } from '../domain/money';
+import { includedTax, parsePercent } from '../domain/money';
 import type { IssueInvoiceRequest, IssuedInvoice } from './types';
 
-/** Tax included in a tax-inclusive amount: amount × rate / (100 + rate), rounded half-up. */
-function includedTax(amountMinor: number, ratePercent: string | undefined): number {
+function taxOf(amountMinor: number, ratePercent: string | undefined): number {
   const hundredths = ratePercent === undefined ? undefined : parsePercent(ratePercent);
-  if (!hundredths) return 0;
-  return percentOf(amountMinor, Math.round((hundredths * 10_000) / (10_000 + hundredths)));
+  return hundredths ? includedTax(amountMinor, hundredths) : 0;
 }
 
 /** Creates the invoice row for a milestone; calling it again for the same invoice returns the same invoice. */
@@ -28,7 +26,7 @@ export async function createInvoice(db: Db, sendTime: SendTime, request: IssueIn
       await trx.insertInto('invoices').values({
         no: request.invoiceNo, contract_no: request.contractNo, milestone_seq: request.milestoneSeq,
         customer_code: contract.customer_code, currency: contract.currency, amount_minor: request.amountMinor,
-        tax_rate_percent: request.taxRatePercent ?? null, tax_minor: includedTax(request.amountMinor, request.taxRatePercent),
+        tax_rate_percent: request.taxRatePercent ?? null, tax_minor: taxOf(request.amountMinor, request.taxRatePercent),
         balance_minor: request.amountMinor, issue_date: request.issueDate, due_date: dueDate, status: 'open',
         issued_by: request.actor.name,
       }).execute();

@@ -33,6 +33,7 @@ const schema = z.object({
   SMTP_URL: z.url().refine((u) => /^smtps?:/.test(u), 'must be an smtp:// or smtps:// URL').optional(),
   EMBEDDED_SMTP_PORT: port(2525),
   MAIL_FROM: z.string().default('Huikuan AR <ar@huikuan.local>'),
+  COMPANY_NAME: z.string().default('Huikuan'),
 
   LETTER_SEND_TIME: z.string().regex(/^(immediate|([01]\d|2[0-3]):[0-5]\d)$/, 'must be HH:MM or "immediate"').default('09:30'),
   DEFAULT_TIME_ZONE: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai').default('Asia/Shanghai'),

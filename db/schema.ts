@@ -47,7 +47,7 @@ export interface ContractsTable {
   stage: string;
   terms: Json<Record<string, unknown>>;
   details: Json<Record<string, unknown>>;
-  owners: Json<Record<string, unknown> | null>;
+  owners: ColumnType<Record<string, unknown> | null, string | null, string | null>;
   close_reason: string | null;
   created_by: string;
   created_at: CreatedAt;
@@ -129,7 +129,8 @@ export interface LettersTable {
 export interface TimelineTable {
   id: Generated<number>;
   event_key: string;
-  contract_no: string;
+  contract_no: string | null;
+  customer_code: string | null;
   invoice_no: string | null;
   at: Date;
   actor_name: string;

@@ -5,7 +5,9 @@ import type { Database } from './schema';
 export interface TimelineEntry {
   /** Unique per fact, so a retried write adds nothing. */
   eventKey: string;
-  contractNo: string;
+  /** A contract's event, or a customer's (credit hold) when contractNo is absent. */
+  contractNo?: string;
+  customerCode?: string;
   invoiceNo?: string;
   at: Date;
   actor: Actor;
@@ -19,7 +21,8 @@ export interface TimelineEntry {
 export async function appendTimeline(db: Kysely<Database>, entry: TimelineEntry): Promise<void> {
   await db.insertInto('timeline').values({
     event_key: entry.eventKey,
-    contract_no: entry.contractNo,
+    contract_no: entry.contractNo ?? null,
+    customer_code: entry.customerCode ?? null,
     invoice_no: entry.invoiceNo ?? null,
     at: entry.at,
     actor_name: entry.actor.name,

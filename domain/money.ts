@@ -46,12 +46,21 @@ export function formatMoney(minor: number, currency: string, locale: string): st
   }).format(Number(toDecimal(minor, currency)));
 }
 
-/** Multiplies by a decimal rate given in basis points of a percent (1 = 0.01%), rounding half-up. */
+/** numerator / denominator for non-negative integers, rounded half-up. */
+export function divideHalfUp(numerator: number, denominator: number): number {
+  const quotient = Math.floor(numerator / denominator);
+  const remainder = numerator - quotient * denominator;
+  return remainder * 2 >= denominator ? quotient + 1 : quotient;
+}
+
+/** A percentage of an amount, the percent given in hundredths (1 = 0.01%), rounded half-up. */
 export function percentOf(minor: number, percentHundredths: number): number {
-  const product = minor * percentHundredths;
-  const quotient = Math.floor(product / 10_000);
-  const remainder = product - quotient * 10_000;
-  return remainder * 2 >= 10_000 ? quotient + 1 : quotient;
+  return divideHalfUp(minor * percentHundredths, 10_000);
+}
+
+/** The tax contained in a tax-inclusive amount: amount × rate / (100% + rate), rounded half-up. */
+export function includedTax(minor: number, ratePercentHundredths: number): number {
+  return divideHalfUp(minor * ratePercentHundredths, 10_000 + ratePercentHundredths);
 }
 
 /** Parses a percentage string ("30", "12.5") into hundredths of a percent. */

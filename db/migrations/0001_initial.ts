@@ -138,7 +138,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createTable('timeline')
     .addColumn('id', 'bigserial', (c) => c.primaryKey())
     .addColumn('event_key', 'text', (c) => c.notNull().unique())
-    .addColumn('contract_no', 'text', (c) => c.notNull())
+    .addColumn('contract_no', 'text')
+    .addColumn('customer_code', 'text')
     .addColumn('invoice_no', 'text')
     .addColumn('at', 'timestamptz', (c) => c.notNull())
     .addColumn('actor_name', 'text', (c) => c.notNull())
@@ -150,6 +151,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('details', 'jsonb', (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
     .execute();
   await db.schema.createIndex('timeline_contract').on('timeline').columns(['contract_no', 'at']).execute();
+  await db.schema.createIndex('timeline_customer').on('timeline').columns(['customer_code', 'at']).execute();
 
   await db.schema.createTable('mailbox')
     .addColumn('id', 'bigserial', (c) => c.primaryKey())

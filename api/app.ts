@@ -1,0 +1,36 @@
+import express, { type Express } from 'express';
+import { buildOpenApi } from './openapi';
+import { authenticate } from './auth';
+import type { ApiDeps } from './deps';
+import { errorHandler, notFound } from './errors';
+import { ApiRoutes } from './route';
+import { contractRoutes } from './routes/contracts';
+import { customerRoutes } from './routes/customers';
+import { invoiceRoutes } from './routes/invoices';
+import { paymentRoutes } from './routes/payments';
+import { peopleRoutes } from './routes/people';
+import { HEALTH_SPEC, mailboxRoutes, mountHealth } from './routes/system';
+
+export function createApp(deps: ApiDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.json({ limit: '1mb' }));
+  mountHealth(app, deps);
+
+  const router = express.Router();
+  router.use(authenticate(deps.db));
+  const routes = new ApiRoutes(router);
+  peopleRoutes(routes, deps);
+  customerRoutes(routes, deps);
+  contractRoutes(routes, deps);
+  invoiceRoutes(routes, deps);
+  paymentRoutes(routes, deps);
+  mailboxRoutes(routes, deps);
+  const openApi = buildOpenApi(routes.specs, [HEALTH_SPEC]);
+  router.get('/api/v1/openapi.json', (_req, res) => { res.json(openApi); });
+  router.use((req, _res, next) => next(notFound(`route ${req.method} ${req.path}`)));
+
+  app.use(router);
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,17 @@
+import type { Client } from '@temporalio/client';
+import type { Db } from '../db/connect';
+
+export interface HealthCheck {
+  name: 'postgres' | 'temporal' | 'smtp';
+  check(): Promise<void>;
+}
+
+export interface ApiDeps {
+  db: Db;
+  temporal: Client;
+  taskQueue: string;
+  defaultTimeZone: string;
+  /** Present when the embedded SMTP catcher receives the mail, so GET /mailbox can show it. */
+  mailboxEnabled: boolean;
+  health: HealthCheck[];
+}

@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { ErrorSchema } from './schemas';
+import type { RouteSpec } from './route';
+
+const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' });
+
+/** An OpenAPI 3 document generated from the route table and the zod schemas that validate each request. */
+export function buildOpenApi(specs: RouteSpec[], extra: RouteSpec[] = []): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const spec of [...extra, ...specs]) {
+    const path = spec.path.replace(/:([A-Za-z]+)/g, '{$1}');
+    const params = [...spec.path.matchAll(/:([A-Za-z]+)/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
+    const query = Object.entries(spec.query ?? {}).map(([name, description]) => ({ name, in: 'query', required: false, description, schema: { type: 'string' } }));
+    const responses = Object.fromEntries(Object.entries(spec.responses).map(([status, description]) => [
+      status,
+      Number(status) >= 400
+        ? { description, content: { 'application/json': { schema: jsonSchema(ErrorSchema) } } }
+        : { description },
+    ]));
+    paths[path] ??= {};
+    paths[path][spec.method] = {
+      summary: spec.summary,
+      ...(spec.roles === 'any' ? {} : { description: `Roles: ${spec.roles.join(', ')}` }),
+      ...(params.length + query.length > 0 ? { parameters: [...params, ...query] } : {}),
+      ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(spec.body) } } } } : {}),
+      responses,
+      ...(spec.path === '/healthz' ? { security: [] } : {}),
+    };
+  }
+  return {
+    openapi: '3.0.3',
+    info: { title: 'Huikuan API', version: '1.0.0', description: 'Contract-to-cash: contracts, invoices, payments and collection letters. Amounts are decimal strings with a currency code.' },
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    security: [{ bearer: [] }],
+    paths,
+  };
+}

@@ -1,0 +1,111 @@
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { appendTimeline } from '../../db/timeline';
+import type { TransitionRequest } from '../../domain/contract-transitions';
+import type { Grade } from '../../domain/contract-rules';
+import { ACTIONS, type Action, rolesFor } from '../../domain/stages';
+import { type ContractInput, contractWorkflow, contractWorkflowId } from '../../workflows/contract';
+import { TRANSITION_UPDATES } from '../../workflows/contract-messages';
+import { CONTRACT_STAGE, CUSTOMER_CODE } from '../../workflows/search-attributes';
+import type { ApiDeps } from '../deps';
+import { badRequest, conflict, notFound } from '../errors';
+import { toMinor } from '../money';
+import type { ApiRoutes } from '../route';
+import { ActionSchemas, CreateContractSchema } from '../schemas';
+import { contractView } from '../views';
+import type { Db } from '../../db/connect';
+import type { z } from 'zod';
+
+type ActionBody<A extends Action> = z.output<(typeof ActionSchemas)[A]>;
+
+async function contractCurrency(db: Db, no: string): Promise<{ currency: string; customerCode: string }> {
+  const contract = await db.selectFrom('contracts').select(['currency', 'customer_code']).where('no', '=', no).executeTakeFirst();
+  if (!contract) throw notFound(`contract ${no}`);
+  return { currency: contract.currency, customerCode: contract.customer_code };
+}
+
+/** Turns an API body into the workflow's transition request: amounts to minor units, credit facts from the database. */
+async function toTransitionArgs(db: Db, no: string, action: Action, body: ActionBody<Action>): Promise<Omit<TransitionRequest, 'action' | 'actor'>> {
+  const { currency, customerCode } = await contractCurrency(db, no);
+  switch (action) {
+    case 'approve': {
+      const customer = await db.selectFrom('customers').select(['grade', 'credit_hold', 'credit_limit_minor']).where('code', '=', customerCode).executeTakeFirstOrThrow();
+      return { ...(body as ActionBody<'approve'>), customer: { grade: customer.grade as Grade | null, creditHold: customer.credit_hold, creditLimitMinor: customer.credit_limit_minor } };
+    }
+    case 'review': {
+      const { estimatedCost, notes } = body as ActionBody<'review'>;
+      return { estimatedCostMinor: toMinor(estimatedCost, 'estimatedCost', currency).minor, notes };
+    }
+    case 'budget':
+      return { budgetMinor: toMinor((body as ActionBody<'budget'>).budget, 'budget', currency).minor };
+    case 'split':
+      return {
+        milestones: (body as ActionBody<'split'>).milestones.map((m, index) => ({
+          kind: m.kind, percent: m.percent, trigger: m.trigger, termDays: m.termDays,
+          amountMinor: m.amount ? toMinor(m.amount, `milestones.${index}.amount`, currency).minor : undefined,
+        })),
+      };
+    default:
+      return body as Omit<TransitionRequest, 'action' | 'actor'>;
+  }
+}
+
+export function contractRoutes(routes: ApiRoutes, { db, temporal, taskQueue }: ApiDeps): void {
+  routes.add({
+    method: 'post', path: '/api/v1/contracts', summary: 'Register an opportunity for a customer; starts its contract workflow',
+    roles: ['sales'], body: CreateContractSchema, responses: { 201: 'registered', 400: 'invalid input', 404: 'no such customer', 409: 'number taken' },
+    async handle({ body, actor }) {
+      const amount = toMinor(body.amount, 'amount');
+      if (amount.minor <= 0) throw badRequest('amount.value', 'must be positive');
+      const customer = await db.selectFrom('customers').select(['code', 'time_zone', 'currency']).where('code', '=', body.customerCode).executeTakeFirst();
+      if (!customer) throw badRequest('customerCode', `no customer ${body.customerCode}`);
+      const input: ContractInput = {
+        no: body.no, customerCode: body.customerCode, timeZone: customer.time_zone, amountMinor: amount.minor,
+        currency: amount.currency, paymentTermsType: body.paymentTermsType, terms: body.terms,
+      };
+      await db.transaction().execute(async (trx) => {
+        const taken = await trx.selectFrom('contracts').select('no').where('no', '=', body.no).executeTakeFirst();
+        if (taken) throw conflict(`contract ${body.no} already exists`, [{ field: 'no', message: 'must be unique' }]);
+        await trx.insertInto('contracts').values({
+          no: body.no, customer_code: body.customerCode, title: body.title, amount_minor: amount.minor, currency: amount.currency,
+          payment_terms_type: body.paymentTermsType, stage: 'Opportunity', terms: JSON.stringify(body.terms),
+          details: JSON.stringify({}), owners: null, created_by: actor.name,
+        }).execute();
+        await appendTimeline(trx, {
+          eventKey: `contract/${body.no}/0`, contractNo: body.no, at: new Date(), actor, action: 'register', toStage: 'Opportunity',
+          details: { amountMinor: amount.minor, currency: amount.currency, paymentTermsType: body.paymentTermsType },
+        });
+        // Started inside the transaction: if the start fails nothing is written; the ID makes a retry safe.
+        await temporal.workflow.start(contractWorkflow, {
+          workflowId: contractWorkflowId(body.no), taskQueue, args: [input],
+          typedSearchAttributes: [{ key: CONTRACT_STAGE, value: 'Opportunity' }, { key: CUSTOMER_CODE, value: body.customerCode }],
+        }).catch((error: unknown) => {
+          if (error instanceof WorkflowExecutionAlreadyStartedError) throw conflict(`contract ${body.no} already exists`);
+          throw error;
+        });
+      });
+      return { status: 201, body: await contractView(db, body.no), headers: { Location: `/api/v1/contracts/${body.no}` } };
+    },
+  });
+
+  routes.add({
+    method: 'get', path: '/api/v1/contracts/:no', summary: 'Read a contract: stage, milestones, invoices and timeline',
+    roles: 'any', responses: { 200: 'the contract', 404: 'no such contract' },
+    async handle({ params }) {
+      return { body: await contractView(db, params.no) };
+    },
+  });
+
+  for (const action of ACTIONS) {
+    routes.add({
+      method: 'post', path: `/api/v1/contracts/:no/${action}`, summary: `Contract transition: ${action}`,
+      roles: rolesFor(action), body: ActionSchemas[action] as (typeof ActionSchemas)[Action],
+      responses: { 200: 'accepted; the contract after the transition', 400: 'invalid input', 403: 'role not allowed', 404: 'no such contract', 409: 'refused, with every reason' },
+      async handle({ params, body, actor }) {
+        const args = await toTransitionArgs(db, params.no, action, body);
+        const update = TRANSITION_UPDATES[action];
+        await temporal.workflow.getHandle(contractWorkflowId(params.no)).executeUpdate(update as never, { args: [{ ...args, actor }] as never });
+        return { body: await contractView(db, params.no) };
+      },
+    });
+  }
+}
