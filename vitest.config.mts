@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['tests/**/*.test.ts'],
+    // The Temporal native module misbehaves in worker threads; time-skipping suites must not overlap.
+    pool: 'forks',
+    fileParallelism: false,
+    globalSetup: ['tests/support/global-setup.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
+    server: { deps: { inline: ['kysely'] } },
+  },
+});
