@@ -2,7 +2,17 @@ import { z } from 'zod';
 import { ErrorSchema } from './schemas';
 import type { RouteSpec } from './route';
 
-const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' });
+const OPTIONS = { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' } as const;
+
+/** Every schema given an id with .meta({ id }) becomes a component; others are inlined. */
+function componentSchemas(): Record<string, unknown> {
+  return z.toJSONSchema(z.globalRegistry, { ...OPTIONS, uri: (id) => `#/components/schemas/${id}` }).schemas;
+}
+
+function jsonSchema(schema: z.ZodType): unknown {
+  const id = z.globalRegistry.get(schema)?.id;
+  return id ? { $ref: `#/components/schemas/${id}` } : z.toJSONSchema(schema, OPTIONS);
+}
 
 /** An OpenAPI 3 document generated from the route table and the zod schemas that validate each request. */
 export function buildOpenApi(specs: RouteSpec[], extra: RouteSpec[] = []): Record<string, unknown> {
@@ -30,7 +40,7 @@ export function buildOpenApi(specs: RouteSpec[], extra: RouteSpec[] = []): Recor
   return {
     openapi: '3.0.3',
     info: { title: 'Huikuan API', version: '1.0.0', description: 'Contract-to-cash: contracts, invoices, payments and collection letters. Amounts are decimal strings with a currency code.' },
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    components: { schemas: componentSchemas(), securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     security: [{ bearer: [] }],
     paths,
   };
