@@ -1,0 +1,120 @@
+/**
+ * A whole contract on the time-skipping test server: every transition as an Update, the invoice's
+ * child collection workflow, letters at their virtual dates, payment and close. Real activities,
+ * PostgreSQL and SMTP. With RECORD_HISTORIES=1 it also refreshes the histories the replay test uses.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { temporal } from '@temporalio/proto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { addDays, localDateOf, zonedInstant } from '../../domain/dates';
+import type { Actor } from '../../domain/roles';
+import { startSmtpCatcher, type SmtpCatcher } from '../../stack/smtp-catcher';
+import { paymentAppliedSignal } from '../../workflows/collection';
+import { contractWorkflow } from '../../workflows/contract';
+import { TRANSITION_UPDATES, contractSummaryQuery, issueInvoiceUpdate } from '../../workflows/contract-messages';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { setBalance } from '../support/fixtures';
+import { FULL_TERMS } from '../support/scenario';
+import { testWorker } from '../support/workers';
+
+const TZ = 'Asia/Shanghai';
+const DAY = 86_400_000;
+const HISTORY_DIR = path.resolve(__dirname, '..', 'histories');
+
+let env: TestWorkflowEnvironment;
+let database: TestDatabase;
+let smtp: SmtpCatcher;
+
+beforeAll(async () => {
+  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: inject('testServerPath') } } });
+  const keyword = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+  await env.connection.operatorService.addSearchAttributes({ namespace: 'default', searchAttributes: { ContractStage: keyword, CustomerCode: keyword } });
+  database = await createTestDatabase();
+  smtp = await startSmtpCatcher(database.db, 0);
+});
+
+afterAll(async () => {
+  await smtp?.stop();
+  await database?.drop();
+  await env?.teardown();
+});
+
+const sales: Actor = { name: 'sally', role: 'sales' };
+const finance: Actor = { name: 'fiona', role: 'finance' };
+const delivery: Actor = { name: 'dave', role: 'delivery' };
+
+async function seedCustomerAndContract(no: string, amountMinor: number): Promise<void> {
+  await database.db.insertInto('customers').values({
+    code: 'ACME', name: 'Acme Ltd', grade: 'A', credit_limit_minor: 100_000_000, currency: 'CNY', credit_hold_reason: null, locale: 'en', time_zone: TZ,
+  }).execute();
+  await database.db.insertInto('customer_contacts').values({ customer_code: 'ACME', role: 'payment_owner', name: 'Pat', email: 'pat@acme.test', phone: null }).execute();
+  await database.db.insertInto('contracts').values({
+    no, customer_code: 'ACME', title: 'Warehouse system', amount_minor: amountMinor, currency: 'CNY', payment_terms_type: 'credit_terms',
+    stage: 'Opportunity', terms: JSON.stringify(FULL_TERMS), details: JSON.stringify({}), owners: null, created_by: 'sally',
+  }).execute();
+}
+
+describe('contract workflow on the time-skipping server', () => {
+  it('runs from opportunity to closed; letters fire at their virtual dates and none after payment', async () => {
+    const no = 'HT-2026-001';
+    const amountMinor = 5_000_000;
+    await seedCustomerAndContract(no, amountMinor);
+    const worker = await testWorker(env.nativeConnection, database.db, smtp.url, 'contracts', '09:30');
+    const today = localDateOf(await env.currentTimeMs(), TZ);
+    const invoiceNo = 'INV-2026-001';
+    const dueDate = addDays(today, 10);
+
+    const summary = await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start(contractWorkflow, {
+        workflowId: `contract/${no}`, taskQueue: 'contracts',
+        args: [{ no, customerCode: 'ACME', timeZone: TZ, amountMinor, currency: 'CNY', paymentTermsType: 'credit_terms', terms: FULL_TERMS }],
+      });
+      const update = <A extends keyof typeof TRANSITION_UPDATES>(action: A, args: object) =>
+        handle.executeUpdate(TRANSITION_UPDATES[action] as never, { args: [args] as never });
+      await update('approve', { actor: finance, customer: { grade: 'A', creditHold: false, creditLimitMinor: 100_000_000 }, risk: { customerRisk: 1, projectRisk: 1, requirementRisk: 1 } });
+      await update('review', { actor: sales, estimatedCostMinor: 3_000_000 });
+      await update('sign', { actor: sales, signedOn: today });
+      await update('split', { actor: finance, milestones: [{ kind: 'progress', amountMinor, trigger: { type: 'on_signing' }, termDays: 10 }] });
+      await update('budget', { actor: finance, budgetMinor: 3_200_000 });
+      await update('handover', { actor: sales, owners: { account: 'Sally Sales', solution: 'Sam', fulfilment: 'Dave', finance: 'Fiona', executiveSponsor: 'Eve' } });
+      await update('deliver', { actor: delivery, deliveredOn: today });
+      await update('accept', { actor: delivery, acceptedOn: today, acceptor: 'Li Wei', documentRef: 'UAT-1' });
+      expect((await handle.query(contractSummaryQuery)).stage).toBe('Collection');
+      await expect(update('accept', { actor: delivery, acceptedOn: today, acceptor: 'Li Wei', documentRef: 'UAT-1' })).rejects.toMatchObject({ cause: { message: expect.stringContaining('stage Collection') } });
+
+      const issued = await handle.executeUpdate(issueInvoiceUpdate, { args: [{ actor: finance, milestoneSeq: 1, invoiceNo, issueDate: today }] });
+      expect(issued).toEqual({ invoiceNo, dueDate });
+
+      await env.sleep(12 * DAY);
+      await setBalance(database.db, invoiceNo, 0);
+      await env.client.workflow.getHandle(`invoice/${invoiceNo}`).signal(paymentAppliedSignal, { balanceMinor: 0 });
+      const result = await handle.result();
+      await env.sleep(30 * DAY);
+      if (process.env.RECORD_HISTORIES) {
+        fs.mkdirSync(HISTORY_DIR, { recursive: true });
+        for (const id of [`contract/${no}`, `invoice/${invoiceNo}`]) {
+          const history = await env.client.workflow.getHandle(id).fetchHistory();
+          fs.writeFileSync(path.join(HISTORY_DIR, `${id.replace('/', '-')}.json`), historyToJSON(history));
+        }
+      }
+      return result;
+    });
+
+    expect(summary.stage).toBe('Closed');
+    const letters = await database.db.selectFrom('letters').selectAll().where('invoice_no', '=', invoiceNo).orderBy('id').execute();
+    expect(letters.map((l) => l.step)).toEqual(['pre_due', 'due', 'overdue_1']);
+    const expected = [addDays(dueDate, -3), dueDate, addDays(dueDate, 1)].map((d) => zonedInstant(d, '09:30', TZ));
+    letters.forEach((letter, i) => expect(Math.abs(letter.decided_at.getTime() - expected[i])).toBeLessThan(60_000));
+    const contract = await database.db.selectFrom('contracts').selectAll().where('no', '=', no).executeTakeFirstOrThrow();
+    expect(contract.stage).toBe('Closed');
+    const timeline = await database.db.selectFrom('timeline').select('action').where('contract_no', '=', no).orderBy('at').orderBy('id').execute();
+    expect(timeline.map((t) => t.action)).toEqual([
+      'approve', 'review', 'sign', 'split', 'invoice_ready', 'budget', 'handover', 'deliver', 'accept', 'invoice_issued',
+      'letter_sent', 'letter_sent', 'letter_sent', 'milestone_paid', 'close',
+    ]);
+  });
+});
