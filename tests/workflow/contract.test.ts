@@ -50,7 +50,7 @@ const delivery: Actor = { name: 'dave', role: 'delivery' };
 async function seedCustomerAndContract(no: string, amountMinor: number): Promise<void> {
   await database.db.insertInto('customers').values({
     code: 'ACME', name: 'Acme Ltd', grade: 'A', credit_limit_minor: 100_000_000, currency: 'CNY', credit_hold_reason: null, locale: 'en', time_zone: TZ,
-  }).execute();
+  }).onConflict((oc) => oc.column('code').doNothing()).execute();
   await database.db.insertInto('customer_contacts').values({ customer_code: 'ACME', role: 'payment_owner', name: 'Pat', email: 'pat@acme.test', phone: null }).execute();
   await database.db.insertInto('contracts').values({
     no, customer_code: 'ACME', title: 'Warehouse system', amount_minor: amountMinor, currency: 'CNY', payment_terms_type: 'credit_terms',
@@ -116,5 +116,43 @@ describe('contract workflow on the time-skipping server', () => {
       'approve', 'review', 'sign', 'split', 'invoice_ready', 'budget', 'handover', 'deliver', 'accept', 'invoice_issued',
       'letter_sent', 'letter_sent', 'letter_sent', 'milestone_paid', 'close',
     ]);
+  });
+
+  it('makes date-triggered milestones invoiceable on their day: on a date, and N days after acceptance', async () => {
+    const no = 'HT-2026-002';
+    await seedCustomerAndContract(no, 1_000_000);
+    const worker = await testWorker(env.nativeConnection, database.db, smtp.url, 'contracts-2', '09:30');
+    const today = localDateOf(await env.currentTimeMs(), TZ);
+    const statuses = async () => (await database.db.selectFrom('milestones').select(['seq', 'status', 'ready_on']).where('contract_no', '=', no).orderBy('seq').execute())
+      .map((m) => `${m.seq}:${m.status}:${m.ready_on ?? '-'}`);
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start(contractWorkflow, {
+        workflowId: `contract/${no}`, taskQueue: 'contracts-2',
+        args: [{ no, customerCode: 'ACME', timeZone: TZ, amountMinor: 1_000_000, currency: 'CNY', paymentTermsType: 'credit_terms', terms: FULL_TERMS }],
+      });
+      const update = <A extends keyof typeof TRANSITION_UPDATES>(action: A, args: object) =>
+        handle.executeUpdate(TRANSITION_UPDATES[action] as never, { args: [args] as never });
+      await update('approve', { actor: finance, customer: { grade: 'A', creditHold: false, creditLimitMinor: 100_000_000 }, risk: { customerRisk: 1, projectRisk: 1, requirementRisk: 1 } });
+      await update('review', { actor: sales, estimatedCostMinor: 500_000 });
+      await update('sign', { actor: sales, signedOn: today });
+      await update('split', {
+        actor: finance, milestones: [
+          { kind: 'progress', amountMinor: 600_000, trigger: { type: 'on_date', date: addDays(today, 3) }, termDays: 30 },
+          { kind: 'retention', amountMinor: 400_000, trigger: { type: 'after_acceptance', days: 5 }, termDays: 30 },
+        ],
+      });
+      expect(await statuses()).toEqual(['1:pending:-', '2:pending:-']);
+      await env.sleep(3 * DAY + 60_000);
+      expect(await statuses()).toEqual([`1:ready:${addDays(today, 3)}`, '2:pending:-']);
+      await update('budget', { actor: finance, budgetMinor: 500_000 });
+      await update('handover', { actor: sales, owners: { account: 'Sally', solution: 'Sam', fulfilment: 'Dave', finance: 'Fiona', executiveSponsor: 'Eve' } });
+      const day3 = addDays(today, 3);
+      await update('deliver', { actor: delivery, deliveredOn: day3 });
+      await update('accept', { actor: delivery, acceptedOn: day3, acceptor: 'Li Wei', documentRef: 'UAT-2' });
+      await env.sleep(4 * DAY);
+      expect(await statuses()).toEqual([`1:ready:${day3}`, '2:pending:-']);
+      await env.sleep(DAY + 60_000);
+      expect(await statuses()).toEqual([`1:ready:${day3}`, `2:ready:${addDays(day3, 5)}`]);
+    });
   });
 });
