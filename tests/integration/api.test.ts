@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { loadConfig } from '../../config/env';
+import { loadDemoData } from '../../stack/demo';
 import { startApiServer } from '../../stack/processes';
 import { type ApiHarness, ApiClient, eventually, startApiHarness } from '../support/api-harness';
 import { type People, act, cny, createCustomer, daysAgo, driveToDelivery, LOW_RISK, registerContract, todayInShanghai } from '../support/scenario';
@@ -234,6 +235,20 @@ describe('invoices, letters and payments', () => {
 });
 
 describe('operations', () => {
+  it('loads the demo data through the API, with an overdue invoice whose letter goes out once', async () => {
+    await loadDemoData(harness.admin.baseUrl, harness.admin.token!);
+    const contracts = await Promise.all(['DEMO-C-001', 'DEMO-C-002', 'DEMO-C-003', 'DEMO-C-004'].map((no) => harness.admin.get(`/api/v1/contracts/${no}`)));
+    expect(contracts.map((c) => c.body.stage)).toEqual(['Opportunity', 'SolutionReview', 'Delivery', 'Acceptance']);
+    const overdue = await eventually(async () => {
+      const invoice = (await harness.admin.get('/api/v1/invoices/DEMO-INV-0001')).body;
+      return invoice.letters.some((l: { status: string }) => l.status === 'sent') ? invoice : undefined;
+    }, 30_000, 'the demo overdue letter');
+    expect(overdue.dueDate < todayInShanghai()).toBe(true);
+    expect(overdue.letters.map((l: { step: string }) => l.step)).toEqual(['overdue_1']);
+    await loadDemoData(harness.admin.baseUrl, harness.admin.token!);
+    expect((await harness.admin.get('/api/v1/letters?invoice=DEMO-INV-0001')).body).toHaveLength(1);
+  });
+
   it('finds contracts by stage through the ContractStage search attribute', async () => {
     const customer = await createCustomer(people.sales);
     const no = await registerContract(people.sales, customer);
