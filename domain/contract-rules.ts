@@ -170,23 +170,43 @@ export interface Milestone {
   termDays: number;
 }
 
+/**
+ * When percentages cover exactly what the fixed amounts leave, rounding each share may miss the
+ * total by a minor unit: the last percentage milestone takes the remainder so the split sums exactly.
+ */
+function absorbRoundingRemainder(contractAmountMinor: number, requests: MilestoneRequest[], milestones: Milestone[]): void {
+  const percentIndexes = requests.map((r, i) => (r.percent !== undefined ? i : -1)).filter((i) => i >= 0);
+  if (percentIndexes.length === 0) return;
+  const hundredths = percentIndexes.map((i) => parsePercent(requests[i].percent!));
+  if (hundredths.some((h) => h === undefined)) return;
+  const fixedMinor = milestones.filter((_, i) => !percentIndexes.includes(i)).reduce((sum, m) => sum + m.amountMinor, 0);
+  const totalHundredths = hundredths.reduce((sum, h) => sum! + h!, 0)!;
+  if (totalHundredths * contractAmountMinor !== 10_000 * (contractAmountMinor - fixedMinor)) return;
+  const last = percentIndexes[percentIndexes.length - 1];
+  const othersMinor = milestones.reduce((sum, m, i) => (i === last ? sum : sum + m.amountMinor), 0);
+  milestones[last].amountMinor = contractAmountMinor - othersMinor;
+}
+
 /** Turns requested milestones into amounts and checks they sum exactly to the contract amount. */
 export function splitContract(contractAmountMinor: number, requests: MilestoneRequest[]): { milestones: Milestone[]; refusals: Refusal[] } {
   const refusals: Refusal[] = [];
   if (requests.length === 0) refusals.push({ code: 'no_milestones', field: 'milestones', message: 'a contract needs at least one payment milestone' });
   const milestones = requests.map((request, index): Milestone => {
-    const field = `milestones[${index}]`;
     let amountMinor = request.amountMinor ?? 0;
     if (request.percent !== undefined) {
       const hundredths = parsePercent(request.percent);
-      if (hundredths === undefined) refusals.push({ code: 'invalid_percent', field: `${field}.percent`, message: 'percent must be between 0 and 100 with at most two decimals' });
+      if (hundredths === undefined) refusals.push({ code: 'invalid_percent', field: `milestones[${index}].percent`, message: 'percent must be between 0 and 100 with at most two decimals' });
       else amountMinor = percentOf(contractAmountMinor, hundredths);
     }
-    if (amountMinor <= 0) refusals.push({ code: 'non_positive_amount', field, message: `milestone ${index + 1} must have a positive amount` });
-    if (request.trigger.type === 'on_date' && !isLocalDate(request.trigger.date)) {
+    return { seq: index + 1, kind: request.kind, amountMinor, trigger: request.trigger, termDays: request.termDays };
+  });
+  absorbRoundingRemainder(contractAmountMinor, requests, milestones);
+  milestones.forEach((milestone, index) => {
+    const field = `milestones[${index}]`;
+    if (milestone.amountMinor <= 0) refusals.push({ code: 'non_positive_amount', field, message: `milestone ${index + 1} must have a positive amount` });
+    if (milestone.trigger.type === 'on_date' && !isLocalDate(milestone.trigger.date)) {
       refusals.push({ code: 'invalid_date', field: `${field}.trigger.date`, message: 'trigger date must be YYYY-MM-DD' });
     }
-    return { seq: index + 1, kind: request.kind, amountMinor, trigger: request.trigger, termDays: request.termDays };
   });
   const total = milestones.reduce((sum, m) => sum + m.amountMinor, 0);
   if (requests.length > 0 && total !== contractAmountMinor) {

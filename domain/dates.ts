@@ -51,13 +51,21 @@ function zoneOffset(instant: number, timeZone: string): number {
   return wall - Math.floor(instant / 1000) * 1000;
 }
 
-/** The instant when the wall clock in a zone shows the given date and time ("09:30"). */
+/**
+ * The instant when the wall clock in a zone shows the given date and time ("09:30"). A time that
+ * occurs twice (clocks turned back) gives the earlier instant; a time skipped by clocks turned
+ * forward gives the instant just after the jump, as the wall clock would read it moved forward.
+ */
 export function zonedInstant(date: LocalDate, time: string, timeZone: string): number {
   const [hour, minute] = time.split(':').map(Number);
   const wall = Date.parse(`${date}T00:00:00Z`) + (hour * 60 + minute) * 60_000;
-  const firstGuess = wall - zoneOffset(wall, timeZone);
-  // Re-evaluate at the guess so a daylight-saving change between the two is honoured.
-  return wall - zoneOffset(firstGuess, timeZone);
+  // Offsets on either side of any clock change near this wall time (changes are months apart).
+  const offsetBefore = zoneOffset(wall - 14 * 3_600_000, timeZone);
+  const offsetAfter = zoneOffset(wall + 14 * 3_600_000, timeZone);
+  const matches = [wall - offsetBefore, wall - offsetAfter]
+    .filter((instant) => instant + zoneOffset(instant, timeZone) === wall);
+  if (matches.length > 0) return Math.min(...matches);
+  return wall - offsetBefore;
 }
 
 /** A calendar date written for people: "2026年11月23日" or "November 23, 2026". */

@@ -26,7 +26,7 @@ export function parseDecimal(text: string, currency: string): { minor: number } 
   if (fraction.length > digits) return { error: `has more than ${digits} decimal places for ${currency}` };
   const minor = Number(whole + fraction.padEnd(digits, '0'));
   if (!Number.isSafeInteger(minor)) return { error: 'is too large' };
-  return { minor: sign ? -minor : minor };
+  return { minor: sign && minor !== 0 ? -minor : minor };
 }
 
 /** Formats minor units as a plain decimal string ("1234.50"), the API's wire format. */
@@ -46,21 +46,22 @@ export function formatMoney(minor: number, currency: string, locale: string): st
   }).format(Number(toDecimal(minor, currency)));
 }
 
-/** numerator / denominator for non-negative integers, rounded half-up. */
-export function divideHalfUp(numerator: number, denominator: number): number {
-  const quotient = Math.floor(numerator / denominator);
-  const remainder = numerator - quotient * denominator;
-  return remainder * 2 >= denominator ? quotient + 1 : quotient;
+/** minor × factor / divisor for non-negative integers, rounded half-up; BigInt keeps the product exact. */
+export function mulDivHalfUp(minor: number, factor: number, divisor: number): number {
+  const product = BigInt(minor) * BigInt(factor);
+  const d = BigInt(divisor);
+  const quotient = product / d;
+  return Number((product - quotient * d) * 2n >= d ? quotient + 1n : quotient);
 }
 
 /** A percentage of an amount, the percent given in hundredths (1 = 0.01%), rounded half-up. */
 export function percentOf(minor: number, percentHundredths: number): number {
-  return divideHalfUp(minor * percentHundredths, 10_000);
+  return mulDivHalfUp(minor, percentHundredths, 10_000);
 }
 
 /** The tax contained in a tax-inclusive amount: amount × rate / (100% + rate), rounded half-up. */
 export function includedTax(minor: number, ratePercentHundredths: number): number {
-  return divideHalfUp(minor * ratePercentHundredths, 10_000 + ratePercentHundredths);
+  return mulDivHalfUp(minor, ratePercentHundredths, 10_000 + ratePercentHundredths);
 }
 
 /** Parses a percentage string ("30", "12.5") into hundredths of a percent. */
