@@ -11,6 +11,8 @@ export type Db = Kysely<Database>;
 
 export function connect(databaseUrl: string, maxConnections = 10): Db {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: maxConnections });
+  // An idle connection closed by the server (restart, shutdown) must not crash the process; the pool reconnects.
+  pool.on('error', (error) => console.warn(`[postgres] idle connection closed: ${error.message}`));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 

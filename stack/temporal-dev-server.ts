@@ -44,6 +44,10 @@ export async function startTemporalDevServer(cliPath: string, dataDir: string, p
     '--ui-disable-news-fetch', '--log-level', 'error', ...SEARCH_ATTRIBUTE_FLAGS,
   ];
   const child = spawn(cliPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Last resort if this process dies without its orderly shutdown: never leave the server behind.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
   child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(`[temporal] ${chunk}`));
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`temporal dev server exited with ${code}`))));
   await Promise.race([waitForPort(port, '127.0.0.1', 60_000), exited]);
