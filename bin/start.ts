@@ -53,8 +53,7 @@ async function main(): Promise<void> {
     for (const stop of stops.reverse()) await stop().catch((error) => console.error(error));
     process.exit(code);
   };
-  process.on('SIGINT', () => void shutdown(0));
-  process.on('SIGTERM', () => void shutdown(0));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(0));
 
   try {
     let databaseUrl = config.DATABASE_URL;

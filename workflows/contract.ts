@@ -141,11 +141,12 @@ export async function contractWorkflow(input: ContractInput): Promise<ContractSu
 
   async function followCollection(milestone: MilestoneState, child: ChildWorkflowHandle<typeof invoiceCollectionWorkflow>): Promise<void> {
     await child.result();
-    milestone.status = 'paid';
     await record({
       actor: SYSTEM_ACTOR, action: 'milestone_paid', details: { milestone: milestone.seq, invoiceNo: milestone.invoiceNo },
       changes: { milestoneStatus: [{ seq: milestone.seq, status: 'paid' }] },
     });
+    // Marked paid only once recorded, so the contract cannot close before its last milestone_paid is written.
+    milestone.status = 'paid';
     wake = true;
   }
 
