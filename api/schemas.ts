@@ -39,7 +39,8 @@ export const CreateCustomerSchema = z.object({
   creditHold: z.boolean().default(false),
   creditHoldReason: z.string().optional(),
   locale: z.enum(LOCALES).default('zh-CN'),
-  timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai').default('Asia/Shanghai'),
+  timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai').optional()
+    .describe('defaults to DEFAULT_TIME_ZONE (Asia/Shanghai)'),
   contacts: z.array(ContactSchema).min(1)
     .refine((cs) => cs.some((c) => c.role === 'payment_owner'), 'must include a payment_owner contact, who receives the letters'),
 }).meta({ id: 'CreateCustomerRequest' });

@@ -2,7 +2,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { appendTimeline } from '../../db/timeline';
 import type { TransitionRequest } from '../../domain/contract-transitions';
 import type { Grade } from '../../domain/contract-rules';
-import { ACTIONS, type Action, rolesFor } from '../../domain/stages';
+import { ACTIONS, type Action, rolesFor, type Stage, stageRefusal } from '../../domain/stages';
 import { type ContractInput, contractWorkflow, contractWorkflowId } from '../../workflows/contract';
 import { TRANSITION_UPDATES } from '../../workflows/contract-messages';
 import { CONTRACT_STAGE, CUSTOMER_CODE } from '../../workflows/search-attributes';
@@ -46,6 +46,16 @@ async function toTransitionArgs(db: Db, no: string, action: Action, body: Action
       };
     default:
       return body as Omit<TransitionRequest, 'action' | 'actor'>;
+  }
+}
+
+/** A closed or cancelled contract's workflow has ended, so no validator is left to refuse; the same domain rule answers. */
+async function refuseIfEnded(db: Db, no: string, action: Action): Promise<void> {
+  const contract = await db.selectFrom('contracts').select('stage').where('no', '=', no).executeTakeFirst();
+  if (!contract) throw notFound(`contract ${no}`);
+  const stage = contract.stage as Stage;
+  if (stage === 'Closed' || stage === 'Cancelled') {
+    throw conflict('refused', [{ code: 'wrong_stage', message: stageRefusal(action, stage) ?? `contract ${no} is ${stage}` }]);
   }
 }
 
@@ -101,6 +111,7 @@ export function contractRoutes(routes: ApiRoutes, { db, temporal, taskQueue }: A
       roles: rolesFor(action), body: ActionSchemas[action] as (typeof ActionSchemas)[Action],
       responses: { 200: 'accepted; the contract after the transition', 400: 'invalid input', 403: 'role not allowed', 404: 'no such contract', 409: 'refused, with every reason' },
       async handle({ params, body, actor }) {
+        await refuseIfEnded(db, params.no, action);
         const args = await toTransitionArgs(db, params.no, action, body);
         const update = TRANSITION_UPDATES[action];
         await temporal.workflow.getHandle(contractWorkflowId(params.no)).executeUpdate(update as never, { args: [{ ...args, actor }] as never });

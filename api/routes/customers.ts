@@ -6,7 +6,7 @@ import { CreateCustomerSchema, CreditHoldSchema } from '../schemas';
 import { customerView } from '../views';
 import { appendTimeline } from '../../db/timeline';
 
-export function customerRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
+export function customerRoutes(routes: ApiRoutes, { db, defaultTimeZone }: ApiDeps): void {
   routes.add({
     method: 'post', path: '/api/v1/customers', summary: 'Create a customer with grade, credit limit, locale, time zone and contacts',
     roles: ['sales', 'finance'], body: CreateCustomerSchema, responses: { 201: 'created', 400: 'invalid input', 409: 'code taken' },
@@ -18,7 +18,7 @@ export function customerRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
         await trx.insertInto('customers').values({
           code: body.code, name: body.name, grade: body.grade, credit_limit_minor: limit.minor, currency: limit.currency,
           credit_hold: body.creditHold, credit_hold_reason: body.creditHold ? (body.creditHoldReason ?? null) : null,
-          locale: body.locale, time_zone: body.timeZone,
+          locale: body.locale, time_zone: body.timeZone ?? defaultTimeZone,
         }).execute();
         await trx.insertInto('customer_contacts').values(body.contacts.map((c) => ({
           customer_code: body.code, role: c.role, name: c.name, email: c.email, phone: c.phone ?? null,

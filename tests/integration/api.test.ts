@@ -157,6 +157,12 @@ describe('refused transitions return every reason', () => {
     expect(cancelled.stage).toBe('Cancelled');
     expect(cancelled.closeReason).toBe('lost: customer chose a competitor');
 
+    const again = await people.sales.post(`/api/v1/contracts/${lost}/approve`, LOW_RISK);
+    expect(again.status).toBe(403);
+    const approveCancelled = await people.finance.post(`/api/v1/contracts/${lost}/approve`, LOW_RISK);
+    expect(approveCancelled.status).toBe(409);
+    expect(approveCancelled.body.details[0].message).toContain('stage Cancelled');
+
     const signed = await registerContract(people.sales, customer);
     await driveToDelivery(people, signed, daysAgo(3));
     const late = await people.sales.post(`/api/v1/contracts/${signed}/cancel`, { outcome: 'cancelled', reason: 'changed mind' });
