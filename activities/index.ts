@@ -2,8 +2,9 @@ import type { Db } from '../db/connect';
 import type { SendTime } from '../domain/collection';
 import { recordContractEvent } from './contract-records';
 import { createInvoice } from './invoices';
-import { type MailSettings, sendLetter } from './letters';
-import type { ContractEvent, IssueInvoiceRequest, SendLetterRequest } from './types';
+import { type ApprovalDecisionRecord, type ApprovalRequest, loadCalendar, performStep, recordStepApproval, requestStepApproval } from './collection-steps';
+import type { MailSettings } from './letters';
+import type { ContractEvent, IssueInvoiceRequest, StepRequest } from './types';
 
 export interface ActivityDeps {
   db: Db;
@@ -16,7 +17,10 @@ export function createActivities(deps: ActivityDeps) {
   return {
     recordContractEvent: (event: ContractEvent) => recordContractEvent(deps.db, event),
     createInvoice: (request: IssueInvoiceRequest) => createInvoice(deps.db, deps.sendTime, request),
-    sendLetter: (request: SendLetterRequest) => sendLetter(deps.db, deps.mail, request),
+    performStep: (request: StepRequest) => performStep(deps.db, deps.mail, request),
+    loadCalendar: () => loadCalendar(deps.db),
+    requestStepApproval: (request: ApprovalRequest) => requestStepApproval(deps.db, request),
+    recordStepApproval: (decision: ApprovalDecisionRecord) => recordStepApproval(deps.db, decision),
   };
 }
 

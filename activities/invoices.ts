@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../db/connect';
+import { policyVersion, selectPolicy } from '../db/policies';
 import { appendTimeline } from '../db/timeline';
 import { type SendTime, dueDateFor } from '../domain/collection';
 import { includedTax, parsePercent } from '../domain/money';
@@ -15,20 +16,23 @@ export async function createInvoice(db: Db, sendTime: SendTime, request: IssueIn
   return db.transaction().execute(async (trx) => {
     const contract = await trx.selectFrom('contracts')
       .innerJoin('customers', 'customers.code', 'contracts.customer_code')
-      .select(['contracts.customer_code', 'contracts.currency', 'customers.time_zone'])
+      .select(['contracts.customer_code', 'contracts.currency', 'customers.time_zone', 'customers.grade'])
       .where('contracts.no', '=', request.contractNo).executeTakeFirstOrThrow();
     const existing = await trx.selectFrom('invoices').selectAll().where('no', '=', request.invoiceNo).executeTakeFirst();
     if (existing && (existing.contract_no !== request.contractNo || existing.milestone_seq !== request.milestoneSeq)) {
       throw ApplicationFailure.create({ type: 'Refused', nonRetryable: true, message: `invoice number ${request.invoiceNo} is already used`, details: [[{ code: 'invoice_number_taken', field: 'invoiceNo', message: `invoice number ${request.invoiceNo} is already used` }]] });
     }
     const dueDate = existing?.due_date ?? dueDateFor(request.issueDate, request.termDays);
+    const policy = existing?.policy_id
+      ? (await policyVersion(trx, existing.policy_id, existing.policy_version ?? undefined))!
+      : await selectPolicy(trx, request.contractNo, contract.grade);
     if (!existing) {
       await trx.insertInto('invoices').values({
         no: request.invoiceNo, contract_no: request.contractNo, milestone_seq: request.milestoneSeq,
         customer_code: contract.customer_code, currency: contract.currency, amount_minor: request.amountMinor,
         tax_rate_percent: request.taxRatePercent ?? null, tax_minor: taxOf(request.amountMinor, request.taxRatePercent),
         balance_minor: request.amountMinor, issue_date: request.issueDate, due_date: dueDate, status: 'open',
-        issued_by: request.actor.name,
+        issued_by: request.actor.name, policy_id: policy.id, policy_version: policy.version,
       }).execute();
       await trx.updateTable('milestones').set({ status: 'invoiced' })
         .where('contract_no', '=', request.contractNo).where('seq', '=', request.milestoneSeq).execute();
@@ -41,7 +45,7 @@ export async function createInvoice(db: Db, sendTime: SendTime, request: IssueIn
     return {
       invoiceNo: request.invoiceNo, contractNo: request.contractNo, customerCode: contract.customer_code,
       milestoneKind: request.milestoneKind, dueDate, balanceMinor: existing?.balance_minor ?? request.amountMinor,
-      currency: contract.currency, timeZone: contract.time_zone, sendTime,
+      currency: contract.currency, timeZone: contract.time_zone, sendTime, policy,
     };
   });
 }

@@ -2,13 +2,14 @@ import type { Transporter } from 'nodemailer';
 import type { Db } from '../db/connect';
 import type { LetterRow } from '../db/schema';
 import { appendTimeline } from '../db/timeline';
-import { daysOverdue } from '../domain/collection';
-import { formatDate, localDateOf } from '../domain/dates';
+import { addDays, formatDate, localDateOf } from '../domain/dates';
+import { accruedInterest, parseAnnualRatePercent } from '../domain/interest';
 import { DEFAULT_LOCALE, LOCALES, type Locale } from '../domain/locales';
 import { formatMoney } from '../domain/money';
+import type { InternalRole, PolicyStep } from '../domain/policy';
 import { SYSTEM_ACTOR } from '../domain/roles';
 import { renderLetter } from './render';
-import type { SendLetterRequest, SendLetterResult } from './types';
+import type { StepRequest } from './types';
 
 export interface MailSettings {
   transport: Transporter;
@@ -17,17 +18,35 @@ export interface MailSettings {
   companyName: string;
 }
 
-/** Customer contacts each letter goes to, and who is copied. */
-const RECIPIENT_ROLES: Record<string, { to: string[]; cc: string[] }> = {
-  pre_due: { to: ['payment_owner'], cc: [] },
-  due: { to: ['payment_owner'], cc: ['finance'] },
-  overdue_1: { to: ['payment_owner'], cc: ['finance'] },
+/** Which handover owner acts for each internal role (the iron triangle plus finance and the executive sponsor). */
+export const OWNER_FOR_ROLE: Record<InternalRole, 'account' | 'fulfilment' | 'finance' | 'executiveSponsor'> = {
+  sales: 'account', assistant: 'account', delivery: 'fulfilment', finance: 'finance', executive: 'executiveSponsor',
 };
 
-function messageId(request: SendLetterRequest, from: string): string {
+const TITLES: Record<Locale, Record<InternalRole, string>> = {
+  'zh-CN': { sales: '客户经理', assistant: '销售助理', delivery: '交付经理', finance: '财务经理', executive: '总经理' },
+  en: { sales: 'Account Manager', assistant: 'Sales Assistant', delivery: 'Delivery Manager', finance: 'Finance Manager', executive: 'Managing Director' },
+};
+
+/** Days a final demand gives the customer before remedies are pursued. */
+const FINAL_DEMAND_DAYS = 7;
+
+export interface Owners {
+  account?: string;
+  fulfilment?: string;
+  finance?: string;
+  executiveSponsor?: string;
+  emails?: Record<string, string>;
+}
+
+export function ownerName(owners: Owners, role: InternalRole, fallback: string): string {
+  return owners[OWNER_FOR_ROLE[role]] ?? fallback;
+}
+
+function messageId(request: StepRequest, from: string): string {
   const domain = /@([^>\s]+)/.exec(from)?.[1] ?? 'huikuan.local';
   const safeInvoice = request.invoiceNo.replace(/[^A-Za-z0-9._-]/g, '_');
-  return `<letter.${safeInvoice}.${request.step}.${request.occurrence}@${domain}>`;
+  return `<letter.${safeInvoice}.${request.step.key}.${request.occurrence}@${domain}>`;
 }
 
 function senderFrom(from: string, senderName: string): string {
@@ -35,13 +54,13 @@ function senderFrom(from: string, senderName: string): string {
   return `"${senderName.replace(/"/g, '')}" <${address}>`;
 }
 
-/** Renders the letter and stores it in the outbox once; returns the stored row, or why there is none. */
-async function prepareLetter(db: Db, mail: MailSettings, request: SendLetterRequest): Promise<LetterRow | SendLetterResult> {
-  const stored = await db.selectFrom('letters').selectAll()
-    .where('invoice_no', '=', request.invoiceNo).where('step', '=', request.step).where('occurrence', '=', request.occurrence)
+async function findLetter(db: Db, request: StepRequest): Promise<LetterRow | undefined> {
+  return db.selectFrom('letters').selectAll()
+    .where('invoice_no', '=', request.invoiceNo).where('step', '=', request.step.key).where('occurrence', '=', request.occurrence)
     .executeTakeFirst();
-  if (stored) return stored;
+}
 
+async function letterFacts(db: Db, invoiceNo: string) {
   const invoice = await db.selectFrom('invoices')
     .innerJoin('contracts', 'contracts.no', 'invoices.contract_no')
     .innerJoin('customers', 'customers.code', 'invoices.customer_code')
@@ -50,81 +69,93 @@ async function prepareLetter(db: Db, mail: MailSettings, request: SendLetterRequ
       'invoices.due_date', 'invoices.customer_code', 'contracts.title', 'contracts.terms', 'contracts.owners', 'contracts.created_by',
       'customers.name as customer_name', 'customers.locale', 'customers.time_zone',
     ])
-    .where('invoices.no', '=', request.invoiceNo).executeTakeFirstOrThrow();
-  if (invoice.balance_minor <= 0) return { status: 'invoice_paid', balanceMinor: invoice.balance_minor };
+    .where('invoices.no', '=', invoiceNo).executeTakeFirstOrThrow();
+  const payments = await db.selectFrom('allocations').innerJoin('payments', 'payments.id', 'allocations.payment_id')
+    .select(['payments.received_on as date', 'allocations.amount_minor as amountMinor'])
+    .where('allocations.invoice_no', '=', invoiceNo).execute();
+  const contacts = await db.selectFrom('customer_contacts').selectAll().where('customer_code', '=', invoice.customer_code).orderBy('id').execute();
+  return { invoice, payments, contacts };
+}
 
-  const contacts = await db.selectFrom('customer_contacts').selectAll().where('customer_code', '=', invoice.customer_code).execute();
-  const roles = RECIPIENT_ROLES[request.step];
-  const to = contacts.filter((c) => roles.to.includes(c.role));
-  const cc = contacts.filter((c) => roles.cc.includes(c.role) && !to.some((t) => t.email === c.email));
-  if (to.length === 0) return { status: 'no_recipient', balanceMinor: invoice.balance_minor };
-
-  const locale: Locale = (LOCALES as readonly string[]).includes(invoice.locale) ? (invoice.locale as Locale) : DEFAULT_LOCALE;
-  const owners = (invoice.owners ?? {}) as { account?: string };
-  const senderName = owners.account ?? invoice.created_by;
+/** Everything a letter states: balance, due date, days overdue, interest and how to pay, in the customer's language. */
+function letterContext(facts: Awaited<ReturnType<typeof letterFacts>>, step: PolicyStep, request: StepRequest, locale: Locale, contactName: string, companyName: string) {
+  const { invoice, payments } = facts;
+  const terms = invoice.terms as { paymentMethod?: string; lateInterestRatePercent?: string; penaltyClause?: string };
+  const owners = (invoice.owners ?? {}) as Owners;
   const today = localDateOf(request.decidedAt, invoice.time_zone);
-  const overdue = daysOverdue(invoice.due_date, today);
-  const terms = invoice.terms as { paymentMethod?: string };
-  const letter = renderLetter(locale, request.step, {
-    contactName: to[0].name,
-    customerName: invoice.customer_name,
-    contractNo: invoice.contract_no,
-    contractTitle: invoice.title,
-    invoiceNo: invoice.no,
-    amount: formatMoney(invoice.amount_minor, invoice.currency, locale),
-    balance: formatMoney(invoice.balance_minor, invoice.currency, locale),
-    dueDate: formatDate(invoice.due_date, locale),
-    daysUntilDue: Math.max(-overdue, 0),
-    daysOverdue: Math.max(overdue, 0),
-    paymentMethod: terms.paymentMethod ?? '',
-    senderName,
-    companyName: mail.companyName,
-  });
+  const overdue = Math.round((Date.parse(today) - Date.parse(invoice.due_date)) / 86_400_000);
+  const rate = parseAnnualRatePercent(terms.lateInterestRatePercent ?? '') ?? 0;
+  const interest = accruedInterest({ principalMinor: invoice.amount_minor, dueDate: invoice.due_date, asOf: today, annualRate: rate, payments });
+  const money = (minor: number) => formatMoney(minor, invoice.currency, locale);
+  return {
+    contactName, customerName: invoice.customer_name, contractNo: invoice.contract_no, contractTitle: invoice.title, invoiceNo: invoice.no,
+    amount: money(invoice.amount_minor), paidSoFar: money(invoice.amount_minor - invoice.balance_minor), balance: money(invoice.balance_minor),
+    dueDate: formatDate(invoice.due_date, locale), daysOverdue: Math.max(overdue, 0), daysUntilDue: Math.max(-overdue, 0),
+    paymentMethod: terms.paymentMethod ?? '', penaltyClause: terms.penaltyClause ?? '',
+    senderName: ownerName(owners, step.owner, invoice.created_by), senderTitle: TITLES[locale][step.owner], companyName,
+    occurrence: request.occurrence, repeated: request.occurrence > 1,
+    accruedInterest: interest > 0 ? money(interest) : '', interestRatePercent: terms.lateInterestRatePercent ?? '',
+    totalDue: money(invoice.balance_minor + interest),
+    statementDate: formatDate(today, locale), finalDeadline: formatDate(addDays(today, FINAL_DEMAND_DAYS), locale),
+  };
+}
+
+/** Renders the letter of a step and stores it in the outbox once; returns the stored row, or why there is none. */
+async function prepareLetter(db: Db, mail: MailSettings, request: StepRequest): Promise<LetterRow | 'invoice_paid' | 'no_recipient'> {
+  const stored = await findLetter(db, request);
+  if (stored) return stored;
+  const facts = await letterFacts(db, request.invoiceNo);
+  if (facts.invoice.balance_minor <= request.paidToleranceMinor) return 'invoice_paid';
+  const { step } = request;
+  const to = facts.contacts.filter((c) => (step.recipients as string[]).includes(c.role));
+  if (to.length === 0) return 'no_recipient';
+  const ccContacts = facts.contacts.filter((c) => (step.cc.contacts as string[]).includes(c.role) && !to.some((t) => t.email === c.email));
+  const owners = (facts.invoice.owners ?? {}) as Owners;
+  const ccInternal = step.cc.internal.map((role) => owners.emails?.[OWNER_FOR_ROLE[role]]).filter((email): email is string => Boolean(email));
+  const locale: Locale = (LOCALES as readonly string[]).includes(facts.invoice.locale) ? (facts.invoice.locale as Locale) : DEFAULT_LOCALE;
+  const context = letterContext(facts, step, request, locale, to[0].name, mail.companyName);
+  const letter = renderLetter(locale, step.template!, context);
   await db.insertInto('letters').values({
-    invoice_no: invoice.no, contract_no: invoice.contract_no, step: request.step, occurrence: request.occurrence, locale,
-    recipients: JSON.stringify(to.map((c) => c.email)), cc: JSON.stringify(cc.map((c) => c.email)),
+    invoice_no: facts.invoice.no, contract_no: facts.invoice.contract_no, step: step.key, occurrence: request.occurrence, locale,
+    recipients: JSON.stringify([...new Set(to.map((c) => c.email))]), cc: JSON.stringify([...new Set([...ccContacts.map((c) => c.email), ...ccInternal])]),
     subject: letter.subject, body_text: letter.text, body_html: letter.html,
-    message_id: messageId(request, mail.from), sender_name: senderName, status: 'pending',
+    message_id: messageId(request, mail.from), sender_name: context.senderName, status: 'pending',
     scheduled_for: new Date(request.scheduledFor), decided_at: new Date(request.decidedAt),
   }).onConflict((oc) => oc.columns(['invoice_no', 'step', 'occurrence']).doNothing()).execute();
-  return prepareLetter(db, mail, request);
+  return (await findLetter(db, request))!;
 }
 
-function isRow(value: LetterRow | SendLetterResult): value is LetterRow {
-  return 'message_id' in value;
-}
+export type LetterOutcome = 'sent' | 'already_sent' | 'invoice_paid' | 'no_recipient';
 
 /**
- * Sends one rung of the ladder exactly once. The letter is stored before sending; the send happens
- * while its outbox row is locked and the row is marked sent in the same transaction, so a retry or a
- * second worker finds it sent and sends nothing.
+ * Sends the letter of one occurrence of a step exactly once. It is stored before sending; the send
+ * happens while its outbox row is locked and the row is marked sent in the same transaction, so a
+ * retry or a second worker finds it sent and sends nothing.
  */
-export async function sendLetter(db: Db, mail: MailSettings, request: SendLetterRequest): Promise<SendLetterResult> {
+export async function sendStepLetter(db: Db, mail: MailSettings, request: StepRequest): Promise<LetterOutcome> {
   const prepared = await prepareLetter(db, mail, request);
-  if (!isRow(prepared)) return prepared;
+  if (typeof prepared === 'string') return prepared;
   try {
     return await db.transaction().execute(async (trx) => {
       const row = await trx.selectFrom('letters').selectAll().where('id', '=', prepared.id).forUpdate().executeTakeFirstOrThrow();
+      if (row.status === 'sent') return 'already_sent' as const;
       const { balance_minor: balanceMinor } = await trx.selectFrom('invoices').select('balance_minor').where('no', '=', row.invoice_no).executeTakeFirstOrThrow();
-      if (row.status === 'sent') return { status: 'already_sent' as const, balanceMinor };
-      if (balanceMinor <= 0) {
+      if (balanceMinor <= request.paidToleranceMinor) {
         await trx.updateTable('letters').set({ status: 'cancelled_paid' }).where('id', '=', row.id).execute();
-        return { status: 'invoice_paid' as const, balanceMinor };
+        return 'invoice_paid' as const;
       }
       await mail.transport.sendMail({
         from: senderFrom(mail.from, row.sender_name), to: row.recipients, cc: row.cc, subject: row.subject, text: row.body_text, html: row.body_html,
         messageId: row.message_id, headers: { 'X-Huikuan-Letter': `${row.invoice_no}/${row.step}/${row.occurrence}` },
       });
       const sentAt = new Date();
-      await trx.updateTable('letters')
-        .set({ status: 'sent', sent_at: sentAt, attempts: row.attempts + 1, last_error: null })
-        .where('id', '=', row.id).execute();
+      await trx.updateTable('letters').set({ status: 'sent', sent_at: sentAt, attempts: row.attempts + 1, last_error: null }).where('id', '=', row.id).execute();
       await appendTimeline(trx, {
         eventKey: `letter/${row.invoice_no}/${row.step}/${row.occurrence}`, contractNo: row.contract_no, invoiceNo: row.invoice_no,
         at: sentAt, actor: SYSTEM_ACTOR, action: 'letter_sent',
-        details: { step: row.step, recipients: row.recipients, cc: row.cc, subject: row.subject, skippedSteps: request.skippedSteps },
+        details: { step: row.step, occurrence: row.occurrence, tone: request.step.tone, recipients: row.recipients, cc: row.cc, subject: row.subject, skippedSteps: request.skippedSteps },
       });
-      return { status: 'sent' as const, balanceMinor };
+      return 'sent' as const;
     });
   } catch (error) {
     await db.updateTable('letters')

@@ -1,6 +1,7 @@
 import type { Actor } from '../domain/roles';
 import type { Milestone } from '../domain/contract-rules';
-import type { LetterStep, SendTime } from '../domain/collection';
+import type { SendTime } from '../domain/collection';
+import type { EscalationPolicy, PolicyStep } from '../domain/policy';
 import type { MilestoneKind } from '../domain/contract-rules';
 
 /** A change to a contract's record plus its timeline entry, written in one transaction. */
@@ -50,19 +51,24 @@ export interface IssuedInvoice {
   currency: string;
   timeZone: string;
   sendTime: SendTime;
+  /** The policy version the invoice keeps for its whole collection. */
+  policy: EscalationPolicy;
 }
 
-export interface SendLetterRequest {
+export interface StepRequest {
   invoiceNo: string;
-  step: LetterStep;
+  step: PolicyStep;
   occurrence: number;
   scheduledFor: number;
   decidedAt: number;
-  /** Steps passed over because a later one already applied (catch-up). */
-  skippedSteps: LetterStep[];
+  paidToleranceMinor: number;
+  taskDueDays: number;
+  /** Occurrences passed over because this one already applies (catch-up, resume after a pause). */
+  skippedSteps: string[];
 }
 
-export interface SendLetterResult {
-  status: 'sent' | 'already_sent' | 'invoice_paid' | 'no_recipient';
+export interface StepResult {
+  letter?: 'sent' | 'already_sent' | 'invoice_paid' | 'no_recipient';
+  taskCreated?: boolean;
   balanceMinor: number;
 }

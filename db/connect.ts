@@ -2,6 +2,7 @@ import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvid
 import pg from 'pg';
 import type { Database } from './schema';
 import * as initial from './migrations/0001_initial';
+import * as collectionEngine from './migrations/0002_collection_engine';
 
 // bigint columns hold minor units far below 2^53, so read them as numbers; dates stay 'YYYY-MM-DD'.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -19,6 +20,7 @@ export function connect(databaseUrl: string, maxConnections = 10): Db {
 /** Migrations are listed statically so they load the same under tsx, vitest and a bundle. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': initial,
+  '0002_collection_engine': collectionEngine,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -81,6 +81,8 @@ export interface InvoicesTable {
   paid_at: Date | null;
   issued_by: string;
   created_at: CreatedAt;
+  policy_id: string | null;
+  policy_version: number | null;
 }
 
 export interface PaymentsTable {
@@ -154,7 +156,54 @@ export interface MailboxTable {
   received_at: CreatedAt;
 }
 
+export interface PoliciesTable {
+  id: string;
+  version: number;
+  name: string;
+  definition: Json<Record<string, unknown>>;
+  created_by: string;
+  created_at: CreatedAt;
+}
+
+export interface PolicySelectionsTable {
+  /** 'grade' or 'contract' */
+  scope: string;
+  key: string;
+  policy_id: string;
+}
+
+export interface CalendarsTable {
+  id: string;
+  definition: Json<Record<string, unknown>>;
+  updated_by: string;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface TasksTable {
+  id: Generated<number>;
+  task_key: string;
+  invoice_no: string | null;
+  contract_no: string;
+  kind: string;
+  step: string | null;
+  occurrence: number | null;
+  owner_role: string;
+  owner_name: string | null;
+  title: string;
+  status: string;
+  due_at: Date;
+  escalated_to: string | null;
+  closed_by: string | null;
+  closed_at: Date | null;
+  note: string | null;
+  created_at: CreatedAt;
+}
+
 export interface Database {
+  policies: PoliciesTable;
+  policy_selections: PolicySelectionsTable;
+  calendars: CalendarsTable;
+  tasks: TasksTable;
   people: PeopleTable;
   customers: CustomersTable;
   customer_contacts: CustomerContactsTable;

@@ -182,7 +182,7 @@ export async function contractWorkflow(input: ContractInput): Promise<ContractSu
       workflowId: `invoice/${invoice.invoiceNo}`,
       args: [{
         invoiceNo: invoice.invoiceNo, contractNo: input.no, dueDate: invoice.dueDate, milestoneKind: invoice.milestoneKind,
-        timeZone: invoice.timeZone, sendTime: invoice.sendTime, balanceMinor: invoice.balanceMinor,
+        timeZone: invoice.timeZone, sendTime: invoice.sendTime, balanceMinor: invoice.balanceMinor, policy: invoice.policy,
       }],
       // A contract never ends before its invoices are collected; abandoning keeps a child alive through a reset.
       parentClosePolicy: ParentClosePolicy.ABANDON,

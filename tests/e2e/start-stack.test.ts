@@ -294,7 +294,7 @@ describe('npm start', () => {
     await sleep(3_000); // a duplicate would arrive right behind the first
     const settled = await advanceMail();
     expect(settled).toHaveLength(1);
-    expect(letters[0].subject).toBe(`Payment reminder: invoice ${advanceNo} is 10 days overdue`);
+    expect(letters[0].subject).toBe(`Request for your help: invoice ${advanceNo} is 10 days overdue`);
     expect(letters[0].to).toContain(payer);
     const box = await finance.get('/api/v1/mailbox');
     expect(box.body.filter((m: { subject: string }) => m.subject.includes(finalNo))).toHaveLength(0);

@@ -200,13 +200,14 @@ describe('invoices, letters and payments', () => {
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const box = (await people.finance.get(`/api/v1/mailbox?to=${encodeURIComponent(payer)}`)).body;
     expect(box.length).toBe(1);
-    expect(mail[0].subject).toBe(`Payment reminder: invoice ${advanceNo} is 15 days overdue`);
+    // 15 days overdue: the formal reminder of day 10 is the step that applies (catch-up sends only it)
+    expect(mail[0].subject).toBe(`Request for your help: invoice ${advanceNo} is 15 days overdue`);
     expect(mail[0].text).toContain('CN¥40,000.00');
     expect(mail[0].text).toContain('Sally Sales');
     expect(mail[0].to).toEqual([payer, `finance@${customer.toLowerCase()}.test`]);
 
     const letters = await people.finance.get(`/api/v1/letters?invoice=${advanceNo}`);
-    expect(letters.body).toEqual([expect.objectContaining({ step: 'overdue_1', status: 'sent', recipients: [payer], subject: mail[0].subject })]);
+    expect(letters.body).toEqual([expect.objectContaining({ step: 'formal_reminder', status: 'sent', recipients: [payer], subject: mail[0].subject })]);
 
     const partial = await people.finance.post('/api/v1/payments', { customerCode: customer, amount: cny('15000.00'), reference: 'BANK-1', receivedOn: todayInShanghai() });
     expect(partial.status).toBe(201);
@@ -250,7 +251,7 @@ describe('operations', () => {
       return invoice.letters.some((l: { status: string }) => l.status === 'sent') ? invoice : undefined;
     }, 30_000, 'the demo overdue letter');
     expect(overdue.dueDate < todayInShanghai()).toBe(true);
-    expect(overdue.letters.map((l: { step: string }) => l.step)).toEqual(['overdue_1']);
+    expect(overdue.letters.map((l: { step: string }) => l.step)).toEqual(['formal_reminder']);
     await loadDemoData(harness.admin.baseUrl, harness.admin.token!);
     expect((await harness.admin.get('/api/v1/letters?invoice=DEMO-INV-0001')).body).toHaveLength(1);
   });

@@ -20,11 +20,12 @@ export async function insertInvoice(db: Db, f: InvoiceFixture): Promise<void> {
   await db.insertInto('customer_contacts').values([
     { customer_code: f.customerCode, role: 'payment_owner', name: 'Pat Payer', email: `payer@${f.customerCode.toLowerCase()}.test`, phone: null },
     { customer_code: f.customerCode, role: 'finance', name: 'Fay Finance', email: `finance@${f.customerCode.toLowerCase()}.test`, phone: null },
+    { customer_code: f.customerCode, role: 'decision_maker', name: 'Dan Director', email: `director@${f.customerCode.toLowerCase()}.test`, phone: null },
   ]).execute();
   await db.insertInto('contracts').values({
     no: f.contractNo, customer_code: f.customerCode, title: 'Warehouse system', amount_minor: f.amountMinor, currency: 'CNY',
     payment_terms_type: 'credit_terms', stage: 'Collection', terms: JSON.stringify({ paymentMethod: 'bank transfer' }),
-    details: JSON.stringify({}), owners: JSON.stringify({ account: 'Sally Sales' }), created_by: 'sally',
+    details: JSON.stringify({}), owners: JSON.stringify({ account: 'Sally Sales', fulfilment: 'Dee Delivery', finance: 'Fiona Finance', executiveSponsor: 'Eve Exec', emails: { fulfilment: 'dee@huikuan.test', finance: 'fiona@huikuan.test' } }), created_by: 'sally',
   }).execute();
   await db.insertInto('milestones').values({
     contract_no: f.contractNo, seq: 1, kind: 'progress', amount_minor: f.amountMinor, trigger: JSON.stringify({ type: 'on_signing' }),

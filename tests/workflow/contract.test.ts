@@ -10,7 +10,8 @@ import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { addDays, localDateOf, zonedInstant } from '../../domain/dates';
+import { CHINA_MAINLAND_CALENDAR, letterInstant } from '../../domain/calendar';
+import { addDays, localDateOf } from '../../domain/dates';
 import type { Actor } from '../../domain/roles';
 import { startSmtpCatcher, type SmtpCatcher } from '../../stack/smtp-catcher';
 import { paymentAppliedSignal } from '../../workflows/collection';
@@ -66,7 +67,11 @@ describe('contract workflow on the time-skipping server', () => {
     const worker = await testWorker(env.nativeConnection, database.db, smtp.url, 'contracts', '09:30');
     const today = localDateOf(await env.currentTimeMs(), TZ);
     const invoiceNo = 'INV-2026-001';
-    const dueDate = addDays(today, 10);
+    // Due on a Wednesday at least 10 days out, so the three letters fall on three different working days.
+    let termDays = 10;
+    while (new Date(`${addDays(today, termDays)}T00:00:00Z`).getUTCDay() !== 3) termDays += 1;
+    const dueDate = addDays(today, termDays);
+    const sendAt = (date: string) => letterInstant(CHINA_MAINLAND_CALENDAR, date, '09:30', TZ);
 
     const summary = await worker.runUntil(async () => {
       const handle = await env.client.workflow.start(contractWorkflow, {
@@ -78,7 +83,7 @@ describe('contract workflow on the time-skipping server', () => {
       await update('approve', { actor: finance, customer: { grade: 'A', creditHold: false, creditLimitMinor: 100_000_000 }, risk: { customerRisk: 1, projectRisk: 1, requirementRisk: 1 } });
       await update('review', { actor: sales, estimatedCostMinor: 3_000_000 });
       await update('sign', { actor: sales, signedOn: today });
-      await update('split', { actor: finance, milestones: [{ kind: 'progress', amountMinor, trigger: { type: 'on_signing' }, termDays: 10 }] });
+      await update('split', { actor: finance, milestones: [{ kind: 'progress', amountMinor, trigger: { type: 'on_signing' }, termDays }] });
       await update('budget', { actor: finance, budgetMinor: 3_200_000 });
       await update('handover', { actor: sales, owners: { account: 'Sally Sales', solution: 'Sam', fulfilment: 'Dave', finance: 'Fiona', executiveSponsor: 'Eve' } });
       await update('deliver', { actor: delivery, deliveredOn: today });
@@ -89,7 +94,7 @@ describe('contract workflow on the time-skipping server', () => {
       const issued = await handle.executeUpdate(issueInvoiceUpdate, { args: [{ actor: finance, milestoneSeq: 1, invoiceNo, issueDate: today }] });
       expect(issued).toEqual({ invoiceNo, dueDate });
 
-      await env.sleep(12 * DAY);
+      await env.sleep(sendAt(addDays(dueDate, 1)) - (await env.currentTimeMs()) + 3_600_000);
       await setBalance(database.db, invoiceNo, 0);
       await env.client.workflow.getHandle(`invoice/${invoiceNo}`).signal(paymentAppliedSignal, { balanceMinor: 0 });
       const result = await handle.result();
@@ -107,7 +112,7 @@ describe('contract workflow on the time-skipping server', () => {
     expect(summary.stage).toBe('Closed');
     const letters = await database.db.selectFrom('letters').selectAll().where('invoice_no', '=', invoiceNo).orderBy('id').execute();
     expect(letters.map((l) => l.step)).toEqual(['pre_due', 'due', 'overdue_1']);
-    const expected = [addDays(dueDate, -3), dueDate, addDays(dueDate, 1)].map((d) => zonedInstant(d, '09:30', TZ));
+    const expected = [addDays(dueDate, -3), dueDate, addDays(dueDate, 1)].map(sendAt);
     letters.forEach((letter, i) => expect(Math.abs(letter.decided_at.getTime() - expected[i])).toBeLessThan(60_000));
     const contract = await database.db.selectFrom('contracts').selectAll().where('no', '=', no).executeTakeFirstOrThrow();
     expect(contract.stage).toBe('Closed');

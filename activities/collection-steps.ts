@@ -1,0 +1,103 @@
+import type { Db } from '../db/connect';
+import { appendTimeline } from '../db/timeline';
+import { type BusinessCalendar, CHINA_MAINLAND_CALENDAR, DEFAULT_CALENDAR_ID } from '../domain/calendar';
+import { createsTask, sendsLetter } from '../domain/policy';
+import { SYSTEM_ACTOR, type Actor } from '../domain/roles';
+import { type MailSettings, type Owners, ownerName, sendStepLetter } from './letters';
+import type { StepRequest, StepResult } from './types';
+
+const DAY_MS = 86_400_000;
+
+async function invoiceOwners(db: Db, invoiceNo: string) {
+  return db.selectFrom('invoices').innerJoin('contracts', 'contracts.no', 'invoices.contract_no')
+    .select(['invoices.contract_no', 'invoices.customer_code', 'invoices.balance_minor', 'contracts.owners', 'contracts.created_by'])
+    .where('invoices.no', '=', invoiceNo).executeTakeFirstOrThrow();
+}
+
+/** Creates the task of a step occurrence for the owner of its role; a retry creates nothing more. */
+async function createStepTask(db: Db, request: StepRequest): Promise<boolean> {
+  const invoice = await invoiceOwners(db, request.invoiceNo);
+  const owner = ownerName((invoice.owners ?? {}) as Owners, request.step.owner, invoice.created_by);
+  const created = await db.insertInto('tasks').values({
+    task_key: `invoice/${request.invoiceNo}/${request.step.key}/${request.occurrence}`, invoice_no: request.invoiceNo, contract_no: invoice.contract_no,
+    kind: 'collection', step: request.step.key, occurrence: request.occurrence, owner_role: request.step.owner, owner_name: owner,
+    title: request.step.task!, status: 'open', due_at: new Date(request.decidedAt + request.taskDueDays * DAY_MS),
+    escalated_to: null, closed_by: null, closed_at: null, note: null,
+  }).onConflict((oc) => oc.column('task_key').doNothing()).returning('id').executeTakeFirst();
+  return created !== undefined;
+}
+
+async function putOnCreditHold(db: Db, request: StepRequest): Promise<void> {
+  const invoice = await invoiceOwners(db, request.invoiceNo);
+  await db.transaction().execute(async (trx) => {
+    const customer = await trx.updateTable('customers')
+      .set({ credit_hold: true, credit_hold_reason: `invoice ${request.invoiceNo} reached step ${request.step.key}`, updated_at: new Date() })
+      .where('code', '=', invoice.customer_code).where('credit_hold', '=', false).returning('code').executeTakeFirst();
+    if (customer) {
+      await appendTimeline(trx, {
+        eventKey: `hold/${request.invoiceNo}/${request.step.key}`, customerCode: invoice.customer_code, contractNo: invoice.contract_no,
+        invoiceNo: request.invoiceNo, at: new Date(request.decidedAt), actor: SYSTEM_ACTOR, action: 'credit_hold_set',
+        reason: `collection step ${request.step.key}`,
+      });
+    }
+  });
+}
+
+/** Carries out one occurrence of a ladder step: its letter, its task and its credit hold, each exactly once. */
+export async function performStep(db: Db, mail: MailSettings, request: StepRequest): Promise<StepResult> {
+  const result: Partial<StepResult> = {};
+  if (sendsLetter(request.step)) result.letter = await sendStepLetter(db, mail, request);
+  if (result.letter !== 'invoice_paid') {
+    if (createsTask(request.step)) result.taskCreated = await createStepTask(db, request);
+    if (request.step.creditHold) await putOnCreditHold(db, request);
+  }
+  const { balance_minor: balanceMinor } = await invoiceOwners(db, request.invoiceNo);
+  return { ...result, balanceMinor };
+}
+
+/** The business calendar letters follow: the edited one when an admin saved it, else the built-in one. */
+export async function loadCalendar(db: Db): Promise<BusinessCalendar> {
+  const row = await db.selectFrom('calendars').select('definition').where('id', '=', DEFAULT_CALENDAR_ID).executeTakeFirst();
+  return row ? (row.definition as unknown as BusinessCalendar) : CHINA_MAINLAND_CALENDAR;
+}
+
+export interface ApprovalRequest {
+  invoiceNo: string;
+  step: string;
+  decidedAt: number;
+  taskDueDays: number;
+}
+
+/** Asks finance to approve a gated step (the legal notice) with a task of their own. */
+export async function requestStepApproval(db: Db, request: ApprovalRequest): Promise<void> {
+  const invoice = await invoiceOwners(db, request.invoiceNo);
+  await db.insertInto('tasks').values({
+    task_key: `approval/${request.invoiceNo}/${request.step}`, invoice_no: request.invoiceNo, contract_no: invoice.contract_no,
+    kind: 'approval', step: request.step, occurrence: 1, owner_role: 'finance', owner_name: ownerName((invoice.owners ?? {}) as Owners, 'finance', 'finance'),
+    title: `Approve or reject step ${request.step} for invoice ${request.invoiceNo}`, status: 'open',
+    due_at: new Date(request.decidedAt + request.taskDueDays * DAY_MS), escalated_to: null, closed_by: null, closed_at: null, note: null,
+  }).onConflict((oc) => oc.column('task_key').doNothing()).execute();
+}
+
+export interface ApprovalDecisionRecord {
+  invoiceNo: string;
+  step: string;
+  approved: boolean;
+  reason: string;
+  actor: Actor;
+  at: number;
+}
+
+export async function recordStepApproval(db: Db, decision: ApprovalDecisionRecord): Promise<void> {
+  const invoice = await invoiceOwners(db, decision.invoiceNo);
+  await db.transaction().execute(async (trx) => {
+    await trx.updateTable('tasks')
+      .set({ status: 'done', closed_by: decision.actor.name, closed_at: new Date(decision.at), note: decision.reason })
+      .where('task_key', '=', `approval/${decision.invoiceNo}/${decision.step}`).where('status', '=', 'open').execute();
+    await appendTimeline(trx, {
+      eventKey: `approval/${decision.invoiceNo}/${decision.step}`, contractNo: invoice.contract_no, invoiceNo: decision.invoiceNo,
+      at: new Date(decision.at), actor: decision.actor, action: decision.approved ? 'step_approved' : 'step_rejected',
+      reason: decision.reason, details: { step: decision.step },
+    });
+  });
+}
