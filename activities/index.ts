@@ -3,6 +3,10 @@ import type { SendTime } from '../domain/collection';
 import { recordContractEvent } from './contract-records';
 import { createInvoice } from './invoices';
 import { type ApprovalDecisionRecord, type ApprovalRequest, loadCalendar, performStep, recordStepApproval, requestStepApproval } from './collection-steps';
+import {
+  type DisputeOpening, type DisputeResolution, type PromiseRecord, type WriteOff,
+  recordDisputeEscalated, recordDisputeOpened, recordDisputeResolved, recordPromiseClosed, recordPromiseMade, recordWriteOff, recordWriteOffRequest,
+} from './collection-facts';
 import type { MailSettings } from './letters';
 import type { ContractEvent, IssueInvoiceRequest, StepRequest } from './types';
 
@@ -21,6 +25,13 @@ export function createActivities(deps: ActivityDeps) {
     loadCalendar: () => loadCalendar(deps.db),
     requestStepApproval: (request: ApprovalRequest) => requestStepApproval(deps.db, request),
     recordStepApproval: (decision: ApprovalDecisionRecord) => recordStepApproval(deps.db, decision),
+    recordDisputeOpened: (dispute: DisputeOpening) => recordDisputeOpened(deps.db, dispute),
+    recordDisputeEscalated: (escalation: Parameters<typeof recordDisputeEscalated>[1]) => recordDisputeEscalated(deps.db, escalation),
+    recordDisputeResolved: (resolution: DisputeResolution) => recordDisputeResolved(deps.db, resolution),
+    recordPromiseMade: (promise: PromiseRecord) => recordPromiseMade(deps.db, promise),
+    recordPromiseClosed: (closing: Parameters<typeof recordPromiseClosed>[1]) => recordPromiseClosed(deps.db, closing),
+    recordWriteOffRequest: (request: Parameters<typeof recordWriteOffRequest>[1]) => recordWriteOffRequest(deps.db, request),
+    recordWriteOff: (writeOff: WriteOff) => recordWriteOff(deps.db, writeOff),
   };
 }
 

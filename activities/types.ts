@@ -23,7 +23,7 @@ export interface ContractEvent {
     owners?: Record<string, unknown>;
     closeReason?: string;
     newMilestones?: Milestone[];
-    milestoneStatus?: { seq: number; status: 'ready' | 'paid'; readyOn?: string }[];
+    milestoneStatus?: { seq: number; status: 'ready' | 'paid' | 'written_off'; readyOn?: string }[];
   };
 }
 

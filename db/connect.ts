@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { Database } from './schema';
 import * as initial from './migrations/0001_initial';
 import * as collectionEngine from './migrations/0002_collection_engine';
+import * as disputesPromises from './migrations/0003_disputes_promises';
 
 // bigint columns hold minor units far below 2^53, so read them as numbers; dates stay 'YYYY-MM-DD'.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -21,6 +22,7 @@ export function connect(databaseUrl: string, maxConnections = 10): Db {
 const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_collection_engine': collectionEngine,
+  '0003_disputes_promises': disputesPromises,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -24,6 +24,7 @@ export interface CustomersTable {
   credit_hold_reason: string | null;
   locale: Generated<string>;
   time_zone: Generated<string>;
+  broken_promises: Generated<number>;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
@@ -83,6 +84,8 @@ export interface InvoicesTable {
   created_at: CreatedAt;
   policy_id: string | null;
   policy_version: number | null;
+  written_off_at: Date | null;
+  write_off_reason: string | null;
 }
 
 export interface PaymentsTable {
@@ -199,7 +202,39 @@ export interface TasksTable {
   created_at: CreatedAt;
 }
 
+export interface DisputesTable {
+  id: string;
+  invoice_no: string;
+  reason: string;
+  note: string | null;
+  routed_to: string;
+  status: string;
+  opened_by: string;
+  opened_at: Date;
+  sla_due_at: Date;
+  escalated_at: Date | null;
+  outcome: string | null;
+  credit_minor: number | null;
+  resolved_by: string | null;
+  resolved_at: Date | null;
+}
+
+export interface PromisesTable {
+  id: string;
+  invoice_no: string;
+  customer_code: string;
+  contact: string;
+  promised_date: DateColumn;
+  amount_minor: number;
+  status: string;
+  recorded_by: string;
+  recorded_at: Date;
+  closed_at: Date | null;
+}
+
 export interface Database {
+  disputes: DisputesTable;
+  promises: PromisesTable;
   policies: PoliciesTable;
   policy_selections: PolicySelectionsTable;
   calendars: CalendarsTable;

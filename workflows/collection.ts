@@ -5,9 +5,11 @@ import {
 import type { createActivities } from '../activities';
 import { type BusinessCalendar, letterInstant } from '../domain/calendar';
 import type { SendTime } from '../domain/collection';
-import type { MilestoneKind } from '../domain/contract-rules';
-import { type LadderContext, type LadderState, decideLadder, emptyLadderState, recordHandled } from '../domain/ladder';
-import type { EscalationPolicy } from '../domain/policy';
+import type { MilestoneKind, Refusal } from '../domain/contract-rules';
+import { addDays, localDateOf, zonedInstant } from '../domain/dates';
+import { DISPUTE_REASONS, type DisputeReason } from '../domain/disputes';
+import { type LadderContext, type LadderState, type Occurrence, decideLadder, emptyLadderState, escalateOneRung, recordHandled } from '../domain/ladder';
+import { type EscalationPolicy, sendsLetter } from '../domain/policy';
 import type { Actor } from '../domain/roles';
 import { REFUSED } from './contract-messages';
 
@@ -28,8 +30,23 @@ export interface CollectionInput {
   /** The policy version this invoice keeps for its whole collection. */
   policy: EscalationPolicy;
   /** What an earlier run handed over through continue-as-new. */
-  carried?: { ladder: LadderState; approvalsRequested: string[] };
+  carried?: CarriedState;
 }
+
+interface OpenDispute { id: string; slaDueAt: number; escalated: boolean }
+interface OpenPromise { id: string; deadline: number; amountMinor: number; balanceAtPromise: number }
+interface WriteOffRequest { by: Actor; reason: string }
+
+interface CarriedState {
+  ladder: LadderState;
+  approvalsRequested: string[];
+  dispute?: OpenDispute;
+  promise?: OpenPromise;
+  writeOffRequest?: WriteOffRequest;
+  counters: { disputes: number; promises: number };
+}
+
+export type CollectionOutcome = { invoiceNo: string; outcome: 'paid' | 'written_off'; at: number };
 
 export interface CollectionStatus {
   invoiceNo: string;
@@ -38,6 +55,10 @@ export interface CollectionStatus {
   handled: Record<string, number>;
   awaitingApproval?: string;
   nextActionAt?: number;
+  pausedBy?: 'dispute' | 'promise';
+  disputeId?: string;
+  promiseId?: string;
+  writeOffRequestedBy?: string;
 }
 
 export interface StepApprovalArgs {
@@ -50,17 +71,34 @@ export interface StepApprovalArgs {
 /** Sent by the API after it allocated a payment to the invoice; carries the balance now left. */
 export const paymentAppliedSignal = defineSignal<[{ balanceMinor: number }]>('paymentApplied');
 export const approveStepUpdate = defineUpdate<CollectionStatus, [StepApprovalArgs]>('approveStep');
+export const openDisputeUpdate = defineUpdate<CollectionStatus, [{ actor: Actor; reason: DisputeReason; note?: string }]>('openDispute');
+export const resolveDisputeUpdate = defineUpdate<CollectionStatus, [{ actor: Actor; outcome: 'accepted' | 'rejected'; creditMinor: number; note: string }]>('resolveDispute');
+export const recordPromiseUpdate = defineUpdate<CollectionStatus, [{ actor: Actor; promisedDate: string; amountMinor: number; contact: string }]>('recordPromise');
+export const requestWriteOffUpdate = defineUpdate<CollectionStatus, [{ actor: Actor; reason: string }]>('requestWriteOff');
+export const decideWriteOffUpdate = defineUpdate<CollectionStatus, [{ actor: Actor; approved: boolean; reason: string }]>('decideWriteOff');
+
+const COLLECTORS = ['sales', 'delivery', 'finance', 'executive'];
+
+function refuseIfAny(refusals: Refusal[]): void {
+  if (refusals.length > 0) throw ApplicationFailure.create({ type: REFUSED, nonRetryable: true, message: refusals.map((r) => r.message).join('; '), details: [refusals] });
+}
 export const collectionStatusQuery = defineQuery<CollectionStatus>('status');
 
 /** A long-lived collection starts afresh (with its state) before its history grows large. */
 const MAX_LOOPS_PER_RUN = 500;
 
 /** Collects one invoice along its escalation policy until it is paid (within the policy's tolerance). */
-export async function invoiceCollectionWorkflow(input: CollectionInput): Promise<{ invoiceNo: string; paidAt: number }> {
+export async function invoiceCollectionWorkflow(input: CollectionInput): Promise<CollectionOutcome> {
   const { policy } = input;
   let balanceMinor = input.balanceMinor;
   let ladder: LadderState = input.carried?.ladder ?? emptyLadderState();
   const approvalsRequested = new Set(input.carried?.approvalsRequested ?? []);
+  let dispute = input.carried?.dispute;
+  let promise = input.carried?.promise;
+  let writeOffRequest = input.carried?.writeOffRequest;
+  const counters = input.carried?.counters ?? { disputes: 0, promises: 0 };
+  let writtenOff = false;
+  const today = () => localDateOf(Date.now(), input.timeZone);
   let awaitingApproval: string | undefined;
   let nextActionAt: number | undefined;
   let calendar: BusinessCalendar | undefined;
@@ -68,6 +106,7 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
 
   const status = (): CollectionStatus => ({
     invoiceNo: input.invoiceNo, balanceMinor, policy: { id: policy.id, version: policy.version }, handled: ladder.handled, awaitingApproval, nextActionAt,
+    pausedBy: dispute ? 'dispute' : promise ? 'promise' : undefined, disputeId: dispute?.id, promiseId: promise?.id, writeOffRequestedBy: writeOffRequest?.by.name,
   });
   const paid = () => balanceMinor <= policy.paidToleranceMinor;
 
@@ -85,8 +124,93 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
       if (actor.role !== 'finance') refusals.push({ code: 'not_permitted', message: 'only finance approves or rejects a gated collection step' });
       if (step !== awaitingApproval) refusals.push({ code: 'not_awaiting_approval', field: 'step', message: `step ${step} is not waiting for approval${awaitingApproval ? `; ${awaitingApproval} is` : ''}` });
       if (!reason.trim()) refusals.push({ code: 'missing_reason', field: 'reason', message: 'an approval decision needs a reason' });
-      if (refusals.length > 0) throw ApplicationFailure.create({ type: REFUSED, nonRetryable: true, message: refusals.map((r) => r.message).join('; '), details: [refusals] });
+      refuseIfAny(refusals);
     },
+  });
+  const refusalsIfClosed = (): Refusal[] => (paid() || writtenOff ? [{ code: 'collection_closed', message: `invoice ${input.invoiceNo} is no longer collected` }] : []);
+
+  setHandler(openDisputeUpdate, async ({ actor, reason, note }) => {
+    counters.disputes += 1;
+    const now = Date.now();
+    dispute = { id: `${input.invoiceNo}/D${counters.disputes}`, slaDueAt: now + policy.disputeSlaDays * 86_400_000, escalated: false };
+    changed = true;
+    await activities.recordDisputeOpened({ disputeId: dispute.id, invoiceNo: input.invoiceNo, reason, note, actor, at: now, slaDueAt: dispute.slaDueAt });
+    return status();
+  }, {
+    validator: ({ actor, reason }) => refuseIfAny([
+      ...refusalsIfClosed(),
+      ...(COLLECTORS.includes(actor.role) ? [] : [{ code: 'not_permitted', message: 'only sales, delivery, finance or an executive records a dispute' }]),
+      ...(dispute ? [{ code: 'dispute_open', message: `dispute ${dispute.id} is still open` }] : []),
+      ...((DISPUTE_REASONS as string[]).includes(reason) ? [] : [{ code: 'invalid_reason', field: 'reason', message: `reason must be one of ${DISPUTE_REASONS.join(', ')}` }]),
+    ]),
+  });
+
+  setHandler(resolveDisputeUpdate, async ({ actor, outcome, creditMinor, note }) => {
+    const resolved = dispute!;
+    dispute = undefined;
+    changed = true;
+    const left = await activities.recordDisputeResolved({ disputeId: resolved.id, invoiceNo: input.invoiceNo, outcome, creditMinor, note, actor, at: Date.now() });
+    balanceMinor = Math.min(balanceMinor, left);
+    return status();
+  }, {
+    validator: ({ actor, outcome, creditMinor, note }) => refuseIfAny([
+      ...(dispute ? [] : [{ code: 'no_open_dispute', message: `invoice ${input.invoiceNo} has no open dispute` }]),
+      ...(COLLECTORS.includes(actor.role) ? [] : [{ code: 'not_permitted', message: 'only sales, delivery, finance or an executive resolves a dispute' }]),
+      ...(outcome === 'rejected' && creditMinor !== 0 ? [{ code: 'credit_on_rejection', field: 'credit', message: 'a rejected dispute gives no credit note' }] : []),
+      ...(creditMinor < 0 || creditMinor > balanceMinor ? [{ code: 'invalid_credit', field: 'credit', message: 'the credit note must be between zero and the balance' }] : []),
+      ...(note.trim() ? [] : [{ code: 'missing_note', field: 'note', message: 'resolving a dispute needs a note' }]),
+    ]),
+  });
+
+  setHandler(recordPromiseUpdate, async ({ actor, promisedDate, amountMinor, contact }) => {
+    counters.promises += 1;
+    const deadline = zonedInstant(addDays(promisedDate, policy.promiseGraceDays + 1), '00:00', input.timeZone);
+    promise = { id: `${input.invoiceNo}/P${counters.promises}`, deadline, amountMinor, balanceAtPromise: balanceMinor };
+    changed = true;
+    await activities.recordPromiseMade({ promiseId: promise.id, invoiceNo: input.invoiceNo, contact, promisedDate, amountMinor, actor, at: Date.now() });
+    return status();
+  }, {
+    validator: ({ actor, promisedDate, amountMinor, contact }) => refuseIfAny([
+      ...refusalsIfClosed(),
+      ...(COLLECTORS.includes(actor.role) ? [] : [{ code: 'not_permitted', message: 'only a collector records a promise to pay' }]),
+      ...(promise ? [{ code: 'promise_open', message: `promise ${promise.id} is still open` }] : []),
+      ...(promisedDate < today() ? [{ code: 'date_in_past', field: 'promisedDate', message: `the promised date ${promisedDate} is before today (${today()})` }] : []),
+      ...(amountMinor <= 0 || amountMinor > balanceMinor ? [{ code: 'invalid_amount', field: 'amount', message: 'the promised amount must be positive and at most the balance' }] : []),
+      ...(contact.trim() ? [] : [{ code: 'missing_contact', field: 'contact', message: 'name the customer contact who promised' }]),
+    ]),
+  });
+
+  setHandler(requestWriteOffUpdate, async ({ actor, reason }) => {
+    writeOffRequest = { by: actor, reason };
+    await activities.recordWriteOffRequest({ invoiceNo: input.invoiceNo, actor, reason, at: Date.now() });
+    return status();
+  }, {
+    validator: ({ actor, reason }) => refuseIfAny([
+      ...refusalsIfClosed(),
+      ...(actor.role === 'finance' ? [] : [{ code: 'not_permitted', message: 'only finance requests a write-off' }]),
+      ...(writeOffRequest ? [{ code: 'write_off_requested', message: `a write-off was already requested by ${writeOffRequest.by.name}` }] : []),
+      ...(reason.trim() ? [] : [{ code: 'missing_reason', field: 'reason', message: 'a write-off needs a reason' }]),
+    ]),
+  });
+
+  setHandler(decideWriteOffUpdate, async ({ actor, approved, reason }) => {
+    const request = writeOffRequest!;
+    writeOffRequest = undefined;
+    if (approved) {
+      writtenOff = true;
+      changed = true;
+      await activities.recordWriteOff({ invoiceNo: input.invoiceNo, requestedBy: request.by, requestReason: request.reason, approvedBy: actor, reason, at: Date.now() });
+    } else {
+      await activities.recordWriteOffRequest({ invoiceNo: input.invoiceNo, actor, reason, at: Date.now(), approved: false });
+    }
+    return status();
+  }, {
+    validator: ({ actor, reason }) => refuseIfAny([
+      ...(writeOffRequest ? [] : [{ code: 'no_write_off_request', message: 'no write-off is waiting for approval' }]),
+      ...(actor.role === 'executive' ? [] : [{ code: 'not_permitted', message: 'only an executive approves a write-off' }]),
+      ...(writeOffRequest && writeOffRequest.by.name === actor.name ? [{ code: 'same_person', message: 'the write-off must be approved by someone other than who requested it' }] : []),
+      ...(reason.trim() ? [] : [{ code: 'missing_reason', field: 'reason', message: 'the decision needs a reason' }]),
+    ]),
   });
 
   const context = (): LadderContext => ({
@@ -94,9 +218,56 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
     instantOf: (date) => letterInstant(calendar!, date, input.sendTime, input.timeZone),
   });
 
-  for (let loop = 0; !paid(); loop++) {
+  const performNow = async (occurrences: Occurrence[], skipped: Occurrence[], now: number) => {
+    for (const occurrence of occurrences) {
+      const result = await activities.performStep({
+        invoiceNo: input.invoiceNo, step: occurrence.step, occurrence: occurrence.occurrence, scheduledFor: occurrence.at, decidedAt: now,
+        paidToleranceMinor: policy.paidToleranceMinor, taskDueDays: policy.taskDueDays,
+        skippedSteps: skipped.map((s) => `${s.step.key}#${s.occurrence}`),
+      });
+      balanceMinor = Math.min(balanceMinor, result.balanceMinor);
+      if (paid()) break;
+    }
+    ladder = recordHandled(ladder, [...skipped, ...occurrences]);
+  };
+  const waitForChange = async (until: number | undefined) => {
+    changed = false;
+    await condition(() => changed || paid() || writtenOff, until === undefined ? undefined : Math.max(until - Date.now(), 1));
+  };
+
+  for (let loop = 0; !paid() && !writtenOff; loop++) {
     calendar = await activities.loadCalendar();
     const now = Date.now();
+    if (dispute) {
+      // Letters pause while a dispute is open; past its deadline it escalates once to the manager role.
+      if (!dispute.escalated && now >= dispute.slaDueAt) {
+        dispute.escalated = true;
+        await activities.recordDisputeEscalated({ disputeId: dispute.id, invoiceNo: input.invoiceNo, at: now, taskDueDays: policy.taskDueDays });
+      }
+      await waitForChange(dispute.escalated ? undefined : dispute.slaDueAt);
+      continue;
+    }
+    if (promise) {
+      if (promise.balanceAtPromise - balanceMinor >= promise.amountMinor) {
+        await activities.recordPromiseClosed({ promiseId: promise.id, invoiceNo: input.invoiceNo, kept: true, at: now });
+        promise = undefined;
+        continue;
+      }
+      if (now < promise.deadline) {
+        await waitForChange(promise.deadline);
+        continue;
+      }
+      await activities.recordPromiseClosed({ promiseId: promise.id, invoiceNo: input.invoiceNo, kept: false, at: now });
+      promise = undefined;
+      // A broken promise climbs one rung above the one that applies now, at once, and sends only that letter.
+      const applying = decideLadder(context(), ladder, now);
+      const lettersDue = applying.due.filter((o) => sendsLetter(o.step));
+      ladder = recordHandled(ladder, [...applying.skipped, ...lettersDue]);
+      const forced = escalateOneRung(context(), ladder, now);
+      const letters = forced ? [forced] : lettersDue;
+      await performNow([...applying.due.filter((o) => !sendsLetter(o.step)), ...letters], [...applying.skipped, ...(forced ? lettersDue : [])], now);
+      continue;
+    }
     const decision = decideLadder(context(), ladder, now);
     awaitingApproval = decision.awaitingApproval?.step.key;
     if (awaitingApproval && !approvalsRequested.has(awaitingApproval)) {
@@ -104,26 +275,18 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
       await activities.requestStepApproval({ invoiceNo: input.invoiceNo, step: awaitingApproval, decidedAt: now, taskDueDays: policy.taskDueDays });
     }
     if (decision.due.length > 0) {
-      for (const occurrence of decision.due) {
-        const result = await activities.performStep({
-          invoiceNo: input.invoiceNo, step: occurrence.step, occurrence: occurrence.occurrence, scheduledFor: occurrence.at, decidedAt: now,
-          paidToleranceMinor: policy.paidToleranceMinor, taskDueDays: policy.taskDueDays,
-          skippedSteps: decision.skipped.map((s) => `${s.step.key}#${s.occurrence}`),
-        });
-        balanceMinor = Math.min(balanceMinor, result.balanceMinor);
-        if (paid()) break;
-      }
-      ladder = recordHandled(ladder, [...decision.skipped, ...decision.due]);
+      await performNow(decision.due, decision.skipped, now);
       continue;
     }
     if (loop >= MAX_LOOPS_PER_RUN || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof invoiceCollectionWorkflow>({ ...input, balanceMinor, carried: { ladder, approvalsRequested: [...approvalsRequested] } });
+      await continueAsNew<typeof invoiceCollectionWorkflow>({
+        ...input, balanceMinor, carried: { ladder, approvalsRequested: [...approvalsRequested], dispute, promise, writeOffRequest, counters },
+      });
     }
     nextActionAt = decision.nextAt;
-    changed = false;
-    await condition(() => changed || paid(), nextActionAt === undefined ? undefined : Math.max(nextActionAt - Date.now(), 1));
+    await waitForChange(nextActionAt);
   }
   await condition(allHandlersFinished);
-  return { invoiceNo: input.invoiceNo, paidAt: Date.now() };
+  return { invoiceNo: input.invoiceNo, outcome: writtenOff ? 'written_off' : 'paid', at: Date.now() };
 }

@@ -4,7 +4,7 @@ import type { TransitionRequest } from '../domain/contract-transitions';
 import type { Stage } from '../domain/stages';
 import type { Actor } from '../domain/roles';
 
-export type MilestoneStatus = 'pending' | 'ready' | 'invoiced' | 'paid';
+export type MilestoneStatus = 'pending' | 'ready' | 'invoiced' | 'paid' | 'written_off';
 
 export interface MilestoneState extends Milestone {
   status: MilestoneStatus;

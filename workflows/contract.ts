@@ -140,13 +140,14 @@ export async function contractWorkflow(input: ContractInput): Promise<ContractSu
   const collections: Promise<void>[] = [];
 
   async function followCollection(milestone: MilestoneState, child: ChildWorkflowHandle<typeof invoiceCollectionWorkflow>): Promise<void> {
-    await child.result();
+    const { outcome } = await child.result();
+    const status = outcome === 'written_off' ? 'written_off' : 'paid';
     await record({
-      actor: SYSTEM_ACTOR, action: 'milestone_paid', details: { milestone: milestone.seq, invoiceNo: milestone.invoiceNo },
-      changes: { milestoneStatus: [{ seq: milestone.seq, status: 'paid' }] },
+      actor: SYSTEM_ACTOR, action: `milestone_${status}`, details: { milestone: milestone.seq, invoiceNo: milestone.invoiceNo },
+      changes: { milestoneStatus: [{ seq: milestone.seq, status }] },
     });
-    // Marked paid only once recorded, so the contract cannot close before its last milestone_paid is written.
-    milestone.status = 'paid';
+    // Marked only once recorded, so the contract cannot close before its last milestone event is written.
+    milestone.status = status;
     wake = true;
   }
 
@@ -200,7 +201,7 @@ export async function contractWorkflow(input: ContractInput): Promise<ContractSu
 
   upsertSearchAttributes([{ key: CONTRACT_STAGE, value: stage }, { key: CUSTOMER_CODE, value: input.customerCode }] as never);
 
-  const allPaid = () => milestones.length > 0 && milestones.every((m) => m.status === 'paid');
+  const allPaid = () => milestones.length > 0 && milestones.every((m) => m.status === 'paid' || m.status === 'written_off');
   const finished = () => stage === 'Cancelled' || (stage === 'Collection' && allPaid());
   while (!finished()) {
     const nextTrigger = nextTriggerInstant(milestones, events, input.timeZone);
@@ -210,7 +211,7 @@ export async function contractWorkflow(input: ContractInput): Promise<ContractSu
   }
   if ((stage as Stage) === 'Collection') {
     const from = moveTo('Closed');
-    await record({ actor: SYSTEM_ACTOR, action: 'close', fromStage: from, toStage: 'Closed', reason: 'all milestones paid', changes: { stage: 'Closed' } });
+    await record({ actor: SYSTEM_ACTOR, action: 'close', fromStage: from, toStage: 'Closed', reason: 'all milestones paid or written off', changes: { stage: 'Closed' } });
   }
   await condition(allHandlersFinished);
   return summary();

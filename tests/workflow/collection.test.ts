@@ -243,6 +243,7 @@ describe('invoice collection on the time-skipping server', () => {
     expect(mail.map((m) => m.message_id)).toEqual(letters.map((l) => l.message_id));
     expect((await tasksOf(invoiceNo)).map((t) => t.step)).toEqual(['call_weekly']);
   });
+
 });
 
 function formatZh(date: string): string {

@@ -1,0 +1,181 @@
+import type { Db } from '../db/connect';
+import { appendTimeline } from '../db/timeline';
+import { DISPUTE_ROUTES, type DisputeReason, MANAGER_OF } from '../domain/disputes';
+import type { Actor } from '../domain/roles';
+import { SYSTEM_ACTOR } from '../domain/roles';
+import { type Owners, ownerName } from './letters';
+
+/** Facts the collection workflow records as disputes, promises and write-offs happen; each write is idempotent. */
+
+const DAY_MS = 86_400_000;
+
+async function invoiceOf(db: Db, invoiceNo: string) {
+  return db.selectFrom('invoices').innerJoin('contracts', 'contracts.no', 'invoices.contract_no')
+    .select(['invoices.contract_no', 'invoices.customer_code', 'invoices.balance_minor', 'contracts.owners', 'contracts.created_by'])
+    .where('invoices.no', '=', invoiceNo).executeTakeFirstOrThrow();
+}
+
+async function openTask(db: Db, task: { key: string; invoiceNo: string; contractNo: string; kind: string; ownerRole: string; ownerName: string; title: string; dueAt: number }) {
+  await db.insertInto('tasks').values({
+    task_key: task.key, invoice_no: task.invoiceNo, contract_no: task.contractNo, kind: task.kind, step: null, occurrence: null,
+    owner_role: task.ownerRole, owner_name: task.ownerName, title: task.title, status: 'open', due_at: new Date(task.dueAt),
+    escalated_to: null, closed_by: null, closed_at: null, note: null,
+  }).onConflict((oc) => oc.column('task_key').doNothing()).execute();
+}
+
+export interface DisputeOpening {
+  disputeId: string;
+  invoiceNo: string;
+  reason: DisputeReason;
+  note?: string;
+  actor: Actor;
+  at: number;
+  slaDueAt: number;
+}
+
+export async function recordDisputeOpened(db: Db, d: DisputeOpening): Promise<void> {
+  const invoice = await invoiceOf(db, d.invoiceNo);
+  const routedTo = DISPUTE_ROUTES[d.reason];
+  await db.transaction().execute(async (trx) => {
+    await trx.insertInto('disputes').values({
+      id: d.disputeId, invoice_no: d.invoiceNo, reason: d.reason, note: d.note ?? null, routed_to: routedTo, status: 'open',
+      opened_by: d.actor.name, opened_at: new Date(d.at), sla_due_at: new Date(d.slaDueAt),
+    }).onConflict((oc) => oc.column('id').doNothing()).execute();
+    await openTask(trx, {
+      key: `dispute/${d.disputeId}`, invoiceNo: d.invoiceNo, contractNo: invoice.contract_no, kind: 'dispute', ownerRole: routedTo,
+      ownerName: ownerName((invoice.owners ?? {}) as Owners, routedTo, invoice.created_by),
+      title: `Resolve the customer's dispute (${d.reason}) on invoice ${d.invoiceNo}`, dueAt: d.slaDueAt,
+    });
+    await appendTimeline(trx, {
+      eventKey: `dispute/${d.disputeId}/opened`, contractNo: invoice.contract_no, invoiceNo: d.invoiceNo, at: new Date(d.at),
+      actor: d.actor, action: 'dispute_opened', reason: d.note, details: { disputeId: d.disputeId, reason: d.reason, routedTo },
+    });
+  });
+}
+
+export async function recordDisputeEscalated(db: Db, e: { disputeId: string; invoiceNo: string; at: number; taskDueDays: number }): Promise<void> {
+  const invoice = await invoiceOf(db, e.invoiceNo);
+  const dispute = await db.selectFrom('disputes').select(['routed_to', 'reason']).where('id', '=', e.disputeId).executeTakeFirstOrThrow();
+  const manager = MANAGER_OF[dispute.routed_to as keyof typeof MANAGER_OF];
+  await db.transaction().execute(async (trx) => {
+    await trx.updateTable('disputes').set({ escalated_at: new Date(e.at) }).where('id', '=', e.disputeId).where('escalated_at', 'is', null).execute();
+    await trx.updateTable('tasks').set({ escalated_to: manager }).where('task_key', '=', `dispute/${e.disputeId}`).execute();
+    await openTask(trx, {
+      key: `dispute/${e.disputeId}/escalated`, invoiceNo: e.invoiceNo, contractNo: invoice.contract_no, kind: 'dispute_escalation', ownerRole: manager,
+      ownerName: ownerName((invoice.owners ?? {}) as Owners, manager, invoice.created_by),
+      title: `Dispute (${dispute.reason}) on invoice ${e.invoiceNo} is past its deadline: step in`, dueAt: e.at + e.taskDueDays * DAY_MS,
+    });
+    await appendTimeline(trx, {
+      eventKey: `dispute/${e.disputeId}/escalated`, contractNo: invoice.contract_no, invoiceNo: e.invoiceNo, at: new Date(e.at),
+      actor: SYSTEM_ACTOR, action: 'dispute_escalated', details: { disputeId: e.disputeId, escalatedTo: manager },
+    });
+  });
+}
+
+export interface DisputeResolution {
+  disputeId: string;
+  invoiceNo: string;
+  outcome: 'accepted' | 'rejected';
+  /** Credit note for an accepted dispute: reduces the invoice amount and balance. */
+  creditMinor: number;
+  note: string;
+  actor: Actor;
+  at: number;
+}
+
+/** Closes a dispute; an accepted one with a credit note lowers the invoice. Returns the balance now due. */
+export async function recordDisputeResolved(db: Db, r: DisputeResolution): Promise<number> {
+  const invoice = await invoiceOf(db, r.invoiceNo);
+  return db.transaction().execute(async (trx) => {
+    const closed = await trx.updateTable('disputes')
+      .set({ status: 'resolved', outcome: r.outcome, credit_minor: r.creditMinor, resolved_by: r.actor.name, resolved_at: new Date(r.at) })
+      .where('id', '=', r.disputeId).where('status', '=', 'open').returning('id').executeTakeFirst();
+    if (closed && r.creditMinor > 0) {
+      const updated = await trx.updateTable('invoices')
+        .set((eb) => ({ amount_minor: eb('amount_minor', '-', r.creditMinor), balance_minor: eb('balance_minor', '-', r.creditMinor) }))
+        .where('no', '=', r.invoiceNo).returning('balance_minor').executeTakeFirstOrThrow();
+      if (updated.balance_minor <= 0) await trx.updateTable('invoices').set({ status: 'paid', paid_at: new Date(r.at) }).where('no', '=', r.invoiceNo).execute();
+    }
+    await trx.updateTable('tasks').set({ status: 'done', closed_by: r.actor.name, closed_at: new Date(r.at), note: r.note })
+      .where('task_key', 'in', [`dispute/${r.disputeId}`, `dispute/${r.disputeId}/escalated`]).where('status', '=', 'open').execute();
+    await appendTimeline(trx, {
+      eventKey: `dispute/${r.disputeId}/resolved`, contractNo: invoice.contract_no, invoiceNo: r.invoiceNo, at: new Date(r.at),
+      actor: r.actor, action: 'dispute_resolved', reason: r.note, details: { disputeId: r.disputeId, outcome: r.outcome, creditMinor: r.creditMinor },
+    });
+    const { balance_minor: balance } = await trx.selectFrom('invoices').select('balance_minor').where('no', '=', r.invoiceNo).executeTakeFirstOrThrow();
+    return balance;
+  });
+}
+
+export interface PromiseRecord {
+  promiseId: string;
+  invoiceNo: string;
+  contact: string;
+  promisedDate: string;
+  amountMinor: number;
+  actor: Actor;
+  at: number;
+}
+
+export async function recordPromiseMade(db: Db, p: PromiseRecord): Promise<void> {
+  const invoice = await invoiceOf(db, p.invoiceNo);
+  await db.transaction().execute(async (trx) => {
+    await trx.insertInto('promises').values({
+      id: p.promiseId, invoice_no: p.invoiceNo, customer_code: invoice.customer_code, contact: p.contact, promised_date: p.promisedDate,
+      amount_minor: p.amountMinor, status: 'open', recorded_by: p.actor.name, recorded_at: new Date(p.at),
+    }).onConflict((oc) => oc.column('id').doNothing()).execute();
+    await appendTimeline(trx, {
+      eventKey: `promise/${p.promiseId}/made`, contractNo: invoice.contract_no, invoiceNo: p.invoiceNo, at: new Date(p.at), actor: p.actor,
+      action: 'promise_recorded', details: { promiseId: p.promiseId, contact: p.contact, promisedDate: p.promisedDate, amountMinor: p.amountMinor },
+    });
+  });
+}
+
+/** Closes a promise as kept or broken; a broken one counts against the customer's credit, once. */
+export async function recordPromiseClosed(db: Db, c: { promiseId: string; invoiceNo: string; kept: boolean; at: number }): Promise<void> {
+  const invoice = await invoiceOf(db, c.invoiceNo);
+  await db.transaction().execute(async (trx) => {
+    const closed = await trx.updateTable('promises').set({ status: c.kept ? 'kept' : 'broken', closed_at: new Date(c.at) })
+      .where('id', '=', c.promiseId).where('status', '=', 'open').returning('id').executeTakeFirst();
+    if (closed && !c.kept) {
+      await trx.updateTable('customers').set((eb) => ({ broken_promises: eb('broken_promises', '+', 1) })).where('code', '=', invoice.customer_code).execute();
+    }
+    await appendTimeline(trx, {
+      eventKey: `promise/${c.promiseId}/closed`, contractNo: invoice.contract_no, invoiceNo: c.invoiceNo, at: new Date(c.at), actor: SYSTEM_ACTOR,
+      action: c.kept ? 'promise_kept' : 'promise_broken', details: { promiseId: c.promiseId },
+    });
+  });
+}
+
+export interface WriteOff {
+  invoiceNo: string;
+  requestedBy: Actor;
+  requestReason: string;
+  approvedBy: Actor;
+  reason: string;
+  at: number;
+}
+
+export async function recordWriteOff(db: Db, w: WriteOff): Promise<void> {
+  const invoice = await invoiceOf(db, w.invoiceNo);
+  await db.transaction().execute(async (trx) => {
+    await trx.updateTable('invoices').set({ status: 'written_off', written_off_at: new Date(w.at), write_off_reason: w.requestReason })
+      .where('no', '=', w.invoiceNo).where('status', '=', 'open').execute();
+    await trx.updateTable('tasks').set({ status: 'skipped', closed_by: w.approvedBy.name, closed_at: new Date(w.at), note: 'invoice written off' })
+      .where('invoice_no', '=', w.invoiceNo).where('status', '=', 'open').execute();
+    await appendTimeline(trx, {
+      eventKey: `writeoff/${w.invoiceNo}`, contractNo: invoice.contract_no, invoiceNo: w.invoiceNo, at: new Date(w.at), actor: w.approvedBy,
+      action: 'written_off', reason: w.reason,
+      details: { requestedBy: w.requestedBy, requestReason: w.requestReason, balanceMinor: invoice.balance_minor },
+    });
+  });
+}
+
+export async function recordWriteOffRequest(db: Db, r: { invoiceNo: string; actor: Actor; reason: string; at: number; approved?: boolean }): Promise<void> {
+  const invoice = await invoiceOf(db, r.invoiceNo);
+  const action = r.approved === undefined ? 'write_off_requested' : 'write_off_rejected';
+  await appendTimeline(db, {
+    eventKey: `writeoff/${r.invoiceNo}/${action}/${r.at}`, contractNo: invoice.contract_no, invoiceNo: r.invoiceNo, at: new Date(r.at),
+    actor: r.actor, action, reason: r.reason,
+  });
+}

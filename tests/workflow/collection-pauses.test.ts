@@ -1,0 +1,103 @@
+/**
+ * What pauses and ends a collection: disputes, promises to pay and write-offs, on the time-skipping
+ * server with the real activities. The calendar here has no weekends, so step dates do not depend on
+ * the day the test runs (the business calendar has its own tests).
+ */
+import { describe, expect, it } from 'vitest';
+import { addDays } from '../../domain/dates';
+import type { Actor } from '../../domain/roles';
+import {
+  collectionStatusQuery, decideWriteOffUpdate, openDisputeUpdate, paymentAppliedSignal, recordPromiseUpdate, requestWriteOffUpdate, resolveDisputeUpdate,
+} from '../../workflows/collection';
+import { DAY, EVERY_DAY_CALENDAR, collectionSuite } from '../support/collection-suite';
+import { setBalance } from '../support/fixtures';
+import { testWorker } from '../support/workers';
+
+const suite = collectionSuite({ calendar: EVERY_DAY_CALENDAR });
+const finance: Actor = { name: 'fiona', role: 'finance' };
+
+describe('disputes, promises and write-offs', () => {
+  it('pauses letters for a dispute, routes it, escalates it past its deadline, and resumes with one letter after resolution', async () => {
+    const worker = await testWorker(suite.env.nativeConnection, suite.db, suite.smtpUrl, 'collection-6');
+    const { invoiceNo, input } = await suite.newInvoice(addDays(await suite.today(), -2));
+    const sales: Actor = { name: 'sally', role: 'sales' };
+    await worker.runUntil(async () => {
+      const handle = await suite.start(input, 'collection-6');
+      await suite.env.sleep(60_000);
+      expect((await suite.letters(invoiceNo)).map((l) => l.step)).toEqual(['overdue_1']);
+      await handle.executeUpdate(openDisputeUpdate, { args: [{ actor: sales, reason: 'quality', note: 'screens flicker' }] });
+      await expect(handle.executeUpdate(openDisputeUpdate, { args: [{ actor: sales, reason: 'price' }] }))
+        .rejects.toMatchObject({ cause: { message: expect.stringContaining('still open') } });
+      expect((await handle.query(collectionStatusQuery)).pausedBy).toBe('dispute');
+      // 25 days in dispute: the +10 and +20 formal reminders do not go out; the 10-day deadline escalates it.
+      await suite.env.sleep(25 * DAY);
+      expect((await suite.letters(invoiceNo)).map((l) => l.step)).toEqual(['overdue_1']);
+      const dispute = await suite.db.selectFrom('disputes').selectAll().where('invoice_no', '=', invoiceNo).executeTakeFirstOrThrow();
+      expect(dispute).toMatchObject({ reason: 'quality', routed_to: 'delivery', status: 'open' });
+      expect(dispute.escalated_at).not.toBeNull();
+      const disputeTasks = (await suite.tasks(invoiceNo)).filter((t) => t.kind.startsWith('dispute'));
+      expect(disputeTasks.map((t) => [t.kind, t.owner_role, t.owner_name])).toEqual([['dispute', 'delivery', 'Dee Delivery'], ['dispute_escalation', 'executive', 'Eve Exec']]);
+
+      await handle.executeUpdate(resolveDisputeUpdate, { args: [{ actor: sales, outcome: 'accepted', creditMinor: 100_000, note: 'credit note CN-1 for the flicker' }] });
+      await suite.env.sleep(60_000);
+      const letters = await suite.letters(invoiceNo);
+      // one letter, the rung that applies at day 27 (the +20 formal reminder), with the credited balance
+      expect(letters.map((l) => [l.step, l.occurrence])).toEqual([['overdue_1', 1], ['formal_reminder', 2]]);
+      expect(letters[1].body_text).toContain('¥9,000.00');
+      await suite.recordHistory(handle.workflowId, 'invoice-dispute');
+    });
+  });
+
+  it('pauses for a promise to pay, records it kept when the money comes, and escalates one rung at once when one is broken', async () => {
+    const worker = await testWorker(suite.env.nativeConnection, suite.db, suite.smtpUrl, 'collection-7');
+    const { invoiceNo, input, dueDate } = await suite.newInvoice(addDays(await suite.today(), -2));
+    const sales: Actor = { name: 'sally', role: 'sales' };
+    await worker.runUntil(async () => {
+      const handle = await suite.start(input, 'collection-7');
+      await suite.env.sleep(60_000);
+      await handle.executeUpdate(recordPromiseUpdate, { args: [{ actor: sales, promisedDate: addDays(await suite.today(), 5), amountMinor: 300_000, contact: 'Pat Payer' }] });
+      await suite.env.sleep(DAY);
+      await setBalance(suite.db, invoiceNo, 700_000);
+      await handle.signal(paymentAppliedSignal, { balanceMinor: 700_000 });
+      await suite.env.sleep(60_000);
+      expect((await suite.db.selectFrom('promises').select('status').where('invoice_no', '=', invoiceNo).execute()).map((p) => p.status)).toEqual(['kept']);
+
+      // Second promise, broken: after the promised date + 3 days of grace the next rung goes out at once.
+      await handle.executeUpdate(recordPromiseUpdate, { args: [{ actor: sales, promisedDate: addDays(await suite.today(), 2), amountMinor: 700_000, contact: 'Pat Payer' }] });
+      await suite.env.sleep(7 * DAY);
+      const promises = await suite.db.selectFrom('promises').select(['status']).where('invoice_no', '=', invoiceNo).orderBy('recorded_at').execute();
+      expect(promises.map((p) => p.status)).toEqual(['kept', 'broken']);
+      const customer = await suite.db.selectFrom('customers').select('broken_promises').where('code', '=', suite.customerCode).executeTakeFirstOrThrow();
+      expect(customer.broken_promises).toBe(1);
+      await suite.recordHistory(handle.workflowId, 'invoice-promises');
+    });
+    const letters = await suite.letters(invoiceNo);
+    // day 2: overdue_1; the broken promise (promised day 5, grace 3 days, so broken at the start of day 9) climbs one rung at once: the formal reminder
+    expect(letters.map((l) => [l.step, l.occurrence])).toEqual([['overdue_1', 1], ['formal_reminder', 1]]);
+    expect(letters[1].decided_at.getTime()).toBeLessThan(Date.parse(`${addDays(dueDate, 10)}T00:00:00+08:00`));
+    expect(letters[1].body_text).toContain('¥7,000.00');
+  });
+
+  it('writes an invoice off only with an executive other than the finance person who asked', async () => {
+    const worker = await testWorker(suite.env.nativeConnection, suite.db, suite.smtpUrl, 'collection-8');
+    const { invoiceNo, input } = await suite.newInvoice(addDays(await suite.today(), -200));
+    const exec: Actor = { name: 'eve', role: 'executive' };
+    await worker.runUntil(async () => {
+      const handle = await suite.start(input, 'collection-8');
+      await suite.env.sleep(60_000);
+      await expect(handle.executeUpdate(requestWriteOffUpdate, { args: [{ actor: exec, reason: 'bankrupt' }] }))
+        .rejects.toMatchObject({ cause: { message: expect.stringContaining('only finance') } });
+      await handle.executeUpdate(requestWriteOffUpdate, { args: [{ actor: finance, reason: 'customer insolvent, liquidator confirms no dividend' }] });
+      await expect(handle.executeUpdate(decideWriteOffUpdate, { args: [{ actor: { name: 'fiona', role: 'executive' }, approved: true, reason: 'ok' }] }))
+        .rejects.toMatchObject({ cause: { message: expect.stringContaining('someone other') } });
+      await handle.executeUpdate(decideWriteOffUpdate, { args: [{ actor: exec, approved: true, reason: 'approved at the credit committee' }] });
+      expect(await handle.result()).toMatchObject({ invoiceNo, outcome: 'written_off' });
+      await suite.recordHistory(handle.workflowId, 'invoice-write-off');
+    });
+    const invoice = await suite.db.selectFrom('invoices').select(['status', 'write_off_reason']).where('no', '=', invoiceNo).executeTakeFirstOrThrow();
+    expect(invoice).toEqual({ status: 'written_off', write_off_reason: 'customer insolvent, liquidator confirms no dividend' });
+    const timeline = await suite.db.selectFrom('timeline').select(['action', 'actor_name']).where('invoice_no', '=', invoiceNo).where('action', 'in', ['write_off_requested', 'write_off_rejected', 'written_off']).orderBy('id').execute();
+    expect(timeline).toEqual([{ action: 'write_off_requested', actor_name: 'fiona' }, { action: 'written_off', actor_name: 'eve' }]);
+    expect((await suite.tasks(invoiceNo)).filter((t) => t.status === 'open')).toEqual([]);
+  });
+});
