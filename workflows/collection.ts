@@ -8,8 +8,9 @@ import type { SendTime } from '../domain/collection';
 import type { MilestoneKind, Refusal } from '../domain/contract-rules';
 import { addDays, localDateOf, zonedInstant } from '../domain/dates';
 import { DISPUTE_REASONS, type DisputeReason } from '../domain/disputes';
-import { type LadderContext, type LadderState, type Occurrence, decideLadder, emptyLadderState, escalateOneRung, recordHandled } from '../domain/ladder';
-import { type EscalationPolicy, sendsLetter } from '../domain/policy';
+import { decideCollection } from '../domain/collection-decision';
+import { type LadderContext, type LadderState, type Occurrence, emptyLadderState, recordHandled } from '../domain/ladder';
+import type { EscalationPolicy } from '../domain/policy';
 import type { Actor } from '../domain/roles';
 import { REFUSED } from './contract-messages';
 
@@ -238,54 +239,43 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
   for (let loop = 0; !paid() && !writtenOff; loop++) {
     calendar = await activities.loadCalendar();
     const now = Date.now();
-    if (dispute) {
-      // Letters pause while a dispute is open; past its deadline it escalates once to the manager role.
-      if (!dispute.escalated && now >= dispute.slaDueAt) {
-        dispute.escalated = true;
-        await activities.recordDisputeEscalated({ disputeId: dispute.id, invoiceNo: input.invoiceNo, at: now, taskDueDays: policy.taskDueDays });
-      }
-      await waitForChange(dispute.escalated ? undefined : dispute.slaDueAt);
-      continue;
-    }
-    if (promise) {
-      if (promise.balanceAtPromise - balanceMinor >= promise.amountMinor) {
-        await activities.recordPromiseClosed({ promiseId: promise.id, invoiceNo: input.invoiceNo, kept: true, at: now });
+    const decision = decideCollection(context(), {
+      ladder, balanceMinor, paidToleranceMinor: policy.paidToleranceMinor, dispute, promise, approvalsRequested: [...approvalsRequested],
+    }, now);
+    switch (decision.kind) {
+      case 'done':
+        continue;
+      case 'escalate_dispute':
+        dispute!.escalated = true;
+        await activities.recordDisputeEscalated({ disputeId: dispute!.id, invoiceNo: input.invoiceNo, at: now, taskDueDays: policy.taskDueDays });
+        continue;
+      case 'promise_kept':
+      case 'promise_broken': {
+        const closed = promise!;
         promise = undefined;
+        await activities.recordPromiseClosed({ promiseId: closed.id, invoiceNo: input.invoiceNo, kept: decision.kind === 'promise_kept', at: now });
+        if (decision.kind === 'promise_broken') await performNow(decision.perform, decision.skipped, now);
         continue;
       }
-      if (now < promise.deadline) {
-        await waitForChange(promise.deadline);
+      case 'request_approval':
+        approvalsRequested.add(decision.step);
+        awaitingApproval = decision.step;
+        await activities.requestStepApproval({ invoiceNo: input.invoiceNo, step: decision.step, decidedAt: now, taskDueDays: policy.taskDueDays });
         continue;
-      }
-      await activities.recordPromiseClosed({ promiseId: promise.id, invoiceNo: input.invoiceNo, kept: false, at: now });
-      promise = undefined;
-      // A broken promise climbs one rung above the one that applies now, at once, and sends only that letter.
-      const applying = decideLadder(context(), ladder, now);
-      const lettersDue = applying.due.filter((o) => sendsLetter(o.step));
-      ladder = recordHandled(ladder, [...applying.skipped, ...lettersDue]);
-      const forced = escalateOneRung(context(), ladder, now);
-      const letters = forced ? [forced] : lettersDue;
-      await performNow([...applying.due.filter((o) => !sendsLetter(o.step)), ...letters], [...applying.skipped, ...(forced ? lettersDue : [])], now);
-      continue;
+      case 'perform':
+        await performNow(decision.perform, decision.skipped, now);
+        continue;
+      case 'wait':
+        awaitingApproval = decision.awaitingApproval;
+        nextActionAt = decision.until;
+        if (loop >= MAX_LOOPS_PER_RUN || workflowInfo().continueAsNewSuggested) {
+          await condition(allHandlersFinished);
+          await continueAsNew<typeof invoiceCollectionWorkflow>({
+            ...input, balanceMinor, carried: { ladder, approvalsRequested: [...approvalsRequested], dispute, promise, writeOffRequest, counters },
+          });
+        }
+        await waitForChange(nextActionAt);
     }
-    const decision = decideLadder(context(), ladder, now);
-    awaitingApproval = decision.awaitingApproval?.step.key;
-    if (awaitingApproval && !approvalsRequested.has(awaitingApproval)) {
-      approvalsRequested.add(awaitingApproval);
-      await activities.requestStepApproval({ invoiceNo: input.invoiceNo, step: awaitingApproval, decidedAt: now, taskDueDays: policy.taskDueDays });
-    }
-    if (decision.due.length > 0) {
-      await performNow(decision.due, decision.skipped, now);
-      continue;
-    }
-    if (loop >= MAX_LOOPS_PER_RUN || workflowInfo().continueAsNewSuggested) {
-      await condition(allHandlersFinished);
-      await continueAsNew<typeof invoiceCollectionWorkflow>({
-        ...input, balanceMinor, carried: { ladder, approvalsRequested: [...approvalsRequested], dispute, promise, writeOffRequest, counters },
-      });
-    }
-    nextActionAt = decision.nextAt;
-    await waitForChange(nextActionAt);
   }
   await condition(allHandlersFinished);
   return { invoiceNo: input.invoiceNo, outcome: writtenOff ? 'written_off' : 'paid', at: Date.now() };
