@@ -1,3 +1,4 @@
+import { addDays, type LocalDate, zonedInstant } from './dates';
 import { type LadderContext, type LadderState, type Occurrence, decideLadder, escalateOneRung } from './ladder';
 import { sendsLetter } from './policy';
 
@@ -58,4 +59,15 @@ function brokenPromiseEscalation(ctx: LadderContext, ladder: LadderState, now: n
   return forced
     ? { perform: [...tasksDue, forced], skipped: passed }
     : { perform: applying.due, skipped: applying.skipped };
+}
+
+const DAY_MS = 86_400_000;
+
+/** Letters stay paused until the start of the day after the promised date plus the grace days. */
+export function promiseDeadline(promisedDate: LocalDate, graceDays: number, timeZone: string): number {
+  return zonedInstant(addDays(promisedDate, graceDays + 1), '00:00', timeZone);
+}
+
+export function disputeDeadline(openedAt: number, slaDays: number): number {
+  return openedAt + slaDays * DAY_MS;
 }

@@ -6,9 +6,9 @@ import type { createActivities } from '../activities';
 import { type BusinessCalendar, letterInstant } from '../domain/calendar';
 import type { SendTime } from '../domain/collection';
 import type { MilestoneKind, Refusal } from '../domain/contract-rules';
-import { addDays, localDateOf, zonedInstant } from '../domain/dates';
+import { localDateOf } from '../domain/dates';
 import { DISPUTE_REASONS, type DisputeReason } from '../domain/disputes';
-import { decideCollection } from '../domain/collection-decision';
+import { decideCollection, disputeDeadline, promiseDeadline } from '../domain/collection-decision';
 import { type LadderContext, type LadderState, type Occurrence, emptyLadderState, recordHandled } from '../domain/ladder';
 import type { EscalationPolicy } from '../domain/policy';
 import type { Actor } from '../domain/roles';
@@ -133,7 +133,7 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
   setHandler(openDisputeUpdate, async ({ actor, reason, note }) => {
     counters.disputes += 1;
     const now = Date.now();
-    dispute = { id: `${input.invoiceNo}/D${counters.disputes}`, slaDueAt: now + policy.disputeSlaDays * 86_400_000, escalated: false };
+    dispute = { id: `${input.invoiceNo}/D${counters.disputes}`, slaDueAt: disputeDeadline(now, policy.disputeSlaDays), escalated: false };
     changed = true;
     await activities.recordDisputeOpened({ disputeId: dispute.id, invoiceNo: input.invoiceNo, reason, note, actor, at: now, slaDueAt: dispute.slaDueAt });
     return status();
@@ -165,7 +165,7 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
 
   setHandler(recordPromiseUpdate, async ({ actor, promisedDate, amountMinor, contact }) => {
     counters.promises += 1;
-    const deadline = zonedInstant(addDays(promisedDate, policy.promiseGraceDays + 1), '00:00', input.timeZone);
+    const deadline = promiseDeadline(promisedDate, policy.promiseGraceDays, input.timeZone);
     promise = { id: `${input.invoiceNo}/P${counters.promises}`, deadline, amountMinor, balanceAtPromise: balanceMinor };
     changed = true;
     await activities.recordPromiseMade({ promiseId: promise.id, invoiceNo: input.invoiceNo, contact, promisedDate, amountMinor, actor, at: Date.now() });
