@@ -4,10 +4,15 @@ import { authenticate } from './auth';
 import type { ApiDeps } from './deps';
 import { errorHandler, notFound } from './errors';
 import { ApiRoutes } from './route';
+import { collectionRoutes } from './routes/collection';
 import { contractRoutes } from './routes/contracts';
+import { simulationRoutes } from './routes/simulation';
 import { customerRoutes } from './routes/customers';
 import { invoiceRoutes } from './routes/invoices';
 import { paymentRoutes } from './routes/payments';
+import { policyRoutes } from './routes/policies';
+import { calendarRoutes } from './routes/calendars';
+import { taskRoutes } from './routes/tasks';
 import { peopleRoutes } from './routes/people';
 import { HEALTH_SPEC, mailboxRoutes, mountHealth } from './routes/system';
 
@@ -25,6 +30,11 @@ export function createApp(deps: ApiDeps): Express {
   contractRoutes(routes, deps);
   invoiceRoutes(routes, deps);
   paymentRoutes(routes, deps);
+  collectionRoutes(routes, deps);
+  simulationRoutes(routes, deps);
+  policyRoutes(routes, deps);
+  calendarRoutes(routes, deps);
+  taskRoutes(routes, deps);
   mailboxRoutes(routes, deps);
   const openApi = buildOpenApi(routes.specs, [HEALTH_SPEC]);
   router.get('/api/v1/openapi.json', (_req, res) => { res.json(openApi); });

@@ -11,6 +11,8 @@ export interface ApiDeps {
   temporal: Client;
   taskQueue: string;
   defaultTimeZone: string;
+  /** LETTER_SEND_TIME, the default for simulations. */
+  letterSendTime: string;
   /** Present when the embedded SMTP catcher receives the mail, so GET /mailbox can show it. */
   mailboxEnabled: boolean;
   health: HealthCheck[];

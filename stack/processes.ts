@@ -66,7 +66,7 @@ export interface ApiServerSettings {
 export async function startApiServer(settings: ApiServerSettings, port: number, host: string): Promise<http.Server> {
   const app = createApp({
     db: settings.db, temporal: settings.client, taskQueue: settings.config.TEMPORAL_TASK_QUEUE,
-    defaultTimeZone: settings.config.DEFAULT_TIME_ZONE, mailboxEnabled: settings.mailboxEnabled,
+    defaultTimeZone: settings.config.DEFAULT_TIME_ZONE, letterSendTime: settings.config.LETTER_SEND_TIME, mailboxEnabled: settings.mailboxEnabled,
     health: healthChecks(settings.db, settings.client, settings.smtpUrl),
   });
   return new Promise((resolve, reject) => {

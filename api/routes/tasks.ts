@@ -1,0 +1,112 @@
+import type { Selectable } from 'kysely';
+import type { TasksTable } from '../../db/schema';
+import { appendTimeline } from '../../db/timeline';
+import type { Actor, Role } from '../../domain/roles';
+import type { ApiDeps } from '../deps';
+import { badRequest, conflict, HttpError, notFound } from '../errors';
+import type { ApiRoutes } from '../route';
+import { CompleteTaskSchema, SkipTaskSchema, TASK_STATUSES } from '../schemas-admin';
+
+type TaskRow = Selectable<TasksTable>;
+
+/** Roles that may close any task, besides its owner role and the role it escalated to. */
+const OVERSEERS: readonly Role[] = ['finance', 'executive', 'admin'];
+
+export function taskView(task: TaskRow) {
+  return {
+    id: task.id, kind: task.kind, step: task.step, occurrence: task.occurrence, invoiceNo: task.invoice_no, contractNo: task.contract_no,
+    ownerRole: task.owner_role, ownerName: task.owner_name, title: task.title, status: task.status, dueAt: task.due_at,
+    escalatedTo: task.escalated_to, closedBy: task.closed_by, closedAt: task.closed_at, note: task.note,
+  };
+}
+
+/** A single query parameter: express gives an array when it is repeated, which is refused. */
+function single(query: Record<string, unknown>, name: string): string | undefined {
+  const value = query[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw badRequest(name, 'give this parameter once');
+  return value;
+}
+
+function taskId(raw: string): number {
+  if (!/^[1-9]\d{0,14}$/.test(raw)) throw badRequest('id', 'a task id is a positive whole number');
+  return Number(raw);
+}
+
+function mayClose(actor: Actor, task: TaskRow): boolean {
+  return actor.role === task.owner_role || actor.role === task.escalated_to || (OVERSEERS as readonly string[]).includes(actor.role);
+}
+
+export function taskRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
+  routes.add({
+    method: 'get', path: '/api/v1/tasks', summary: 'Tasks of the collection ladder, soonest due first (at most 500)',
+    roles: 'any',
+    query: {
+      status: `${TASK_STATUSES.join(', ')} (default open)`, ownerRole: 'owner role', ownerName: 'owner name',
+      invoice: 'invoice number', contract: 'contract number', overdue: 'true: open tasks past their due time',
+    },
+    responses: { 200: 'the tasks', 400: 'invalid filter' },
+    async handle({ query }) {
+      const status = single(query, 'status') ?? 'open';
+      if (!(TASK_STATUSES as readonly string[]).includes(status)) throw badRequest('status', `must be one of ${TASK_STATUSES.join(', ')}`);
+      const overdue = single(query, 'overdue');
+      if (overdue !== undefined && overdue !== 'true' && overdue !== 'false') throw badRequest('overdue', 'must be true or false');
+      const ownerRole = single(query, 'ownerRole');
+      const ownerName = single(query, 'ownerName');
+      const invoice = single(query, 'invoice');
+      const contract = single(query, 'contract');
+
+      let select = db.selectFrom('tasks').selectAll().where('status', '=', status);
+      if (ownerRole) select = select.where('owner_role', '=', ownerRole);
+      if (ownerName) select = select.where('owner_name', '=', ownerName);
+      if (invoice) select = select.where('invoice_no', '=', invoice);
+      if (contract) select = select.where('contract_no', '=', contract);
+      if (overdue === 'true') select = select.where('status', '=', 'open').where('due_at', '<', new Date());
+      const tasks = await select.orderBy('due_at').orderBy('id').limit(500).execute();
+      return { body: tasks.map(taskView) };
+    },
+  });
+
+  const close = (status: 'done' | 'skipped') => async ({ params, body, actor }: { params: Record<string, string>; body: { note?: string }; actor: Actor }) => {
+    const id = taskId(params.id);
+    const note = body.note?.trim() ? body.note.trim() : null;
+    const closed = await db.transaction().execute(async (trx) => {
+      const task = await trx.selectFrom('tasks').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+      if (!task) throw notFound(`task ${id}`);
+      if (!mayClose(actor, task)) {
+        const allowed = [task.owner_role, ...(task.escalated_to ? [task.escalated_to] : []), ...OVERSEERS];
+        throw new HttpError(403, `closing task ${id} needs role ${[...new Set(allowed)].join(' or ')}`, [{ message: `${actor.name} has role ${actor.role}` }]);
+      }
+      if (task.kind === 'approval') {
+        throw conflict(`task ${id} is an approval`, [{ code: 'approval_task', message: `approve or reject step ${task.step} with POST /api/v1/invoices/${task.invoice_no}/approvals (the approval endpoint); that closes this task` }]);
+      }
+      if (task.status !== 'open') {
+        throw conflict(`task ${id} is ${task.status}`, [{ code: 'task_not_open', field: 'status', message: `only an open task can be closed; this one is ${task.status}` }]);
+      }
+      const now = new Date();
+      const updated = await trx.updateTable('tasks').set({ status, closed_by: actor.name, closed_at: now, note })
+        .where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+      await appendTimeline(trx, {
+        eventKey: `task/${id}/${status}`, contractNo: task.contract_no, invoiceNo: task.invoice_no ?? undefined, at: now, actor,
+        action: status === 'done' ? 'task_done' : 'task_skipped', reason: note ?? undefined,
+        details: { taskId: id, kind: task.kind, step: task.step, occurrence: task.occurrence, title: task.title },
+      });
+      return updated;
+    });
+    return { body: taskView(closed) };
+  };
+
+  routes.add({
+    method: 'post', path: '/api/v1/tasks/:id/done', summary: 'Mark an open task done, with an optional note',
+    roles: 'any', body: CompleteTaskSchema,
+    responses: { 200: 'the task', 400: 'invalid input', 403: 'neither its owner role, the role it escalated to, nor finance, executive or admin', 404: 'no such task', 409: 'not open, or an approval task' },
+    handle: close('done'),
+  });
+
+  routes.add({
+    method: 'post', path: '/api/v1/tasks/:id/skip', summary: 'Skip an open task, with a note saying why',
+    roles: 'any', body: SkipTaskSchema,
+    responses: { 200: 'the task', 400: 'no note', 403: 'neither its owner role, the role it escalated to, nor finance, executive or admin', 404: 'no such task', 409: 'not open, or an approval task' },
+    handle: close('skipped'),
+  });
+}
