@@ -1,4 +1,4 @@
-import { addDays, type LocalDate, zonedInstant } from './dates';
+import { addDays, type LocalDate } from './dates';
 import { type LadderContext, type LadderState, type Occurrence, decideLadder, escalateOneRung } from './ladder';
 import { sendsLetter } from './policy';
 
@@ -63,9 +63,12 @@ function brokenPromiseEscalation(ctx: LadderContext, ladder: LadderState, now: n
 
 const DAY_MS = 86_400_000;
 
-/** Letters stay paused until the start of the day after the promised date plus the grace days. */
-export function promiseDeadline(promisedDate: LocalDate, graceDays: number, timeZone: string): number {
-  return zonedInstant(addDays(promisedDate, graceDays + 1), '00:00', timeZone);
+/**
+ * Letters stay paused through the promised date plus the grace days; the promise is judged broken at
+ * the first send window after that (`instantOf` is the ladder's: business calendar, send time, zone).
+ */
+export function promiseDeadline(promisedDate: LocalDate, graceDays: number, instantOf: (date: LocalDate) => number): number {
+  return instantOf(addDays(promisedDate, graceDays + 1));
 }
 
 export function disputeDeadline(openedAt: number, slaDays: number): number {

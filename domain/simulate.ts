@@ -60,7 +60,7 @@ export function simulateInvoice(invoice: SimulatedInvoice, settings: SimulationS
       case 'payment': facts.balanceMinor -= event.amountMinor; break;
       case 'dispute_opened': facts.dispute ??= { slaDueAt: disputeDeadline(event.at, policy.disputeSlaDays), escalated: false }; break;
       case 'dispute_resolved': facts.dispute = undefined; facts.balanceMinor -= event.creditMinor ?? 0; break;
-      case 'promise': facts.promise ??= { deadline: promiseDeadline(event.promisedDate, policy.promiseGraceDays, invoice.timeZone), amountMinor: event.amountMinor, balanceAtPromise: facts.balanceMinor }; break;
+      case 'promise': facts.promise ??= { deadline: promiseDeadline(event.promisedDate, policy.promiseGraceDays, ctx.instantOf), amountMinor: event.amountMinor, balanceAtPromise: facts.balanceMinor }; break;
     }
   };
   let now = invoice.startAt;

@@ -164,8 +164,9 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
   });
 
   setHandler(recordPromiseUpdate, async ({ actor, promisedDate, amountMinor, contact }) => {
+    calendar ??= await activities.loadCalendar();
     counters.promises += 1;
-    const deadline = promiseDeadline(promisedDate, policy.promiseGraceDays, input.timeZone);
+    const deadline = promiseDeadline(promisedDate, policy.promiseGraceDays, context().instantOf);
     promise = { id: `${input.invoiceNo}/P${counters.promises}`, deadline, amountMinor, balanceAtPromise: balanceMinor };
     changed = true;
     await activities.recordPromiseMade({ promiseId: promise.id, invoiceNo: input.invoiceNo, contact, promisedDate, amountMinor, actor, at: Date.now() });
