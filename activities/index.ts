@@ -8,6 +8,7 @@ import {
   recordDisputeEscalated, recordDisputeOpened, recordDisputeResolved, recordPromiseClosed, recordPromiseMade, recordWriteOff, recordWriteOffRequest,
 } from './collection-facts';
 import type { MailSettings } from './letters';
+import { escalateOverdueTasks } from './task-escalation';
 import type { ContractEvent, IssueInvoiceRequest, StepRequest } from './types';
 
 export interface ActivityDeps {
@@ -32,6 +33,7 @@ export function createActivities(deps: ActivityDeps) {
     recordPromiseClosed: (closing: Parameters<typeof recordPromiseClosed>[1]) => recordPromiseClosed(deps.db, closing),
     recordWriteOffRequest: (request: Parameters<typeof recordWriteOffRequest>[1]) => recordWriteOffRequest(deps.db, request),
     recordWriteOff: (writeOff: WriteOff) => recordWriteOff(deps.db, writeOff),
+    escalateOverdueTasks: () => escalateOverdueTasks(deps.db, Date.now()),
   };
 }
 

@@ -13,6 +13,7 @@ import { temporalConnectionSettings } from '../config/temporal';
 import { connect, migrateToLatest } from '../db/connect';
 import type { SendTime } from '../domain/collection';
 import { loadDemoData } from '../stack/demo';
+import { ensureSchedules } from '../stack/schedules';
 import { startEmbeddedPostgres } from '../stack/postgres';
 import { connectClient, connectWorker, createWorker, startApiServer } from '../stack/processes';
 import { startSmtpCatcher } from '../stack/smtp-catcher';
@@ -97,6 +98,7 @@ async function main(): Promise<void> {
       namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE,
     });
     const workerRun = worker.run();
+    await ensureSchedules(client, config.TEMPORAL_TASK_QUEUE);
     // The SDK already begins draining the worker on SIGINT/SIGTERM; shut it down here for the other exits.
     stops.push(async () => { if (worker.getState() === 'RUNNING') worker.shutdown(); await workerRun; await workerConnection.close(); });
     workerRun.catch((error) => { console.error('worker failed:', error); void shutdown(1); });

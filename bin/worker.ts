@@ -2,7 +2,8 @@
 import { temporalConnectionSettings } from '../config/temporal';
 import { connect } from '../db/connect';
 import type { SendTime } from '../domain/collection';
-import { connectWorker, createWorker } from '../stack/processes';
+import { connectClient, connectWorker, createWorker } from '../stack/processes';
+import { ensureSchedules } from '../stack/schedules';
 import { productionConfig } from './production';
 
 async function main(): Promise<void> {
@@ -13,6 +14,9 @@ async function main(): Promise<void> {
     db, smtpUrl: config.SMTP_URL, mailFrom: config.MAIL_FROM, companyName: config.COMPANY_NAME,
     sendTime: config.LETTER_SEND_TIME as SendTime, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE,
   });
+  const client = await connectClient(temporalConnectionSettings(config, config.TEMPORAL_ADDRESS), config.TEMPORAL_NAMESPACE);
+  await ensureSchedules(client, config.TEMPORAL_TASK_QUEUE);
+  await client.connection.close();
   // The SDK drains the worker on SIGINT/SIGTERM; run() returns once it has stopped.
   await worker.run();
   await connection.close();

@@ -1,2 +1,3 @@
 export { contractWorkflow } from './contract';
 export { invoiceCollectionWorkflow } from './collection';
+export { taskEscalationWorkflow } from './task-escalation';
