@@ -98,7 +98,7 @@ export function validateCalendar(input: unknown): { calendar?: BusinessCalendar;
     refusals.push({ code: 'invalid_weekend_days', field: 'weekendDays', message: 'weekendDays must be a list of days of the week (0 = Sunday … 6 = Saturday)' });
   } else {
     input.weekendDays.forEach((day: unknown, index) => {
-      const field = `weekendDays[${index}]`;
+      const field = `weekendDays.${index}`;
       if (typeof day !== 'number' || !Number.isInteger(day) || day < 0 || day > 6) {
         refusals.push({ code: 'invalid_weekend_day', field, message: `a day of the week is a whole number from 0 (Sunday) to 6 (Saturday), not ${JSON.stringify(day)}` });
       } else if (weekendDays.includes(day)) {
@@ -119,7 +119,7 @@ export function validateCalendar(input: unknown): { calendar?: BusinessCalendar;
       return days;
     }
     value.forEach((entry: unknown, index) => {
-      const field = `${list}[${index}]`;
+      const field = `${list}.${index}`;
       if (!isRecord(entry)) {
         refusals.push({ code: 'invalid_day', field, message: 'each day must be an object { date: "YYYY-MM-DD", name }' });
         return;
@@ -136,7 +136,7 @@ export function validateCalendar(input: unknown): { calendar?: BusinessCalendar;
         const earlier = seen.get(date);
         if (earlier === undefined) {
           seen.set(date, field);
-        } else if (earlier.startsWith(`${list}[`)) {
+        } else if (earlier.startsWith(`${list}.`)) {
           refusals.push({ code: 'duplicate_date', field: `${field}.date`, message: `${date} is already listed at ${earlier}` });
         } else {
           refusals.push({ code: 'holiday_and_workday', field: `${field}.date`, message: `${date} cannot be both a holiday and a make-up workday (see ${earlier})` });

@@ -195,14 +195,14 @@ export function splitContract(contractAmountMinor: number, requests: MilestoneRe
     let amountMinor = request.amountMinor ?? 0;
     if (request.percent !== undefined) {
       const hundredths = parsePercent(request.percent);
-      if (hundredths === undefined) refusals.push({ code: 'invalid_percent', field: `milestones[${index}].percent`, message: 'percent must be between 0 and 100 with at most two decimals' });
+      if (hundredths === undefined) refusals.push({ code: 'invalid_percent', field: `milestones.${index}.percent`, message: 'percent must be between 0 and 100 with at most two decimals' });
       else amountMinor = percentOf(contractAmountMinor, hundredths);
     }
     return { seq: index + 1, kind: request.kind, amountMinor, trigger: request.trigger, termDays: request.termDays };
   });
   absorbRoundingRemainder(contractAmountMinor, requests, milestones);
   milestones.forEach((milestone, index) => {
-    const field = `milestones[${index}]`;
+    const field = `milestones.${index}`;
     if (milestone.amountMinor <= 0) refusals.push({ code: 'non_positive_amount', field, message: `milestone ${index + 1} must have a positive amount` });
     if (milestone.trigger.type === 'on_date' && !isLocalDate(milestone.trigger.date)) {
       refusals.push({ code: 'invalid_date', field: `${field}.trigger.date`, message: 'trigger date must be YYYY-MM-DD' });

@@ -99,7 +99,7 @@ export function createsTask(step: PolicyStep): boolean {
 }
 
 function stepRefusals(step: PolicyStep, index: number, templates: readonly string[]): Refusal[] {
-  const at = `steps[${index}]`;
+  const at = `steps.${index}`;
   const refusals: Refusal[] = [];
   const add = (field: string, message: string) => refusals.push({ code: 'invalid_step', field: `${at}.${field}`, message });
   if (!/^[a-z][a-z0-9_]{0,39}$/.test(step.key ?? '')) add('key', 'must be lower case letters, digits and "_"');
@@ -132,7 +132,7 @@ export function policyRefusals(policy: EscalationPolicy, templates: readonly str
   (policy.steps ?? []).forEach((step, index) => refusals.push(...stepRefusals(step, index, templates)));
   const keys = (policy.steps ?? []).map((s) => s.key);
   keys.forEach((key, index) => {
-    if (keys.indexOf(key) !== index) refusals.push({ code: 'duplicate_step', field: `steps[${index}].key`, message: `step key ${key} is used twice` });
+    if (keys.indexOf(key) !== index) refusals.push({ code: 'duplicate_step', field: `steps.${index}.key`, message: `step key ${key} is used twice` });
   });
   for (const field of ['paidToleranceMinor', 'promiseGraceDays', 'disputeSlaDays', 'taskDueDays'] as const) {
     if (!Number.isInteger(policy[field]) || policy[field] < 0) refusals.push({ code: 'invalid_policy', field, message: 'must be a whole number, zero or more' });

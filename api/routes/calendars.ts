@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { appendTimeline } from '../../db/timeline';
 import { type BusinessCalendar, CHINA_MAINLAND_CALENDAR, DEFAULT_CALENDAR_ID, validateCalendar } from '../../domain/calendar';
 import type { ApiDeps } from '../deps';
@@ -37,7 +38,7 @@ export function calendarRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
           .onConflict((oc) => oc.column('id').doUpdateSet({ definition: JSON.stringify(calendar), updated_by: actor.name, updated_at: now }))
           .execute();
         await appendTimeline(trx, {
-          eventKey: `calendar/${calendar.id}/${now.getTime()}`, at: now, actor, action: 'calendar_updated',
+          eventKey: `calendar/${calendar.id}/${crypto.randomUUID()}`, at: now, actor, action: 'calendar_updated',
           details: { calendarId: calendar.id, holidays: calendar.holidays.length, makeUpWorkdays: calendar.makeUpWorkdays.length },
         });
       });

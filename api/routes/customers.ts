@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type { ApiDeps } from '../deps';
 import { conflict } from '../errors';
 import { toMinor } from '../money';
@@ -46,7 +47,7 @@ export function customerRoutes(routes: ApiRoutes, { db, defaultTimeZone }: ApiDe
           .set({ credit_hold: body.creditHold, credit_hold_reason: body.creditHold ? body.reason : null, updated_at: new Date() })
           .where('code', '=', params.code).execute();
         await appendTimeline(trx, {
-          eventKey: `customer/${params.code}/hold/${Date.now()}`, customerCode: params.code, at: new Date(), actor,
+          eventKey: `customer/${params.code}/hold/${crypto.randomUUID()}`, customerCode: params.code, at: new Date(), actor,
           action: body.creditHold ? 'credit_hold_set' : 'credit_hold_lifted', reason: body.reason, details: { customerCode: params.code },
         });
       });

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import {
@@ -102,7 +103,7 @@ export function policyRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
       await db.transaction().execute(async (trx) => {
         const previous = await upsertPolicySelection(trx, selection);
         await appendTimeline(trx, {
-          eventKey: `policy-selection/${body.scope}/${body.key}/${Date.now()}`,
+          eventKey: `policy-selection/${body.scope}/${body.key}/${crypto.randomUUID()}`,
           ...(body.scope === 'contract' ? { contractNo: body.key, customerCode } : {}),
           at: new Date(), actor, action: 'policy_selected',
           details: { scope: body.scope, key: body.key, policyId: body.policyId, previousPolicyId: previous ?? null },

@@ -132,9 +132,9 @@ describe('escalation policies', () => {
     expect(refused.status).toBe(400);
     expect(refused.body.error).toBe('invalid policy');
     expect(refused.body.details).toEqual([
-      { code: 'invalid_step', field: 'steps[0].template', message: 'must be one of due, executive_60, formal_reminder, legal_notice_90, overdue_1, pre_due, statement_30' },
-      { code: 'invalid_step', field: 'steps[1].recipients', message: 'a letter needs at least one customer contact role' },
-      { code: 'duplicate_step', field: 'steps[2].key', message: 'step key due is used twice' },
+      { code: 'invalid_step', field: 'steps.0.template', message: 'must be one of due, executive_60, formal_reminder, legal_notice_90, overdue_1, pre_due, statement_30' },
+      { code: 'invalid_step', field: 'steps.1.recipients', message: 'a letter needs at least one customer contact role' },
+      { code: 'duplicate_step', field: 'steps.2.key', message: 'step key due is used twice' },
       { code: 'invalid_policy', field: 'taskDueDays', message: 'must be a whole number, zero or more' },
     ]);
     expect((await people.finance.get('/api/v1/policies/broken')).status).toBe(404);
@@ -218,7 +218,7 @@ describe('policy selections', () => {
       actor_name: 'fiona', actor_role: 'finance', contract_no: null, customer_code: null,
       details: { scope: 'grade', key: 'B', policyId: 'grade-b', previousPolicyId: null },
     })]);
-    expect(audit[0].event_key).toMatch(/^policy-selection\/grade\/B\/\d+$/);
+    expect(audit[0].event_key).toMatch(/^policy-selection\/grade\/B\/[0-9a-f-]{36}$/);
 
     const graded = await contractReadyToInvoice({ grade: 'B' }, 5);
     const plain = await contractReadyToInvoice({ grade: 'A' }, 5);
@@ -286,13 +286,13 @@ describe('business calendar', () => {
     });
     expect(bad.status).toBe(400);
     expect(bad.body.details).toEqual([
-      { code: 'invalid_date', field: 'holidays[0].date', message: 'not a calendar date (YYYY-MM-DD): "2026-02-30"' },
-      { code: 'holiday_and_workday', field: 'makeUpWorkdays[0].date', message: '2026-10-08 cannot be both a holiday and a make-up workday (see holidays[1])' },
+      { code: 'invalid_date', field: 'holidays.0.date', message: 'not a calendar date (YYYY-MM-DD): "2026-02-30"' },
+      { code: 'holiday_and_workday', field: 'makeUpWorkdays.0.date', message: '2026-10-08 cannot be both a holiday and a make-up workday (see holidays.1)' },
     ]);
 
     const otherId = await harness.admin.put('/api/v1/calendars/cn-mainland', { ...valid, id: 'hk', weekendDays: [0, 9] });
     expect(otherId.status).toBe(400);
-    expect(otherId.body.details.map((d: { field: string }) => d.field)).toEqual(['id', 'weekendDays[1]']);
+    expect(otherId.body.details.map((d: { field: string }) => d.field)).toEqual(['id', 'weekendDays.1']);
 
     const byFinance = await people.finance.put('/api/v1/calendars/cn-mainland', valid);
     expect(byFinance.status).toBe(403);

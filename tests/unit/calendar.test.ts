@@ -187,14 +187,14 @@ describe('validateCalendar', () => {
     expect(result.refusals.map(({ code, field }) => ({ code, field }))).toEqual([
       { code: 'missing_id', field: 'id' },
       { code: 'missing_name', field: 'name' },
-      { code: 'invalid_weekend_day', field: 'weekendDays[1]' },
-      { code: 'duplicate_weekend_day', field: 'weekendDays[2]' },
-      { code: 'invalid_weekend_day', field: 'weekendDays[3]' },
-      { code: 'invalid_date', field: 'holidays[0].date' },
-      { code: 'duplicate_date', field: 'holidays[2].date' },
-      { code: 'missing_day_name', field: 'holidays[3].name' },
-      { code: 'holiday_and_workday', field: 'makeUpWorkdays[0].date' },
-      { code: 'invalid_day', field: 'makeUpWorkdays[1]' },
+      { code: 'invalid_weekend_day', field: 'weekendDays.1' },
+      { code: 'duplicate_weekend_day', field: 'weekendDays.2' },
+      { code: 'invalid_weekend_day', field: 'weekendDays.3' },
+      { code: 'invalid_date', field: 'holidays.0.date' },
+      { code: 'duplicate_date', field: 'holidays.2.date' },
+      { code: 'missing_day_name', field: 'holidays.3.name' },
+      { code: 'holiday_and_workday', field: 'makeUpWorkdays.0.date' },
+      { code: 'invalid_day', field: 'makeUpWorkdays.1' },
     ]);
     for (const refusal of result.refusals) expect(refusal.message.length).toBeGreaterThan(0);
   });

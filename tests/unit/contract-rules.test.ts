@@ -375,7 +375,7 @@ describe('splitContract', () => {
       { kind: 'final', amountMinor: 50_000_000, trigger: { type: 'on_date', date: '2026-02-29' }, termDays: 30 },
     ]);
     expect(refusals).toEqual([
-      { code: 'invalid_date', field: 'milestones[1].trigger.date', message: 'trigger date must be YYYY-MM-DD' },
+      { code: 'invalid_date', field: 'milestones.1.trigger.date', message: 'trigger date must be YYYY-MM-DD' },
     ]);
   });
 
@@ -391,8 +391,8 @@ describe('splitContract', () => {
       { kind: 'advance', percent: '100.5', trigger: onSigning, termDays: 0 },
     ]);
     expect(refusals.map((r) => `${r.code}:${r.field}`)).toEqual([
-      'invalid_percent:milestones[0].percent',
-      'non_positive_amount:milestones[0]',
+      'invalid_percent:milestones.0.percent',
+      'non_positive_amount:milestones.0',
       'milestones_do_not_sum:milestones',
     ]);
   });
@@ -404,8 +404,8 @@ describe('splitContract', () => {
       { kind: 'final', amountMinor: 100_000_005, trigger: onAcceptance, termDays: 30 },
     ]);
     expect(refusals).toEqual([
-      { code: 'non_positive_amount', field: 'milestones[0]', message: 'milestone 1 must have a positive amount' },
-      { code: 'non_positive_amount', field: 'milestones[1]', message: 'milestone 2 must have a positive amount' },
+      { code: 'non_positive_amount', field: 'milestones.0', message: 'milestone 1 must have a positive amount' },
+      { code: 'non_positive_amount', field: 'milestones.1', message: 'milestone 2 must have a positive amount' },
     ]);
   });
 
@@ -415,7 +415,7 @@ describe('splitContract', () => {
       { kind: 'final', percent: '100', trigger: onAcceptance, termDays: 30 },
     ]);
     expect(refusals).toEqual([
-      { code: 'non_positive_amount', field: 'milestones[0]', message: 'milestone 1 must have a positive amount' },
+      { code: 'non_positive_amount', field: 'milestones.0', message: 'milestone 1 must have a positive amount' },
     ]);
   });
 });
