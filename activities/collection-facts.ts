@@ -179,3 +179,24 @@ export async function recordWriteOffRequest(db: Db, r: { invoiceNo: string; acto
     actor: r.actor, action, reason: r.reason,
   });
 }
+
+export interface PolicyChange {
+  invoiceNo: string;
+  from: { id: string; version: number };
+  to: { id: string; version: number };
+  actor: Actor;
+  reason: string;
+  at: number;
+}
+
+/** Finance moved a running invoice to another policy version: the invoice row and the timeline say so. */
+export async function recordPolicyChange(db: Db, change: PolicyChange): Promise<void> {
+  const invoice = await invoiceOf(db, change.invoiceNo);
+  await db.transaction().execute(async (trx) => {
+    await trx.updateTable('invoices').set({ policy_id: change.to.id, policy_version: change.to.version }).where('no', '=', change.invoiceNo).execute();
+    await appendTimeline(trx, {
+      eventKey: `policy/${change.invoiceNo}/${change.at}`, contractNo: invoice.contract_no, invoiceNo: change.invoiceNo, at: new Date(change.at),
+      actor: change.actor, action: 'policy_changed', reason: change.reason, details: { from: change.from, to: change.to },
+    });
+  });
+}

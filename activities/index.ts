@@ -4,7 +4,7 @@ import { recordContractEvent } from './contract-records';
 import { createInvoice } from './invoices';
 import { type ApprovalDecisionRecord, type ApprovalRequest, loadCalendar, performStep, recordStepApproval, requestStepApproval } from './collection-steps';
 import {
-  type DisputeOpening, type DisputeResolution, type PromiseRecord, type WriteOff,
+  type DisputeOpening, type DisputeResolution, type PolicyChange, type PromiseRecord, type WriteOff, recordPolicyChange,
   recordDisputeEscalated, recordDisputeOpened, recordDisputeResolved, recordPromiseClosed, recordPromiseMade, recordWriteOff, recordWriteOffRequest,
 } from './collection-facts';
 import type { MailSettings } from './letters';
@@ -33,6 +33,7 @@ export function createActivities(deps: ActivityDeps) {
     recordPromiseClosed: (closing: Parameters<typeof recordPromiseClosed>[1]) => recordPromiseClosed(deps.db, closing),
     recordWriteOffRequest: (request: Parameters<typeof recordWriteOffRequest>[1]) => recordWriteOffRequest(deps.db, request),
     recordWriteOff: (writeOff: WriteOff) => recordWriteOff(deps.db, writeOff),
+    recordPolicyChange: (change: PolicyChange) => recordPolicyChange(deps.db, change),
     escalateOverdueTasks: () => escalateOverdueTasks(deps.db, Date.now()),
   };
 }

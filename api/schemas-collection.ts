@@ -29,3 +29,9 @@ export const PromiseSchema = z.object({
 
 export const WriteOffRequestSchema = z.object({ reason: Text }).meta({ id: 'WriteOffRequest' });
 export const WriteOffDecisionSchema = z.object({ approved: z.boolean(), reason: Text }).meta({ id: 'WriteOffDecision' });
+
+export const ChangePolicySchema = z.object({
+  policyId: Text,
+  version: z.number().int().min(1).optional().describe('the latest version when absent'),
+  reason: Text,
+}).meta({ id: 'ChangePolicyRequest' });

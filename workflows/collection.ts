@@ -76,6 +76,7 @@ export const openDisputeUpdate = defineUpdate<CollectionStatus, [{ actor: Actor;
 export const resolveDisputeUpdate = defineUpdate<CollectionStatus, [{ actor: Actor; outcome: 'accepted' | 'rejected'; creditMinor: number; note: string }]>('resolveDispute');
 export const recordPromiseUpdate = defineUpdate<CollectionStatus, [{ actor: Actor; promisedDate: string; amountMinor: number; contact: string }]>('recordPromise');
 export const requestWriteOffUpdate = defineUpdate<CollectionStatus, [{ actor: Actor; reason: string }]>('requestWriteOff');
+export const changePolicyUpdate = defineUpdate<CollectionStatus, [{ actor: Actor; policy: EscalationPolicy; reason: string }]>('changePolicy');
 export const decideWriteOffUpdate = defineUpdate<CollectionStatus, [{ actor: Actor; approved: boolean; reason: string }]>('decideWriteOff');
 
 const COLLECTORS = ['sales', 'delivery', 'finance', 'executive'];
@@ -90,7 +91,7 @@ const MAX_LOOPS_PER_RUN = 500;
 
 /** Collects one invoice along its escalation policy until it is paid (within the policy's tolerance). */
 export async function invoiceCollectionWorkflow(input: CollectionInput): Promise<CollectionOutcome> {
-  const { policy } = input;
+  let { policy } = input;
   let balanceMinor = input.balanceMinor;
   let ladder: LadderState = input.carried?.ladder ?? emptyLadderState();
   const approvalsRequested = new Set(input.carried?.approvalsRequested ?? []);
@@ -195,6 +196,22 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
     ]),
   });
 
+  setHandler(changePolicyUpdate, async ({ actor, policy: next, reason }) => {
+    const previous = { id: policy.id, version: policy.version };
+    // Steps keep their history by key, so a step the new policy shares is not sent again.
+    policy = next;
+    changed = true;
+    await activities.recordPolicyChange({ invoiceNo: input.invoiceNo, from: previous, to: { id: next.id, version: next.version }, actor, reason, at: Date.now() });
+    return status();
+  }, {
+    validator: ({ actor, policy: next, reason }) => refuseIfAny([
+      ...refusalsIfClosed(),
+      ...(actor.role === 'finance' ? [] : [{ code: 'not_permitted', message: 'only finance moves an invoice to another policy' }]),
+      ...(next.id === policy.id && next.version === policy.version ? [{ code: 'same_policy', field: 'policyId', message: `the invoice already follows ${policy.id} v${policy.version}` }] : []),
+      ...(reason.trim() ? [] : [{ code: 'missing_reason', field: 'reason', message: 'moving an invoice to another policy needs a reason' }]),
+    ]),
+  });
+
   setHandler(decideWriteOffUpdate, async ({ actor, approved, reason }) => {
     const request = writeOffRequest!;
     writeOffRequest = undefined;
@@ -272,7 +289,7 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
         if (loop >= MAX_LOOPS_PER_RUN || workflowInfo().continueAsNewSuggested) {
           await condition(allHandlersFinished);
           await continueAsNew<typeof invoiceCollectionWorkflow>({
-            ...input, balanceMinor, carried: { ladder, approvalsRequested: [...approvalsRequested], dispute, promise, writeOffRequest, counters },
+            ...input, policy, balanceMinor, carried: { ladder, approvalsRequested: [...approvalsRequested], dispute, promise, writeOffRequest, counters },
           });
         }
         await waitForChange(nextActionAt);

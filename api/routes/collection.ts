@@ -1,13 +1,14 @@
 import type { Db } from '../../db/connect';
+import { policyVersion } from '../../db/policies';
 import {
-  type CollectionStatus, approveStepUpdate, collectionStatusQuery, decideWriteOffUpdate, openDisputeUpdate, recordPromiseUpdate, requestWriteOffUpdate, resolveDisputeUpdate,
+  type CollectionStatus, approveStepUpdate, changePolicyUpdate, collectionStatusQuery, decideWriteOffUpdate, openDisputeUpdate, recordPromiseUpdate, requestWriteOffUpdate, resolveDisputeUpdate,
 } from '../../workflows/collection';
 import type { ApiDeps } from '../deps';
-import { notFound } from '../errors';
+import { badRequest, notFound } from '../errors';
 import { fromMinor, toMinor } from '../money';
 import type { ApiRoutes } from '../route';
 import {
-  OpenDisputeSchema, PromiseSchema, ResolveDisputeSchema, StepApprovalSchema, WriteOffDecisionSchema, WriteOffRequestSchema,
+  ChangePolicySchema, OpenDisputeSchema, PromiseSchema, ResolveDisputeSchema, StepApprovalSchema, WriteOffDecisionSchema, WriteOffRequestSchema,
 } from '../schemas-collection';
 
 const COLLECTORS = ['sales', 'delivery', 'finance', 'executive'] as const;
@@ -86,6 +87,17 @@ export function collectionRoutes(routes: ApiRoutes, { db, temporal }: ApiDeps): 
     async handle({ params, body, actor }) {
       const currency = await invoiceCurrency(db, params.no);
       return { body: statusView(await handle(params.no).executeUpdate(decideWriteOffUpdate, { args: [{ actor, ...body }] }), currency) };
+    },
+  });
+
+  routes.add({
+    method: 'post', path: '/api/v1/invoices/:no/policy', summary: 'Finance moves a running invoice to another policy version, with a reason (recorded)',
+    roles: ['finance'], body: ChangePolicySchema, responses: REFUSAL_RESPONSES,
+    async handle({ params, body, actor }) {
+      const currency = await invoiceCurrency(db, params.no);
+      const policy = await policyVersion(db, body.policyId, body.version);
+      if (!policy) throw badRequest('policyId', `no policy ${body.policyId}${body.version ? ` version ${body.version}` : ''}`);
+      return { body: statusView(await handle(params.no).executeUpdate(changePolicyUpdate, { args: [{ actor, policy, reason: body.reason }] }), currency) };
     },
   });
 }

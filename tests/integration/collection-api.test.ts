@@ -91,4 +91,27 @@ describe('collection commands', () => {
     }, 10_000, 'the write-off');
     expect(invoice.balance).toEqual(cny('40000.00'));
   });
+
+  it('moves a running invoice to another policy version when finance asks, and records it', async () => {
+    const invoiceNo = await overdueInvoice();
+    const { version: _v, ...definition } = (await people.finance.get('/api/v1/policies/default')).body;
+    const saved = await people.finance.post('/api/v1/policies', { ...definition, id: 'strict', name: 'Strict ladder' });
+    expect(saved.status, JSON.stringify(saved.body)).toBe(201);
+    expect((await people.sales.post(`/api/v1/invoices/${invoiceNo}/policy`, { policyId: 'strict', reason: 'x' })).status).toBe(403);
+    expect((await people.finance.post(`/api/v1/invoices/${invoiceNo}/policy`, { policyId: 'nope', reason: 'x' })).body.details[0].field).toBe('policyId');
+    const same = await people.finance.post(`/api/v1/invoices/${invoiceNo}/policy`, { policyId: 'default', reason: 'x' });
+    expect(same.status).toBe(409);
+    expect(same.body.details[0].code).toBe('same_policy');
+    const moved = await people.finance.post(`/api/v1/invoices/${invoiceNo}/policy`, { policyId: 'strict', reason: 'strategic account, tighter follow-up' });
+    expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+    expect(moved.body.policy).toEqual({ id: 'strict', version: 1 });
+    expect(moved.body.handled.formal_reminder).toBe(1);
+    const row = await harness.database.db.selectFrom('invoices').select(['policy_id', 'policy_version']).where('no', '=', invoiceNo).executeTakeFirstOrThrow();
+    expect(row).toEqual({ policy_id: 'strict', policy_version: 1 });
+    const audit = await harness.database.db.selectFrom('timeline').select(['action', 'actor_name', 'reason']).where('invoice_no', '=', invoiceNo).where('action', '=', 'policy_changed').execute();
+    expect(audit).toEqual([{ action: 'policy_changed', actor_name: 'fiona', reason: 'strategic account, tighter follow-up' }]);
+    // the formal reminder already sent is not sent again under the new policy
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect((await people.finance.get(`/api/v1/letters?invoice=${invoiceNo}`)).body).toHaveLength(1);
+  });
 });
