@@ -4,6 +4,7 @@ import type { Database } from './schema';
 import * as initial from './migrations/0001_initial';
 import * as collectionEngine from './migrations/0002_collection_engine';
 import * as disputesPromises from './migrations/0003_disputes_promises';
+import * as mailboxDedupe from './migrations/0004_mailbox_dedupe';
 
 // bigint columns hold minor units far below 2^53, so read them as numbers; dates stay 'YYYY-MM-DD'.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_collection_engine': collectionEngine,
   '0003_disputes_promises': disputesPromises,
+  '0004_mailbox_dedupe': mailboxDedupe,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -157,6 +157,8 @@ export interface MailboxTable {
   body_html: string | null;
   headers: Json<Record<string, unknown>>;
   received_at: CreatedAt;
+  /** How many times the same Message-ID was delivered; the mailbox keeps one copy. */
+  deliveries: Generated<number>;
 }
 
 export interface PoliciesTable {

@@ -7,12 +7,20 @@ export interface SmtpCatcher {
   stop(): Promise<void>;
 }
 
+export interface CatcherHooks {
+  /** Runs before each recipient is accepted (fault tests stop a sender mid-send here). */
+  beforeRecipient?: () => Promise<void>;
+}
+
 /** A local SMTP server that accepts every message and keeps it in the mailbox table. */
-export async function startSmtpCatcher(db: Db, port: number, host = '127.0.0.1'): Promise<SmtpCatcher> {
+export async function startSmtpCatcher(db: Db, port: number, host = '127.0.0.1', hooks: CatcherHooks = {}): Promise<SmtpCatcher> {
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
+    onRcptTo(_address, _session, callback) {
+      (hooks.beforeRecipient ?? (async () => {}))().then(() => callback(), callback);
+    },
     onData(stream, session, callback) {
       simpleParser(stream)
         .then(async (mail) => {
@@ -24,7 +32,8 @@ export async function startSmtpCatcher(db: Db, port: number, host = '127.0.0.1')
             body_text: mail.text ?? null,
             body_html: typeof mail.html === 'string' ? mail.html : null,
             headers: JSON.stringify(Object.fromEntries([...mail.headers].map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]))),
-          }).execute();
+          }).onConflict((oc) => oc.column('message_id').where('message_id', 'is not', null)
+            .doUpdateSet((eb) => ({ deliveries: eb('mailbox.deliveries', '+', 1) }))).execute();
           callback();
         })
         .catch((error: Error) => callback(error));
@@ -33,6 +42,10 @@ export async function startSmtpCatcher(db: Db, port: number, host = '127.0.0.1')
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
+  });
+  // A sender that vanishes mid-conversation (a killed worker) resets its connection; that is its problem, not ours.
+  server.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ECONNRESET') console.warn(`[smtp] ${error.message}`);
   });
   const address = server.server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;

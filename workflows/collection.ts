@@ -15,7 +15,8 @@ import type { Actor } from '../domain/roles';
 import { REFUSED } from './contract-messages';
 
 const activities = proxyActivities<ReturnType<typeof createActivities>>({
-  startToCloseTimeout: '2 minutes',
+  // One letter, task or record: a worker that dies mid-step is noticed and the step retried after this.
+  startToCloseTimeout: '30 seconds',
   // SMTP and database outages are retried with back-off for as long as they last; the outbox keeps each send single.
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
 });
