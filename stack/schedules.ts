@@ -1,7 +1,7 @@
 import { type Client, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import { TASK_ESCALATION_SCHEDULE_ID, taskEscalationWorkflow } from '../workflows/task-escalation';
 
-/** Creates the task escalation schedule once; later calls find it and leave it as it is. */
+/** Creates the task escalation schedule, or points an existing one at this deployment's task queue. */
 export async function ensureSchedules(client: Client, taskQueue: string): Promise<void> {
   try {
     await client.schedule.create({
@@ -12,5 +12,10 @@ export async function ensureSchedules(client: Client, taskQueue: string): Promis
     });
   } catch (error) {
     if (!(error instanceof ScheduleAlreadyRunning)) throw error;
+    const handle = client.schedule.getHandle(TASK_ESCALATION_SCHEDULE_ID);
+    const { action } = await handle.describe();
+    if (action.type === 'startWorkflow' && action.taskQueue !== taskQueue) {
+      await handle.update((previous) => ({ ...previous, action: { ...previous.action, taskQueue } }));
+    }
   }
 }

@@ -33,10 +33,12 @@ describe('task escalation schedule', () => {
     await task('done-late', 'sales', -5, 'done');
     await task('already', 'finance', -5, 'open', 'executive');
 
+    await ensureSchedules(harness.client, 'another-deployment');
+    await ensureSchedules(harness.client, harness.taskQueue); // a later start finds it and points it at its own task queue
     await ensureSchedules(harness.client, harness.taskQueue);
-    await ensureSchedules(harness.client, harness.taskQueue); // a second start finds it and changes nothing
     const schedule = await harness.client.schedule.getHandle(TASK_ESCALATION_SCHEDULE_ID).describe();
     expect(schedule.spec.intervals?.[0]?.every).toBe(15 * 60_000);
+    expect(schedule.action.type === 'startWorkflow' && schedule.action.taskQueue).toBe(harness.taskQueue);
     await harness.client.schedule.getHandle(TASK_ESCALATION_SCHEDULE_ID).trigger();
 
     const rows = await eventually(async () => {
