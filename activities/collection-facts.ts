@@ -1,6 +1,8 @@
 import type { Db } from '../db/connect';
 import { appendTimeline } from '../db/timeline';
+import { localDateOf } from '../domain/dates';
 import { DISPUTE_ROUTES, type DisputeReason, MANAGER_OF } from '../domain/disputes';
+import { accruedInterest, parseAnnualRatePercent } from '../domain/interest';
 import type { Actor } from '../domain/roles';
 import { SYSTEM_ACTOR } from '../domain/roles';
 import { type Owners, ownerName } from './letters';
@@ -197,6 +199,46 @@ export async function recordPolicyChange(db: Db, change: PolicyChange): Promise<
     await appendTimeline(trx, {
       eventKey: `policy/${change.invoiceNo}/${change.at}`, contractNo: invoice.contract_no, invoiceNo: change.invoiceNo, at: new Date(change.at),
       actor: change.actor, action: 'policy_changed', reason: change.reason, details: { from: change.from, to: change.to },
+    });
+  });
+}
+
+/**
+ * Once the principal is paid, assesses the late interest that accrued on it (kept, not lost with the
+ * payment). Returns the amount; above zero the invoice stays open for interest until finance settles it.
+ */
+export async function assessInterest(db: Db, request: { invoiceNo: string; at: number }): Promise<number> {
+  const invoice = await db.selectFrom('invoices').innerJoin('contracts', 'contracts.no', 'invoices.contract_no')
+    .innerJoin('customers', 'customers.code', 'invoices.customer_code')
+    .select(['invoices.amount_minor', 'invoices.due_date', 'invoices.contract_no', 'invoices.interest_minor', 'contracts.terms', 'customers.time_zone'])
+    .where('invoices.no', '=', request.invoiceNo).executeTakeFirstOrThrow();
+  if (invoice.interest_minor !== null) return invoice.interest_minor;
+  const rate = parseAnnualRatePercent((invoice.terms as { lateInterestRatePercent?: string }).lateInterestRatePercent ?? '') ?? 0;
+  const payments = await db.selectFrom('allocations').innerJoin('payments', 'payments.id', 'allocations.payment_id')
+    .select(['payments.received_on as date', 'allocations.amount_minor as amountMinor']).where('allocations.invoice_no', '=', request.invoiceNo).execute();
+  const interest = accruedInterest({
+    principalMinor: invoice.amount_minor, dueDate: invoice.due_date, asOf: localDateOf(request.at, invoice.time_zone), annualRate: rate, payments,
+  });
+  await db.transaction().execute(async (trx) => {
+    await trx.updateTable('invoices').set({ interest_minor: interest, interest_status: interest > 0 ? 'open' : 'none' })
+      .where('no', '=', request.invoiceNo).where('interest_minor', 'is', null).execute();
+    if (interest > 0) {
+      await appendTimeline(trx, {
+        eventKey: `interest/${request.invoiceNo}/assessed`, contractNo: invoice.contract_no, invoiceNo: request.invoiceNo, at: new Date(request.at),
+        actor: SYSTEM_ACTOR, action: 'interest_assessed', details: { interestMinor: interest },
+      });
+    }
+  });
+  return interest;
+}
+
+export async function recordInterestSettled(db: Db, s: { invoiceNo: string; outcome: 'collected' | 'waived'; reason: string; actor: Actor; at: number }): Promise<void> {
+  const invoice = await invoiceOf(db, s.invoiceNo);
+  await db.transaction().execute(async (trx) => {
+    await trx.updateTable('invoices').set({ interest_status: s.outcome, interest_note: s.reason }).where('no', '=', s.invoiceNo).where('interest_status', '=', 'open').execute();
+    await appendTimeline(trx, {
+      eventKey: `interest/${s.invoiceNo}/settled`, contractNo: invoice.contract_no, invoiceNo: s.invoiceNo, at: new Date(s.at),
+      actor: s.actor, action: `interest_${s.outcome}`, reason: s.reason,
     });
   });
 }

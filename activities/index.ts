@@ -4,7 +4,7 @@ import { recordContractEvent } from './contract-records';
 import { createInvoice } from './invoices';
 import { type ApprovalDecisionRecord, type ApprovalRequest, loadCalendar, performStep, recordStepApproval, requestStepApproval } from './collection-steps';
 import {
-  type DisputeOpening, type DisputeResolution, type PolicyChange, type PromiseRecord, type WriteOff, recordPolicyChange,
+  type DisputeOpening, type DisputeResolution, type PolicyChange, type PromiseRecord, type WriteOff, assessInterest, recordInterestSettled, recordPolicyChange,
   recordDisputeEscalated, recordDisputeOpened, recordDisputeResolved, recordPromiseClosed, recordPromiseMade, recordWriteOff, recordWriteOffRequest,
 } from './collection-facts';
 import type { MailSettings } from './letters';
@@ -34,6 +34,8 @@ export function createActivities(deps: ActivityDeps) {
     recordWriteOffRequest: (request: Parameters<typeof recordWriteOffRequest>[1]) => recordWriteOffRequest(deps.db, request),
     recordWriteOff: (writeOff: WriteOff) => recordWriteOff(deps.db, writeOff),
     recordPolicyChange: (change: PolicyChange) => recordPolicyChange(deps.db, change),
+    assessInterest: (request: Parameters<typeof assessInterest>[1]) => assessInterest(deps.db, request),
+    recordInterestSettled: (settlement: Parameters<typeof recordInterestSettled>[1]) => recordInterestSettled(deps.db, settlement),
     escalateOverdueTasks: () => escalateOverdueTasks(deps.db, Date.now()),
   };
 }

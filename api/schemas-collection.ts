@@ -35,3 +35,8 @@ export const ChangePolicySchema = z.object({
   version: z.number().int().min(1).optional().describe('the latest version when absent'),
   reason: Text,
 }).meta({ id: 'ChangePolicyRequest' });
+
+export const SettleInterestSchema = z.object({
+  outcome: z.enum(['collected', 'waived']),
+  reason: Text.describe('why it is waived, or the receipt it was collected with'),
+}).meta({ id: 'SettleInterestRequest' });

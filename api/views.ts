@@ -42,6 +42,7 @@ export async function invoiceView(db: Db, no: string) {
     amount: money(invoice.amount_minor), tax: money(invoice.tax_minor), taxRatePercent: invoice.tax_rate_percent,
     balance: money(invoice.balance_minor), status: invoice.status, issueDate: invoice.issue_date, dueDate: invoice.due_date,
     paidAt: invoice.paid_at,
+    lateInterest: invoice.interest_minor === null ? null : { amount: money(invoice.interest_minor), status: invoice.interest_status, note: invoice.interest_note },
     payments: allocations.map((a) => ({ reference: a.reference, receivedOn: a.received_on, amount: money(a.amount_minor), allocatedAt: a.created_at })),
     letters: letters.map(letterView),
   };

@@ -5,6 +5,7 @@ import * as initial from './migrations/0001_initial';
 import * as collectionEngine from './migrations/0002_collection_engine';
 import * as disputesPromises from './migrations/0003_disputes_promises';
 import * as mailboxDedupe from './migrations/0004_mailbox_dedupe';
+import * as interestSettlement from './migrations/0005_interest_settlement';
 
 // bigint columns hold minor units far below 2^53, so read them as numbers; dates stay 'YYYY-MM-DD'.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002_collection_engine': collectionEngine,
   '0003_disputes_promises': disputesPromises,
   '0004_mailbox_dedupe': mailboxDedupe,
+  '0005_interest_settlement': interestSettlement,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -86,6 +86,10 @@ export interface InvoicesTable {
   policy_version: number | null;
   written_off_at: Date | null;
   write_off_reason: string | null;
+  interest_minor: number | null;
+  /** 'open' while assessed late interest waits for finance; then 'collected' or 'waived'. */
+  interest_status: string | null;
+  interest_note: string | null;
 }
 
 export interface PaymentsTable {

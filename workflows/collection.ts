@@ -61,6 +61,7 @@ export interface CollectionStatus {
   disputeId?: string;
   promiseId?: string;
   writeOffRequestedBy?: string;
+  interestOpenMinor?: number;
 }
 
 export interface StepApprovalArgs {
@@ -78,6 +79,7 @@ export const resolveDisputeUpdate = defineUpdate<CollectionStatus, [{ actor: Act
 export const recordPromiseUpdate = defineUpdate<CollectionStatus, [{ actor: Actor; promisedDate: string; amountMinor: number; contact: string }]>('recordPromise');
 export const requestWriteOffUpdate = defineUpdate<CollectionStatus, [{ actor: Actor; reason: string }]>('requestWriteOff');
 export const changePolicyUpdate = defineUpdate<CollectionStatus, [{ actor: Actor; policy: EscalationPolicy; reason: string }]>('changePolicy');
+export const settleInterestUpdate = defineUpdate<CollectionStatus, [{ actor: Actor; outcome: 'collected' | 'waived'; reason: string }]>('settleInterest');
 export const decideWriteOffUpdate = defineUpdate<CollectionStatus, [{ actor: Actor; approved: boolean; reason: string }]>('decideWriteOff');
 
 const COLLECTORS = ['sales', 'delivery', 'finance', 'executive'];
@@ -101,6 +103,8 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
   let writeOffRequest = input.carried?.writeOffRequest;
   const counters = input.carried?.counters ?? { disputes: 0, promises: 0 };
   let writtenOff = false;
+  /** Late interest assessed when the principal was paid, waiting for finance to collect or waive it. */
+  let interestOpenMinor = 0;
   const today = () => localDateOf(Date.now(), input.timeZone);
   let awaitingApproval: string | undefined;
   let nextActionAt: number | undefined;
@@ -110,6 +114,7 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
   const status = (): CollectionStatus => ({
     invoiceNo: input.invoiceNo, balanceMinor, policy: { id: policy.id, version: policy.version }, handled: ladder.handled, awaitingApproval, nextActionAt,
     pausedBy: dispute ? 'dispute' : promise ? 'promise' : undefined, disputeId: dispute?.id, promiseId: promise?.id, writeOffRequestedBy: writeOffRequest?.by.name,
+    interestOpenMinor: interestOpenMinor || undefined,
   });
   const paid = () => balanceMinor <= policy.paidToleranceMinor;
 
@@ -213,6 +218,18 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
     ]),
   });
 
+  setHandler(settleInterestUpdate, async ({ actor, outcome, reason }) => {
+    interestOpenMinor = 0;
+    await activities.recordInterestSettled({ invoiceNo: input.invoiceNo, outcome, reason, actor, at: Date.now() });
+    return status();
+  }, {
+    validator: ({ actor, reason }) => refuseIfAny([
+      ...(interestOpenMinor > 0 ? [] : [{ code: 'no_open_interest', message: `invoice ${input.invoiceNo} has no late interest waiting to be settled` }]),
+      ...(actor.role === 'finance' ? [] : [{ code: 'not_permitted', message: 'only finance collects or waives late interest' }]),
+      ...(reason.trim() ? [] : [{ code: 'missing_reason', field: 'reason', message: 'say why the interest is waived, or the receipt it was collected with' }]),
+    ]),
+  });
+
   setHandler(decideWriteOffUpdate, async ({ actor, approved, reason }) => {
     const request = writeOffRequest!;
     writeOffRequest = undefined;
@@ -295,6 +312,11 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
         }
         await waitForChange(nextActionAt);
     }
+  }
+  if (!writtenOff) {
+    // Interest is not lost when the principal is paid: the invoice stays open until finance settles it.
+    interestOpenMinor = await activities.assessInterest({ invoiceNo: input.invoiceNo, at: Date.now() });
+    await condition(() => interestOpenMinor === 0);
   }
   await condition(allHandlersFinished);
   return { invoiceNo: input.invoiceNo, outcome: writtenOff ? 'written_off' : 'paid', at: Date.now() };

@@ -1,14 +1,14 @@
 import type { Db } from '../../db/connect';
 import { policyVersion } from '../../db/policies';
 import {
-  type CollectionStatus, approveStepUpdate, changePolicyUpdate, collectionStatusQuery, decideWriteOffUpdate, openDisputeUpdate, recordPromiseUpdate, requestWriteOffUpdate, resolveDisputeUpdate,
+  type CollectionStatus, approveStepUpdate, changePolicyUpdate, settleInterestUpdate, collectionStatusQuery, decideWriteOffUpdate, openDisputeUpdate, recordPromiseUpdate, requestWriteOffUpdate, resolveDisputeUpdate,
 } from '../../workflows/collection';
 import type { ApiDeps } from '../deps';
 import { badRequest, notFound } from '../errors';
 import { fromMinor, toMinor } from '../money';
 import type { ApiRoutes } from '../route';
 import {
-  ChangePolicySchema, OpenDisputeSchema, PromiseSchema, ResolveDisputeSchema, StepApprovalSchema, WriteOffDecisionSchema, WriteOffRequestSchema,
+  ChangePolicySchema, OpenDisputeSchema, SettleInterestSchema, PromiseSchema, ResolveDisputeSchema, StepApprovalSchema, WriteOffDecisionSchema, WriteOffRequestSchema,
 } from '../schemas-collection';
 
 const COLLECTORS = ['sales', 'delivery', 'finance', 'executive'] as const;
@@ -98,6 +98,15 @@ export function collectionRoutes(routes: ApiRoutes, { db, temporal }: ApiDeps): 
       const policy = await policyVersion(db, body.policyId, body.version);
       if (!policy) throw badRequest('policyId', `no policy ${body.policyId}${body.version ? ` version ${body.version}` : ''}`);
       return { body: statusView(await handle(params.no).executeUpdate(changePolicyUpdate, { args: [{ actor, policy, reason: body.reason }] }), currency) };
+    },
+  });
+
+  routes.add({
+    method: 'post', path: '/api/v1/invoices/:no/interest', summary: 'Finance settles the late interest left after the principal was paid: collected, or waived with a reason',
+    roles: ['finance'], body: SettleInterestSchema, responses: REFUSAL_RESPONSES,
+    async handle({ params, body, actor }) {
+      const currency = await invoiceCurrency(db, params.no);
+      return { body: statusView(await handle(params.no).executeUpdate(settleInterestUpdate, { args: [{ actor, ...body }] }), currency) };
     },
   });
 }

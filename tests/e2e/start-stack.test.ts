@@ -308,6 +308,15 @@ describe('npm start', () => {
     expect(payFinal.body.allocations).toEqual([{ invoiceNo: finalNo, amount: cny('60000.00'), balance: cny('0.00') }]);
     expect(payFinal.body.unallocated).toEqual(cny('0.00'));
 
+    // Paid 10 days late: 9 days of late interest at 18.25% on 40,000.00 (20.00 a day) stay open until finance settles them.
+    const interest = await eventually(async () => {
+      const invoice = (await finance.get(`/api/v1/invoices/${advanceNo}`)).body;
+      return invoice.lateInterest?.status === 'open' ? invoice.lateInterest : undefined;
+    }, 60_000, 'the late interest');
+    expect(interest.amount).toEqual(cny('180.00'));
+    const collected = await finance.post(`/api/v1/invoices/${advanceNo}/interest`, { outcome: 'collected', reason: 'bank receipt E2E-BANK-3' });
+    expect(collected.status, JSON.stringify(collected.body)).toBe(200);
+
     const closed = await eventually(async () => {
       const contract = await sales.get(`/api/v1/contracts/${no}`);
       expect(contract.status, JSON.stringify(contract.body)).toBe(200);

@@ -228,6 +228,21 @@ describe('invoices, letters and payments', () => {
     ]);
     expect(rest.body.unallocated).toEqual(cny('0.00'));
 
+    // The late interest stays open after the principal is paid: 40,000.00 at 18.25% is 20.00 a day, for the
+    // 14 days from the day after the due date until the day before today's payments.
+    const interest = await eventually(async () => {
+      const invoice = (await people.finance.get(`/api/v1/invoices/${advanceNo}`)).body;
+      return invoice.lateInterest?.status === 'open' ? invoice.lateInterest : undefined;
+    }, 30_000, 'the interest assessment');
+    expect(interest.amount).toEqual(cny('280.00'));
+    expect((await people.sales.get(`/api/v1/contracts/${no}`)).body.stage).toBe('Collection');
+    expect((await people.sales.post(`/api/v1/invoices/${advanceNo}/interest`, { outcome: 'waived', reason: 'x' })).status).toBe(403);
+    const blank = await people.finance.post(`/api/v1/invoices/${advanceNo}/interest`, { outcome: 'waived', reason: ' ' });
+    expect(blank.status).toBe(400);
+    expect(blank.body.details[0].field).toBe('reason');
+    const waived = await people.finance.post(`/api/v1/invoices/${advanceNo}/interest`, { outcome: 'waived', reason: 'goodwill: paid within the quarter' });
+    expect(waived.status, JSON.stringify(waived.body)).toBe(200);
+
     const closed = await eventually(async () => {
       const contract = await people.sales.get(`/api/v1/contracts/${no}`);
       return contract.body.stage === 'Closed' ? contract.body : undefined;

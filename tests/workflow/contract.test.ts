@@ -14,7 +14,7 @@ import { CHINA_MAINLAND_CALENDAR, letterInstant } from '../../domain/calendar';
 import { addDays, localDateOf } from '../../domain/dates';
 import type { Actor } from '../../domain/roles';
 import { startSmtpCatcher, type SmtpCatcher } from '../../stack/smtp-catcher';
-import { paymentAppliedSignal } from '../../workflows/collection';
+import { collectionStatusQuery, paymentAppliedSignal, settleInterestUpdate } from '../../workflows/collection';
 import { contractWorkflow } from '../../workflows/contract';
 import { TRANSITION_UPDATES, contractSummaryQuery, issueInvoiceUpdate } from '../../workflows/contract-messages';
 import { createTestDatabase, type TestDatabase } from '../support/database';
@@ -96,7 +96,16 @@ describe('contract workflow on the time-skipping server', () => {
 
       await env.sleep(sendAt(addDays(dueDate, 1)) - (await env.currentTimeMs()) + 3_600_000);
       await setBalance(database.db, invoiceNo, 0);
-      await env.client.workflow.getHandle(`invoice/${invoiceNo}`).signal(paymentAppliedSignal, { balanceMinor: 0 });
+      const collection = env.client.workflow.getHandle(`invoice/${invoiceNo}`);
+      await collection.signal(paymentAppliedSignal, { balanceMinor: 0 });
+      // Paid a day late: 50,000.00 at 18.25% a year is 25.00 a day of late interest, kept open until finance settles it.
+      let interestOpen: number | undefined;
+      for (let i = 0; i < 30 && !interestOpen; i++) {
+        interestOpen = (await collection.query(collectionStatusQuery)).interestOpenMinor;
+        if (!interestOpen) await env.sleep(1_000);
+      }
+      expect(interestOpen).toBe(2_500);
+      await collection.executeUpdate(settleInterestUpdate, { args: [{ actor: finance, outcome: 'waived', reason: 'first late payment, goodwill' }] });
       const result = await handle.result();
       await env.sleep(30 * DAY);
       if (process.env.RECORD_HISTORIES) {
@@ -119,7 +128,7 @@ describe('contract workflow on the time-skipping server', () => {
     const timeline = await database.db.selectFrom('timeline').select('action').where('contract_no', '=', no).orderBy('at').orderBy('id').execute();
     expect(timeline.map((t) => t.action)).toEqual([
       'approve', 'review', 'sign', 'split', 'invoice_ready', 'budget', 'handover', 'deliver', 'accept', 'invoice_issued',
-      'letter_sent', 'letter_sent', 'letter_sent', 'milestone_paid', 'close',
+      'letter_sent', 'letter_sent', 'letter_sent', 'interest_assessed', 'interest_waived', 'milestone_paid', 'close',
     ]);
   });
 
