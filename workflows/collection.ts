@@ -33,6 +33,8 @@ export interface CollectionInput {
   policy: EscalationPolicy;
   /** What an earlier run handed over through continue-as-new. */
   carried?: CarriedState;
+  /** Decisions one run makes before it continues as new (default 500); tests lower it. */
+  decisionsPerRun?: number;
 }
 
 interface OpenDispute { id: string; slaDueAt: number; escalated: boolean }
@@ -304,7 +306,7 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
       case 'wait':
         awaitingApproval = decision.awaitingApproval;
         nextActionAt = decision.until;
-        if (loop >= MAX_LOOPS_PER_RUN || workflowInfo().continueAsNewSuggested) {
+        if (loop >= (input.decisionsPerRun ?? MAX_LOOPS_PER_RUN) || workflowInfo().continueAsNewSuggested) {
           await condition(allHandlersFinished);
           await continueAsNew<typeof invoiceCollectionWorkflow>({
             ...input, policy, balanceMinor, carried: { ladder, approvalsRequested: [...approvalsRequested], dispute, promise, writeOffRequest, counters },

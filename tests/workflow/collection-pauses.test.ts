@@ -101,3 +101,39 @@ describe('disputes, promises and write-offs', () => {
     expect((await suite.tasks(invoiceNo)).filter((t) => t.status === 'open')).toEqual([]);
   });
 });
+
+describe('long collections', () => {
+  it('continues as new with its state, and goes on without repeating a step', async () => {
+    const worker = await testWorker(suite.env.nativeConnection, suite.db, suite.smtpUrl, 'collection-long');
+    const { invoiceNo, input } = await suite.newInvoice(addDays(await suite.today(), -2));
+    const runs = new Set<string>();
+    await worker.runUntil(async () => {
+      const handle = await suite.start({ ...input, decisionsPerRun: 3 }, 'collection-long');
+      for (let week = 0; week < 6; week++) {
+        await suite.env.sleep(7 * DAY);
+        runs.add((await handle.describe()).runId);
+      }
+      await suite.recordHistory(handle.workflowId, 'invoice-continued');
+    });
+    expect(runs.size).toBeGreaterThan(2);
+    const tasks = await suite.tasks(invoiceNo);
+    const calls = tasks.filter((t) => t.step === 'call_weekly').map((t) => t.occurrence);
+    // due 2 days ago, then 6 weeks: weekly calls on days 1, 8, 15, 22, 29, 36, 43 — each once
+    expect(calls).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    const letters = (await suite.letters(invoiceNo)).map((l) => `${l.step}#${l.occurrence}`);
+    expect(letters).toEqual(['overdue_1#1', 'formal_reminder#1', 'formal_reminder#2', 'statement_30#1']);
+  });
+
+  it('treats an invoice paid to within the policy tolerance as paid', async () => {
+    const worker = await testWorker(suite.env.nativeConnection, suite.db, suite.smtpUrl, 'collection-tolerance');
+    const { invoiceNo, input } = await suite.newInvoice(addDays(await suite.today(), -2));
+    await worker.runUntil(async () => {
+      const handle = await suite.start({ ...input, policy: { ...input.policy, paidToleranceMinor: 500 } }, 'collection-tolerance');
+      await suite.env.sleep(60_000);
+      await setBalance(suite.db, invoiceNo, 499);
+      await handle.signal(paymentAppliedSignal, { balanceMinor: 499 });
+      expect(await handle.result()).toMatchObject({ outcome: 'paid' });
+    });
+    expect((await suite.letters(invoiceNo)).map((l) => l.step)).toEqual(['overdue_1']);
+  });
+});
