@@ -100,6 +100,10 @@ export async function runSimulation(db: Db, policyId: string, request: Simulatio
     summary: summarize(results),
     invoices: results.map(({ invoice, actions }) => ({
       invoiceNo: invoice.invoiceNo,
+      lettersBeforeEachPayment: invoice.events.filter((e) => e.kind === 'payment').map((payment) => ({
+        paymentAt: new Date(payment.at).toISOString(),
+        letters: actions.filter((a) => a.kind === 'letter' && a.at < payment.at).length,
+      })),
       actions: actions.map((a) => ({ at: new Date(a.at).toISOString(), kind: a.kind, step: a.step, occurrence: a.occurrence })),
     })),
   };

@@ -41,9 +41,11 @@ function configOrExit(): Config {
 }
 
 async function main(): Promise<void> {
+  const demo = process.argv.includes('--demo');
+  // A demo shows the ladder at once: each step goes out as soon as its day begins, unless told otherwise.
+  if (demo && !process.env.LETTER_SEND_TIME) process.env.LETTER_SEND_TIME = 'immediate';
   const config = configOrExit();
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const demo = process.argv.includes('--demo');
   fs.mkdirSync(config.dataDir, { recursive: true });
   const stops: Stop[] = [];
   let stopping = false;
@@ -118,7 +120,7 @@ async function main(): Promise<void> {
       `  PostgreSQL     ${databaseUrl.replace(/:[^:@/]+@/, ':***@')}`,
       `  SMTP           ${smtpUrl}${config.SMTP_URL ? '' : `   (mailbox: ${apiUrl}/api/v1/mailbox)`}`,
       `  Admin token    ${token}`,
-      `  Letters        sent at ${config.LETTER_SEND_TIME} local time of each customer`,
+      `  Letters        ${config.LETTER_SEND_TIME === 'immediate' ? 'sent as soon as each step is due (LETTER_SEND_TIME=immediate)' : `sent at ${config.LETTER_SEND_TIME} on working days, in each customer's time zone`}`,
       '',
       'Press Ctrl-C to stop.',
     ].join('\n'));

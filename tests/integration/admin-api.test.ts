@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { letterTemplateNames } from '../../api/routes/policies';
 import { DEFAULT_POLICY } from '../../domain/policy';
 import { type ApiHarness, eventually, startApiHarness } from '../support/api-harness';
-import { type People, act, createCustomer, daysAgo, driveToDelivery, registerContract, todayInShanghai, uniqueCode } from '../support/scenario';
+import { type People, createPeople, act, createCustomer, daysAgo, driveToDelivery, registerContract, todayInShanghai, uniqueCode } from '../support/scenario';
 
 const DAY_MS = 86_400_000;
 
@@ -24,12 +24,7 @@ let people: People;
 
 beforeAll(async () => {
   harness = await startApiHarness();
-  people = {
-    sales: await harness.person('sally', 'sales'),
-    finance: await harness.person('fiona', 'finance'),
-    delivery: await harness.person('dave', 'delivery'),
-    executive: await harness.person('eve', 'executive'),
-  };
+  people = await createPeople(harness);
 });
 
 afterAll(async () => {

@@ -10,19 +10,14 @@ import { loadConfig } from '../../config/env';
 import { loadDemoData } from '../../stack/demo';
 import { startApiServer } from '../../stack/processes';
 import { type ApiHarness, ApiClient, eventually, startApiHarness } from '../support/api-harness';
-import { type People, act, cny, createCustomer, daysAgo, driveToDelivery, LOW_RISK, registerContract, todayInShanghai } from '../support/scenario';
+import { type People, createPeople, act, FULL_TERMS, cny, createCustomer, daysAgo, driveToDelivery, LOW_RISK, registerContract, todayInShanghai } from '../support/scenario';
 
 let harness: ApiHarness;
 let people: People;
 
 beforeAll(async () => {
   harness = await startApiHarness();
-  people = {
-    sales: await harness.person('sally', 'sales'),
-    finance: await harness.person('fiona', 'finance'),
-    delivery: await harness.person('dave', 'delivery'),
-    executive: await harness.person('eve', 'executive'),
-  };
+  people = await createPeople(harness);
 });
 
 afterAll(async () => {
@@ -134,7 +129,7 @@ describe('refused transitions return every reason', () => {
       'terms.acceptanceOwner', 'terms.acceptanceCriteria', 'terms.invoicingDetails', 'terms.paymentSchedule',
       'terms.paymentOwner', 'terms.paymentMethod', 'terms.lateInterestRatePercent', 'terms.penaltyClause',
     ]);
-    const { deliverables: _d, ...rest } = (await import('../support/scenario')).FULL_TERMS;
+    const { deliverables: _d, ...rest } = FULL_TERMS;
     await act(people.sales, no, 'sign', { signedOn: daysAgo(1), terms: rest });
 
     const uneven = await people.finance.post(`/api/v1/contracts/${no}/split`, {

@@ -1,7 +1,7 @@
 /** The collection commands through the API, against real PostgreSQL, the Temporal dev server and SMTP. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, eventually, startApiHarness } from '../support/api-harness';
-import { type People, cny, createCustomer, daysAgo, driveToDelivery, registerContract, todayInShanghai } from '../support/scenario';
+import { type People, createPeople, cny, createCustomer, daysAgo, driveToDelivery, registerContract, todayInShanghai } from '../support/scenario';
 import { addDays } from '../../domain/dates';
 
 let harness: ApiHarness;
@@ -9,12 +9,7 @@ let people: People;
 
 beforeAll(async () => {
   harness = await startApiHarness();
-  people = {
-    sales: await harness.person('sally', 'sales'),
-    finance: await harness.person('fiona', 'finance'),
-    delivery: await harness.person('dave', 'delivery'),
-    executive: await harness.person('eve', 'executive'),
-  };
+  people = await createPeople(harness);
 });
 
 afterAll(async () => {

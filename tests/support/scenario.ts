@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { expect } from 'vitest';
 import { addDays, localDateOf } from '../../domain/dates';
-import type { ApiClient } from './api-harness';
+import type { ApiClient, ApiHarness } from './api-harness';
 
 export const FULL_TERMS = {
   deliverables: ['warehouse management system', 'training'],
@@ -25,6 +25,16 @@ export interface People {
   finance: ApiClient;
   delivery: ApiClient;
   executive: ApiClient;
+}
+
+/** One person for each business role, created through the API. */
+export async function createPeople(harness: ApiHarness): Promise<People> {
+  return {
+    sales: await harness.person('sally', 'sales'),
+    finance: await harness.person('fiona', 'finance'),
+    delivery: await harness.person('dave', 'delivery'),
+    executive: await harness.person('eve', 'executive'),
+  };
 }
 
 export async function createCustomer(sales: ApiClient, overrides: Record<string, unknown> = {}): Promise<string> {
