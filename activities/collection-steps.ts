@@ -55,10 +55,17 @@ export async function performStep(db: Db, mail: MailSettings, request: StepReque
   return { ...result, balanceMinor };
 }
 
-/** The business calendar letters follow: the edited one when an admin saved it, else the built-in one. */
-export async function loadCalendar(db: Db): Promise<BusinessCalendar> {
-  const row = await db.selectFrom('calendars').select('definition').where('id', '=', DEFAULT_CALENDAR_ID).executeTakeFirst();
-  return row ? (row.definition as unknown as BusinessCalendar) : CHINA_MAINLAND_CALENDAR;
+/**
+ * The business calendar an invoice's letters follow: its customer's own calendar when one is chosen,
+ * else the default; as saved by an admin, else the built-in China calendar.
+ */
+export async function loadCalendar(db: Db, invoiceNo?: string): Promise<BusinessCalendar> {
+  const customer = invoiceNo === undefined ? undefined : await db.selectFrom('invoices').innerJoin('customers', 'customers.code', 'invoices.customer_code')
+    .select('customers.calendar_id').where('invoices.no', '=', invoiceNo).executeTakeFirst();
+  const ids = [...new Set([customer?.calendar_id ?? DEFAULT_CALENDAR_ID, DEFAULT_CALENDAR_ID])];
+  const rows = await db.selectFrom('calendars').select(['id', 'definition']).where('id', 'in', ids).execute();
+  const stored = rows.find((r) => r.id === ids[0]) ?? rows.find((r) => r.id === DEFAULT_CALENDAR_ID);
+  return stored ? (stored.definition as unknown as BusinessCalendar) : CHINA_MAINLAND_CALENDAR;
 }
 
 export interface ApprovalRequest {

@@ -23,7 +23,7 @@ export function createActivities(deps: ActivityDeps) {
     recordContractEvent: (event: ContractEvent) => recordContractEvent(deps.db, event),
     createInvoice: (request: IssueInvoiceRequest) => createInvoice(deps.db, deps.sendTime, request),
     performStep: (request: StepRequest) => performStep(deps.db, deps.mail, request),
-    loadCalendar: () => loadCalendar(deps.db),
+    loadCalendar: (request: { invoiceNo: string }) => loadCalendar(deps.db, request.invoiceNo),
     requestStepApproval: (request: ApprovalRequest) => requestStepApproval(deps.db, request),
     recordStepApproval: (decision: ApprovalDecisionRecord) => recordStepApproval(deps.db, decision),
     recordDisputeOpened: (dispute: DisputeOpening) => recordDisputeOpened(deps.db, dispute),

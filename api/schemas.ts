@@ -39,6 +39,7 @@ export const CreateCustomerSchema = z.object({
   creditHold: z.boolean().default(false),
   creditHoldReason: z.string().optional(),
   locale: z.enum(LOCALES).default('zh-CN'),
+  calendarId: z.string().min(1).optional().describe('the business calendar its letters follow; the default calendar when absent'),
   timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai').optional()
     .describe('defaults to DEFAULT_TIME_ZONE (Asia/Shanghai)'),
   contacts: z.array(ContactSchema).min(1)

@@ -88,9 +88,13 @@ function invoicesFromRequest(request: SimulationRequest): SimulatedInvoice[] {
 export async function runSimulation(db: Db, policyId: string, request: SimulationRequest, defaultSendTime: SendTime) {
   const policy = await policyVersion(db, policyId, request.version);
   if (!policy) throw notFound(`policy ${policyId}${request.version ? ` version ${request.version}` : ''}`);
-  const calendar = await loadCalendar(db);
-  const invoices = [...invoicesFromRequest(request), ...(await invoicesFromDatabase(db, request.invoiceNos))];
+  const defaultCalendar = await loadCalendar(db);
+  const stored = await invoicesFromDatabase(db, request.invoiceNos);
+  // Stored invoices follow their customer's calendar, as their workflows do.
+  const calendars = new Map(await Promise.all(stored.map(async (i) => [i.invoiceNo, await loadCalendar(db, i.invoiceNo)] as const)));
+  const invoices = [...invoicesFromRequest(request), ...stored];
   const results = invoices.map((invoice) => {
+    const calendar = calendars.get(invoice.invoiceNo) ?? defaultCalendar;
     const until = request.until ? Date.parse(request.until) : zonedInstant(invoice.dueDate, '00:00', invoice.timeZone) + 366 * 86_400_000;
     const actions = simulateInvoice(invoice, { policy, calendar, sendTime: (request.sendTime as SendTime | undefined) ?? defaultSendTime, until, approveGatedSteps: request.approveGatedSteps });
     return { invoice, actions };

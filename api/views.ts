@@ -1,4 +1,5 @@
 import type { Db } from '../db/connect';
+import { DEFAULT_CALENDAR_ID } from '../domain/calendar';
 import type { LetterRow } from '../db/schema';
 import { fromMinor } from './money';
 import { notFound } from './errors';
@@ -16,7 +17,7 @@ export async function customerView(db: Db, code: string) {
     creditLimit: fromMinor(customer.credit_limit_minor, customer.currency),
     creditHold: customer.credit_hold, creditHoldReason: customer.credit_hold_reason,
     openReceivables: fromMinor(Number(open.total), customer.currency),
-    locale: customer.locale, timeZone: customer.time_zone, contacts,
+    locale: customer.locale, timeZone: customer.time_zone, calendarId: customer.calendar_id ?? DEFAULT_CALENDAR_ID, brokenPromises: customer.broken_promises, contacts,
   };
 }
 

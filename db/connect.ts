@@ -6,6 +6,7 @@ import * as collectionEngine from './migrations/0002_collection_engine';
 import * as disputesPromises from './migrations/0003_disputes_promises';
 import * as mailboxDedupe from './migrations/0004_mailbox_dedupe';
 import * as interestSettlement from './migrations/0005_interest_settlement';
+import * as customerCalendar from './migrations/0006_customer_calendar';
 
 // bigint columns hold minor units far below 2^53, so read them as numbers; dates stay 'YYYY-MM-DD'.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003_disputes_promises': disputesPromises,
   '0004_mailbox_dedupe': mailboxDedupe,
   '0005_interest_settlement': interestSettlement,
+  '0006_customer_calendar': customerCalendar,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -25,6 +25,7 @@ export interface CustomersTable {
   locale: Generated<string>;
   time_zone: Generated<string>;
   broken_promises: Generated<number>;
+  calendar_id: string | null;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }

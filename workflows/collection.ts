@@ -173,7 +173,7 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
   });
 
   setHandler(recordPromiseUpdate, async ({ actor, promisedDate, amountMinor, contact }) => {
-    calendar ??= await activities.loadCalendar();
+    calendar ??= await activities.loadCalendar({ invoiceNo: input.invoiceNo });
     counters.promises += 1;
     const deadline = promiseDeadline(promisedDate, policy.promiseGraceDays, context().instantOf);
     promise = { id: `${input.invoiceNo}/P${counters.promises}`, deadline, amountMinor, balanceAtPromise: balanceMinor };
@@ -275,7 +275,7 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
   };
 
   for (let loop = 0; !paid() && !writtenOff; loop++) {
-    calendar = await activities.loadCalendar();
+    calendar = await activities.loadCalendar({ invoiceNo: input.invoiceNo });
     const now = Date.now();
     const decision = decideCollection(context(), {
       ladder, balanceMinor, paidToleranceMinor: policy.paidToleranceMinor, dispute, promise, approvalsRequested: [...approvalsRequested],

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { ApiDeps } from '../deps';
-import { conflict } from '../errors';
+import { DEFAULT_CALENDAR_ID } from '../../domain/calendar';
+import { badRequest, conflict } from '../errors';
 import { toMinor } from '../money';
 import type { ApiRoutes } from '../route';
 import { CreateCustomerSchema, CreditHoldSchema } from '../schemas';
@@ -15,11 +16,15 @@ export function customerRoutes(routes: ApiRoutes, { db, defaultTimeZone }: ApiDe
       const limit = toMinor(body.creditLimit, 'creditLimit');
       await db.transaction().execute(async (trx) => {
         const taken = await trx.selectFrom('customers').select('code').where('code', '=', body.code).executeTakeFirst();
+        if (body.calendarId && body.calendarId !== DEFAULT_CALENDAR_ID
+          && !(await trx.selectFrom('calendars').select('id').where('id', '=', body.calendarId).executeTakeFirst())) {
+          throw badRequest('calendarId', `no calendar ${body.calendarId}; save it first with PUT /api/v1/calendars/${body.calendarId}`);
+        }
         if (taken) throw conflict(`customer ${body.code} already exists`, [{ field: 'code', message: 'must be unique' }]);
         await trx.insertInto('customers').values({
           code: body.code, name: body.name, grade: body.grade, credit_limit_minor: limit.minor, currency: limit.currency,
           credit_hold: body.creditHold, credit_hold_reason: body.creditHold ? (body.creditHoldReason ?? null) : null,
-          locale: body.locale, time_zone: body.timeZone ?? defaultTimeZone,
+          locale: body.locale, time_zone: body.timeZone ?? defaultTimeZone, calendar_id: body.calendarId ?? null,
         }).execute();
         await trx.insertInto('customer_contacts').values(body.contacts.map((c) => ({
           customer_code: body.code, role: c.role, name: c.name, email: c.email, phone: c.phone ?? null,
