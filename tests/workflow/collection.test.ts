@@ -3,82 +3,21 @@
  * a real PostgreSQL and the real local SMTP server, following the default escalation policy and
  * the China business calendar.
  */
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../../activities';
 import { createTransport } from '../../activities/mailer';
 import { CHINA_MAINLAND_CALENDAR, isWorkingDay, letterInstant } from '../../domain/calendar';
-import { addDays, localDateOf } from '../../domain/dates';
-import { DEFAULT_POLICY } from '../../domain/policy';
+import { addDays } from '../../domain/dates';
 import type { Actor } from '../../domain/roles';
-import { startSmtpCatcher, type SmtpCatcher } from '../../stack/smtp-catcher';
-import { type CollectionInput, approveStepUpdate, collectionStatusQuery, invoiceCollectionWorkflow, paymentAppliedSignal } from '../../workflows/collection';
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { insertInvoice, setBalance } from '../support/fixtures';
+import { approveStepUpdate, collectionStatusQuery, paymentAppliedSignal } from '../../workflows/collection';
+import { DAY, TZ, collectionSuite } from '../support/collection-suite';
+import { setBalance } from '../support/fixtures';
 import { MAIL_FROM, testWorker } from '../support/workers';
 
-const TZ = 'Asia/Shanghai';
-const DAY = 86_400_000;
+const suite = collectionSuite();
 const finance: Actor = { name: 'fiona', role: 'finance' };
-let env: TestWorkflowEnvironment;
-let database: TestDatabase;
-let smtp: SmtpCatcher;
-
-beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: inject('testServerPath') } } });
-  database = await createTestDatabase();
-  smtp = await startSmtpCatcher(database.db, 0);
-});
-
-afterAll(async () => {
-  await smtp?.stop();
-  await database?.drop();
-  await env?.teardown();
-});
-
-let counter = 0;
-const today = async () => localDateOf(await env.currentTimeMs(), TZ);
-
-async function newInvoice(dueDate: string, amountMinor = 1_000_000) {
-  counter += 1;
-  const invoiceNo = `INV-${counter}-${Date.now()}`;
-  await insertInvoice(database.db, {
-    customerCode: `CUST${counter}`, contractNo: `C-${invoiceNo}`, invoiceNo, amountMinor, issueDate: addDays(dueDate, -30), dueDate,
-  });
-  const input: CollectionInput = {
-    invoiceNo, contractNo: `C-${invoiceNo}`, dueDate, milestoneKind: 'progress', timeZone: TZ, sendTime: '09:30', balanceMinor: amountMinor, policy: DEFAULT_POLICY,
-  };
-  return { invoiceNo, dueDate, input };
-}
-
-const started: string[] = [];
-async function startCollection(input: CollectionInput, taskQueue: string) {
-  const handle = await env.client.workflow.start(invoiceCollectionWorkflow, { workflowId: `invoice/${input.invoiceNo}`, taskQueue, args: [input] });
-  started.push(handle.workflowId);
-  return handle;
-}
-
-// A collection left running without its worker would hold the test server's virtual clock for the next test.
-afterEach(async () => {
-  for (const id of started.splice(0)) {
-    await env.client.workflow.getHandle(id).terminate('test finished').catch(() => undefined);
-  }
-});
-
-async function lettersOf(invoiceNo: string) {
-  return database.db.selectFrom('letters').selectAll().where('invoice_no', '=', invoiceNo).orderBy('id').execute();
-}
-
-async function tasksOf(invoiceNo: string) {
-  return database.db.selectFrom('tasks').selectAll().where('invoice_no', '=', invoiceNo).orderBy('id').execute();
-}
-
-async function mailFor(invoiceNo: string) {
-  const all = await database.db.selectFrom('mailbox').selectAll().orderBy('id').execute();
-  return all.filter((m) => String(m.message_id).includes(`.${invoiceNo}.`));
-}
+const contact = (local: string) => `${local}@${suite.customerCode.toLowerCase()}.test`;
 
 /** The first date on or after `from` that falls on the given weekday (0 = Sunday). */
 function nextWeekday(from: string, weekday: number): string {
@@ -91,130 +30,130 @@ const sendAt = (date: string) => letterInstant(CHINA_MAINLAND_CALENDAR, date, '0
 
 describe('invoice collection on the time-skipping server', () => {
   it('sends the reminder, the due notice and the +1 day letter at 09:30 on working days, opens the call task, and stops at payment', async () => {
-    const worker = await testWorker(env.nativeConnection, database.db, smtp.url, 'collection-1');
+    const worker = await testWorker(suite.env.nativeConnection, suite.db, suite.smtpUrl, 'collection-1');
     // A Tuesday due date: the courtesy reminder 3 days before falls on a Saturday and moves to the next working day.
-    const dueDate = nextWeekday(addDays(await today(), 10), 2);
-    const { invoiceNo, input } = await newInvoice(dueDate);
+    const dueDate = nextWeekday(addDays(await suite.today(), 10), 2);
+    const { invoiceNo, input } = await suite.newInvoice(dueDate);
     expect(isWorkingDay(CHINA_MAINLAND_CALENDAR, addDays(dueDate, -3))).toBe(false);
     await worker.runUntil(async () => {
-      const handle = await startCollection(input, 'collection-1');
-      await env.sleep(sendAt(addDays(dueDate, 1)) - (await env.currentTimeMs()) + 3_600_000);
-      const letters = await lettersOf(invoiceNo);
+      const handle = await suite.start(input, 'collection-1');
+      await suite.env.sleep(sendAt(addDays(dueDate, 1)) - (await suite.env.currentTimeMs()) + 3_600_000);
+      const letters = await suite.letters(invoiceNo);
       expect(letters.map((l) => [l.step, l.status])).toEqual([['pre_due', 'sent'], ['due', 'sent'], ['overdue_1', 'sent']]);
       const expected = [addDays(dueDate, -3), dueDate, addDays(dueDate, 1)].map(sendAt);
       expect(expected[0]).toBeGreaterThan(Date.parse(`${addDays(dueDate, -3)}T16:00:00Z`)); // not on the Saturday itself
       letters.forEach((letter, i) => expect(Math.abs(letter.decided_at.getTime() - expected[i])).toBeLessThan(60_000));
-      expect((await tasksOf(invoiceNo)).map((t) => [t.step, t.occurrence, t.owner_role, t.owner_name, t.status])).toEqual([['call_weekly', 1, 'sales', 'Sally Sales', 'open']]);
+      expect((await suite.tasks(invoiceNo)).map((t) => [t.step, t.occurrence, t.owner_role, t.owner_name, t.status])).toEqual([['call_weekly', 1, 'sales', 'Sally Sales', 'open']]);
 
-      await setBalance(database.db, invoiceNo, 0);
+      await setBalance(suite.db, invoiceNo, 0);
       await handle.signal(paymentAppliedSignal, { balanceMinor: 0 });
       expect((await handle.result()).invoiceNo).toBe(invoiceNo);
     });
-    expect((await lettersOf(invoiceNo)).length).toBe(3);
-    const mail = await mailFor(invoiceNo);
+    expect((await suite.letters(invoiceNo)).length).toBe(3);
+    const mail = await suite.mail(invoiceNo);
     expect(mail.map((m) => m.subject)).toEqual([
       `【温馨提示】发票 ${invoiceNo} 将于 ${formatZh(dueDate)} 到期`,
       `【到期通知】发票 ${invoiceNo} 今日（${formatZh(dueDate)}）到期`,
       `【付款提醒】发票 ${invoiceNo} 已逾期 1 天`,
     ]);
-    expect(mail[2].envelope_to).toEqual([`payer@cust${counter}.test`, `finance@cust${counter}.test`]);
+    expect(mail[2].envelope_to).toEqual([contact('payer'), contact('finance')]);
     expect(mail[0].body_text).toContain('¥10,000.00');
   });
 
   it('shows the reduced balance after a partial payment and sends nothing once paid in full', async () => {
-    const worker = await testWorker(env.nativeConnection, database.db, smtp.url, 'collection-2');
-    const dueDate = nextWeekday(addDays(await today(), 10), 3);
-    const { invoiceNo, input } = await newInvoice(dueDate, 1_000_000);
+    const worker = await testWorker(suite.env.nativeConnection, suite.db, suite.smtpUrl, 'collection-2');
+    const dueDate = nextWeekday(addDays(await suite.today(), 10), 3);
+    const { invoiceNo, input } = await suite.newInvoice(dueDate, 1_000_000);
     await worker.runUntil(async () => {
-      const handle = await startCollection(input, 'collection-2');
-      await env.sleep(sendAt(addDays(dueDate, -3)) - (await env.currentTimeMs()) + 3_600_000);
-      expect((await lettersOf(invoiceNo)).map((l) => l.step)).toEqual(['pre_due']);
-      await setBalance(database.db, invoiceNo, 400_000);
+      const handle = await suite.start(input, 'collection-2');
+      await suite.env.sleep(sendAt(addDays(dueDate, -3)) - (await suite.env.currentTimeMs()) + 3_600_000);
+      expect((await suite.letters(invoiceNo)).map((l) => l.step)).toEqual(['pre_due']);
+      await setBalance(suite.db, invoiceNo, 400_000);
       await handle.signal(paymentAppliedSignal, { balanceMinor: 400_000 });
-      await env.sleep(sendAt(dueDate) - (await env.currentTimeMs()) + 3_600_000);
-      const due = (await lettersOf(invoiceNo))[1];
+      await suite.env.sleep(sendAt(dueDate) - (await suite.env.currentTimeMs()) + 3_600_000);
+      const due = (await suite.letters(invoiceNo))[1];
       expect(due.step).toBe('due');
       expect(due.body_text).toContain('¥4,000.00');
-      await setBalance(database.db, invoiceNo, 0);
+      await setBalance(suite.db, invoiceNo, 0);
       await handle.signal(paymentAppliedSignal, { balanceMinor: 0 });
       await handle.result();
-      await env.sleep(30 * DAY);
+      await suite.env.sleep(30 * DAY);
     });
-    expect((await lettersOf(invoiceNo)).map((l) => l.step)).toEqual(['pre_due', 'due']);
-    expect((await mailFor(invoiceNo)).length).toBe(2);
-    expect(await tasksOf(invoiceNo)).toEqual([]);
+    expect((await suite.letters(invoiceNo)).map((l) => l.step)).toEqual(['pre_due', 'due']);
+    expect((await suite.mail(invoiceNo)).length).toBe(2);
+    expect(await suite.tasks(invoiceNo)).toEqual([]);
   });
 
   it('starts an invoice entered 45 days overdue at the +30 step: one statement with interest, the customer on hold, the tasks that apply', async () => {
-    const worker = await testWorker(env.nativeConnection, database.db, smtp.url, 'collection-3');
-    const { invoiceNo, input } = await newInvoice(addDays(await today(), -45));
-    await database.db.updateTable('contracts').set({ terms: JSON.stringify({ paymentMethod: 'bank transfer', lateInterestRatePercent: '18.25' }) })
+    const worker = await testWorker(suite.env.nativeConnection, suite.db, suite.smtpUrl, 'collection-3');
+    const { invoiceNo, input } = await suite.newInvoice(addDays(await suite.today(), -45));
+    await suite.db.updateTable('contracts').set({ terms: JSON.stringify({ paymentMethod: 'bank transfer', lateInterestRatePercent: '18.25' }) })
       .where('no', '=', input.contractNo).execute();
-    const started = await env.currentTimeMs();
+    const started = await suite.env.currentTimeMs();
     await worker.runUntil(async () => {
-      await startCollection(input, 'collection-3');
-      await env.sleep(60_000);
+      await suite.start(input, 'collection-3');
+      await suite.env.sleep(60_000);
     });
-    const letters = await lettersOf(invoiceNo);
+    const letters = await suite.letters(invoiceNo);
     expect(letters.map((l) => l.step)).toEqual(['statement_30']);
     expect(letters[0].decided_at.getTime() - started).toBeLessThan(60_000);
     // 10,000.00 at 18.25% a year is 5.00 a day: 45 days = 225.00
     expect(letters[0].body_text).toContain('¥225.00');
     expect(letters[0].body_text).toContain('¥10,225.00');
-    expect((await tasksOf(invoiceNo)).map((t) => t.step).sort()).toEqual(['call_weekly', 'statement_30', 'visit_monthly']);
-    const customer = await database.db.selectFrom('customers').select(['credit_hold', 'credit_hold_reason']).where('code', '=', `CUST${counter}`).executeTakeFirstOrThrow();
+    expect((await suite.tasks(invoiceNo)).map((t) => t.step).sort()).toEqual(['call_weekly', 'statement_30', 'visit_monthly']);
+    const customer = await suite.db.selectFrom('customers').select(['credit_hold', 'credit_hold_reason']).where('code', '=', suite.customerCode).executeTakeFirstOrThrow();
     expect(customer.credit_hold).toBe(true);
-    const timeline = await database.db.selectFrom('timeline').selectAll().where('invoice_no', '=', invoiceNo).where('action', '=', 'letter_sent').execute();
+    const timeline = await suite.db.selectFrom('timeline').selectAll().where('invoice_no', '=', invoiceNo).where('action', '=', 'letter_sent').execute();
     expect(timeline).toHaveLength(1);
     expect((timeline[0].details as { skippedSteps: string[] }).skippedSteps).toEqual(expect.arrayContaining(['pre_due#1', 'due#1', 'overdue_1#1', 'formal_reminder#1', 'formal_reminder#2']));
   });
 
   it('holds the legal notice until finance approves it', async () => {
-    const worker = await testWorker(env.nativeConnection, database.db, smtp.url, 'collection-4');
-    const { invoiceNo, input } = await newInvoice(addDays(await today(), -88));
+    const worker = await testWorker(suite.env.nativeConnection, suite.db, suite.smtpUrl, 'collection-4');
+    const { invoiceNo, input } = await suite.newInvoice(addDays(await suite.today(), -88));
     await worker.runUntil(async () => {
-      const handle = await startCollection(input, 'collection-4');
-      await env.sleep(60_000);
-      expect((await lettersOf(invoiceNo)).map((l) => l.step)).toEqual(['executive_60']);
-      await env.sleep(5 * DAY);
+      const handle = await suite.start(input, 'collection-4');
+      await suite.env.sleep(60_000);
+      expect((await suite.letters(invoiceNo)).map((l) => l.step)).toEqual(['executive_60']);
+      await suite.env.sleep(5 * DAY);
       const status = await handle.query(collectionStatusQuery);
       expect(status.awaitingApproval).toBe('legal_notice_90');
-      expect((await lettersOf(invoiceNo)).map((l) => l.step)).toEqual(['executive_60']);
-      const approvalTask = (await tasksOf(invoiceNo)).find((t) => t.kind === 'approval');
+      expect((await suite.letters(invoiceNo)).map((l) => l.step)).toEqual(['executive_60']);
+      const approvalTask = (await suite.tasks(invoiceNo)).find((t) => t.kind === 'approval');
       expect(approvalTask).toMatchObject({ step: 'legal_notice_90', owner_role: 'finance', status: 'open' });
 
       await expect(handle.executeUpdate(approveStepUpdate, { args: [{ actor: { name: 'sam', role: 'sales' }, step: 'legal_notice_90', approved: true, reason: 'go' }] }))
         .rejects.toMatchObject({ cause: { message: expect.stringContaining('only finance') } });
       await handle.executeUpdate(approveStepUpdate, { args: [{ actor: finance, step: 'legal_notice_90', approved: true, reason: 'no answer for 90 days' }] });
-      await env.sleep(60_000);
-      expect((await lettersOf(invoiceNo)).map((l) => l.step)).toEqual(['executive_60', 'legal_notice_90']);
-      await setBalance(database.db, invoiceNo, 0);
+      await suite.env.sleep(60_000);
+      expect((await suite.letters(invoiceNo)).map((l) => l.step)).toEqual(['executive_60', 'legal_notice_90']);
+      await setBalance(suite.db, invoiceNo, 0);
       await handle.signal(paymentAppliedSignal, { balanceMinor: 0 });
       await handle.result();
     });
-    const mail = await mailFor(invoiceNo);
-    expect(mail[0].envelope_to).toEqual([`director@cust${counter}.test`, `payer@cust${counter}.test`, 'fiona@huikuan.test']);
+    const mail = await suite.mail(invoiceNo);
+    expect(mail[0].envelope_to).toEqual([contact('director'), contact('payer'), 'fiona@huikuan.test']);
     expect(mail[0].body_text).toContain('Eve Exec');
-    expect(mail[1].envelope_to).toEqual(expect.arrayContaining([`director@cust${counter}.test`, `payer@cust${counter}.test`, `finance@cust${counter}.test`]));
-    expect((await tasksOf(invoiceNo)).find((t) => t.kind === 'approval')?.status).toBe('done');
+    expect(mail[1].envelope_to).toEqual(expect.arrayContaining([contact('director'), contact('payer'), contact('finance')]));
+    expect((await suite.tasks(invoiceNo)).find((t) => t.kind === 'approval')?.status).toBe('done');
   });
 
   it('sends each letter once across a worker restart and an activity retried after the mail went out', async () => {
-    const dueDate = nextWeekday(addDays(await today(), 10), 3);
-    const { invoiceNo, input } = await newInvoice(dueDate);
-    const real = createActivities({ db: database.db, sendTime: '09:30', mail: { transport: createTransport(smtp.url), from: MAIL_FROM, companyName: 'Huikuan Test Co.' } });
+    const dueDate = nextWeekday(addDays(await suite.today(), 10), 3);
+    const { invoiceNo, input } = await suite.newInvoice(dueDate);
+    const real = createActivities({ db: suite.db, sendTime: '09:30', mail: { transport: createTransport(suite.smtpUrl), from: MAIL_FROM, companyName: 'Huikuan Test Co.' } });
     // No sticky cache: the test server holds virtual time while a task waits on a stopped worker's sticky queue.
     const workerWith = (activities: typeof real) => Worker.create({
-      connection: env.nativeConnection, taskQueue: 'collection-5', workflowBundle: { codePath: inject('workflowBundlePath') },
+      connection: suite.env.nativeConnection, taskQueue: 'collection-5', workflowBundle: { codePath: inject('workflowBundlePath') },
       activities, maxCachedWorkflows: 0,
     });
     const first = await workerWith(real);
     let workflowId = '';
     await first.runUntil(async () => {
-      workflowId = (await startCollection(input, 'collection-5')).workflowId;
-      await env.sleep(sendAt(addDays(dueDate, -3)) - (await env.currentTimeMs()) + 3_600_000);
+      workflowId = (await suite.start(input, 'collection-5')).workflowId;
+      await suite.env.sleep(sendAt(addDays(dueDate, -3)) - (await suite.env.currentTimeMs()) + 3_600_000);
     });
-    expect((await lettersOf(invoiceNo)).map((l) => l.step)).toEqual(['pre_due']);
+    expect((await suite.letters(invoiceNo)).map((l) => l.step)).toEqual(['pre_due']);
 
     // The restarted worker loses the acknowledgement of the due-date send once, so Temporal retries it.
     let lostAcks = 0;
@@ -230,18 +169,18 @@ describe('invoice collection on the time-skipping server', () => {
       },
     });
     await second.runUntil(async () => {
-      await env.sleep(sendAt(addDays(dueDate, 1)) - (await env.currentTimeMs()) + 3_600_000);
-      await setBalance(database.db, invoiceNo, 0);
-      const handle = env.client.workflow.getHandle(workflowId);
+      await suite.env.sleep(sendAt(addDays(dueDate, 1)) - (await suite.env.currentTimeMs()) + 3_600_000);
+      await setBalance(suite.db, invoiceNo, 0);
+      const handle = suite.env.client.workflow.getHandle(workflowId);
       await handle.signal(paymentAppliedSignal, { balanceMinor: 0 });
       await handle.result();
     });
     expect(lostAcks).toBe(1);
-    const letters = await lettersOf(invoiceNo);
+    const letters = await suite.letters(invoiceNo);
     expect(letters.map((l) => [l.step, l.status, l.attempts])).toEqual([['pre_due', 'sent', 1], ['due', 'sent', 1], ['overdue_1', 'sent', 1]]);
-    const mail = await mailFor(invoiceNo);
+    const mail = await suite.mail(invoiceNo);
     expect(mail.map((m) => m.message_id)).toEqual(letters.map((l) => l.message_id));
-    expect((await tasksOf(invoiceNo)).map((t) => t.step)).toEqual(['call_weekly']);
+    expect((await suite.tasks(invoiceNo)).map((t) => t.step)).toEqual(['call_weekly']);
   });
 
 });
