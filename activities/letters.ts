@@ -113,7 +113,8 @@ async function prepareLetter(db: Db, mail: MailSettings, request: StepRequest): 
   const owners = (facts.invoice.owners ?? {}) as Owners;
   const ccInternal = step.cc.internal.map((role) => owners.emails?.[OWNER_FOR_ROLE[role]]).filter((email): email is string => Boolean(email));
   const locale: Locale = (LOCALES as readonly string[]).includes(facts.invoice.locale) ? (facts.invoice.locale as Locale) : DEFAULT_LOCALE;
-  const context = letterContext(facts, step, request, locale, to[0].name, mail.companyName);
+  // Letters say a colleague is copied only when the copy really goes to them.
+  const context = { ...letterContext(facts, step, request, locale, to[0].name, mail.companyName), deliveryCopied: step.cc.internal.includes('delivery') && Boolean(owners.emails?.fulfilment) };
   const letter = renderLetter(locale, step.template!, context);
   await db.insertInto('letters').values({
     invoice_no: facts.invoice.no, contract_no: facts.invoice.contract_no, step: step.key, occurrence: request.occurrence, locale,

@@ -16,6 +16,7 @@ const PARTS = ['subject', 'text', 'html'] as const;
 
 /** The variables the letter activity provides; a template must use nothing else. */
 const ALLOWED_VARIABLES = [
+  'deliveryCopied',
   'contactName', 'customerName', 'contractNo', 'contractTitle', 'invoiceNo', 'amount', 'paidSoFar', 'balance',
   'dueDate', 'daysOverdue', 'daysUntilDue', 'paymentMethod', 'senderName', 'senderTitle', 'companyName',
   'occurrence', 'repeated', 'accruedInterest', 'interestRatePercent', 'totalDue', 'penaltyClause',
@@ -45,6 +46,7 @@ function sampleContext(locale: Locale, overrides: Record<string, unknown> = {}):
     companyName: locale === 'en' ? 'Huaxin Technology' : '华信科技',
     occurrence: 3,
     repeated: true,
+    deliveryCopied: true,
     accruedInterest: money(236_000),
     interestRatePercent: '18.25',
     totalDue: money(10_236_000),
@@ -194,6 +196,14 @@ describe('letter templates', () => {
 
         const first = renderLetter(locale, 'formal_reminder', sampleContext(locale, { occurrence: 1, repeated: false }));
         for (const part of [first.subject, first.text, first.html]) expect(part).not.toMatch(generic);
+      });
+
+      it('formal_reminder says the delivery manager is copied only when they are', () => {
+        const copied = locale === 'en' ? 'copied our delivery manager' : '抄送我方交付负责人';
+        expect(renderLetter(locale, 'formal_reminder', sampleContext(locale, { deliveryCopied: true })).text).toContain(copied);
+        const alone = renderLetter(locale, 'formal_reminder', sampleContext(locale, { deliveryCopied: false }));
+        expect(alone.text).not.toContain(copied);
+        expect(alone.html).not.toContain(copied);
       });
     });
   }
