@@ -109,6 +109,14 @@ export async function recordDisputeResolved(db: Db, r: DisputeResolution): Promi
   });
 }
 
+/** When a collection ends, nothing stays open behind it: a pending promise was kept (paid) or falls away (written off). */
+async function closeOpenFacts(db: Db, invoiceNo: string, outcome: 'paid' | 'written_off', at: number): Promise<void> {
+  await db.updateTable('promises').set({ status: outcome === 'paid' ? 'kept' : 'cancelled', closed_at: new Date(at) })
+    .where('invoice_no', '=', invoiceNo).where('status', '=', 'open').execute();
+  await db.updateTable('disputes').set({ status: 'closed', outcome: outcome === 'paid' ? 'paid' : 'written_off', resolved_at: new Date(at) })
+    .where('invoice_no', '=', invoiceNo).where('status', '=', 'open').execute();
+}
+
 export interface PromiseRecord {
   promiseId: string;
   invoiceNo: string;
@@ -163,6 +171,7 @@ export async function recordWriteOff(db: Db, w: WriteOff): Promise<void> {
   await db.transaction().execute(async (trx) => {
     await trx.updateTable('invoices').set({ status: 'written_off', written_off_at: new Date(w.at), write_off_reason: w.requestReason })
       .where('no', '=', w.invoiceNo).where('status', '=', 'open').execute();
+    await closeOpenFacts(trx, w.invoiceNo, 'written_off', w.at);
     await trx.updateTable('tasks').set({ status: 'skipped', closed_by: w.approvedBy.name, closed_at: new Date(w.at), note: 'invoice written off' })
       .where('invoice_no', '=', w.invoiceNo).where('status', '=', 'open').execute();
     await appendTimeline(trx, {
@@ -220,6 +229,7 @@ export async function assessInterest(db: Db, request: { invoiceNo: string; at: n
     principalMinor: invoice.amount_minor, dueDate: invoice.due_date, asOf: localDateOf(request.at, invoice.time_zone), annualRate: rate, payments,
   });
   await db.transaction().execute(async (trx) => {
+    await closeOpenFacts(trx, request.invoiceNo, 'paid', request.at);
     await trx.updateTable('invoices').set({ interest_minor: interest, interest_status: interest > 0 ? 'open' : 'none' })
       .where('no', '=', request.invoiceNo).where('interest_minor', 'is', null).execute();
     if (interest > 0) {

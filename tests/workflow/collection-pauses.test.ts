@@ -130,10 +130,13 @@ describe('long collections', () => {
     await worker.runUntil(async () => {
       const handle = await suite.start({ ...input, policy: { ...input.policy, paidToleranceMinor: 500 } }, 'collection-tolerance');
       await suite.env.sleep(60_000);
+      await handle.executeUpdate(openDisputeUpdate, { args: [{ actor: { name: 'sally', role: 'sales' }, reason: 'price' }] });
       await setBalance(suite.db, invoiceNo, 499);
       await handle.signal(paymentAppliedSignal, { balanceMinor: 499 });
       expect(await handle.result()).toMatchObject({ outcome: 'paid' });
     });
     expect((await suite.letters(invoiceNo)).map((l) => l.step)).toEqual(['overdue_1']);
+    // paid while disputed: nothing stays open behind the finished collection
+    expect(await suite.db.selectFrom('disputes').select(['status', 'outcome']).where('invoice_no', '=', invoiceNo).execute()).toEqual([{ status: 'closed', outcome: 'paid' }]);
   });
 });
