@@ -1,14 +1,20 @@
+import type { UpdateDefinition } from '@temporalio/client';
+import type { z } from 'zod';
 import type { Db } from '../../db/connect';
 import { policyVersion } from '../../db/policies';
+import type { DisputeReason } from '../../domain/disputes';
+import type { Actor, Role } from '../../domain/roles';
 import {
-  type CollectionStatus, approveStepUpdate, changePolicyUpdate, settleInterestUpdate, collectionStatusQuery, decideWriteOffUpdate, openDisputeUpdate, recordPromiseUpdate, requestWriteOffUpdate, resolveDisputeUpdate,
+  type CollectionStatus, approveStepUpdate, changePolicyUpdate, collectionStatusQuery, decideWriteOffUpdate, openDisputeUpdate,
+  recordPromiseUpdate, requestWriteOffUpdate, resolveDisputeUpdate, settleInterestUpdate,
 } from '../../workflows/collection';
 import type { ApiDeps } from '../deps';
 import { badRequest, notFound } from '../errors';
 import { fromMinor, toMinor } from '../money';
 import type { ApiRoutes } from '../route';
 import {
-  ChangePolicySchema, OpenDisputeSchema, SettleInterestSchema, PromiseSchema, ResolveDisputeSchema, StepApprovalSchema, WriteOffDecisionSchema, WriteOffRequestSchema,
+  ChangePolicySchema, OpenDisputeSchema, PromiseSchema, ResolveDisputeSchema, SettleInterestSchema, StepApprovalSchema,
+  WriteOffDecisionSchema, WriteOffRequestSchema,
 } from '../schemas-collection';
 
 const COLLECTORS = ['sales', 'delivery', 'finance', 'executive'] as const;
@@ -20,10 +26,26 @@ async function invoiceCurrency(db: Db, invoiceNo: string): Promise<string> {
   return invoice.currency;
 }
 
+const statusView = (status: CollectionStatus, currency: string) => ({ ...status, balance: fromMinor(status.balanceMinor, currency) });
+
 /** Commands on one invoice's collection: each is an Update on its workflow, validated there. */
 export function collectionRoutes(routes: ApiRoutes, { db, temporal }: ApiDeps): void {
   const handle = (invoiceNo: string) => temporal.workflow.getHandle(`invoice/${invoiceNo}`);
-  const statusView = (status: CollectionStatus, currency: string) => ({ ...status, balance: fromMinor(status.balanceMinor, currency) });
+
+  /** A POST on an invoice that becomes one workflow Update; `toArgs` turns the body into its argument. */
+  function command<B extends z.ZodType, A>(spec: {
+    path: string; summary: string; roles: readonly Role[]; body: B; update: UpdateDefinition<CollectionStatus, [A]>;
+    toArgs(body: z.output<B>, actor: Actor, currency: string): A | Promise<A>;
+  }): void {
+    routes.add({
+      method: 'post', path: `/api/v1/invoices/:no/${spec.path}`, summary: spec.summary, roles: spec.roles, body: spec.body, responses: REFUSAL_RESPONSES,
+      async handle({ params, body, actor }) {
+        const currency = await invoiceCurrency(db, params.no);
+        const args = await spec.toArgs(body, actor, currency);
+        return { body: statusView(await handle(params.no).executeUpdate(spec.update, { args: [args] }), currency) };
+      },
+    });
+  }
 
   routes.add({
     method: 'get', path: '/api/v1/invoices/:no/collection', summary: 'The live collection state of an invoice: steps handled, pauses, what waits for approval, next action',
@@ -34,79 +56,44 @@ export function collectionRoutes(routes: ApiRoutes, { db, temporal }: ApiDeps): 
     },
   });
 
-  routes.add({
-    method: 'post', path: '/api/v1/invoices/:no/approvals', summary: 'Finance approves or rejects a step that needs approval (the legal notice); a rejection holds the ladder',
-    roles: ['finance'], body: StepApprovalSchema, responses: REFUSAL_RESPONSES,
-    async handle({ params, body, actor }) {
-      const currency = await invoiceCurrency(db, params.no);
-      return { body: statusView(await handle(params.no).executeUpdate(approveStepUpdate, { args: [{ actor, ...body }] }), currency) };
-    },
+  command({
+    path: 'approvals', summary: 'Finance approves or rejects a step that needs approval (the legal notice); a rejection holds the ladder',
+    roles: ['finance'], body: StepApprovalSchema, update: approveStepUpdate, toArgs: (body, actor) => ({ actor, ...body }),
   });
-
-  routes.add({
-    method: 'post', path: '/api/v1/invoices/:no/disputes', summary: 'Open a dispute: letters pause at once and the reason routes a task to the responsible team',
-    roles: COLLECTORS, body: OpenDisputeSchema, responses: REFUSAL_RESPONSES,
-    async handle({ params, body, actor }) {
-      const currency = await invoiceCurrency(db, params.no);
-      return { body: statusView(await handle(params.no).executeUpdate(openDisputeUpdate, { args: [{ actor, reason: body.reason as never, note: body.note }] }), currency) };
-    },
+  command({
+    path: 'disputes', summary: 'Open a dispute: letters pause at once and the reason routes a task to the responsible team',
+    roles: COLLECTORS, body: OpenDisputeSchema, update: openDisputeUpdate,
+    toArgs: (body, actor) => ({ actor, reason: body.reason as DisputeReason, note: body.note }),
   });
-
-  routes.add({
-    method: 'post', path: '/api/v1/invoices/:no/disputes/resolve', summary: 'Resolve the open dispute (accepted with an optional credit note, or rejected); the ladder resumes at the step that applies',
-    roles: COLLECTORS, body: ResolveDisputeSchema, responses: REFUSAL_RESPONSES,
-    async handle({ params, body, actor }) {
-      const currency = await invoiceCurrency(db, params.no);
-      const creditMinor = body.credit ? toMinor(body.credit, 'credit', currency).minor : 0;
-      return { body: statusView(await handle(params.no).executeUpdate(resolveDisputeUpdate, { args: [{ actor, outcome: body.outcome, creditMinor, note: body.note }] }), currency) };
-    },
+  command({
+    path: 'disputes/resolve', summary: 'Resolve the open dispute (accepted with an optional credit note, or rejected); the ladder resumes at the step that applies',
+    roles: COLLECTORS, body: ResolveDisputeSchema, update: resolveDisputeUpdate,
+    toArgs: (body, actor, currency) => ({ actor, outcome: body.outcome, note: body.note, creditMinor: body.credit ? toMinor(body.credit, 'credit', currency).minor : 0 }),
   });
-
-  routes.add({
-    method: 'post', path: '/api/v1/invoices/:no/promises', summary: 'Record a promise to pay: letters pause until the promised date plus the grace period',
-    roles: COLLECTORS, body: PromiseSchema, responses: REFUSAL_RESPONSES,
-    async handle({ params, body, actor }) {
-      const currency = await invoiceCurrency(db, params.no);
-      const amountMinor = toMinor(body.amount, 'amount', currency).minor;
-      return { body: statusView(await handle(params.no).executeUpdate(recordPromiseUpdate, { args: [{ actor, promisedDate: body.promisedDate, amountMinor, contact: body.contact }] }), currency) };
-    },
+  command({
+    path: 'promises', summary: 'Record a promise to pay: letters pause until the promised date plus the grace period',
+    roles: COLLECTORS, body: PromiseSchema, update: recordPromiseUpdate,
+    toArgs: (body, actor, currency) => ({ actor, promisedDate: body.promisedDate, contact: body.contact, amountMinor: toMinor(body.amount, 'amount', currency).minor }),
   });
-
-  routes.add({
-    method: 'post', path: '/api/v1/invoices/:no/write-off', summary: 'Finance requests a write-off; an executive other than the requester decides',
-    roles: ['finance'], body: WriteOffRequestSchema, responses: REFUSAL_RESPONSES,
-    async handle({ params, body, actor }) {
-      const currency = await invoiceCurrency(db, params.no);
-      return { body: statusView(await handle(params.no).executeUpdate(requestWriteOffUpdate, { args: [{ actor, reason: body.reason }] }), currency) };
-    },
+  command({
+    path: 'write-off', summary: 'Finance requests a write-off; an executive other than the requester decides',
+    roles: ['finance'], body: WriteOffRequestSchema, update: requestWriteOffUpdate, toArgs: (body, actor) => ({ actor, reason: body.reason }),
   });
-
-  routes.add({
-    method: 'post', path: '/api/v1/invoices/:no/write-off/decision', summary: 'An executive approves or rejects the requested write-off; approval ends the collection',
-    roles: ['executive'], body: WriteOffDecisionSchema, responses: REFUSAL_RESPONSES,
-    async handle({ params, body, actor }) {
-      const currency = await invoiceCurrency(db, params.no);
-      return { body: statusView(await handle(params.no).executeUpdate(decideWriteOffUpdate, { args: [{ actor, ...body }] }), currency) };
-    },
+  command({
+    path: 'write-off/decision', summary: 'An executive approves or rejects the requested write-off; approval ends the collection',
+    roles: ['executive'], body: WriteOffDecisionSchema, update: decideWriteOffUpdate, toArgs: (body, actor) => ({ actor, ...body }),
   });
-
-  routes.add({
-    method: 'post', path: '/api/v1/invoices/:no/policy', summary: 'Finance moves a running invoice to another policy version, with a reason (recorded)',
-    roles: ['finance'], body: ChangePolicySchema, responses: REFUSAL_RESPONSES,
-    async handle({ params, body, actor }) {
-      const currency = await invoiceCurrency(db, params.no);
+  command({
+    path: 'policy', summary: 'Finance moves a running invoice to another policy version, with a reason (recorded)',
+    roles: ['finance'], body: ChangePolicySchema, update: changePolicyUpdate,
+    async toArgs(body, actor) {
       const policy = await policyVersion(db, body.policyId, body.version);
       if (!policy) throw badRequest('policyId', `no policy ${body.policyId}${body.version ? ` version ${body.version}` : ''}`);
-      return { body: statusView(await handle(params.no).executeUpdate(changePolicyUpdate, { args: [{ actor, policy, reason: body.reason }] }), currency) };
+      return { actor, policy, reason: body.reason };
     },
   });
-
-  routes.add({
-    method: 'post', path: '/api/v1/invoices/:no/interest', summary: 'Finance settles the late interest left after the principal was paid: collected, or waived with a reason',
-    roles: ['finance'], body: SettleInterestSchema, responses: REFUSAL_RESPONSES,
-    async handle({ params, body, actor }) {
-      const currency = await invoiceCurrency(db, params.no);
-      return { body: statusView(await handle(params.no).executeUpdate(settleInterestUpdate, { args: [{ actor, ...body }] }), currency) };
-    },
+  command({
+    path: 'interest', summary: 'Finance settles the late interest left after the principal was paid: collected, or waived with a reason',
+    roles: ['finance'], body: SettleInterestSchema, update: settleInterestUpdate, toArgs: (body, actor) => ({ actor, ...body }),
   });
 }

@@ -5,11 +5,11 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { letterTemplateNames } from '../../api/routes/policies';
 import { DEFAULT_POLICY } from '../../domain/policy';
-import { type ApiHarness, eventually, startApiHarness } from '../support/api-harness';
-import { type People, createPeople, act, createCustomer, daysAgo, driveToDelivery, registerContract, todayInShanghai, uniqueCode } from '../support/scenario';
+import { eventually } from '../support/api-harness';
+import { apiSuiteWithPeople, act, createCustomer, daysAgo, driveToDelivery, registerContract, todayInShanghai, uniqueCode } from '../support/scenario';
 
 const DAY_MS = 86_400_000;
 
@@ -19,17 +19,7 @@ interface TaskJson {
   dueAt: string;
 }
 
-let harness: ApiHarness;
-let people: People;
-
-beforeAll(async () => {
-  harness = await startApiHarness();
-  people = await createPeople(harness);
-});
-
-afterAll(async () => {
-  await harness?.stop();
-});
+const suite = apiSuiteWithPeople();
 
 /** A small valid ladder: the due-date letter and a weekly call from day 3. */
 function gentlePolicy(id: string, name = 'Gentle ladder') {
@@ -54,24 +44,24 @@ function storedGentle(id: string, version: number, name = 'Gentle ladder') {
 }
 
 async function storedVersions(id: string) {
-  return harness.database.db.selectFrom('policies').select(['version', 'name', 'created_by']).where('id', '=', id).orderBy('version').execute();
+  return suite.harness.database.db.selectFrom('policies').select(['version', 'name', 'created_by']).where('id', '=', id).orderBy('version').execute();
 }
 
 /** A contract in Delivery whose first milestone (40% of 100,000.00, 30 days' term) is ready to invoice. */
 async function contractReadyToInvoice(customerOverrides: Record<string, unknown>, signedDaysAgo: number) {
-  const customer = await createCustomer(people.sales, customerOverrides);
-  const no = await registerContract(people.sales, customer);
-  await driveToDelivery(people, no, daysAgo(signedDaysAgo));
+  const customer = await createCustomer(suite.people.sales, customerOverrides);
+  const no = await registerContract(suite.people.sales, customer);
+  await driveToDelivery(suite.people, no, daysAgo(signedDaysAgo));
   return { customer, no };
 }
 
 describe('escalation policies', () => {
   it('saves a valid policy as a new version each time and reads the latest or a given version', async () => {
-    const first = await people.finance.post('/api/v1/policies', gentlePolicy('gentle'));
+    const first = await suite.people.finance.post('/api/v1/policies', gentlePolicy('gentle'));
     expect(first.status, JSON.stringify(first.body)).toBe(201);
     expect(first.body).toEqual(storedGentle('gentle', 1));
 
-    const second = await harness.admin.post('/api/v1/policies', gentlePolicy('gentle', 'Gentle ladder, revised'));
+    const second = await suite.harness.admin.post('/api/v1/policies', gentlePolicy('gentle', 'Gentle ladder, revised'));
     expect(second.status, JSON.stringify(second.body)).toBe(201);
     expect(second.body).toEqual(storedGentle('gentle', 2, 'Gentle ladder, revised'));
 
@@ -79,35 +69,35 @@ describe('escalation policies', () => {
       { version: 1, name: 'Gentle ladder', created_by: 'fiona' },
       { version: 2, name: 'Gentle ladder, revised', created_by: 'admin' },
     ]);
-    const latest = await people.sales.get('/api/v1/policies/gentle');
+    const latest = await suite.people.sales.get('/api/v1/policies/gentle');
     expect(latest.status).toBe(200);
     expect(latest.body).toEqual(storedGentle('gentle', 2, 'Gentle ladder, revised'));
-    expect((await people.delivery.get('/api/v1/policies/gentle/versions/1')).body).toEqual(storedGentle('gentle', 1));
-    expect((await people.sales.get('/api/v1/policies/gentle/versions/3')).status).toBe(404);
-    expect((await people.sales.get('/api/v1/policies/gentle/versions/zero')).status).toBe(404);
-    expect((await people.sales.get('/api/v1/policies/no-such-policy')).status).toBe(404);
+    expect((await suite.people.delivery.get('/api/v1/policies/gentle/versions/1')).body).toEqual(storedGentle('gentle', 1));
+    expect((await suite.people.sales.get('/api/v1/policies/gentle/versions/3')).status).toBe(404);
+    expect((await suite.people.sales.get('/api/v1/policies/gentle/versions/zero')).status).toBe(404);
+    expect((await suite.people.sales.get('/api/v1/policies/no-such-policy')).status).toBe(404);
   });
 
   it('counts the built-in default as version 1, so saving it gives versions 2 then 3', async () => {
-    const builtIn = await people.sales.get('/api/v1/policies/default');
+    const builtIn = await suite.people.sales.get('/api/v1/policies/default');
     expect(builtIn.body.version).toBe(1);
     expect(builtIn.body.steps).toHaveLength(9);
-    const before = (await people.sales.get('/api/v1/policies')).body;
+    const before = (await suite.people.sales.get('/api/v1/policies')).body;
     expect(before.find((p: { id: string }) => p.id === 'default')).toEqual({
       id: 'default', version: 1, name: 'Default collection ladder', stepCount: 9, builtIn: true, createdBy: null, createdAt: null,
     });
 
     // The built-in ladder saved as it is, so every other test keeps collecting along it.
     const { version: _version, ...definition } = DEFAULT_POLICY;
-    const v2 = await people.finance.post('/api/v1/policies', definition);
+    const v2 = await suite.people.finance.post('/api/v1/policies', definition);
     expect(v2.status, JSON.stringify(v2.body)).toBe(201);
     expect(v2.body).toEqual({ ...DEFAULT_POLICY, version: 2 });
-    const v3 = await people.finance.post('/api/v1/policies', { ...definition, name: 'Default collection ladder (reviewed)' });
+    const v3 = await suite.people.finance.post('/api/v1/policies', { ...definition, name: 'Default collection ladder (reviewed)' });
     expect(v3.body.version).toBe(3);
-    expect((await people.sales.get('/api/v1/policies/default/versions/1')).body).toEqual(DEFAULT_POLICY);
-    expect((await people.sales.get('/api/v1/policies/default')).body.name).toBe('Default collection ladder (reviewed)');
+    expect((await suite.people.sales.get('/api/v1/policies/default/versions/1')).body).toEqual(DEFAULT_POLICY);
+    expect((await suite.people.sales.get('/api/v1/policies/default')).body.name).toBe('Default collection ladder (reviewed)');
 
-    const after = (await people.sales.get('/api/v1/policies')).body;
+    const after = (await suite.people.sales.get('/api/v1/policies')).body;
     expect(after.filter((p: { id: string }) => p.id === 'default')).toEqual([expect.objectContaining({
       id: 'default', version: 3, name: 'Default collection ladder (reviewed)', stepCount: 9, builtIn: false, createdBy: 'fiona',
     })]);
@@ -123,7 +113,7 @@ describe('escalation policies', () => {
         { key: 'due', offsetDays: 5, channel: 'task', owner: 'sales', task: 'Call the payer' },
       ],
     };
-    const refused = await people.finance.post('/api/v1/policies', policy);
+    const refused = await suite.people.finance.post('/api/v1/policies', policy);
     expect(refused.status).toBe(400);
     expect(refused.body.error).toBe('invalid policy');
     expect(refused.body.details).toEqual([
@@ -132,10 +122,10 @@ describe('escalation policies', () => {
       { code: 'duplicate_step', field: 'steps.2.key', message: 'step key due is used twice' },
       { code: 'invalid_policy', field: 'taskDueDays', message: 'must be a whole number, zero or more' },
     ]);
-    expect((await people.finance.get('/api/v1/policies/broken')).status).toBe(404);
+    expect((await suite.people.finance.get('/api/v1/policies/broken')).status).toBe(404);
     expect(await storedVersions('broken')).toEqual([]);
 
-    const badShape = await people.finance.post('/api/v1/policies', {
+    const badShape = await suite.people.finance.post('/api/v1/policies', {
       ...gentlePolicy('broken'), version: 7, steps: [{ ...gentlePolicy('broken').steps[0], channel: 'fax' }],
     });
     expect(badShape.status).toBe(400);
@@ -161,7 +151,7 @@ describe('escalation policies', () => {
   });
 
   it('gives concurrent saves of one policy different versions, refusing the losers with 409', async () => {
-    const responses = await Promise.all(Array.from({ length: 6 }, (_, i) => people.finance.post('/api/v1/policies', gentlePolicy('race', `Race ${i}`))));
+    const responses = await Promise.all(Array.from({ length: 6 }, (_, i) => suite.people.finance.post('/api/v1/policies', gentlePolicy('race', `Race ${i}`))));
     const statuses = responses.map((r) => r.status);
     expect(statuses.every((s) => s === 201 || s === 409), JSON.stringify(statuses)).toBe(true);
     const saved = responses.filter((r) => r.status === 201).map((r) => r.body.version as number).sort((a, b) => a - b);
@@ -172,43 +162,43 @@ describe('escalation policies', () => {
   });
 
   it('lets only admin and finance save policies and choose them', async () => {
-    const bySales = await people.sales.post('/api/v1/policies', gentlePolicy('by-sales'));
+    const bySales = await suite.people.sales.post('/api/v1/policies', gentlePolicy('by-sales'));
     expect(bySales.status).toBe(403);
     expect(bySales.body.error).toContain('admin or finance');
-    expect((await people.executive.post('/api/v1/policies', gentlePolicy('by-exec'))).status).toBe(403);
+    expect((await suite.people.executive.post('/api/v1/policies', gentlePolicy('by-exec'))).status).toBe(403);
     expect(await storedVersions('by-sales')).toEqual([]);
-    expect((await people.delivery.put('/api/v1/policy-selections', { scope: 'grade', key: 'C', policyId: 'default' })).status).toBe(403);
+    expect((await suite.people.delivery.put('/api/v1/policy-selections', { scope: 'grade', key: 'C', policyId: 'default' })).status).toBe(403);
   });
 });
 
 describe('policy selections', () => {
   it('refuses an unknown policy, grade or contract, naming each field', async () => {
-    const unknownPolicy = await people.finance.put('/api/v1/policy-selections', { scope: 'grade', key: 'C', policyId: 'no-such-policy' });
+    const unknownPolicy = await suite.people.finance.put('/api/v1/policy-selections', { scope: 'grade', key: 'C', policyId: 'no-such-policy' });
     expect(unknownPolicy.status).toBe(400);
     expect(unknownPolicy.body.details).toEqual([{ code: 'unknown_policy', field: 'policyId', message: 'no policy no-such-policy' }]);
 
-    const both = await people.finance.put('/api/v1/policy-selections', { scope: 'grade', key: 'E', policyId: 'nope' });
+    const both = await suite.people.finance.put('/api/v1/policy-selections', { scope: 'grade', key: 'E', policyId: 'nope' });
     expect(both.status).toBe(400);
     expect(both.body.details.map((d: { field: string }) => d.field)).toEqual(['key', 'policyId']);
 
-    const contract = await people.finance.put('/api/v1/policy-selections', { scope: 'contract', key: 'HT-NOPE', policyId: 'default' });
+    const contract = await suite.people.finance.put('/api/v1/policy-selections', { scope: 'contract', key: 'HT-NOPE', policyId: 'default' });
     expect(contract.status).toBe(400);
     expect(contract.body.details).toEqual([{ code: 'unknown_contract', field: 'key', message: 'no contract HT-NOPE' }]);
 
-    const badScope = await people.finance.put('/api/v1/policy-selections', { scope: 'customer', key: 'A', policyId: 'default' });
+    const badScope = await suite.people.finance.put('/api/v1/policy-selections', { scope: 'customer', key: 'A', policyId: 'default' });
     expect(badScope.status).toBe(400);
     expect(badScope.body.details[0].field).toBe('scope');
-    expect(await harness.database.db.selectFrom('policy_selections').selectAll().execute()).toEqual([]);
+    expect(await suite.harness.database.db.selectFrom('policy_selections').selectAll().execute()).toEqual([]);
   });
 
   it('gives a new invoice the latest version of the policy chosen for its grade, and a contract choice wins over the grade', async () => {
-    expect((await people.finance.post('/api/v1/policies', gentlePolicy('grade-b'))).body.version).toBe(1);
-    expect((await people.finance.post('/api/v1/policies', gentlePolicy('grade-b', 'Grade B ladder'))).body.version).toBe(2);
-    const chosen = await people.finance.put('/api/v1/policy-selections', { scope: 'grade', key: 'B', policyId: 'grade-b' });
+    expect((await suite.people.finance.post('/api/v1/policies', gentlePolicy('grade-b'))).body.version).toBe(1);
+    expect((await suite.people.finance.post('/api/v1/policies', gentlePolicy('grade-b', 'Grade B ladder'))).body.version).toBe(2);
+    const chosen = await suite.people.finance.put('/api/v1/policy-selections', { scope: 'grade', key: 'B', policyId: 'grade-b' });
     expect(chosen.status, JSON.stringify(chosen.body)).toBe(200);
     expect(chosen.body).toEqual({ scope: 'grade', key: 'B', policyId: 'grade-b' });
-    expect((await people.sales.get('/api/v1/policy-selections')).body).toEqual([{ scope: 'grade', key: 'B', policyId: 'grade-b' }]);
-    const audit = await harness.database.db.selectFrom('timeline').selectAll().where('action', '=', 'policy_selected').execute();
+    expect((await suite.people.sales.get('/api/v1/policy-selections')).body).toEqual([{ scope: 'grade', key: 'B', policyId: 'grade-b' }]);
+    const audit = await suite.harness.database.db.selectFrom('timeline').selectAll().where('action', '=', 'policy_selected').execute();
     expect(audit).toEqual([expect.objectContaining({
       actor_name: 'fiona', actor_role: 'finance', contract_no: null, customer_code: null,
       details: { scope: 'grade', key: 'B', policyId: 'grade-b', previousPolicyId: null },
@@ -218,36 +208,36 @@ describe('policy selections', () => {
     const graded = await contractReadyToInvoice({ grade: 'B' }, 5);
     const plain = await contractReadyToInvoice({ grade: 'A' }, 5);
     for (const { no } of [graded, plain]) {
-      const issued = await people.finance.post('/api/v1/invoices', { contractNo: no, milestoneSeq: 1, invoiceNo: `${no}-A`, issueDate: todayInShanghai() });
+      const issued = await suite.people.finance.post('/api/v1/invoices', { contractNo: no, milestoneSeq: 1, invoiceNo: `${no}-A`, issueDate: todayInShanghai() });
       expect(issued.status, JSON.stringify(issued.body)).toBe(201);
     }
-    const policyOf = (invoiceNo: string) => harness.database.db.selectFrom('invoices').select(['policy_id', 'policy_version'])
+    const policyOf = (invoiceNo: string) => suite.harness.database.db.selectFrom('invoices').select(['policy_id', 'policy_version'])
       .where('no', '=', invoiceNo).executeTakeFirstOrThrow();
     expect(await policyOf(`${graded.no}-A`)).toEqual({ policy_id: 'grade-b', policy_version: 2 });
-    const defaultVersion = (await people.sales.get('/api/v1/policies/default')).body.version;
+    const defaultVersion = (await suite.people.sales.get('/api/v1/policies/default')).body.version;
     expect(await policyOf(`${plain.no}-A`)).toEqual({ policy_id: 'default', policy_version: defaultVersion });
 
     // A later version does not change the invoice already issued; a contract selection wins over the grade.
-    expect((await people.finance.post('/api/v1/policies', gentlePolicy('grade-b', 'Grade B ladder v3'))).body.version).toBe(3);
-    expect((await people.finance.post('/api/v1/policies', gentlePolicy('one-contract'))).body.version).toBe(1);
-    const forContract = await harness.admin.put('/api/v1/policy-selections', { scope: 'contract', key: graded.no, policyId: 'one-contract' });
+    expect((await suite.people.finance.post('/api/v1/policies', gentlePolicy('grade-b', 'Grade B ladder v3'))).body.version).toBe(3);
+    expect((await suite.people.finance.post('/api/v1/policies', gentlePolicy('one-contract'))).body.version).toBe(1);
+    const forContract = await suite.harness.admin.put('/api/v1/policy-selections', { scope: 'contract', key: graded.no, policyId: 'one-contract' });
     expect(forContract.status, JSON.stringify(forContract.body)).toBe(200);
-    const contractAudit = await harness.database.db.selectFrom('timeline').select(['contract_no', 'customer_code', 'details'])
+    const contractAudit = await suite.harness.database.db.selectFrom('timeline').select(['contract_no', 'customer_code', 'details'])
       .where('action', '=', 'policy_selected').where('contract_no', '=', graded.no).execute();
     expect(contractAudit).toEqual([{
       contract_no: graded.no, customer_code: graded.customer,
       details: { scope: 'contract', key: graded.no, policyId: 'one-contract', previousPolicyId: null },
     }]);
-    await act(people.delivery, graded.no, 'deliver', { deliveredOn: daysAgo(2) });
-    await act(people.delivery, graded.no, 'accept', { acceptedOn: daysAgo(1), acceptor: 'Li Wei', documentRef: 'UAT-1' });
-    const final = await people.finance.post('/api/v1/invoices', { contractNo: graded.no, milestoneSeq: 2, invoiceNo: `${graded.no}-F`, issueDate: todayInShanghai() });
+    await act(suite.people.delivery, graded.no, 'deliver', { deliveredOn: daysAgo(2) });
+    await act(suite.people.delivery, graded.no, 'accept', { acceptedOn: daysAgo(1), acceptor: 'Li Wei', documentRef: 'UAT-1' });
+    const final = await suite.people.finance.post('/api/v1/invoices', { contractNo: graded.no, milestoneSeq: 2, invoiceNo: `${graded.no}-F`, issueDate: todayInShanghai() });
     expect(final.status, JSON.stringify(final.body)).toBe(201);
     expect(await policyOf(`${graded.no}-F`)).toEqual({ policy_id: 'one-contract', policy_version: 1 });
     expect(await policyOf(`${graded.no}-A`)).toEqual({ policy_id: 'grade-b', policy_version: 2 });
 
-    const reselected = await people.finance.put('/api/v1/policy-selections', { scope: 'grade', key: 'B', policyId: 'default' });
+    const reselected = await suite.people.finance.put('/api/v1/policy-selections', { scope: 'grade', key: 'B', policyId: 'default' });
     expect(reselected.status).toBe(200);
-    expect((await people.sales.get('/api/v1/policy-selections')).body).toEqual([
+    expect((await suite.people.sales.get('/api/v1/policy-selections')).body).toEqual([
       { scope: 'contract', key: graded.no, policyId: 'one-contract' },
       { scope: 'grade', key: 'B', policyId: 'default' },
     ]);
@@ -262,7 +252,7 @@ describe('business calendar', () => {
   };
 
   it('serves the built-in mainland China calendar until one is saved, and 404 for other ids', async () => {
-    const builtIn = await people.delivery.get('/api/v1/calendars/cn-mainland');
+    const builtIn = await suite.people.delivery.get('/api/v1/calendars/cn-mainland');
     expect(builtIn.status).toBe(200);
     expect(builtIn.body.name).toBe('中国大陆 Mainland China');
     expect(builtIn.body.weekendDays).toEqual([0, 6]);
@@ -270,11 +260,11 @@ describe('business calendar', () => {
     expect(builtIn.body.holidays).toHaveLength(33 + 28);
     expect(builtIn.body.holidays).toContainEqual({ date: '2026-10-01', name: '国庆节 National Day' });
     expect(builtIn.body.makeUpWorkdays).toHaveLength(6 + 5);
-    expect((await people.delivery.get('/api/v1/calendars/hk')).status).toBe(404);
+    expect((await suite.people.delivery.get('/api/v1/calendars/hk')).status).toBe(404);
   });
 
   it('refuses a bad calendar with every problem, an id other than the path, and anyone but an admin', async () => {
-    const bad = await harness.admin.put('/api/v1/calendars/cn-mainland', {
+    const bad = await suite.harness.admin.put('/api/v1/calendars/cn-mainland', {
       id: 'cn-mainland', name: 'Bad', weekendDays: [0, 6],
       holidays: [{ date: '2026-02-30', name: 'No such day' }, { date: '2026-10-08', name: 'Extra day off' }],
       makeUpWorkdays: [{ date: '2026-10-08', name: 'Also a working day' }],
@@ -285,14 +275,14 @@ describe('business calendar', () => {
       { code: 'holiday_and_workday', field: 'makeUpWorkdays.0.date', message: '2026-10-08 cannot be both a holiday and a make-up workday (see holidays.1)' },
     ]);
 
-    const otherId = await harness.admin.put('/api/v1/calendars/cn-mainland', { ...valid, id: 'hk', weekendDays: [0, 9] });
+    const otherId = await suite.harness.admin.put('/api/v1/calendars/cn-mainland', { ...valid, id: 'hk', weekendDays: [0, 9] });
     expect(otherId.status).toBe(400);
     expect(otherId.body.details.map((d: { field: string }) => d.field)).toEqual(['id', 'weekendDays.1']);
 
-    const byFinance = await people.finance.put('/api/v1/calendars/cn-mainland', valid);
+    const byFinance = await suite.people.finance.put('/api/v1/calendars/cn-mainland', valid);
     expect(byFinance.status).toBe(403);
-    expect(await harness.database.db.selectFrom('calendars').selectAll().execute()).toEqual([]);
-    expect((await people.sales.get('/api/v1/calendars/cn-mainland')).body.name).toBe('中国大陆 Mainland China');
+    expect(await suite.harness.database.db.selectFrom('calendars').selectAll().execute()).toEqual([]);
+    expect((await suite.people.sales.get('/api/v1/calendars/cn-mainland')).body.name).toBe('中国大陆 Mainland China');
   });
 
   it('stores a valid calendar, trimmed and sorted, and serves it from then on', async () => {
@@ -301,17 +291,17 @@ describe('business calendar', () => {
       holidays: [{ date: '2026-10-01', name: 'First' }, { date: '2026-10-02', name: 'Second' }],
       makeUpWorkdays: [{ date: '2026-10-10', name: 'Make-up' }],
     };
-    const saved = await harness.admin.put('/api/v1/calendars/cn-mainland', valid);
+    const saved = await suite.harness.admin.put('/api/v1/calendars/cn-mainland', valid);
     expect(saved.status, JSON.stringify(saved.body)).toBe(200);
     expect(saved.body).toEqual(expected);
-    expect((await people.sales.get('/api/v1/calendars/cn-mainland')).body).toEqual(expected);
-    const row = await harness.database.db.selectFrom('calendars').selectAll().executeTakeFirstOrThrow();
+    expect((await suite.people.sales.get('/api/v1/calendars/cn-mainland')).body).toEqual(expected);
+    const row = await suite.harness.database.db.selectFrom('calendars').selectAll().executeTakeFirstOrThrow();
     expect(row).toMatchObject({ id: 'cn-mainland', updated_by: 'admin', definition: expected });
 
-    const other = await harness.admin.put('/api/v1/calendars/hk', { ...valid, id: 'hk', name: 'Hong Kong', holidays: [] });
+    const other = await suite.harness.admin.put('/api/v1/calendars/hk', { ...valid, id: 'hk', name: 'Hong Kong', holidays: [] });
     expect(other.status).toBe(200);
-    expect((await people.sales.get('/api/v1/calendars/hk')).body).toEqual({ ...expected, id: 'hk', name: 'Hong Kong', holidays: [] });
-    expect((await people.sales.get('/api/v1/calendars/cn-mainland')).body).toEqual(expected);
+    expect((await suite.people.sales.get('/api/v1/calendars/hk')).body).toEqual({ ...expected, id: 'hk', name: 'Hong Kong', holidays: [] });
+    expect((await suite.people.sales.get('/api/v1/calendars/cn-mainland')).body).toEqual(expected);
   });
 });
 
@@ -322,13 +312,13 @@ describe('tasks', () => {
     const { no } = await contractReadyToInvoice({ grade: 'A' }, 60);
     const invoiceNo = `${no}-A`;
     const before = Date.now();
-    const issued = await people.finance.post('/api/v1/invoices', { contractNo: no, milestoneSeq: 1, invoiceNo, issueDate: daysAgo(50) });
+    const issued = await suite.people.finance.post('/api/v1/invoices', { contractNo: no, milestoneSeq: 1, invoiceNo, issueDate: daysAgo(50) });
     expect(issued.status, JSON.stringify(issued.body)).toBe(201);
     expect(issued.body.dueDate).toBe(daysAgo(20));
 
     const byStep = (tasks: TaskJson[]) => [...tasks].sort((a, b) => a.step.localeCompare(b.step));
     const tasks = byStep(await eventually<TaskJson[]>(async () => {
-      const listed = (await people.sales.get(`/api/v1/tasks?invoice=${invoiceNo}`)).body;
+      const listed = (await suite.people.sales.get(`/api/v1/tasks?invoice=${invoiceNo}`)).body;
       return listed.length >= 2 ? listed : undefined;
     }, 60_000, 'the open tasks'));
     const after = Date.now();
@@ -344,80 +334,80 @@ describe('tasks', () => {
     }
     const [call, reminder] = tasks;
 
-    const ids = async (query: string) => (await people.sales.get(`/api/v1/tasks?${query}`)).body.map((t: { id: number }) => t.id).sort();
+    const ids = async (query: string) => (await suite.people.sales.get(`/api/v1/tasks?${query}`)).body.map((t: { id: number }) => t.id).sort();
     expect(await ids(`invoice=${invoiceNo}&ownerRole=sales`)).toEqual([call.id, reminder.id].sort());
     expect(await ids(`invoice=${invoiceNo}&ownerRole=finance`)).toEqual([]);
     expect(await ids(`contract=${no}&ownerName=${encodeURIComponent('Sally Sales')}`)).toEqual([call.id, reminder.id].sort());
     expect(await ids(`contract=${no}&ownerName=Nobody`)).toEqual([]);
     expect(await ids(`invoice=${invoiceNo}&status=done`)).toEqual([]);
     expect(await ids(`invoice=${invoiceNo}&overdue=true`)).toEqual([]);
-    await harness.database.db.updateTable('tasks').set({ due_at: new Date(Date.now() - DAY_MS) }).where('id', '=', reminder.id).execute();
+    await suite.harness.database.db.updateTable('tasks').set({ due_at: new Date(Date.now() - DAY_MS) }).where('id', '=', reminder.id).execute();
     expect(await ids(`invoice=${invoiceNo}&overdue=true`)).toEqual([reminder.id]);
-    const listed = (await people.sales.get(`/api/v1/tasks?invoice=${invoiceNo}`)).body;
+    const listed = (await suite.people.sales.get(`/api/v1/tasks?invoice=${invoiceNo}`)).body;
     expect(listed.map((t: { id: number }) => t.id)).toEqual([reminder.id, call.id]);
-    const badStatus = await people.sales.get('/api/v1/tasks?status=closed');
+    const badStatus = await suite.people.sales.get('/api/v1/tasks?status=closed');
     expect(badStatus.status).toBe(400);
     expect(badStatus.body.details[0].field).toBe('status');
 
-    const byDelivery = await people.delivery.post(`/api/v1/tasks/${call.id}/done`, { note: 'not mine' });
+    const byDelivery = await suite.people.delivery.post(`/api/v1/tasks/${call.id}/done`, { note: 'not mine' });
     expect(byDelivery.status).toBe(403);
-    const noNote = await people.sales.post(`/api/v1/tasks/${call.id}/skip`, {});
+    const noNote = await suite.people.sales.post(`/api/v1/tasks/${call.id}/skip`, {});
     expect(noNote.status).toBe(400);
     expect(noNote.body.details.map((d: { field: string }) => d.field)).toEqual(['note']);
-    expect((await people.sales.post(`/api/v1/tasks/${call.id}/skip`, { note: '   ' })).body.details[0].field).toBe('note');
-    expect((await people.sales.get(`/api/v1/tasks?invoice=${invoiceNo}&status=open`)).body).toHaveLength(2);
+    expect((await suite.people.sales.post(`/api/v1/tasks/${call.id}/skip`, { note: '   ' })).body.details[0].field).toBe('note');
+    expect((await suite.people.sales.get(`/api/v1/tasks?invoice=${invoiceNo}&status=open`)).body).toHaveLength(2);
 
-    const done = await people.sales.post(`/api/v1/tasks/${call.id}/done`, { note: '王芳 promised to pay on Friday' });
+    const done = await suite.people.sales.post(`/api/v1/tasks/${call.id}/done`, { note: '王芳 promised to pay on Friday' });
     expect(done.status, JSON.stringify(done.body)).toBe(200);
     expect(done.body).toEqual({ ...call, status: 'done', closedBy: 'sally', closedAt: expect.any(String), note: '王芳 promised to pay on Friday' });
     expect(Date.parse(done.body.closedAt)).toBeGreaterThanOrEqual(before);
 
-    const twice = await people.sales.post(`/api/v1/tasks/${call.id}/done`, {});
+    const twice = await suite.people.sales.post(`/api/v1/tasks/${call.id}/done`, {});
     expect(twice.status).toBe(409);
     expect(twice.body.error).toBe(`task ${call.id} is done`);
-    expect((await people.finance.post(`/api/v1/tasks/${call.id}/skip`, { note: 'too late' })).status).toBe(409);
+    expect((await suite.people.finance.post(`/api/v1/tasks/${call.id}/skip`, { note: 'too late' })).status).toBe(409);
 
     expect(await ids(`invoice=${invoiceNo}`)).toEqual([reminder.id]);
     expect(await ids(`invoice=${invoiceNo}&status=done`)).toEqual([call.id]);
 
-    const skipped = await people.finance.post(`/api/v1/tasks/${reminder.id}/skip`, { note: ' customer disputes the invoice ' });
+    const skipped = await suite.people.finance.post(`/api/v1/tasks/${reminder.id}/skip`, { note: ' customer disputes the invoice ' });
     expect(skipped.status).toBe(200);
     expect(skipped.body).toMatchObject({ status: 'skipped', closedBy: 'fiona', note: 'customer disputes the invoice' });
 
-    const timeline = await harness.database.db.selectFrom('timeline').select(['event_key', 'action', 'actor_name', 'contract_no', 'invoice_no', 'reason'])
+    const timeline = await suite.harness.database.db.selectFrom('timeline').select(['event_key', 'action', 'actor_name', 'contract_no', 'invoice_no', 'reason'])
       .where('event_key', 'like', 'task/%').orderBy('id').execute();
     expect(timeline).toEqual([
       { event_key: `task/${call.id}/done`, action: 'task_done', actor_name: 'sally', contract_no: no, invoice_no: invoiceNo, reason: '王芳 promised to pay on Friday' },
       { event_key: `task/${reminder.id}/skipped`, action: 'task_skipped', actor_name: 'fiona', contract_no: no, invoice_no: invoiceNo, reason: 'customer disputes the invoice' },
     ]);
-    const contract = (await people.sales.get(`/api/v1/contracts/${no}`)).body;
+    const contract = (await suite.people.sales.get(`/api/v1/contracts/${no}`)).body;
     expect(contract.timeline.map((t: { action: string }) => t.action)).toEqual(expect.arrayContaining(['task_done', 'task_skipped']));
   });
 
   it('lets the role a task escalated to close it, keeps approval tasks for the approval endpoint, and 404s unknown tasks', async () => {
     const { no } = await contractReadyToInvoice({ grade: 'A' }, 10);
     const invoiceNo = `${no}-A`;
-    expect((await people.finance.post('/api/v1/invoices', { contractNo: no, milestoneSeq: 1, invoiceNo, issueDate: todayInShanghai() })).status).toBe(201);
-    const insert = (values: { task_key: string; kind: string; owner_role: string; escalated_to: string | null }) => harness.database.db.insertInto('tasks').values({
+    expect((await suite.people.finance.post('/api/v1/invoices', { contractNo: no, milestoneSeq: 1, invoiceNo, issueDate: todayInShanghai() })).status).toBe(201);
+    const insert = (values: { task_key: string; kind: string; owner_role: string; escalated_to: string | null }) => suite.harness.database.db.insertInto('tasks').values({
       ...values, invoice_no: invoiceNo, contract_no: no, step: 'x', occurrence: 1, owner_name: null, title: 'Test task', status: 'open',
       due_at: new Date(), closed_by: null, closed_at: null, note: null,
     }).returning('id').executeTakeFirstOrThrow();
     const escalated = await insert({ task_key: `test/${uniqueCode('esc')}`, kind: 'collection', owner_role: 'assistant', escalated_to: 'delivery' });
     const approval = await insert({ task_key: `test/${uniqueCode('appr')}`, kind: 'approval', owner_role: 'finance', escalated_to: null });
 
-    expect((await people.sales.post(`/api/v1/tasks/${escalated.id}/done`, {})).status).toBe(403);
-    const byDelivery = await people.delivery.post(`/api/v1/tasks/${escalated.id}/done`, {});
+    expect((await suite.people.sales.post(`/api/v1/tasks/${escalated.id}/done`, {})).status).toBe(403);
+    const byDelivery = await suite.people.delivery.post(`/api/v1/tasks/${escalated.id}/done`, {});
     expect(byDelivery.status, JSON.stringify(byDelivery.body)).toBe(200);
     expect(byDelivery.body).toMatchObject({ status: 'done', closedBy: 'dave', note: null, ownerRole: 'assistant', escalatedTo: 'delivery' });
 
-    const refused = await people.finance.post(`/api/v1/tasks/${approval.id}/done`, { note: 'approve' });
+    const refused = await suite.people.finance.post(`/api/v1/tasks/${approval.id}/done`, { note: 'approve' });
     expect(refused.status).toBe(409);
     expect(refused.body.details[0].message).toContain(`POST /api/v1/invoices/${invoiceNo}/approvals`);
-    const row = await harness.database.db.selectFrom('tasks').select('status').where('id', '=', approval.id).executeTakeFirstOrThrow();
+    const row = await suite.harness.database.db.selectFrom('tasks').select('status').where('id', '=', approval.id).executeTakeFirstOrThrow();
     expect(row.status).toBe('open');
 
-    expect((await people.sales.post('/api/v1/tasks/99999999/done', {})).status).toBe(404);
-    const notAnId = await people.sales.post('/api/v1/tasks/abc/done', {});
+    expect((await suite.people.sales.post('/api/v1/tasks/99999999/done', {})).status).toBe(404);
+    const notAnId = await suite.people.sales.post('/api/v1/tasks/abc/done', {});
     expect(notAnId.status).toBe(400);
     expect(notAnId.body.details[0].field).toBe('id');
   });
@@ -425,7 +415,7 @@ describe('tasks', () => {
 
 describe('OpenAPI', () => {
   it('documents the admin routes with their request schemas', async () => {
-    const doc = (await people.sales.get('/api/v1/openapi.json')).body;
+    const doc = (await suite.people.sales.get('/api/v1/openapi.json')).body;
     for (const path of ['/api/v1/policies', '/api/v1/policies/{id}', '/api/v1/policies/{id}/versions/{version}', '/api/v1/policy-selections',
       '/api/v1/calendars/{id}', '/api/v1/tasks', '/api/v1/tasks/{id}/done', '/api/v1/tasks/{id}/skip']) {
       expect(doc.paths[path], path).toBeDefined();

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { addDays, localDateOf } from '../../domain/dates';
-import type { ApiClient, ApiHarness } from './api-harness';
+import { type ApiClient, type ApiHarness, startApiHarness } from './api-harness';
 
 export const FULL_TERMS = {
   deliverables: ['warehouse management system', 'training'],
@@ -84,4 +84,17 @@ export async function driveToDelivery(people: People, no: string, signedOn: stri
   await act(people.sales, no, 'handover', {
     owners: { account: 'Sally Sales', solution: 'Sam Solution', fulfilment: 'Dee Delivery', finance: 'Fiona Finance', executiveSponsor: 'Eve Exec' },
   });
+}
+
+/** Starts the API harness and one person per role for a test file, and stops them after it. */
+export function apiSuiteWithPeople(): { readonly harness: ApiHarness; readonly people: People } {
+  const suite = {} as { harness: ApiHarness; people: People };
+  beforeAll(async () => {
+    suite.harness = await startApiHarness();
+    suite.people = await createPeople(suite.harness);
+  });
+  afterAll(async () => {
+    await suite.harness?.stop();
+  });
+  return suite;
 }
