@@ -7,6 +7,7 @@ import * as disputesPromises from './migrations/0003_disputes_promises';
 import * as mailboxDedupe from './migrations/0004_mailbox_dedupe';
 import * as interestSettlement from './migrations/0005_interest_settlement';
 import * as customerCalendar from './migrations/0006_customer_calendar';
+import * as creditMoneyIn from './migrations/0007_credit_money_in';
 
 // bigint columns hold minor units far below 2^53, so read them as numbers; dates stay 'YYYY-MM-DD'.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004_mailbox_dedupe': mailboxDedupe,
   '0005_interest_settlement': interestSettlement,
   '0006_customer_calendar': customerCalendar,
+  '0007_credit_money_in': creditMoneyIn,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

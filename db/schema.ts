@@ -26,6 +26,25 @@ export interface CustomersTable {
   time_zone: Generated<string>;
   broken_promises: Generated<number>;
   calendar_id: string | null;
+  /** Effective grade (an active override wins); computed_grade is what the formula said at the last review. */
+  computed_grade: string | null;
+  credit_score_tenths: number | null;
+  grade_factors: ColumnType<Record<string, unknown> | null, string | null, string | null>;
+  grade_computed_at: Date | null;
+  grade_override: string | null;
+  grade_override_reason: string | null;
+  grade_override_until: DateColumn | null;
+  grade_override_by: string | null;
+  limit_override_minor: number | null;
+  limit_override_reason: string | null;
+  limit_override_until: DateColumn | null;
+  limit_override_by: string | null;
+  /** 'auto' holds are lifted automatically when cleared; 'manual' ones only by hand. */
+  hold_source: string | null;
+  /** An executive override that keeps automatic holds off until this date. */
+  hold_release_until: DateColumn | null;
+  hold_release_reason: string | null;
+  hold_release_by: string | null;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
@@ -51,6 +70,10 @@ export interface ContractsTable {
   details: Json<Record<string, unknown>>;
   owners: ColumnType<Record<string, unknown> | null, string | null, string | null>;
   close_reason: string | null;
+  /** Selling department, for aging by department. */
+  department: string | null;
+  /** The account owner: the creator until handover names one. */
+  account_owner: string | null;
   created_by: string;
   created_at: CreatedAt;
   stage_changed_at: ColumnType<Date, Date | string | undefined, Date | string>;
@@ -91,11 +114,16 @@ export interface InvoicesTable {
   /** 'open' while assessed late interest waits for finance; then 'collected' or 'waived'. */
   interest_status: string | null;
   interest_note: string | null;
+  /** The date the balance reached zero (the clearing payment's received date); null while open. */
+  paid_on: DateColumn | null;
+  /** 'contract' (issued through a contract workflow) or 'historical' (imported at go-live). */
+  source: Generated<string>;
 }
 
 export interface PaymentsTable {
   id: Generated<number>;
-  customer_code: string;
+  /** Null while nobody knows who paid (the unmatched queue). */
+  customer_code: string | null;
   reference: string;
   amount_minor: number;
   currency: string;
@@ -103,6 +131,19 @@ export interface PaymentsTable {
   unallocated_minor: number;
   recorded_by: string;
   created_at: CreatedAt;
+  /** 'api', 'bank_import' or 'historical'. */
+  source: Generated<string>;
+  /** 'matched' (customer known), 'unmatched' (waiting in finance's queue) or 'reversed'. */
+  status: Generated<string>;
+  payer_name: string | null;
+  payer_account: string | null;
+  remittance: string | null;
+  /** Identity of an imported bank line, so the same statement imported twice adds nothing. */
+  dedupe_key: string | null;
+  import_id: number | null;
+  reversed_at: Date | null;
+  reversed_by: string | null;
+  reversal_reason: string | null;
 }
 
 export interface AllocationsTable {
@@ -111,6 +152,75 @@ export interface AllocationsTable {
   invoice_no: string;
   amount_minor: number;
   created_at: CreatedAt;
+  /** Which matching rule placed it: invoice_no, exact_amount, oldest_first, named, manual, historical. */
+  rule: Generated<string>;
+  allocated_by: string | null;
+  reversed_at: Date | null;
+  reversed_by: string | null;
+  reversal_reason: string | null;
+}
+
+export interface PayerAccountsTable {
+  account: string;
+  customer_code: string;
+  learned_by: string;
+  created_at: CreatedAt;
+}
+
+export interface ImportsTable {
+  id: Generated<number>;
+  /** 'bank_statement' or 'historical'. */
+  kind: string;
+  file_name: string;
+  file_sha256: string;
+  status: string;
+  report: Json<Record<string, unknown>>;
+  created_by: string;
+  created_at: CreatedAt;
+}
+
+export interface GradeHistoryTable {
+  customer_code: string;
+  reviewed_on: DateColumn;
+  grade: string | null;
+  computed_grade: string | null;
+  score_tenths: number;
+  factors: Json<Record<string, unknown>>;
+}
+
+export interface CreditReviewsTable {
+  review_date: DateColumn;
+  summary: Json<Record<string, unknown>>;
+  created_at: CreatedAt;
+}
+
+export interface NotificationsTable {
+  id: Generated<number>;
+  notification_key: string;
+  kind: string;
+  locale: string;
+  recipients: Json<string[]>;
+  subject: string;
+  body_text: string;
+  body_html: string;
+  message_id: string;
+  status: string;
+  attempts: Generated<number>;
+  last_error: string | null;
+  sent_at: Date | null;
+  created_at: CreatedAt;
+}
+
+export interface TermExtensionRequestsTable {
+  id: Generated<number>;
+  customer_code: string;
+  contract_no: string | null;
+  requested_days: number;
+  reason: string;
+  requested_by: string;
+  requested_at: Date;
+  overdue_minor: number;
+  oldest_days_overdue: number;
 }
 
 export interface LettersTable {
@@ -257,6 +367,12 @@ export interface Database {
   letters: LettersTable;
   timeline: TimelineTable;
   mailbox: MailboxTable;
+  payer_accounts: PayerAccountsTable;
+  imports: ImportsTable;
+  grade_history: GradeHistoryTable;
+  credit_reviews: CreditReviewsTable;
+  notifications: NotificationsTable;
+  term_extension_requests: TermExtensionRequestsTable;
 }
 
 export type CustomerRow = Selectable<CustomersTable>;
