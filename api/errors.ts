@@ -4,6 +4,7 @@ import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 import { ZodError } from 'zod';
 import type { Refusal } from '../domain/contract-rules';
 import { REFUSED } from '../workflows/contract-messages';
+import { PaymentRefused } from '../activities/payments';
 
 export interface ErrorDetail {
   code?: string;
@@ -39,6 +40,7 @@ export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
   if (error instanceof ZodError) return new HttpError(400, 'invalid request', zodDetails(error));
   if (error instanceof WorkflowNotFoundError) return notFound('workflow');
+  if (error instanceof PaymentRefused) return paymentRefusal(error);
   const refusal = refusalOf(error);
   if (refusal) {
     const refusals = (refusal.details?.[0] ?? []) as Refusal[];
@@ -47,6 +49,13 @@ export function toHttpError(error: unknown): HttpError {
   if (error instanceof WorkflowUpdateFailedError) return conflict(error.cause?.message ?? error.message);
   if (error instanceof SyntaxError && 'body' in error) return new HttpError(400, 'invalid JSON body', [{ message: error.message }]);
   return new HttpError(500, 'internal error');
+}
+
+/** Unknown things are 404s, invalid references 400s naming the field, everything else a 409 naming the rule. */
+function paymentRefusal(error: PaymentRefused): HttpError {
+  if (error.code === 'not_found' || error.code === 'unknown_customer') return new HttpError(404, error.message, [{ code: error.code, field: error.field, message: error.message }]);
+  if (error.code === 'invoice_not_open') return badRequest(error.field ?? 'invoiceNo', error.message);
+  return conflict(error.message, [{ code: error.code, field: error.field, message: error.message }]);
 }
 
 export const errorHandler: ErrorRequestHandler = (error, _req, res, _next) => {

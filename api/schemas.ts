@@ -13,8 +13,8 @@ export const MoneySchema = z.object({
 }).meta({ id: 'Money' });
 
 export const DateSchema = z.string().refine(isLocalDate, 'must be a date YYYY-MM-DD').meta({ format: 'date' });
-const Text = z.string().trim().min(1, 'must not be empty');
-const Code = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" or "-", at most 64');
+export const Text = z.string().trim().min(1, 'must not be empty');
+export const Code = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" or "-", at most 64');
 
 export const CONTACT_ROLES = ['decision_maker', 'acceptance_owner', 'payment_owner', 'finance'] as const;
 
@@ -121,7 +121,10 @@ export const IssueInvoiceSchema = z.object({
 }).meta({ id: 'IssueInvoiceRequest' });
 
 export const RecordPaymentSchema = z.object({
-  customerCode: Code,
+  customerCode: Code.optional().describe('who paid; when absent the payer account, invoice numbers in the remittance or the payer name identify the customer, else the payment waits in the unmatched queue'),
+  payerName: z.string().trim().max(200).optional(),
+  payerAccount: z.string().trim().max(100).optional(),
+  remittance: z.string().max(500).optional().describe('remittance text; invoice numbers in it are paid first'),
   amount: MoneySchema,
   reference: Text.describe('bank reference; the same reference for the same customer is recorded once'),
   receivedOn: DateSchema,

@@ -302,10 +302,10 @@ describe('npm start', () => {
     // ---- payments close the contract -----------------------------------------------------------
     const payAdvance = await finance.post('/api/v1/payments', { customerCode, amount: cny('40000.00'), reference: 'E2E-BANK-1', receivedOn: today(), invoiceNo: advanceNo });
     expect(payAdvance.status, JSON.stringify(payAdvance.body)).toBe(201);
-    expect(payAdvance.body.allocations).toEqual([{ invoiceNo: advanceNo, amount: cny('40000.00'), balance: cny('0.00') }]);
+    expect(payAdvance.body.allocations).toEqual([expect.objectContaining({ invoiceNo: advanceNo, amount: cny('40000.00'), invoiceBalance: cny('0.00'), rule: 'named' })]);
     const payFinal = await finance.post('/api/v1/payments', { customerCode, amount: cny('60000.00'), reference: 'E2E-BANK-2', receivedOn: today(), invoiceNo: finalNo });
     expect(payFinal.status, JSON.stringify(payFinal.body)).toBe(201);
-    expect(payFinal.body.allocations).toEqual([{ invoiceNo: finalNo, amount: cny('60000.00'), balance: cny('0.00') }]);
+    expect(payFinal.body.allocations).toEqual([expect.objectContaining({ invoiceNo: finalNo, amount: cny('60000.00'), invoiceBalance: cny('0.00'), rule: 'named' })]);
     expect(payFinal.body.unallocated).toEqual(cny('0.00'));
 
     // Paid 10 days late: 9 days of late interest at 18.25% on 40,000.00 (20.00 a day) stay open until finance settles them.
