@@ -219,12 +219,13 @@ export async function recordPolicyChange(db: Db, change: PolicyChange): Promise<
 export async function assessInterest(db: Db, request: { invoiceNo: string; at: number }): Promise<number> {
   const invoice = await db.selectFrom('invoices').innerJoin('contracts', 'contracts.no', 'invoices.contract_no')
     .innerJoin('customers', 'customers.code', 'invoices.customer_code')
-    .select(['invoices.amount_minor', 'invoices.due_date', 'invoices.contract_no', 'invoices.interest_minor', 'contracts.terms', 'customers.time_zone'])
+    .select(['invoices.amount_minor', 'invoices.due_date', 'invoices.contract_no', 'invoices.interest_minor', 'invoices.interest_status', 'contracts.terms', 'customers.time_zone'])
     .where('invoices.no', '=', request.invoiceNo).executeTakeFirstOrThrow();
-  if (invoice.interest_minor !== null) return invoice.interest_minor;
+  // Already assessed: still open, or settled by finance before a reversal reopened the invoice (nothing more to wait for).
+  if (invoice.interest_minor !== null) return invoice.interest_status === 'open' ? invoice.interest_minor : 0;
   const rate = parseAnnualRatePercent((invoice.terms as { lateInterestRatePercent?: string }).lateInterestRatePercent ?? '') ?? 0;
   const payments = await db.selectFrom('allocations').innerJoin('payments', 'payments.id', 'allocations.payment_id')
-    .select(['payments.received_on as date', 'allocations.amount_minor as amountMinor']).where('allocations.invoice_no', '=', request.invoiceNo).execute();
+    .select(['payments.received_on as date', 'allocations.amount_minor as amountMinor']).where('allocations.invoice_no', '=', request.invoiceNo).where('allocations.reversed_at', 'is', null).execute();
   const interest = accruedInterest({
     principalMinor: invoice.amount_minor, dueDate: invoice.due_date, asOf: localDateOf(request.at, invoice.time_zone), annualRate: rate, payments,
   });

@@ -72,7 +72,7 @@ async function letterFacts(db: Db, invoiceNo: string) {
     .where('invoices.no', '=', invoiceNo).executeTakeFirstOrThrow();
   const payments = await db.selectFrom('allocations').innerJoin('payments', 'payments.id', 'allocations.payment_id')
     .select(['payments.received_on as date', 'allocations.amount_minor as amountMinor'])
-    .where('allocations.invoice_no', '=', invoiceNo).execute();
+    .where('allocations.invoice_no', '=', invoiceNo).where('allocations.reversed_at', 'is', null).execute();
   const contacts = await db.selectFrom('customer_contacts').selectAll().where('customer_code', '=', invoice.customer_code).orderBy('id').execute();
   return { invoice, payments, contacts };
 }

@@ -164,6 +164,9 @@ export async function reverseAllocation(trx: Db, allocationId: number, reason: s
   const invoice = await trx.updateTable('invoices')
     .set((eb) => ({ balance_minor: eb('balance_minor', '+', allocation.amount_minor), status: 'open', paid_on: null, paid_at: null }))
     .where('no', '=', allocation.invoice_no).returning(['balance_minor', 'contract_no', 'customer_code']).executeTakeFirstOrThrow();
+  // Interest assessed at payment but not yet settled is assessed again when the invoice is paid anew.
+  await trx.updateTable('invoices').set({ interest_minor: null, interest_status: null })
+    .where('no', '=', allocation.invoice_no).where('interest_status', 'in', ['open', 'none']).execute();
   await appendTimeline(trx, {
     eventKey: `allocation/${allocationId}/reversed`, contractNo: invoice.contract_no, customerCode: invoice.customer_code, invoiceNo: allocation.invoice_no,
     at: new Date(), actor, action: 'allocation_reversed', reason,

@@ -47,7 +47,7 @@ async function invoicesFromDatabase(db: Db, invoiceNos: string[]): Promise<Simul
   const missing = invoiceNos.filter((no) => !rows.some((r) => r.no === no));
   if (missing.length > 0) throw badRequest('invoiceNos', `unknown invoices: ${missing.slice(0, 10).join(', ')}`);
   const [payments, disputes, promises] = await Promise.all([
-    db.selectFrom('allocations').select(['invoice_no', 'amount_minor', 'created_at']).where('invoice_no', 'in', invoiceNos).execute(),
+    db.selectFrom('allocations').select(['invoice_no', 'amount_minor', 'created_at']).where('invoice_no', 'in', invoiceNos).where('reversed_at', 'is', null).execute(),
     db.selectFrom('disputes').select(['invoice_no', 'opened_at', 'resolved_at', 'credit_minor']).where('invoice_no', 'in', invoiceNos).execute(),
     db.selectFrom('promises').select(['invoice_no', 'recorded_at', 'promised_date', 'amount_minor']).where('invoice_no', 'in', invoiceNos).execute(),
   ]);

@@ -34,7 +34,7 @@ export async function invoiceView(db: Db, no: string) {
   const invoice = await db.selectFrom('invoices').selectAll().where('no', '=', no).executeTakeFirst();
   if (!invoice) throw notFound(`invoice ${no}`);
   const allocations = await db.selectFrom('allocations').innerJoin('payments', 'payments.id', 'allocations.payment_id')
-    .select(['payments.reference', 'payments.received_on', 'allocations.amount_minor', 'allocations.created_at'])
+    .select(['allocations.id', 'payments.reference', 'payments.received_on', 'allocations.amount_minor', 'allocations.created_at', 'allocations.rule', 'allocations.reversed_at'])
     .where('allocations.invoice_no', '=', no).orderBy('allocations.id').execute();
   const letters = await db.selectFrom('letters').selectAll().where('invoice_no', '=', no).orderBy('id').execute();
   const money = (minor: number) => fromMinor(minor, invoice.currency);
@@ -44,7 +44,9 @@ export async function invoiceView(db: Db, no: string) {
     balance: money(invoice.balance_minor), status: invoice.status, issueDate: invoice.issue_date, dueDate: invoice.due_date,
     paidAt: invoice.paid_at,
     lateInterest: invoice.interest_minor === null ? null : { amount: money(invoice.interest_minor), status: invoice.interest_status, note: invoice.interest_note },
-    payments: allocations.map((a) => ({ reference: a.reference, receivedOn: a.received_on, amount: money(a.amount_minor), allocatedAt: a.created_at })),
+    payments: allocations.map((a) => ({
+      allocationId: a.id, reference: a.reference, receivedOn: a.received_on, amount: money(a.amount_minor), allocatedAt: a.created_at, rule: a.rule, reversedAt: a.reversed_at,
+    })),
     letters: letters.map(letterView),
   };
 }

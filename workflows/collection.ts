@@ -1,6 +1,6 @@
 import {
   ApplicationFailure, allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate,
-  proxyActivities, setHandler, workflowInfo,
+  patched, proxyActivities, setHandler, workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import { type BusinessCalendar, letterInstant } from '../domain/calendar';
@@ -90,6 +90,8 @@ function refuseIfAny(refusals: Refusal[]): void {
   if (refusals.length > 0) throw ApplicationFailure.create({ type: REFUSED, nonRetryable: true, message: refusals.map((r) => r.message).join('; '), details: [refusals] });
 }
 export const collectionStatusQuery = defineQuery<CollectionStatus>('status');
+
+const REOPEN_AFTER_REVERSAL = 'reopen-after-reversal';
 
 /** A long-lived collection starts afresh (with its state) before its history grows large. */
 const MAX_LOOPS_PER_RUN = 500;
@@ -274,52 +276,58 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
     await condition(() => changed || paid() || writtenOff, until === undefined ? undefined : Math.max(until - Date.now(), 1));
   };
 
-  for (let loop = 0; !paid() && !writtenOff; loop++) {
-    calendar = await activities.loadCalendar({ invoiceNo: input.invoiceNo });
-    const now = Date.now();
-    const decision = decideCollection(context(), {
-      ladder, balanceMinor, paidToleranceMinor: policy.paidToleranceMinor, dispute, promise, approvalsRequested: [...approvalsRequested],
-    }, now);
-    switch (decision.kind) {
-      case 'done':
-        continue;
-      case 'escalate_dispute':
-        dispute!.escalated = true;
-        await activities.recordDisputeEscalated({ disputeId: dispute!.id, invoiceNo: input.invoiceNo, at: now, taskDueDays: policy.taskDueDays });
-        continue;
-      case 'promise_kept':
-      case 'promise_broken': {
-        const closed = promise!;
-        promise = undefined;
-        await activities.recordPromiseClosed({ promiseId: closed.id, invoiceNo: input.invoiceNo, kept: decision.kind === 'promise_kept', at: now });
-        if (decision.kind === 'promise_broken') await performNow(decision.perform, decision.skipped, now);
-        continue;
-      }
-      case 'request_approval':
-        approvalsRequested.add(decision.step);
-        awaitingApproval = decision.step;
-        await activities.requestStepApproval({ invoiceNo: input.invoiceNo, step: decision.step, decidedAt: now, taskDueDays: policy.taskDueDays });
-        continue;
-      case 'perform':
-        await performNow(decision.perform, decision.skipped, now);
-        continue;
-      case 'wait':
-        awaitingApproval = decision.awaitingApproval;
-        nextActionAt = decision.until;
-        if (loop >= (input.decisionsPerRun ?? MAX_LOOPS_PER_RUN) || workflowInfo().continueAsNewSuggested) {
-          await condition(allHandlersFinished);
-          await continueAsNew<typeof invoiceCollectionWorkflow>({
-            ...input, policy, balanceMinor, carried: { ladder, approvalsRequested: [...approvalsRequested], dispute, promise, writeOffRequest, counters },
-          });
+  // Added after release: a reversal that reopens a paid invoice brings its collection back to the ladder.
+  const reopensAfterReversal = patched(REOPEN_AFTER_REVERSAL);
+  do {
+    for (let loop = 0; !paid() && !writtenOff; loop++) {
+      calendar = await activities.loadCalendar({ invoiceNo: input.invoiceNo });
+      const now = Date.now();
+      const decision = decideCollection(context(), {
+        ladder, balanceMinor, paidToleranceMinor: policy.paidToleranceMinor, dispute, promise, approvalsRequested: [...approvalsRequested],
+      }, now);
+      switch (decision.kind) {
+        case 'done':
+          continue;
+        case 'escalate_dispute':
+          dispute!.escalated = true;
+          await activities.recordDisputeEscalated({ disputeId: dispute!.id, invoiceNo: input.invoiceNo, at: now, taskDueDays: policy.taskDueDays });
+          continue;
+        case 'promise_kept':
+        case 'promise_broken': {
+          const closed = promise!;
+          promise = undefined;
+          await activities.recordPromiseClosed({ promiseId: closed.id, invoiceNo: input.invoiceNo, kept: decision.kind === 'promise_kept', at: now });
+          if (decision.kind === 'promise_broken') await performNow(decision.perform, decision.skipped, now);
+          continue;
         }
-        await waitForChange(nextActionAt);
+        case 'request_approval':
+          approvalsRequested.add(decision.step);
+          awaitingApproval = decision.step;
+          await activities.requestStepApproval({ invoiceNo: input.invoiceNo, step: decision.step, decidedAt: now, taskDueDays: policy.taskDueDays });
+          continue;
+        case 'perform':
+          await performNow(decision.perform, decision.skipped, now);
+          continue;
+        case 'wait':
+          awaitingApproval = decision.awaitingApproval;
+          nextActionAt = decision.until;
+          if (loop >= (input.decisionsPerRun ?? MAX_LOOPS_PER_RUN) || workflowInfo().continueAsNewSuggested) {
+            await condition(allHandlersFinished);
+            await continueAsNew<typeof invoiceCollectionWorkflow>({
+              ...input, policy, balanceMinor, carried: { ladder, approvalsRequested: [...approvalsRequested], dispute, promise, writeOffRequest, counters },
+            });
+          }
+          await waitForChange(nextActionAt);
+      }
     }
-  }
-  if (!writtenOff) {
-    // Interest is not lost when the principal is paid: the invoice stays open until finance settles it.
-    interestOpenMinor = await activities.assessInterest({ invoiceNo: input.invoiceNo, at: Date.now() });
-    await condition(() => interestOpenMinor === 0);
-  }
+    if (!writtenOff) {
+      // Interest is not lost when the principal is paid: the invoice stays open until finance settles it.
+      interestOpenMinor = await activities.assessInterest({ invoiceNo: input.invoiceNo, at: Date.now() });
+      await condition(() => interestOpenMinor === 0 || (reopensAfterReversal && !paid()));
+      // A reversal cleared the assessment; the interest is assessed again when the invoice is paid anew.
+      if (!paid()) interestOpenMinor = 0;
+    }
+  } while (reopensAfterReversal && !paid() && !writtenOff);
   await condition(allHandlersFinished);
   return { invoiceNo: input.invoiceNo, outcome: writtenOff ? 'written_off' : 'paid', at: Date.now() };
 }
