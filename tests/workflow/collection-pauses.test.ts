@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { addDays } from '../../domain/dates';
 import type { Actor } from '../../domain/roles';
 import {
-  collectionStatusQuery, decideWriteOffUpdate, openDisputeUpdate, paymentAppliedSignal, recordPromiseUpdate, requestWriteOffUpdate, resolveDisputeUpdate,
+  collectionStatusQuery, decideWriteOffUpdate, settleInterestUpdate, openDisputeUpdate, paymentAppliedSignal, recordPromiseUpdate, requestWriteOffUpdate, resolveDisputeUpdate,
 } from '../../workflows/collection';
 import { DAY, EVERY_DAY_CALENDAR, collectionSuite } from '../support/collection-suite';
 import { setBalance } from '../support/fixtures';
@@ -140,3 +140,41 @@ describe('long collections', () => {
     expect(await suite.db.selectFrom('disputes').select(['status', 'outcome']).where('invoice_no', '=', invoiceNo).execute()).toEqual([{ status: 'closed', outcome: 'paid' }]);
   });
 });
+
+describe('reopened by a reversal', () => {
+  it('goes back to the ladder when a reversal reopens an invoice that waited only for its late interest, and assesses the interest again', async () => {
+    const worker = await testWorker(suite.env.nativeConnection, suite.db, suite.smtpUrl, 'collection-10');
+    const { invoiceNo, input } = await suite.newInvoice(addDays(await suite.today(), -12));
+    await suite.db.updateTable('contracts').set({ terms: JSON.stringify({ paymentMethod: 'bank transfer', lateInterestRatePercent: '18.25' }) })
+      .where('no', '=', input.contractNo).execute();
+    await worker.runUntil(async () => {
+      const handle = await suite.start(input, 'collection-10');
+      await suite.env.sleep(60_000);
+      await setBalance(suite.db, invoiceNo, 0);
+      await handle.signal(paymentAppliedSignal, { balanceMinor: 0 });
+      await suite.env.sleep(60_000);
+      const firstInterest = (await handle.query(collectionStatusQuery)).interestOpenMinor!;
+      expect(firstInterest).toBeGreaterThan(0);
+
+      // What POST /allocations/:id/reverse does to the facts, then tells the workflow.
+      await setBalance(suite.db, invoiceNo, 1_000_000);
+      await suite.db.updateTable('invoices').set({ interest_minor: null, interest_status: null }).where('no', '=', invoiceNo).execute();
+      await handle.signal(paymentAppliedSignal, { balanceMinor: 1_000_000 });
+      await suite.env.sleep(10 * DAY);
+      const reopened = await handle.query(collectionStatusQuery);
+      expect(reopened.balanceMinor).toBe(1_000_000);
+      expect(reopened.interestOpenMinor).toBeUndefined();
+      // Overdue 22 days now: the +20 formal reminder goes out, on the ladder again.
+      expect((await suite.letters(invoiceNo)).map((l) => [l.step, l.occurrence])).toEqual([['formal_reminder', 1], ['formal_reminder', 2]]);
+
+      await setBalance(suite.db, invoiceNo, 0);
+      await handle.signal(paymentAppliedSignal, { balanceMinor: 0 });
+      await suite.env.sleep(60_000);
+      expect((await handle.query(collectionStatusQuery)).interestOpenMinor).toBeGreaterThan(firstInterest);
+      await handle.executeUpdate(settleInterestUpdate, { args: [{ actor: finance, outcome: 'waived', reason: 'goodwill after the bounced cheque' }] });
+      expect(await handle.result()).toMatchObject({ outcome: 'paid' });
+      await suite.recordHistory(handle.workflowId, 'invoice-reopened');
+    });
+  });
+});
+

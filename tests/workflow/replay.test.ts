@@ -14,9 +14,9 @@ const HISTORY_DIR = path.resolve(__dirname, '..', 'histories');
 const histories = fs.readdirSync(HISTORY_DIR).filter((file) => file.endsWith('.json'));
 
 describe('replay of recorded workflow histories', () => {
-  it('has recorded histories of a contract, the ladder, a dispute, promises and a write-off', () => {
+  it('has recorded histories of a contract, the ladder, a dispute, promises, a write-off and a reopened invoice', () => {
     expect(histories.some((file) => file.startsWith('contract-'))).toBe(true);
-    for (const name of ['invoice-dispute.json', 'invoice-promises.json', 'invoice-write-off.json']) expect(histories).toContain(name);
+    for (const name of ['invoice-dispute.json', 'invoice-promises.json', 'invoice-write-off.json', 'invoice-reopened.json']) expect(histories).toContain(name);
   });
 
   for (const file of histories) {
