@@ -4,6 +4,8 @@ import { type BusinessCalendar, CHINA_MAINLAND_CALENDAR, DEFAULT_CALENDAR_ID } f
 import { createsTask, sendsLetter } from '../domain/policy';
 import { SYSTEM_ACTOR, type Actor } from '../domain/roles';
 import { type MailSettings, type Owners, ownerName, sendStepLetter } from './letters';
+import { reevaluateCreditHold } from './credit-holds';
+import { localDateOf } from '../domain/dates';
 import type { StepRequest, StepResult } from './types';
 
 const DAY_MS = 86_400_000;
@@ -27,20 +29,13 @@ async function createStepTask(db: Db, request: StepRequest): Promise<boolean> {
   return created !== undefined;
 }
 
+/** The step that puts the customer on credit hold re-evaluates the automatic hold rule (domain/credit-hold.ts) as of the step's day. */
 async function putOnCreditHold(db: Db, request: StepRequest): Promise<void> {
   const invoice = await invoiceOwners(db, request.invoiceNo);
-  await db.transaction().execute(async (trx) => {
-    const customer = await trx.updateTable('customers')
-      .set({ credit_hold: true, credit_hold_reason: `invoice ${request.invoiceNo} reached step ${request.step.key}`, updated_at: new Date() })
-      .where('code', '=', invoice.customer_code).where('credit_hold', '=', false).returning('code').executeTakeFirst();
-    if (customer) {
-      await appendTimeline(trx, {
-        eventKey: `hold/${request.invoiceNo}/${request.step.key}`, customerCode: invoice.customer_code, contractNo: invoice.contract_no,
-        invoiceNo: request.invoiceNo, at: new Date(request.decidedAt), actor: SYSTEM_ACTOR, action: 'credit_hold_set',
-        reason: `collection step ${request.step.key}`,
-      });
-    }
-  });
+  const { time_zone: timeZone } = await db.selectFrom('customers').select('time_zone').where('code', '=', invoice.customer_code).executeTakeFirstOrThrow();
+  await db.transaction().execute((trx) => reevaluateCreditHold(trx, invoice.customer_code, localDateOf(request.decidedAt, timeZone), SYSTEM_ACTOR, {
+    at: new Date(request.decidedAt), invoiceNo: request.invoiceNo,
+  }));
 }
 
 /** Carries out one occurrence of a ladder step: its letter, its task and its credit hold, each exactly once. */

@@ -9,6 +9,9 @@ import {
 } from './collection-facts';
 import type { MailSettings } from './letters';
 import { escalateOverdueTasks } from './task-escalation';
+import { type ReviewTotals, beginCreditReview, reviewCreditBatch, storeCreditReview } from './credit-review';
+import { sendCreditReviewMail } from './notifications';
+import type { Locale } from '../domain/locales';
 import type { ContractEvent, IssueInvoiceRequest, StepRequest } from './types';
 
 export interface ActivityDeps {
@@ -37,6 +40,10 @@ export function createActivities(deps: ActivityDeps) {
     assessInterest: (request: Parameters<typeof assessInterest>[1]) => assessInterest(deps.db, request),
     recordInterestSettled: (settlement: Parameters<typeof recordInterestSettled>[1]) => recordInterestSettled(deps.db, settlement),
     escalateOverdueTasks: () => escalateOverdueTasks(deps.db, Date.now()),
+    beginCreditReview: (input: { reviewDate: string; timeZone: string }) => beginCreditReview(deps.db, input),
+    reviewCreditBatch: (input: { reviewDate: string; afterCode: string | null; limit: number }) => reviewCreditBatch(deps.db, input),
+    storeCreditReview: async (input: { reviewDate: string; sinceMs: number; totals: ReviewTotals }): Promise<void> => { await storeCreditReview(deps.db, input); },
+    sendCreditReviewMail: (input: { reviewDate: string; locale: Locale }) => sendCreditReviewMail(deps.db, deps.mail, input),
   };
 }
 

@@ -5,6 +5,8 @@ import { appendTimeline } from '../db/timeline';
 import { type SendTime, dueDateFor } from '../domain/collection';
 import { includedTax, parsePercent } from '../domain/money';
 import type { IssueInvoiceRequest, IssuedInvoice } from './types';
+import { reevaluateCreditHold } from './credit-holds';
+import { localDateOf } from '../domain/dates';
 
 function taxOf(amountMinor: number, ratePercent: string | undefined): number {
   const hundredths = ratePercent === undefined ? undefined : parsePercent(ratePercent);
@@ -41,6 +43,7 @@ export async function createInvoice(db: Db, sendTime: SendTime, request: IssueIn
         at: new Date(request.at), actor: request.actor, action: 'invoice_issued',
         details: { milestone: request.milestoneSeq, issueDate: request.issueDate, dueDate, amountMinor: request.amountMinor },
       });
+      await reevaluateCreditHold(trx, contract.customer_code, localDateOf(request.at, contract.time_zone), request.actor, { at: new Date(request.at), invoiceNo: request.invoiceNo });
     }
     return {
       invoiceNo: request.invoiceNo, contractNo: request.contractNo, customerCode: contract.customer_code,

@@ -3,6 +3,7 @@ import { DEFAULT_CALENDAR_ID } from '../domain/calendar';
 import type { LetterRow } from '../db/schema';
 import { fromMinor } from './money';
 import { notFound } from './errors';
+import { customerCreditFields } from './routes/credit';
 
 /** Read models for the API: everything here comes from indexed SQL, never from scanning workflows. */
 
@@ -17,6 +18,7 @@ export async function customerView(db: Db, code: string) {
     creditLimit: fromMinor(customer.credit_limit_minor, customer.currency),
     creditHold: customer.credit_hold, creditHoldReason: customer.credit_hold_reason,
     openReceivables: fromMinor(Number(open.total), customer.currency),
+    ...(await customerCreditFields(db, customer)),
     locale: customer.locale, timeZone: customer.time_zone, calendarId: customer.calendar_id ?? DEFAULT_CALENDAR_ID, brokenPromises: customer.broken_promises, contacts,
   };
 }

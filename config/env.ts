@@ -37,6 +37,9 @@ const schema = z.object({
 
   LETTER_SEND_TIME: z.string().regex(/^(immediate|([01]\d|2[0-3]):[0-5]\d)$/, 'must be HH:MM or "immediate"').default('09:30'),
   DEFAULT_TIME_ZONE: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai').default('Asia/Shanghai'),
+  CREDIT_REVIEW_LOCALES: z.string().default('zh-CN,en')
+    .transform((v) => v.split(',').map((l) => l.trim()).filter(Boolean))
+    .refine((ls) => ls.length > 0 && ls.every((l) => l === 'zh-CN' || l === 'en'), 'must be a comma-separated list of zh-CN and en'),
 });
 
 export type Config = z.infer<typeof schema> & { dataDir: string };

@@ -23,7 +23,7 @@ export function customerRoutes(routes: ApiRoutes, { db, defaultTimeZone }: ApiDe
         if (taken) throw conflict(`customer ${body.code} already exists`, [{ field: 'code', message: 'must be unique' }]);
         await trx.insertInto('customers').values({
           code: body.code, name: body.name, grade: body.grade, credit_limit_minor: limit.minor, currency: limit.currency,
-          credit_hold: body.creditHold, credit_hold_reason: body.creditHold ? (body.creditHoldReason ?? null) : null,
+          credit_hold: body.creditHold, credit_hold_reason: body.creditHold ? (body.creditHoldReason ?? null) : null, hold_source: body.creditHold ? 'manual' : null,
           locale: body.locale, time_zone: body.timeZone ?? defaultTimeZone, calendar_id: body.calendarId ?? null,
         }).execute();
         await trx.insertInto('customer_contacts').values(body.contacts.map((c) => ({
@@ -49,7 +49,7 @@ export function customerRoutes(routes: ApiRoutes, { db, defaultTimeZone }: ApiDe
       await customerView(db, params.code);
       await db.transaction().execute(async (trx) => {
         await trx.updateTable('customers')
-          .set({ credit_hold: body.creditHold, credit_hold_reason: body.creditHold ? body.reason : null, updated_at: new Date() })
+          .set({ credit_hold: body.creditHold, credit_hold_reason: body.creditHold ? body.reason : null, hold_source: body.creditHold ? 'manual' : null, updated_at: new Date() })
           .where('code', '=', params.code).execute();
         await appendTimeline(trx, {
           eventKey: `customer/${params.code}/hold/${crypto.randomUUID()}`, customerCode: params.code, at: new Date(), actor,

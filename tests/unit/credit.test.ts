@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assessCredit } from '../../domain/credit';
+import { assessCredit, assessCreditTotals, effectiveGrade, effectiveLimit, monthsBefore, paymentTotals, wholeMonthsBetween } from '../../domain/credit';
 
 const invoices = (...daysLate: number[]) => daysLate.map((d) => ({ amountMinor: 1_000_000, daysLate: d }));
 
@@ -48,5 +48,38 @@ describe('credit grade formula (worked examples)', () => {
 
   it('treats any overdue amount with no credit limit as fully over the limit', () => {
     expect(assessCredit({ paidInvoices: invoices(0, 0, 0), overdueBalanceMinor: 1, creditLimitMinor: 0, disputes: 0, brokenPromises: 0, tenureMonths: 24 }).factors.overdue).toBe(0);
+  });
+});
+
+describe('credit grade from SQL totals, effective grade and limit', () => {
+  it('gives the same assessment from totals as from the list of invoices', () => {
+    const history = { paidInvoices: [{ amountMinor: 300_000, daysLate: 12 }, { amountMinor: 700_000, daysLate: -2 }, { amountMinor: 1_000_000, daysLate: 40 }], overdueBalanceMinor: 500_000, creditLimitMinor: 2_000_000, disputes: 2, brokenPromises: 1, tenureMonths: 7 };
+    const totals = paymentTotals(history);
+    expect(totals).toMatchObject({ paidCount: 3, onTimeCount: 1, paidAmountMinor: 2_000_000, lateAmountDays: 300_000 * 12 + 1_000_000 * 40 });
+    expect(assessCreditTotals(totals)).toEqual(assessCredit(history));
+    // weighted days late (3,600,000 + 40,000,000) / 2,000,000 = 21.8 → 250 × (1 − 21.8/60) = 159.2 → 159
+    expect(assessCreditTotals(totals).factors.daysLate).toBe(159);
+  });
+
+  it('uses an active override, else the computed grade, else the grade given at creation', () => {
+    expect(effectiveGrade({ override: 'D', overrideUntil: '2026-03-31', computed: 'A', assigned: 'B', today: '2026-03-31' })).toBe('D');
+    expect(effectiveGrade({ override: 'D', overrideUntil: '2026-03-30', computed: 'A', assigned: 'B', today: '2026-03-31' })).toBe('A');
+    expect(effectiveGrade({ override: null, overrideUntil: null, computed: null, assigned: 'B', today: '2026-03-31' })).toBe('B');
+    expect(effectiveGrade({ override: null, overrideUntil: null, computed: null, assigned: null, today: '2026-03-31' })).toBeNull();
+  });
+
+  it('uses an active limit override through its last day only', () => {
+    expect(effectiveLimit({ limitMinor: 1_000, overrideMinor: 5_000, overrideUntil: '2026-04-01', today: '2026-04-01' })).toBe(5_000);
+    expect(effectiveLimit({ limitMinor: 1_000, overrideMinor: 5_000, overrideUntil: '2026-04-01', today: '2026-04-02' })).toBe(1_000);
+    expect(effectiveLimit({ limitMinor: 1_000, overrideMinor: 0, overrideUntil: '2026-04-01', today: '2026-03-01' })).toBe(0);
+  });
+
+  it('counts the period and tenure in calendar months', () => {
+    expect(monthsBefore('2026-03-15', 12)).toBe('2025-03-15');
+    expect(monthsBefore('2024-02-29', 12)).toBe('2023-02-28');
+    expect(monthsBefore('2026-01-31', 2)).toBe('2025-11-30');
+    expect(wholeMonthsBetween('2025-01-20', '2026-01-19')).toBe(11);
+    expect(wholeMonthsBetween('2025-01-20', '2026-01-20')).toBe(12);
+    expect(wholeMonthsBetween('2026-02-01', '2026-01-01')).toBe(0);
   });
 });

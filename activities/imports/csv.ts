@@ -1,0 +1,137 @@
+/**
+ * Turning an uploaded file into rows: the encoding (UTF-8 with or without BOM, GBK/GB18030, UTF-16 with
+ * BOM), the delimiter (comma, tab or semicolon) and the header row, with each row's line number in the file.
+ */
+import crypto from 'node:crypto';
+import { parse } from 'csv-parse/sync';
+import iconv from 'iconv-lite';
+import { headerKey } from '../../domain/csv-values';
+import { ImportInputError } from './report';
+
+export const ENCODINGS = ['auto', 'utf-8', 'gbk', 'gb18030', 'utf-16le'] as const;
+export type EncodingOption = (typeof ENCODINGS)[number];
+
+export interface DecodedFile {
+  text: string;
+  /** The encoding the bytes were read in. */
+  encoding: Exclude<EncodingOption, 'auto'>;
+  sha256: string;
+}
+
+/**
+ * Decodes a file: an explicit encoding wins; otherwise a UTF-16 or UTF-8 BOM, then valid UTF-8, else GB18030
+ * (the superset of GBK that Chinese banks and Excel on a Chinese Windows write).
+ */
+export function decodeFile(bytes: Buffer, encoding: EncodingOption = 'auto', field = 'encoding'): DecodedFile {
+  const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
+  const chosen = encoding === 'auto' ? detectEncoding(bytes) : encoding;
+  let text: string;
+  if (chosen === 'utf-8') {
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      throw new ImportInputError(field, 'the file is not valid UTF-8; name its encoding (gbk) or leave it to be detected');
+    }
+  } else {
+    text = iconv.decode(bytes, chosen === 'gbk' ? 'gbk' : chosen === 'gb18030' ? 'gb18030' : 'utf-16le');
+  }
+  return { text: text.replace(/^\uFEFF/, ''), encoding: chosen, sha256 };
+}
+
+function detectEncoding(bytes: Buffer): Exclude<EncodingOption, 'auto'> {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return 'utf-16le';
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return 'utf-8';
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return 'utf-8';
+  } catch {
+    return 'gb18030';
+  }
+}
+
+export interface CsvRow {
+  /** The line the row starts on in the file (1 = the first line), as a spreadsheet shows it. */
+  line: number;
+  cells: string[];
+}
+
+export interface CsvTable {
+  headers: string[];
+  headerLine: number;
+  rows: CsvRow[];
+}
+
+const DELIMITERS = [',', '\t', ';'] as const;
+
+function countOutsideQuotes(line: string, delimiter: string): number {
+  let count = 0;
+  let quoted = false;
+  for (const c of line) {
+    if (c === '"') quoted = !quoted;
+    else if (c === delimiter && !quoted) count += 1;
+  }
+  return count;
+}
+
+/** How many of the first lines split into the same (most common, non-zero) number of fields with this delimiter. */
+function consistency(lines: string[], delimiter: string): { lines: number; columns: number } {
+  const frequency = new Map<number, number>();
+  for (const line of lines) {
+    const n = countOutsideQuotes(line, delimiter);
+    if (n > 0) frequency.set(n, (frequency.get(n) ?? 0) + 1);
+  }
+  let best = { lines: 0, columns: 0 };
+  for (const [columns, count] of frequency) if (count > best.lines || (count === best.lines && columns > best.columns)) best = { lines: count, columns };
+  return best;
+}
+
+/**
+ * Parses CSV text. The header row is the first row naming every one of `requiredHeaders` (so a bank's
+ * preamble lines above it are skipped), or the first row when none are given. Blank rows are dropped.
+ */
+export function readCsv(text: string, field: string, requiredHeaders: string[][] = []): CsvTable {
+  const firstLines = text.split(/\r?\n/, 40).filter((l) => l.trim() !== '');
+  if (firstLines.length === 0) throw new ImportInputError(field, 'the file is empty');
+  const delimiter = [...DELIMITERS].map((d) => ({ d, ...consistency(firstLines, d) }))
+    .sort((a, b) => b.lines - a.lines || b.columns - a.columns)[0].d;
+  let records: { record: string[]; info: { lines: number } }[];
+  try {
+    records = parse(text, { delimiter, info: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, bom: true }) as never;
+  } catch (error) {
+    throw new ImportInputError(field, `not a readable CSV file: ${(error as Error).message}`);
+  }
+  // info.lines is the line a record ends on; a record starts one line after the previous one ended.
+  let previousEnd = 0;
+  const rows: CsvRow[] = [];
+  for (const { record, info } of records) {
+    let start = previousEnd + 1;
+    const ownLines = record.reduce((n, cell) => n + (cell.match(/\n/g)?.length ?? 0), 0);
+    start = Math.max(start, info.lines - ownLines);
+    previousEnd = info.lines;
+    if (record.every((cell) => cell.trim() === '')) continue;
+    rows.push({ line: start, cells: record });
+  }
+  if (rows.length === 0) throw new ImportInputError(field, 'the file has no rows');
+  let headerIndex = 0;
+  if (requiredHeaders.length > 0) {
+    headerIndex = rows.slice(0, 30).findIndex((row) => {
+      const keys = new Set(row.cells.map(headerKey));
+      return requiredHeaders.every((alternatives) => alternatives.some((h) => keys.has(headerKey(h))));
+    });
+    if (headerIndex < 0) {
+      const missing = requiredHeaders.filter((alternatives) => !alternatives.some((h) => new Set(rows[0].cells.map(headerKey)).has(headerKey(h))));
+      throw new ImportInputError(field, `no header row names ${missing.map((a) => a.map((h) => `"${h}"`).join(' or ')).join(', ')} (first row: ${rows[0].cells.map((c) => `"${c.trim()}"`).join(', ')})`);
+    }
+  }
+  return { headers: rows[headerIndex].cells.map((h) => h.trim()), headerLine: rows[headerIndex].line, rows: rows.slice(headerIndex + 1) };
+}
+
+/** The column index of the first header among `alternatives` present in `headers`, compared loosely. */
+export function columnOf(headers: string[], alternatives: string[]): number | undefined {
+  const keys = headers.map(headerKey);
+  for (const name of alternatives) {
+    const index = keys.indexOf(headerKey(name));
+    if (index >= 0) return index;
+  }
+  return undefined;
+}

@@ -1,0 +1,342 @@
+import crypto from 'node:crypto';
+import { ScheduleNotFoundError } from '@temporalio/client';
+import { z } from 'zod';
+import { evaluateCustomerCredit, creditWarnings, overdueFigures } from '../../activities/credit-review';
+import { creditPosition, holdReasonTexts, reevaluateCreditHold } from '../../activities/credit-holds';
+import type { Db } from '../../db/connect';
+import type { CustomerRow } from '../../db/schema';
+import { appendTimeline } from '../../db/timeline';
+import { GRADES } from '../../domain/contract-rules';
+import { overrideActive } from '../../domain/credit';
+import { isLocalDate, localDateOf } from '../../domain/dates';
+import {
+  COLLAPSE_DIVISOR, MIN_HISTORY_ORDERS, ORDER_HISTORY_PERIODS, ORDER_WINDOW_DAYS, SURGE_FACTOR, TERM_EXTENSION_LOOKBACK_DAYS,
+  TREND_MIN_SLOPE_DAYS, TREND_RUN, TREND_SLOPE_INVOICES, type WarningKind,
+} from '../../domain/early-warnings';
+import { CREDIT_REVIEW_SCHEDULE_ID } from '../../workflows/credit-review';
+import type { ApiDeps } from '../deps';
+import { badRequest, conflict, notFound } from '../errors';
+import { fromMinor, toMinor } from '../money';
+import type { ApiRoutes } from '../route';
+import { Code, DateSchema, MoneySchema, Text } from '../schemas';
+
+/** Credit control: grades and their overrides, limits, exposure, holds and releases, early warnings, the weekly review. */
+
+export const GradeOverrideSchema = z.object({
+  grade: z.enum(GRADES).nullable().describe('the grade to apply until `until`; null removes the override'),
+  reason: Text,
+  until: DateSchema.optional().describe('last day the override applies (customer time zone); required with a grade'),
+}).meta({ id: 'GradeOverrideRequest' });
+
+export const LimitOverrideSchema = z.object({
+  limit: MoneySchema.nullable().describe('the credit limit to apply until `until`; null removes the override'),
+  reason: Text,
+  until: DateSchema.optional().describe('last day the override applies (customer time zone); required with a limit'),
+}).meta({ id: 'LimitOverrideRequest' });
+
+export const HoldReleaseSchema = z.object({
+  until: DateSchema.nullable().describe('no automatic credit hold up to and including this date; null ends the release'),
+  reason: Text,
+}).meta({ id: 'HoldReleaseRequest' });
+
+export const TermExtensionSchema = z.object({
+  contractNo: Code.optional(),
+  requestedDays: z.number().int('must be a whole number of days').min(1, 'must be at least 1 day').max(365, 'must be at most 365 days'),
+  reason: Text,
+}).meta({ id: 'TermExtensionRequest' });
+
+const WARNING_KINDS: readonly WarningKind[] = ['order_surge', 'order_collapse', 'payment_delay_trend', 'term_extension_while_late'];
+
+export const WARNING_THRESHOLDS = {
+  orderWindowDays: ORDER_WINDOW_DAYS, orderHistoryDays: ORDER_WINDOW_DAYS * ORDER_HISTORY_PERIODS, minHistoryOrders: MIN_HISTORY_ORDERS,
+  surgeAbove: `${SURGE_FACTOR}× the average per ${ORDER_WINDOW_DAYS} days`, collapseBelow: `1/${COLLAPSE_DIVISOR} of the average per ${ORDER_WINDOW_DAYS} days`,
+  delayTrend: `last ${TREND_RUN} paid invoices strictly later each time, or a slope ≥ ${TREND_MIN_SLOPE_DAYS} days per invoice over the last ${TREND_SLOPE_INVOICES}; the latest paid late`,
+  termExtensionLookbackDays: TERM_EXTENSION_LOOKBACK_DAYS,
+};
+
+const todayOf = (customer: Pick<CustomerRow, 'time_zone'>) => localDateOf(Date.now(), customer.time_zone);
+
+/** The credit fields every customer view shows: grade sources, overrides, limit, exposure, hold and its source, release. */
+export async function customerCreditFields(db: Db, customer: CustomerRow) {
+  const today = todayOf(customer);
+  const position = (await creditPosition(db, customer.code, today))!;
+  const money = (minor: number) => fromMinor(minor, customer.currency);
+  return {
+    computedGrade: customer.computed_grade,
+    creditScore: customer.credit_score_tenths === null ? null : (customer.credit_score_tenths / 10).toFixed(1),
+    gradeComputedAt: customer.grade_computed_at,
+    gradeOverride: customer.grade_override === null ? null : {
+      grade: customer.grade_override, reason: customer.grade_override_reason, until: customer.grade_override_until, by: customer.grade_override_by,
+      active: overrideActive(customer.grade_override_until, today),
+    },
+    limitOverride: customer.limit_override_minor === null ? null : {
+      limit: money(customer.limit_override_minor), reason: customer.limit_override_reason, until: customer.limit_override_until, by: customer.limit_override_by,
+      active: overrideActive(customer.limit_override_until, today),
+    },
+    effectiveCreditLimit: money(position.effectiveLimitMinor),
+    exposure: {
+      openReceivables: money(position.openReceivablesMinor), approvedUnbilled: money(position.unbilledMinor), total: money(position.exposureMinor),
+      overdue: money(position.overdueMinor), overLimit: position.exposureMinor > position.effectiveLimitMinor,
+    },
+    creditHoldSource: customer.credit_hold ? (customer.hold_source ?? 'manual') : null,
+    holdRelease: customer.hold_release_until === null ? null : {
+      until: customer.hold_release_until, reason: customer.hold_release_reason, by: customer.hold_release_by, active: overrideActive(customer.hold_release_until, today),
+    },
+    automaticHoldRule: { holds: position.decision.reasons.length > 0, reasons: holdReasonTexts(position), releasedUntil: position.decision.releasedUntil },
+  };
+}
+
+async function customerRow(db: Db, code: string, lock = false): Promise<CustomerRow> {
+  let query = db.selectFrom('customers').selectAll().where('code', '=', code);
+  if (lock) query = query.forUpdate();
+  const customer = await query.executeTakeFirst();
+  if (!customer) throw notFound(`customer ${code}`);
+  return customer;
+}
+
+function futureUntil(until: string | undefined, today: string): string {
+  if (until === undefined) throw badRequest('until', 'required: the last day the override applies');
+  if (until < today) throw badRequest('until', `must be today (${today}) or later`);
+  return until;
+}
+
+function single(query: Record<string, unknown>, name: string): string | undefined {
+  const value = query[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw badRequest(name, 'give this parameter once');
+  return value;
+}
+
+export async function creditView(db: Db, code: string) {
+  const customer = await customerRow(db, code);
+  const today = todayOf(customer);
+  const [credit, warnings, history, events, requests] = await Promise.all([
+    customerCreditFields(db, customer),
+    creditWarnings(db, { today, customerCode: code }),
+    db.selectFrom('grade_history').select(['reviewed_on', 'grade', 'computed_grade', 'score_tenths']).where('customer_code', '=', code)
+      .orderBy('reviewed_on', 'desc').limit(12).execute(),
+    db.selectFrom('timeline').select(['at', 'actor_name', 'actor_role', 'action', 'reason', 'details', 'invoice_no']).where('customer_code', '=', code)
+      .where('action', 'in', ['credit_hold_set', 'credit_hold_lifted', 'grade_changed', 'grade_override_set', 'grade_override_cleared', 'grade_override_expired',
+        'limit_override_set', 'limit_override_cleared', 'limit_override_expired', 'hold_release_granted', 'hold_release_ended', 'term_extension_requested'])
+      .orderBy('at', 'desc').orderBy('id', 'desc').limit(50).execute(),
+    db.selectFrom('term_extension_requests').selectAll().where('customer_code', '=', code).orderBy('requested_at', 'desc').limit(20).execute(),
+  ]);
+  return {
+    code: customer.code, name: customer.name, today, grade: customer.grade, creditLimit: fromMinor(customer.credit_limit_minor, customer.currency),
+    creditHold: customer.credit_hold, creditHoldReason: customer.credit_hold_reason, ...credit,
+    gradeFactors: customer.grade_factors,
+    gradeHistory: history.map((h) => ({ reviewedOn: h.reviewed_on, grade: h.grade, computedGrade: h.computed_grade, score: (h.score_tenths / 10).toFixed(1) })),
+    warnings,
+    termExtensionRequests: requests.map((r) => termExtensionView(r, customer.currency)),
+    events: events.map((e) => ({ at: e.at, actor: { name: e.actor_name, role: e.actor_role }, action: e.action, reason: e.reason, invoiceNo: e.invoice_no, details: e.details })),
+  };
+}
+
+function termExtensionView(r: { id: number; customer_code: string; contract_no: string | null; requested_days: number; reason: string; requested_by: string; requested_at: Date; overdue_minor: number; oldest_days_overdue: number }, currency: string) {
+  return {
+    id: Number(r.id), customerCode: r.customer_code, contractNo: r.contract_no, requestedDays: r.requested_days, reason: r.reason,
+    requestedBy: r.requested_by, requestedAt: r.requested_at, overdue: fromMinor(r.overdue_minor, currency), oldestDaysOverdue: r.oldest_days_overdue,
+    customerLate: r.overdue_minor > 0,
+  };
+}
+
+export function creditRoutes(routes: ApiRoutes, { db, temporal, defaultTimeZone }: ApiDeps): void {
+  routes.add({
+    method: 'get', path: '/api/v1/customers/:code/credit', summary: 'Credit position of a customer: grade and its factors, overrides, limit, exposure, hold, release, warnings, history',
+    roles: 'any', responses: { 200: 'the credit position', 404: 'no such customer' },
+    async handle({ params }) {
+      return { body: await creditView(db, params.code) };
+    },
+  });
+
+  routes.add({
+    method: 'put', path: '/api/v1/customers/:code/credit/grade-override', summary: 'Override the computed grade until a date, with a reason (finance); grade null removes it',
+    roles: ['finance'], body: GradeOverrideSchema, responses: { 200: 'the credit position', 400: 'invalid input', 404: 'no such customer' },
+    async handle({ params, body, actor }) {
+      await db.transaction().execute(async (trx) => {
+        const customer = await customerRow(trx, params.code, true);
+        const today = todayOf(customer);
+        const until = body.grade === null ? null : futureUntil(body.until, today);
+        await trx.updateTable('customers').set({
+          grade_override: body.grade, grade_override_reason: body.grade === null ? null : body.reason, grade_override_until: until,
+          grade_override_by: body.grade === null ? null : actor.name, updated_at: new Date(),
+        }).where('code', '=', customer.code).execute();
+        await appendTimeline(trx, {
+          eventKey: `customer/${customer.code}/grade-override/${crypto.randomUUID()}`, customerCode: customer.code, at: new Date(), actor,
+          action: body.grade === null ? 'grade_override_cleared' : 'grade_override_set', reason: body.reason,
+          details: { grade: body.grade, until, previous: customer.grade_override === null ? null : { grade: customer.grade_override, until: customer.grade_override_until, by: customer.grade_override_by } },
+        });
+        await evaluateCustomerCredit(trx, customer.code, today, actor);
+      });
+      return { body: await creditView(db, params.code) };
+    },
+  });
+
+  routes.add({
+    method: 'put', path: '/api/v1/customers/:code/credit/limit-override', summary: 'Override the credit limit until a date, with a reason (finance); limit null removes it',
+    roles: ['finance'], body: LimitOverrideSchema, responses: { 200: 'the credit position', 400: 'invalid input', 404: 'no such customer' },
+    async handle({ params, body, actor }) {
+      await db.transaction().execute(async (trx) => {
+        const customer = await customerRow(trx, params.code, true);
+        const today = todayOf(customer);
+        let limitMinor: number | null = null;
+        if (body.limit !== null) {
+          limitMinor = toMinor(body.limit, 'limit', customer.currency).minor;
+          if (limitMinor < 0) throw badRequest('limit.value', 'must not be negative');
+        }
+        const until = body.limit === null ? null : futureUntil(body.until, today);
+        await trx.updateTable('customers').set({
+          limit_override_minor: limitMinor, limit_override_reason: body.limit === null ? null : body.reason, limit_override_until: until,
+          limit_override_by: body.limit === null ? null : actor.name, updated_at: new Date(),
+        }).where('code', '=', customer.code).execute();
+        await appendTimeline(trx, {
+          eventKey: `customer/${customer.code}/limit-override/${crypto.randomUUID()}`, customerCode: customer.code, at: new Date(), actor,
+          action: body.limit === null ? 'limit_override_cleared' : 'limit_override_set', reason: body.reason,
+          details: { limitMinor, currency: customer.currency, until, creditLimitMinor: customer.credit_limit_minor },
+        });
+        await evaluateCustomerCredit(trx, customer.code, today, actor);
+      });
+      return { body: await creditView(db, params.code) };
+    },
+  });
+
+  routes.add({
+    method: 'put', path: '/api/v1/customers/:code/credit/hold-release', summary: 'Keep a customer off automatic credit hold until a date, with a reason (executive); until null ends the release',
+    roles: ['executive'], body: HoldReleaseSchema, responses: { 200: 'the credit position', 400: 'invalid input', 404: 'no such customer' },
+    async handle({ params, body, actor }) {
+      await db.transaction().execute(async (trx) => {
+        const customer = await customerRow(trx, params.code, true);
+        const today = todayOf(customer);
+        const until = body.until === null ? null : futureUntil(body.until, today);
+        await trx.updateTable('customers').set({
+          hold_release_until: until, hold_release_reason: until === null ? null : body.reason, hold_release_by: until === null ? null : actor.name, updated_at: new Date(),
+        }).where('code', '=', customer.code).execute();
+        await appendTimeline(trx, {
+          eventKey: `customer/${customer.code}/hold-release/${crypto.randomUUID()}`, customerCode: customer.code, at: new Date(), actor,
+          action: until === null ? 'hold_release_ended' : 'hold_release_granted', reason: body.reason,
+          details: { until, manualHoldStays: customer.credit_hold && customer.hold_source !== 'auto' },
+        });
+        await reevaluateCreditHold(trx, customer.code, today, actor);
+      });
+      return { body: await creditView(db, params.code) };
+    },
+  });
+
+  routes.add({
+    method: 'post', path: '/api/v1/customers/:code/credit/evaluate', summary: 'Recompute the grade and re-evaluate the automatic hold now (finance, executive)',
+    roles: ['finance', 'executive'], responses: { 200: 'the credit position', 404: 'no such customer' },
+    async handle({ params, actor }) {
+      await db.transaction().execute(async (trx) => {
+        const customer = await customerRow(trx, params.code, true);
+        await evaluateCustomerCredit(trx, customer.code, todayOf(customer), actor);
+      });
+      return { body: await creditView(db, params.code) };
+    },
+  });
+
+  routes.add({
+    method: 'post', path: '/api/v1/customers/:code/term-extension-requests',
+    summary: "Record a request to extend payment terms with the customer's overdue figures at that moment (a warning when it is already late)",
+    roles: ['sales', 'finance'], body: TermExtensionSchema, responses: { 201: 'recorded', 400: 'invalid input', 404: 'no such customer' },
+    async handle({ params, body, actor }) {
+      const created = await db.transaction().execute(async (trx) => {
+        const customer = await customerRow(trx, params.code);
+        if (body.contractNo !== undefined) {
+          const contract = await trx.selectFrom('contracts').select('customer_code').where('no', '=', body.contractNo).executeTakeFirst();
+          if (!contract) throw badRequest('contractNo', `no contract ${body.contractNo}`);
+          if (contract.customer_code !== customer.code) throw badRequest('contractNo', `contract ${body.contractNo} belongs to customer ${contract.customer_code}, not ${customer.code}`);
+        }
+        const today = todayOf(customer);
+        const figures = await overdueFigures(trx, customer.code, today);
+        const row = await trx.insertInto('term_extension_requests').values({
+          customer_code: customer.code, contract_no: body.contractNo ?? null, requested_days: body.requestedDays, reason: body.reason,
+          requested_by: actor.name, requested_at: new Date(), overdue_minor: figures.overdueMinor, oldest_days_overdue: figures.oldestDaysOverdue,
+        }).returningAll().executeTakeFirstOrThrow();
+        await appendTimeline(trx, {
+          eventKey: `customer/${customer.code}/term-extension/${row.id}`, customerCode: customer.code, contractNo: body.contractNo, at: row.requested_at, actor,
+          action: 'term_extension_requested', reason: body.reason,
+          details: { requestId: Number(row.id), requestedDays: body.requestedDays, overdueMinor: figures.overdueMinor, oldestDaysOverdue: figures.oldestDaysOverdue, warning: figures.overdueMinor > 0 },
+        });
+        return termExtensionView(row, customer.currency);
+      });
+      return { status: 201, body: created, headers: { Location: `/api/v1/customers/${params.code}/term-extension-requests` } };
+    },
+  });
+
+  routes.add({
+    method: 'get', path: '/api/v1/customers/:code/term-extension-requests', summary: 'Term-extension requests of a customer, newest first',
+    roles: 'any', responses: { 200: 'the requests', 404: 'no such customer' },
+    async handle({ params }) {
+      const customer = await customerRow(db, params.code);
+      const rows = await db.selectFrom('term_extension_requests').selectAll().where('customer_code', '=', customer.code).orderBy('requested_at', 'desc').limit(200).execute();
+      return { body: { requests: rows.map((r) => termExtensionView(r, customer.currency)) } };
+    },
+  });
+
+  routes.add({
+    method: 'get', path: '/api/v1/credit/warnings', summary: 'Early warnings with the figures that raised them, for every customer or one',
+    roles: ['sales', 'finance', 'executive', 'admin'], query: { customer: 'one customer code', kind: WARNING_KINDS.join(' | ') },
+    responses: { 200: 'the warnings', 400: 'invalid parameter', 404: 'no such customer' },
+    async handle({ query }) {
+      const customerCode = single(query, 'customer');
+      const kind = single(query, 'kind');
+      if (kind !== undefined && !(WARNING_KINDS as readonly string[]).includes(kind)) throw badRequest('kind', `must be one of ${WARNING_KINDS.join(', ')}`);
+      let today = localDateOf(Date.now(), defaultTimeZone);
+      if (customerCode !== undefined) today = todayOf(await customerRow(db, customerCode));
+      const warnings = (await creditWarnings(db, { today, customerCode })).filter((w) => kind === undefined || w.kind === kind);
+      return { body: { asOf: today, thresholds: WARNING_THRESHOLDS, count: warnings.length, warnings } };
+    },
+  });
+
+  routes.add({
+    method: 'get', path: '/api/v1/credit/reviews', summary: 'Weekly credit reviews, newest first', roles: ['finance', 'executive', 'admin'],
+    responses: { 200: 'the reviews' },
+    async handle() {
+      const rows = await db.selectFrom('credit_reviews').select(['review_date', 'created_at', 'summary']).orderBy('review_date', 'desc').limit(52).execute();
+      return {
+        body: {
+          reviews: rows.map((r) => {
+            const s = r.summary as { customersReviewed?: number; gradeChanges?: { count: number }; holdsSet?: { count: number }; holdsLifted?: { count: number }; warnings?: { count: number } };
+            return {
+              reviewDate: r.review_date, createdAt: r.created_at, customersReviewed: s.customersReviewed ?? 0, gradeChanges: s.gradeChanges?.count ?? 0,
+              holdsSet: s.holdsSet?.count ?? 0, holdsLifted: s.holdsLifted?.count ?? 0, warnings: s.warnings?.count ?? 0,
+            };
+          }),
+        },
+      };
+    },
+  });
+
+  routes.add({
+    method: 'get', path: '/api/v1/credit/reviews/:date', summary: 'One weekly credit review: its summary and the mail sent', roles: ['finance', 'executive', 'admin'],
+    responses: { 200: 'the review', 400: 'invalid date', 404: 'no review that day' },
+    async handle({ params }) {
+      if (!isLocalDate(params.date)) throw badRequest('date', 'must be a date YYYY-MM-DD');
+      const review = await db.selectFrom('credit_reviews').selectAll().where('review_date', '=', params.date).executeTakeFirst();
+      if (!review) throw notFound(`credit review of ${params.date}`);
+      const mail = await db.selectFrom('notifications').select(['notification_key', 'locale', 'recipients', 'subject', 'status', 'sent_at', 'message_id', 'attempts', 'last_error'])
+        .where('notification_key', 'like', `credit-review/${params.date}/%`).orderBy('id').execute();
+      return {
+        body: {
+          reviewDate: review.review_date, createdAt: review.created_at, summary: review.summary,
+          mail: mail.map((m) => ({ locale: m.locale, recipients: m.recipients, subject: m.subject, status: m.status, sentAt: m.sent_at, messageId: m.message_id, attempts: m.attempts, lastError: m.last_error })),
+        },
+      };
+    },
+  });
+
+  routes.add({
+    method: 'post', path: '/api/v1/credit/reviews', summary: 'Run the weekly credit review now (triggers the credit-review schedule); a review already stored today is reused',
+    roles: ['finance', 'executive', 'admin'], responses: { 202: 'started', 409: 'the schedule does not exist' },
+    async handle() {
+      try {
+        await temporal.schedule.getHandle(CREDIT_REVIEW_SCHEDULE_ID).trigger();
+      } catch (error) {
+        if (error instanceof ScheduleNotFoundError) throw conflict(`schedule ${CREDIT_REVIEW_SCHEDULE_ID} does not exist; a worker creates it at start-up`, [{ code: 'schedule_missing', message: 'start a worker first' }]);
+        throw error;
+      }
+      const today = localDateOf(Date.now(), defaultTimeZone);
+      return { status: 202, body: { reviewDate: today }, headers: { Location: `/api/v1/credit/reviews/${today}` } };
+    },
+  });
+}

@@ -1,0 +1,141 @@
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import { z } from 'zod';
+import { type BankMapping, MAPPING_NAMES, type MappingName, importBankStatement } from '../../activities/imports/bank-statement';
+import { ENCODINGS, type EncodingOption } from '../../activities/imports/csv';
+import { type FileInput, HISTORICAL_FILES, type HistoricalFile, importHistorical } from '../../activities/imports/historical';
+import { ImportInputError } from '../../activities/imports/report';
+import type { SendTime } from '../../domain/collection';
+import { isTimeZone } from '../../domain/dates';
+import { SUPPORTED_CURRENCIES } from '../../domain/money';
+import { authenticate } from '../auth';
+import type { ApiDeps } from '../deps';
+import { HttpError, badRequest, notFound } from '../errors';
+import type { ApiRoutes } from '../route';
+
+export const IMPORTS_PATH = '/api/v1/imports';
+/** Statements and go-live exports are larger than the 1mb every other request is limited to. */
+export const IMPORT_BODY_LIMIT = '100mb';
+
+/**
+ * The body parser for the import routes, mounted before the global 1mb one: the caller is authenticated
+ * first, so nobody unknown can make the server read 100mb.
+ */
+export function importBodyParser(deps: Pick<ApiDeps, 'db'>): (RequestHandler | ErrorRequestHandler)[] {
+  const tooLarge: ErrorRequestHandler = (error, _req, _res, next) => {
+    next((error as { type?: string }).type === 'entity.too.large'
+      ? new HttpError(413, 'request too large', [{ field: 'content', message: `an import request is at most ${IMPORT_BODY_LIMIT}; import larger files with npm run import` }])
+      : error);
+  };
+  return [authenticate(deps.db), express.json({ limit: IMPORT_BODY_LIMIT }), tooLarge];
+}
+
+const FileSchema = z.object({
+  fileName: z.string().trim().min(1, 'must not be empty').default('upload.csv'),
+  content: z.string().optional().describe('the CSV as text (UTF-8 in the JSON)'),
+  contentBase64: z.string().optional().describe('the CSV file\'s bytes in base64, for GBK and other encodings'),
+  encoding: z.enum(ENCODINGS).default('auto').describe('of contentBase64: auto detects UTF-8 (with or without BOM), else GBK/GB18030'),
+});
+
+const MappingSchema = z.union([
+  z.enum(MAPPING_NAMES as [MappingName, ...MappingName[]]),
+  // Field names are checked by validateMapping, which names the unknown one.
+  z.record(z.string(), z.union([z.string(), z.array(z.string())])),
+]).describe('a shipped layout (auto, en, zh) or field (date, amount, debitAmount, currency, payerName, payerAccount, remittance, reference) → CSV header, e.g. {"date":"交易日期","amount":"贷方金额"}');
+
+export const BankStatementImportSchema = FileSchema.extend({
+  mapping: MappingSchema.default('auto'),
+  currency: z.enum(SUPPORTED_CURRENCIES as [string, ...string[]]).default('CNY').describe('for lines that name no currency'),
+  timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai').optional(),
+}).meta({ id: 'BankStatementImportRequest' });
+
+export const HistoricalImportSchema = z.object({
+  customers: FileSchema.optional(),
+  contracts: FileSchema.optional(),
+  invoices: FileSchema.optional(),
+  settlements: FileSchema.optional(),
+  timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai').optional(),
+}).meta({ id: 'HistoricalImportRequest' });
+
+function bytesOf(file: z.output<typeof FileSchema>, field: string): { bytes: Buffer; encoding: EncodingOption } {
+  if ((file.content === undefined) === (file.contentBase64 === undefined)) throw badRequest(`${field}content`, 'give either content (text) or contentBase64');
+  if (file.content !== undefined) return { bytes: Buffer.from(file.content, 'utf8'), encoding: 'utf-8' };
+  if (!/^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(file.contentBase64!)) throw badRequest(`${field}contentBase64`, 'is not base64');
+  return { bytes: Buffer.from(file.contentBase64!, 'base64'), encoding: file.encoding };
+}
+
+function asHttpError(error: unknown, prefix = ''): unknown {
+  return error instanceof ImportInputError ? badRequest(`${prefix}${error.field}`, error.detail) : error;
+}
+
+export function importRoutes(routes: ApiRoutes, { db, temporal, taskQueue, defaultTimeZone, letterSendTime }: ApiDeps): void {
+  routes.add({
+    method: 'post', path: `${IMPORTS_PATH}/bank-statements`, summary: 'Import a bank-statement CSV: each credit line becomes a payment, matched or queued for finance',
+    roles: ['finance'], body: BankStatementImportSchema,
+    responses: { 201: 'imported; the report counts imported, unmatched, duplicate, skipped and rejected lines', 400: 'the file or mapping cannot be read' },
+    async handle({ body, actor }) {
+      const { bytes, encoding } = bytesOf(body, '');
+      try {
+        const report = await importBankStatement({ db, temporal }, {
+          fileName: body.fileName, bytes, encoding, mapping: body.mapping as MappingName | BankMapping, currency: body.currency, timeZone: body.timeZone ?? defaultTimeZone,
+        }, actor);
+        return { status: 201, body: report, headers: { Location: `${IMPORTS_PATH}/${report.importId}` } };
+      } catch (error) {
+        throw asHttpError(error);
+      }
+    },
+  });
+
+  routes.add({
+    method: 'post', path: `${IMPORTS_PATH}/historical`, summary: 'Go-live import of customers, contracts, invoices and settlements: all rows or none',
+    roles: ['finance'], body: HistoricalImportSchema,
+    responses: { 201: 'imported; open invoices\' collections started', 400: 'rows rejected (nothing imported; the report lists each) or a file cannot be read' },
+    async handle({ body, actor }) {
+      const files: Partial<Record<HistoricalFile, FileInput>> = {};
+      for (const name of HISTORICAL_FILES) {
+        const file = body[name];
+        if (!file) continue;
+        const { bytes, encoding } = bytesOf(file, `${name}.`);
+        files[name] = { fileName: file.fileName, bytes, encoding };
+      }
+      if (Object.keys(files).length === 0) throw badRequest('customers', `give at least one of ${HISTORICAL_FILES.join(', ')}`);
+      let report;
+      try {
+        report = await importHistorical(db, files, actor, {
+          timeZone: body.timeZone ?? defaultTimeZone,
+          collections: { temporal, taskQueue, sendTime: letterSendTime as SendTime },
+        });
+      } catch (error) {
+        throw asHttpError(error);
+      }
+      if (report.status === 'rejected') {
+        const rejected = report.customers.rejected + report.contracts.rejected + report.invoices.rejected + report.settlements.rejected;
+        return {
+          status: 400,
+          body: {
+            error: `${rejected} row(s) rejected: nothing was imported`,
+            details: report.errors.slice(0, 1000).map((e) => ({ code: 'rejected_row', field: `${e.file}[${e.row}].${e.field}`, message: e.message })),
+            report,
+          },
+          headers: { Location: `${IMPORTS_PATH}/${report.importId}` },
+        };
+      }
+      return { status: 201, body: report, headers: { Location: `${IMPORTS_PATH}/${report.importId}` } };
+    },
+  });
+
+  routes.add({
+    method: 'get', path: `${IMPORTS_PATH}/:id`, summary: 'An import with its stored report',
+    roles: ['finance', 'executive'], responses: { 200: 'the import', 404: 'no such import' },
+    async handle({ params }) {
+      if (!/^\d{1,15}$/.test(params.id)) throw badRequest('id', 'must be a number');
+      const row = await db.selectFrom('imports').selectAll().where('id', '=', Number(params.id)).executeTakeFirst();
+      if (!row) throw notFound(`import ${params.id}`);
+      return {
+        body: {
+          id: row.id, kind: row.kind, fileName: row.file_name, fileSha256: row.file_sha256, status: row.status,
+          createdBy: row.created_by, createdAt: row.created_at, report: row.report,
+        },
+      };
+    },
+  });
+}
