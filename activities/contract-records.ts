@@ -1,7 +1,14 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect';
 import { appendTimeline } from '../db/timeline';
+import { localDateOf } from '../domain/dates';
+import { SYSTEM_ACTOR } from '../domain/roles';
+import type { Stage } from '../domain/stages';
+import { reevaluateCreditHold } from './credit-holds';
 import type { ContractEvent } from './types';
+
+/** Stages entered when a contract starts or stops counting as approved-but-unbilled exposure. */
+const EXPOSURE_CHANGES: readonly Stage[] = ['SolutionReview', 'Cancelled', 'Closed'];
 
 /** Writes a contract's change and its timeline entry in one transaction; replays of the same event are no-ops. */
 export async function recordContractEvent(db: Db, event: ContractEvent): Promise<void> {
@@ -14,7 +21,7 @@ export async function recordContractEvent(db: Db, event: ContractEvent): Promise
     const update: Record<string, unknown> = {};
     if (changes.stage) Object.assign(update, { stage: changes.stage, stage_changed_at: at });
     if (changes.terms) update.terms = JSON.stringify(changes.terms);
-    if (changes.owners) update.owners = JSON.stringify(changes.owners);
+    if (changes.owners) Object.assign(update, { owners: JSON.stringify(changes.owners), account_owner: changes.owners.account ?? null });
     if (changes.closeReason) update.close_reason = changes.closeReason;
     if (changes.details) update.details = sql`details || ${JSON.stringify(changes.details)}::jsonb`;
     if (Object.keys(update).length > 0) {
@@ -35,5 +42,13 @@ export async function recordContractEvent(db: Db, event: ContractEvent): Promise
       eventKey, contractNo: event.contractNo, at, actor: event.actor, action: event.action,
       fromStage: event.fromStage, toStage: event.toStage, reason: event.reason, details: event.details,
     });
+    if (changes.stage && EXPOSURE_CHANGES.includes(changes.stage as Stage)) await reevaluateExposure(trx, event.contractNo, at);
   });
+}
+
+/** Approval adds the contract to the customer's exposure (cancel and close take it away): the hold may change. */
+async function reevaluateExposure(trx: Db, contractNo: string, at: Date): Promise<void> {
+  const { customer_code, time_zone } = await trx.selectFrom('contracts').innerJoin('customers', 'customers.code', 'contracts.customer_code')
+    .select(['contracts.customer_code', 'customers.time_zone']).where('contracts.no', '=', contractNo).executeTakeFirstOrThrow();
+  await reevaluateCreditHold(trx, customer_code, localDateOf(at.getTime(), time_zone), SYSTEM_ACTOR, { at });
 }

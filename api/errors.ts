@@ -48,6 +48,7 @@ export function toHttpError(error: unknown): HttpError {
   }
   if (error instanceof WorkflowUpdateFailedError) return conflict(error.cause?.message ?? error.message);
   if (error instanceof SyntaxError && 'body' in error) return new HttpError(400, 'invalid JSON body', [{ message: error.message }]);
+  if ((error as { type?: string }).type === 'entity.too.large') return new HttpError(413, 'request body too large', [{ message: (error as Error).message }]);
   return new HttpError(500, 'internal error');
 }
 

@@ -11,7 +11,8 @@ import { createTransport } from '../../activities/mailer';
 import { assessCredit } from '../../domain/credit';
 import { addDays } from '../../domain/dates';
 import { DEFAULT_POLICY } from '../../domain/policy';
-import { LOW_RISK, apiSuiteWithPeople, cny, createCustomer, daysAgo, registerContract, todayInShanghai, uniqueCode } from '../support/scenario';
+import { eventually } from '../support/api-harness';
+import { LOW_RISK, act, apiSuiteWithPeople, cny, createCustomer, daysAgo, registerContract, todayInShanghai, uniqueCode } from '../support/scenario';
 
 const suite = apiSuiteWithPeople();
 const db = () => suite.harness.database.db;
@@ -105,6 +106,14 @@ describe('automatic credit hold', () => {
     const raised = await suite.people.finance.put(`/api/v1/customers/${code}/credit/limit-override`, { limit: cny('200000.00'), reason: 'year-end order, approved by CFO', until: addDays(todayInShanghai(), 30) });
     expect(raised.status, JSON.stringify(raised.body)).toBe(200);
     expect(raised.body).toMatchObject({ creditHold: false, effectiveCreditLimit: cny('200000.00'), limitOverride: { limit: cny('200000.00'), by: 'fiona', active: true } });
+
+    // Approving the 100,000.00 opportunity makes it exposure (205,000.00 > 200,000.00): the hold follows the approval.
+    await act(suite.people.finance, opportunity, 'approve', LOW_RISK);
+    const afterApproval = await eventually(async () => {
+      const view = (await suite.people.finance.get(`/api/v1/customers/${code}`)).body;
+      return view.creditHold ? view : undefined;
+    }, 30_000, 'the hold after approval');
+    expect(afterApproval.creditHoldReason).toBe('exposure 205000.00 CNY exceeds the credit limit 200000.00 CNY');
   });
 
   it('re-evaluates on invoice issue and at the collection step instead of holding unconditionally', async () => {

@@ -1,6 +1,7 @@
 /** Overdue tasks escalate to the owner's manager role through the schedule, once each. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureSchedules } from '../../stack/schedules';
+import { CREDIT_REVIEW_SCHEDULE_ID } from '../../workflows/credit-review';
 import { TASK_ESCALATION_SCHEDULE_ID } from '../../workflows/task-escalation';
 import { type ApiHarness, eventually, startApiHarness } from '../support/api-harness';
 
@@ -11,7 +12,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await harness?.client.schedule.getHandle(TASK_ESCALATION_SCHEDULE_ID).delete().catch(() => undefined);
+  for (const id of [TASK_ESCALATION_SCHEDULE_ID, CREDIT_REVIEW_SCHEDULE_ID]) {
+    await harness?.client.schedule.getHandle(id).delete().catch(() => undefined);
+  }
   await harness?.stop();
 });
 
