@@ -70,6 +70,7 @@ export const CreateContractSchema = z.object({
   amount: MoneySchema,
   paymentTermsType: z.enum(PAYMENT_TERMS_TYPES),
   terms: TermsSchema.default({}),
+  department: Text.optional().describe('selling department, for aging by department'),
 }).meta({ id: 'CreateContractRequest' });
 
 const RiskScore = z.number().int().min(1).max(5);

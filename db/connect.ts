@@ -8,6 +8,8 @@ import * as mailboxDedupe from './migrations/0004_mailbox_dedupe';
 import * as interestSettlement from './migrations/0005_interest_settlement';
 import * as customerCalendar from './migrations/0006_customer_calendar';
 import * as creditMoneyIn from './migrations/0007_credit_money_in';
+import * as reportIndexes from './migrations/0008_report_indexes';
+import * as timelineAction from './migrations/0009_timeline_action';
 
 // bigint columns hold minor units far below 2^53, so read them as numbers; dates stay 'YYYY-MM-DD'.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -31,6 +33,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005_interest_settlement': interestSettlement,
   '0006_customer_calendar': customerCalendar,
   '0007_credit_money_in': creditMoneyIn,
+  '0008_report_indexes': reportIndexes,
+  '0009_timeline_action': timelineAction,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -78,7 +78,7 @@ export function contractRoutes(routes: ApiRoutes, { db, temporal, taskQueue }: A
         await trx.insertInto('contracts').values({
           no: body.no, customer_code: body.customerCode, title: body.title, amount_minor: amount.minor, currency: amount.currency,
           payment_terms_type: body.paymentTermsType, stage: 'Opportunity', terms: JSON.stringify(body.terms),
-          details: JSON.stringify({}), owners: null, created_by: actor.name,
+          details: JSON.stringify({}), owners: null, created_by: actor.name, department: body.department ?? null, account_owner: actor.name,
         }).execute();
         await appendTimeline(trx, {
           eventKey: `contract/${body.no}/0`, contractNo: body.no, at: new Date(), actor, action: 'register', toStage: 'Opportunity',
