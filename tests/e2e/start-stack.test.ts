@@ -344,6 +344,25 @@ describe('npm start', () => {
     const tail = closed.timeline.slice(-4).map((t: { action: string; at: string; details: unknown }) => `${t.at} ${t.action} ${JSON.stringify(t.details)}`);
     expect(actions[actions.length - 1], `the last timeline entries:\n${tail.join('\n')}`).toBe('close');
 
+    // ---- money in and the numbers ---------------------------------------------------------------
+    // Both invoices were paid today: the advance 10 days late, the final one before its due date.
+    const onTime = await finance.get(`/api/v1/reports/on-time?from=${today()}&to=${today()}`);
+    expect(onTime.status, JSON.stringify(onTime.body)).toBe(200);
+    expect((onTime.body as { customers: unknown[] }).customers).toEqual([
+      expect.objectContaining({ customerCode, paidInvoices: 2, onTimeInvoices: 1, onTimePercent: 50 }),
+    ]);
+    const agingCsv = await finance.get('/api/v1/reports/aging?groupBy=customer&format=csv');
+    expect(agingCsv.status).toBe(200);
+    expect(String(agingCsv.body)).toContain('Total');
+    const statement = [
+      'Transaction Date,Debit Amount,Credit Amount,Currency,Counterparty Name,Counterparty Account,Remarks,Reference',
+      `${today()},,"1,234.50",CNY,Nobody We Know Ltd,6222 9999,unknown remittance,E2E-STATEMENT-1`,
+    ].join('\n');
+    const imported = await finance.post('/api/v1/imports/bank-statements', { fileName: 'e2e.csv', content: statement, mapping: 'en' });
+    expect(imported.status, JSON.stringify(imported.body)).toBe(201);
+    const queue = await finance.get('/api/v1/payments?status=unmatched');
+    expect((queue.body as { payments: { reference: string }[] }).payments.map((p) => p.reference)).toContain('E2E-STATEMENT-1');
+
     // ---- Ctrl-C stops everything ---------------------------------------------------------------
     expect(processesUsing(dataDir).length, 'the stack runs processes under its data folder').toBeGreaterThan(0);
     const stopAt = Date.now();
