@@ -89,5 +89,12 @@ export async function loadDemoData(apiUrl: string, adminToken: string): Promise<
   await finance.call('POST', '/api/v1/invoices', { contractNo: 'DEMO-C-003', milestoneSeq: 1, invoiceNo: 'DEMO-INV-0001', issueDate: addDays(today, -40), taxRatePercent: '13' });
   await finance.call('POST', '/api/v1/invoices', { contractNo: 'DEMO-C-004', milestoneSeq: 1, invoiceNo: 'DEMO-INV-0002', issueDate: addDays(today, -5), taxRatePercent: '13' });
   await finance.call('POST', '/api/v1/payments', { customerCode: 'DEMO-INITECH', amount: money('100000.00'), reference: 'DEMO-BANK-0001', receivedOn: today, invoiceNo: 'DEMO-INV-0002' });
-  console.log('demo data loaded: customers DEMO-ACME, DEMO-GLOBEX, DEMO-INITECH; contracts DEMO-C-001…004; overdue invoice DEMO-INV-0001');
+  // A bank statement line nobody can place waits in the unmatched queue; a late customer asks for longer terms (an early warning).
+  await finance.call('POST', '/api/v1/imports/bank-statements', {
+    fileName: 'demo-statement.csv', mapping: 'zh',
+    content: `交易日期,借方金额,贷方金额,币种,对方户名,对方账号,摘要,流水号\n${today},,"50,000.00",CNY,深圳某某贸易有限公司,6222 0000 9999,货款,DEMO-STMT-0001`,
+  });
+  await sales.call('POST', '/api/v1/customers/DEMO-ACME/term-extension-requests', { contractNo: 'DEMO-C-003', requestedDays: 30, reason: '客户申请延长账期至60天' });
+  console.log('demo data loaded: customers DEMO-ACME, DEMO-GLOBEX, DEMO-INITECH; contracts DEMO-C-001…004; overdue invoice DEMO-INV-0001; '
+    + 'an unmatched bank payment (GET /api/v1/payments?status=unmatched); a term-extension warning (GET /api/v1/credit/warnings)');
 }

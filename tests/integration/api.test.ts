@@ -254,6 +254,10 @@ describe('operations', () => {
     expect(overdue.letters.map((l: { step: string }) => l.step)).toEqual(['formal_reminder']);
     await loadDemoData(suite.harness.admin.baseUrl, suite.harness.admin.token!);
     expect((await suite.harness.admin.get('/api/v1/letters?invoice=DEMO-INV-0001')).body).toHaveLength(1);
+    const unmatched = (await suite.people.finance.get('/api/v1/payments?status=unmatched')).body.payments;
+    expect(unmatched.filter((p: { reference: string }) => p.reference === 'DEMO-STMT-0001')).toHaveLength(1);
+    const warnings = (await suite.people.finance.get('/api/v1/credit/warnings?customer=DEMO-ACME')).body;
+    expect(JSON.stringify(warnings)).toContain('term_extension_while_late');
   });
 
   it('finds contracts by stage through the ContractStage search attribute', async () => {
