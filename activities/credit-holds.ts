@@ -98,9 +98,11 @@ export async function creditPositions(db: Db, customers: CustomerCreditRow[], to
   const contractsByCustomer = group(contracts);
   for (const c of customers) {
     const day = today(c.code);
-    const mine = (openByCustomer.get(c.code) ?? []).filter((i) => i.currency === c.currency);
+    // The threshold applies to every open invoice; the sums compare with the limit, so only the customer's currency counts.
+    const allOpen = openByCustomer.get(c.code) ?? [];
+    const mine = allOpen.filter((i) => i.currency === c.currency);
     const openInvoices: OpenInvoiceFact[] = [];
-    for (const i of mine) {
+    for (const i of allOpen) {
       if (i.balance_minor <= 0) continue;
       openInvoices.push({ invoiceNo: i.no, dueDate: i.due_date, balanceMinor: i.balance_minor, holdAfterDays: await policyThreshold(db, i.policy_id, i.policy_version) });
     }

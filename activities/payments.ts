@@ -66,8 +66,7 @@ export async function receivePayment(trx: Db, payment: IncomingPayment, actor: A
   if (byKey) return byKey;
   const customerCode = payment.customerCode ?? await identifyCustomer(trx, payment);
   if (customerCode) {
-    const customer = await trx.selectFrom('customers').select('code').where('code', '=', customerCode).forUpdate().executeTakeFirst();
-    if (!customer) throw new PaymentRefused('unknown_customer', `no customer ${customerCode}`, 'customerCode');
+    await lockCustomer(trx, customerCode);
     const repeat = await paymentByReference(trx, customerCode, payment.reference);
     if (repeat) return repeat;
   }
@@ -76,7 +75,9 @@ export async function receivePayment(trx: Db, payment: IncomingPayment, actor: A
     received_on: payment.receivedOn, unallocated_minor: payment.amountMinor, recorded_by: actor.name, source: payment.source,
     status: customerCode ? 'matched' : 'unmatched', payer_name: payment.payerName ?? null, payer_account: payment.payerAccount ?? null,
     remittance: payment.remittance ?? null, dedupe_key: payment.dedupeKey ?? null, import_id: payment.importId ?? null,
-  }).returning('id').executeTakeFirstOrThrow();
+  }).onConflict((oc) => oc.column('dedupe_key').where('dedupe_key', 'is not', null).doNothing()).returning('id').executeTakeFirst();
+  // The same line recorded at the same moment by another request (no customer row to queue behind): its result.
+  if (!row) return (await paymentBy(trx, 'dedupe_key', payment.dedupeKey!))!;
   await appendTimeline(trx, {
     eventKey: `payment/${row.id}/received`, customerCode: customerCode ?? undefined, at: new Date(), actor,
     action: customerCode ? 'payment_received' : 'payment_unmatched',
@@ -84,13 +85,16 @@ export async function receivePayment(trx: Db, payment: IncomingPayment, actor: A
       payerName: payment.payerName, payerAccount: payment.payerAccount, remittance: payment.remittance, source: payment.source },
   });
   if (!customerCode) return { id: row.id, created: true, status: 'unmatched', customerCode: null, allocations: [], unallocatedMinor: payment.amountMinor };
-  if (payment.invoiceNo) await requireOpenInvoice(trx, customerCode, payment.invoiceNo);
+  if (payment.invoiceNo) {
+    const named = await requireOpenInvoice(trx, customerCode, payment.invoiceNo);
+    if (named.currency !== payment.currency) throw new PaymentRefused('currency_mismatch', `invoice ${payment.invoiceNo} is in ${named.currency}, the payment in ${payment.currency}`, 'invoiceNo');
+  }
   const allocations = await matchAndAllocate(trx, row.id, { namedInvoiceNos: payment.invoiceNo ? [payment.invoiceNo] : [], remittance: payment.remittance }, actor, today);
   return { ...(await paymentBy(trx, 'id', row.id))!, created: true, allocations };
 }
 
 /** Signals each running collection the balance a payment left; a finished or absent one needs nothing. */
-export async function notifyCollections(temporal: Client, received: Pick<ReceivedPayment, 'allocations'>): Promise<void> {
+export async function notifyCollections(temporal: Client, received: { allocations: { invoiceNo: string; balanceMinor: number }[] }): Promise<void> {
   await Promise.all(received.allocations.map((a) =>
     temporal.workflow.getHandle(`invoice/${a.invoiceNo}`).signal(paymentAppliedSignal, { balanceMinor: a.balanceMinor })
       .catch((error: Error) => { if (error.name !== 'WorkflowNotFoundError') throw error; })));
@@ -116,10 +120,9 @@ export async function reopenCollections(db: Db, temporal: Client, taskQueue: str
 export async function assignUnmatchedPayment(
   trx: Db, paymentId: number, request: { customerCode: string; invoiceNos?: string[]; rememberPayerAccount?: boolean }, actor: Actor, today: string,
 ): Promise<ReceivedPayment> {
+  await lockCustomer(trx, request.customerCode);
   const payment = await lockPayment(trx, paymentId);
   if (payment.status !== 'unmatched') throw new PaymentRefused('not_unmatched', `payment ${paymentId} is ${payment.status}, not waiting in the unmatched queue`);
-  const customer = await trx.selectFrom('customers').select('code').where('code', '=', request.customerCode).forUpdate().executeTakeFirst();
-  if (!customer) throw new PaymentRefused('unknown_customer', `no customer ${request.customerCode}`, 'customerCode');
   const duplicate = await paymentByReference(trx, request.customerCode, payment.reference);
   if (duplicate) {
     throw new PaymentRefused('duplicate_reference', `customer ${request.customerCode} already has payment ${duplicate.id} with reference ${payment.reference}; reverse this one instead`, 'customerCode');
@@ -140,6 +143,7 @@ export async function assignUnmatchedPayment(
 
 /** Applies customer credit (what is left on a matched payment) to one open invoice of the same customer. */
 export async function allocateCredit(trx: Db, paymentId: number, invoiceNo: string, amountMinor: number, actor: Actor, today: string): Promise<AppliedAllocation> {
+  await lockCustomerOfPayment(trx, paymentId);
   const payment = await lockPayment(trx, paymentId);
   if (payment.status !== 'matched') throw new PaymentRefused('not_matched', `payment ${paymentId} is ${payment.status}; only a matched payment's credit can be allocated`);
   if (amountMinor > payment.unallocated_minor) {
@@ -148,21 +152,28 @@ export async function allocateCredit(trx: Db, paymentId: number, invoiceNo: stri
   const invoice = await requireOpenInvoice(trx, payment.customer_code!, invoiceNo);
   if (invoice.currency !== payment.currency) throw new PaymentRefused('currency_mismatch', `invoice ${invoiceNo} is in ${invoice.currency}, the payment in ${payment.currency}`, 'invoiceNo');
   if (amountMinor > invoice.balance_minor) throw new PaymentRefused('exceeds_balance', `invoice ${invoiceNo} has only ${invoice.balance_minor} minor units open`, 'amount');
-  const [applied] = await applyAllocations(trx, payment, [{ invoiceNo, amountMinor, rule: 'manual' }], actor);
+  // Credit applied today pays the invoice today, not on the day the money first came in.
+  const [applied] = await applyAllocations(trx, payment, [{ invoiceNo, amountMinor, rule: 'manual' }], actor, today > payment.received_on ? today : payment.received_on);
   await reevaluateCreditHold(trx, payment.customer_code!, today, actor);
   return applied;
 }
 
 /** Undoes one allocation: the money goes back to the payment's credit and the invoice reopens. */
 export async function reverseAllocation(trx: Db, allocationId: number, reason: string, actor: Actor, today: string): Promise<{ invoiceNo: string; balanceMinor: number }> {
-  const allocation = await trx.selectFrom('allocations').selectAll().where('id', '=', allocationId).forUpdate().executeTakeFirst();
-  if (!allocation) throw new PaymentRefused('not_found', `no allocation ${allocationId}`);
+  const found = await trx.selectFrom('allocations').select('payment_id').where('id', '=', allocationId).executeTakeFirst();
+  if (!found) throw new PaymentRefused('not_found', `no allocation ${allocationId}`);
+  await lockCustomerOfPayment(trx, found.payment_id);
+  const allocation = await trx.selectFrom('allocations').selectAll().where('id', '=', allocationId).forUpdate().executeTakeFirstOrThrow();
   if (allocation.reversed_at) throw new PaymentRefused('already_reversed', `allocation ${allocationId} was reversed by ${allocation.reversed_by}`);
   const payment = await lockPayment(trx, allocation.payment_id);
   await trx.updateTable('allocations').set({ reversed_at: new Date(), reversed_by: actor.name, reversal_reason: reason }).where('id', '=', allocationId).execute();
   await trx.updateTable('payments').set((eb) => ({ unallocated_minor: eb('unallocated_minor', '+', allocation.amount_minor) })).where('id', '=', payment.id).execute();
   const invoice = await trx.updateTable('invoices')
-    .set((eb) => ({ balance_minor: eb('balance_minor', '+', allocation.amount_minor), status: 'open', paid_on: null, paid_at: null }))
+    // A written-off invoice stays written off: the reversal only gives its balance back.
+    .set((eb) => ({
+      balance_minor: eb('balance_minor', '+', allocation.amount_minor),
+      status: sql<string>`case when status = 'paid' then 'open' else status end`, paid_on: null, paid_at: null,
+    }))
     .where('no', '=', allocation.invoice_no).returning(['balance_minor', 'contract_no', 'customer_code']).executeTakeFirstOrThrow();
   // Interest assessed at payment but not yet settled is assessed again when the invoice is paid anew.
   await trx.updateTable('invoices').set({ interest_minor: null, interest_status: null })
@@ -178,6 +189,7 @@ export async function reverseAllocation(trx: Db, allocationId: number, reason: s
 
 /** Reverses a whole payment (returned or recorded in error): every live allocation is undone and nothing is left to allocate. */
 export async function reversePayment(trx: Db, paymentId: number, reason: string, actor: Actor, today: string): Promise<{ invoiceNo: string; balanceMinor: number }[]> {
+  await lockCustomerOfPayment(trx, paymentId);
   const payment = await lockPayment(trx, paymentId);
   if (payment.status === 'reversed') throw new PaymentRefused('already_reversed', `payment ${paymentId} was reversed by ${payment.reversed_by}`);
   const live = await trx.selectFrom('allocations').select('id').where('payment_id', '=', paymentId).where('reversed_at', 'is', null).orderBy('id').execute();
@@ -206,7 +218,9 @@ async function matchAndAllocate(trx: Db, paymentId: number, hints: { namedInvoic
 
 type PaymentRow = Awaited<ReturnType<typeof lockPayment>>;
 
-async function applyAllocations(trx: Db, payment: PaymentRow, allocations: { invoiceNo: string; amountMinor: number; rule: MatchRule }[], actor: Actor): Promise<AppliedAllocation[]> {
+async function applyAllocations(
+  trx: Db, payment: PaymentRow, allocations: { invoiceNo: string; amountMinor: number; rule: MatchRule }[], actor: Actor, paidOn = payment.received_on,
+): Promise<AppliedAllocation[]> {
   const applied: AppliedAllocation[] = [];
   for (const allocation of allocations) {
     const row = await trx.insertInto('allocations').values({
@@ -216,7 +230,7 @@ async function applyAllocations(trx: Db, payment: PaymentRow, allocations: { inv
       .set((eb) => ({ balance_minor: eb('balance_minor', '-', allocation.amountMinor) }))
       .where('no', '=', allocation.invoiceNo).returning(['balance_minor', 'contract_no', 'customer_code']).executeTakeFirstOrThrow();
     if (invoice.balance_minor <= 0) {
-      await trx.updateTable('invoices').set({ status: 'paid', paid_at: new Date(), paid_on: payment.received_on }).where('no', '=', allocation.invoiceNo).execute();
+      await trx.updateTable('invoices').set({ status: 'paid', paid_at: new Date(), paid_on: paidOn }).where('no', '=', allocation.invoiceNo).execute();
     }
     await appendTimeline(trx, {
       eventKey: `allocation/${row.id}`, contractNo: invoice.contract_no, customerCode: invoice.customer_code, invoiceNo: allocation.invoiceNo,
@@ -253,11 +267,26 @@ async function identifyCustomer(trx: Db, payment: IncomingPayment): Promise<stri
 }
 
 async function requireOpenInvoice(trx: Db, customerCode: string, invoiceNo: string) {
-  const invoice = await trx.selectFrom('invoices').select(['no', 'currency', 'balance_minor', 'status', 'customer_code']).where('no', '=', invoiceNo).executeTakeFirst();
+  const invoice = await trx.selectFrom('invoices').select(['no', 'currency', 'balance_minor', 'status', 'customer_code']).where('no', '=', invoiceNo).forUpdate().executeTakeFirst();
   if (!invoice || invoice.customer_code !== customerCode || invoice.status !== 'open') {
     throw new PaymentRefused('invoice_not_open', `${invoiceNo} is not an open invoice of customer ${customerCode}`, 'invoiceNo');
   }
   return invoice;
+}
+
+/**
+ * Every command that changes a customer's money locks the customer row first, then the payment, then
+ * invoices: one order everywhere, so concurrent commands of a customer queue instead of deadlocking.
+ */
+async function lockCustomer(trx: Db, customerCode: string): Promise<void> {
+  const customer = await trx.selectFrom('customers').select('code').where('code', '=', customerCode).forUpdate().executeTakeFirst();
+  if (!customer) throw new PaymentRefused('unknown_customer', `no customer ${customerCode}`, 'customerCode');
+}
+
+async function lockCustomerOfPayment(trx: Db, paymentId: number): Promise<void> {
+  const payment = await trx.selectFrom('payments').select('customer_code').where('id', '=', paymentId).executeTakeFirst();
+  if (!payment) throw new PaymentRefused('not_found', `no payment ${paymentId}`);
+  if (payment.customer_code) await lockCustomer(trx, payment.customer_code);
 }
 
 function lockPayment(trx: Db, paymentId: number) {

@@ -10,6 +10,7 @@ import * as customerCalendar from './migrations/0006_customer_calendar';
 import * as creditMoneyIn from './migrations/0007_credit_money_in';
 import * as reportIndexes from './migrations/0008_report_indexes';
 import * as timelineAction from './migrations/0009_timeline_action';
+import * as paymentSafety from './migrations/0010_payment_safety';
 
 // bigint columns hold minor units far below 2^53, so read them as numbers; dates stay 'YYYY-MM-DD'.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -35,6 +36,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007_credit_money_in': creditMoneyIn,
   '0008_report_indexes': reportIndexes,
   '0009_timeline_action': timelineAction,
+  '0010_payment_safety': paymentSafety,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

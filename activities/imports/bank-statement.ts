@@ -189,7 +189,8 @@ export async function importBankStatement(
       const occurrence = (occurrences.get(facts) ?? 0) + 1;
       occurrences.set(facts, occurrence);
       const hashKey = lineDedupeKey(line, occurrence);
-      const dedupeKey = line.reference ?? hashKey;
+      // A reference alone may repeat across payers (voucher numbers): with the date, amount and currency it names one line.
+      const dedupeKey = line.reference ? `bank-ref:${JSON.stringify([line.reference, line.receivedOn, line.amountMinor, line.currency])}` : hashKey;
       const reference = line.reference ?? `BANK-${hashKey.slice('bank-line:'.length, 'bank-line:'.length + 24)}`;
       try {
         const received = await deps.db.transaction().execute((trx) => receivePayment(trx, {

@@ -1,5 +1,7 @@
 import type { ApiDeps } from '../deps';
-import { allocateCredit, assignUnmatchedPayment, notifyCollections, receivePayment, reopenCollections, reverseAllocation, reversePayment } from '../../activities/payments';
+import type { SelectQueryBuilder } from 'kysely';
+import type { Database } from '../../db/schema';
+import { PaymentRefused, allocateCredit, assignUnmatchedPayment, notifyCollections, receivePayment, reopenCollections, reverseAllocation, reversePayment } from '../../activities/payments';
 import type { SendTime } from '../../domain/collection';
 import { localDateOf } from '../../domain/dates';
 import { badRequest, notFound } from '../errors';
@@ -28,11 +30,12 @@ export function paymentRoutes(routes: ApiRoutes, { db, temporal, taskQueue, defa
       const amount = toMinor(body.amount, 'amount');
       if (amount.minor <= 0) throw badRequest('amount.value', 'must be positive');
       if (body.invoiceNo && !body.customerCode) throw badRequest('invoiceNo', 'naming an invoice needs the customerCode too');
+      if (body.receivedOn > today()) throw badRequest('receivedOn', `${body.receivedOn} is after today (${today()})`);
       const result = await db.transaction().execute((trx) => receivePayment(trx, {
         source: 'api', customerCode: body.customerCode, invoiceNo: body.invoiceNo, amountMinor: amount.minor, currency: amount.currency,
         reference: body.reference, receivedOn: body.receivedOn, payerName: body.payerName, payerAccount: body.payerAccount, remittance: body.remittance,
         // Without a customer the reference alone is the identity of the payment.
-        dedupeKey: body.customerCode ? undefined : `reference/${body.reference}`,
+        dedupeKey: body.customerCode ? undefined : `reference/${JSON.stringify([body.reference, body.receivedOn, amount.minor, amount.currency])}`,
       }, actor, today()));
       // Signalled after commit, and again on a repeated request, so a crash in between is healed by a retry.
       await notifyCollections(temporal, result);
@@ -72,7 +75,8 @@ export function paymentRoutes(routes: ApiRoutes, { db, temporal, taskQueue, defa
     roles: ['finance'], body: AssignPaymentSchema,
     responses: { 200: 'matched and allocated', 400: 'invalid input', 404: 'no such payment or customer', 409: 'not in the unmatched queue, or the reference is already recorded for that customer' },
     async handle({ params, body, actor }) {
-      const result = await db.transaction().execute((trx) => assignUnmatchedPayment(trx, paymentId(params), body, actor, today()));
+      const result = await db.transaction().execute((trx) => assignUnmatchedPayment(trx, paymentId(params), body, actor, today()))
+        .catch(healThenRethrow('not_unmatched', async () => notifyCollections(temporal, { allocations: await liveAllocations(paymentId(params)) })));
       await notifyCollections(temporal, result);
       return { body: await paymentView(result.id) };
     },
@@ -96,7 +100,8 @@ export function paymentRoutes(routes: ApiRoutes, { db, temporal, taskQueue, defa
     roles: ['finance'], body: ReversalSchema,
     responses: { 200: 'reversed', 400: 'invalid input', 404: 'no such payment', 409: 'already reversed' },
     async handle({ params, body, actor }) {
-      const reopened = await db.transaction().execute((trx) => reversePayment(trx, paymentId(params), body.reason, actor, today()));
+      const reopened = await db.transaction().execute((trx) => reversePayment(trx, paymentId(params), body.reason, actor, today()))
+        .catch(healThenRethrow('already_reversed', async () => reopen(await invoicesOf(db.selectFrom('allocations').where('payment_id', '=', paymentId(params))))));
       await reopen(reopened.map((r) => r.invoiceNo));
       return { body: await paymentView(paymentId(params)) };
     },
@@ -109,12 +114,34 @@ export function paymentRoutes(routes: ApiRoutes, { db, temporal, taskQueue, defa
     async handle({ params, body, actor }) {
       const id = Number(params.id);
       if (!Number.isSafeInteger(id) || id <= 0) throw badRequest('id', 'must be an allocation number');
-      const reopened = await db.transaction().execute((trx) => reverseAllocation(trx, id, body.reason, actor, today()));
+      const reopened = await db.transaction().execute((trx) => reverseAllocation(trx, id, body.reason, actor, today()))
+        .catch(healThenRethrow('already_reversed', async () => reopen(await invoicesOf(db.selectFrom('allocations').where('id', '=', id)))));
       await reopen([reopened.invoiceNo]);
       const { payment_id } = await db.selectFrom('allocations').select('payment_id').where('id', '=', id).executeTakeFirstOrThrow();
       return { body: await paymentView(payment_id) };
     },
   });
+
+  /**
+   * A command repeated after it committed (say its signal failed) is refused as done, but first does
+   * again what follows the commit, so a retry heals a collection that missed its news.
+   */
+  function healThenRethrow(code: string, heal: () => Promise<unknown>) {
+    return async (error: unknown): Promise<never> => {
+      if (error instanceof PaymentRefused && error.code === code) await heal();
+      throw error;
+    };
+  }
+
+  async function invoicesOf(allocations: SelectQueryBuilder<Database, 'allocations', object>): Promise<string[]> {
+    return (await allocations.select('invoice_no').distinct().execute()).map((a) => a.invoice_no);
+  }
+
+  async function liveAllocations(id: number) {
+    return db.selectFrom('allocations').innerJoin('invoices', 'invoices.no', 'allocations.invoice_no')
+      .select(['allocations.invoice_no as invoiceNo', 'invoices.balance_minor as balanceMinor'])
+      .where('payment_id', '=', id).where('allocations.reversed_at', 'is', null).execute();
+  }
 
   async function paymentView(id: number) {
     const payment = await db.selectFrom('payments').selectAll().where('id', '=', id).executeTakeFirst();

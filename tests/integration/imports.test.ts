@@ -299,8 +299,8 @@ describe('bank-statement import', () => {
     expect(first.body.skipped).toEqual([{ row: 4, reason: 'zero amount 0.00 CNY: not money in' }]);
     const references = await db().selectFrom('payments').select(['reference', 'dedupe_key', 'amount_minor']).where('import_id', '=', first.body.importId).orderBy('id').execute();
     expect(references).toEqual([
-      { reference: `${ref}-1`, dedupe_key: `${ref}-1`, amount_minor: 200_000 },
-      { reference: `${ref}-2`, dedupe_key: `${ref}-2`, amount_minor: 12_300 },
+      { reference: `${ref}-1`, dedupe_key: `bank-ref:${JSON.stringify([`${ref}-1`, daysAgo(3), 200_000, 'CNY'])}`, amount_minor: 200_000 },
+      { reference: `${ref}-2`, dedupe_key: `bank-ref:${JSON.stringify([`${ref}-2`, daysAgo(3), 12_300, 'CNY'])}`, amount_minor: 12_300 },
     ]);
     // The same lines in another export (other remarks, a different layout) are still the same payments.
     const reexport = csv([['Date', 'Amount', 'Reference', 'Description'], [daysAgo(3), '2000', `${ref}-1`, 'ADVANCE']]);

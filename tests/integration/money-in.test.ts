@@ -181,4 +181,61 @@ describe('reversal', () => {
     // 40,000.00 at 18.25% is 20.00 a day, for the 14 days from the day after the due date until the day before today.
     expect(interest.amount).toEqual(cny('280.00'));
   });
+
+  it('gives a written-off invoice its balance back but keeps it written off, without collecting it again', async () => {
+    const { customer, advanceNo } = await customerWithTwoInvoices();
+    const paid = await suite.people.finance.post('/api/v1/payments', bankLine({ customerCode: customer, amount: cny('10000.00'), invoiceNo: advanceNo }));
+    expect((await suite.people.finance.post(`/api/v1/invoices/${advanceNo}/write-off`, { reason: 'customer insolvent' })).status).toBe(200);
+    expect((await suite.people.executive.post(`/api/v1/invoices/${advanceNo}/write-off/decision`, { approved: true, reason: 'credit committee' })).status).toBe(200);
+    const handle = suite.harness.client.workflow.getHandle(`invoice/${advanceNo}`);
+    await eventually(async () => ((await handle.describe()).status.name === 'COMPLETED' ? true : undefined), 30_000, 'the write-off to end the collection');
+    expect((await suite.people.finance.post(`/api/v1/payments/${paid.body.id}/reverse`, { reason: 'returned' })).status).toBe(200);
+    const invoice = (await suite.people.finance.get(`/api/v1/invoices/${advanceNo}`)).body;
+    expect(invoice).toMatchObject({ status: 'written_off', balance: cny('40000.00') });
+    expect((await handle.describe()).status.name).toBe('COMPLETED');
+  });
 });
+
+describe('payments that must not be lost, doubled or misplaced', () => {
+  it('records two unknown payers that happen to use the same reference as two payments', async () => {
+    const reference = uniqueCode('VOUCHER');
+    const first = await suite.people.finance.post('/api/v1/payments', bankLine({ reference, amount: cny('100.00'), payerName: 'A Ltd' }));
+    const second = await suite.people.finance.post('/api/v1/payments', bankLine({ reference, amount: cny('250.00'), payerName: 'B Ltd' }));
+    expect([first.status, second.status]).toEqual([201, 201]);
+    expect(second.body.id).not.toBe(first.body.id);
+    const repeat = await suite.people.finance.post('/api/v1/payments', bankLine({ reference, amount: cny('250.00'), payerName: 'B Ltd' }));
+    expect(repeat).toMatchObject({ status: 200, body: { id: second.body.id } });
+  });
+
+  it('refuses a payment naming an invoice in another currency, and one dated in the future', async () => {
+    const { customer, advanceNo } = await customerWithTwoInvoices();
+    const dollars = await suite.people.finance.post('/api/v1/payments', bankLine({ customerCode: customer, amount: { value: '10.00', currency: 'USD' }, invoiceNo: advanceNo }));
+    expect(dollars.status).toBe(409);
+    expect(dollars.body.details[0]).toMatchObject({ code: 'currency_mismatch', field: 'invoiceNo' });
+    const future = await suite.people.finance.post('/api/v1/payments', bankLine({ customerCode: customer, receivedOn: '2099-01-01' }));
+    expect(future.status).toBe(400);
+    expect(future.body.details[0].field).toBe('receivedOn');
+    expect(await balanceOf(advanceNo)).toEqual(cny('40000.00'));
+  });
+
+  it('never pays an invoice twice when credit and a new payment race for it', async () => {
+    const { customer, advanceNo, finalNo } = await customerWithTwoInvoices();
+    // 100,000.00 pays both invoices; 60,000.00 more is credit.
+    const credit = await suite.people.finance.post('/api/v1/payments', bankLine({ customerCode: customer, amount: cny('160000.00') }));
+    expect(credit.body.unallocated).toEqual(cny('60000.00'));
+    expect((await suite.people.finance.post(`/api/v1/allocations/${credit.body.allocations[1].id}/reverse`, { reason: 'to race for it' })).status).toBe(200);
+    expect(await balanceOf(finalNo)).toEqual(cny('60000.00'));
+    const [fromCredit, fresh] = await Promise.all([
+      suite.people.finance.post(`/api/v1/payments/${credit.body.id}/allocations`, { invoiceNo: finalNo, amount: cny('60000.00') }),
+      suite.people.finance.post('/api/v1/payments', bankLine({ customerCode: customer, amount: cny('60000.00'), invoiceNo: finalNo })),
+    ]);
+    // Whichever commits first pays the invoice; the other is refused as the invoice is no longer open.
+    expect([fromCredit.status, fresh.status].sort()).toEqual([201, 400]);
+    const live = await suite.harness.database.db.selectFrom('allocations').select((eb) => eb.fn.sum<number>('amount_minor').as('total'))
+      .where('invoice_no', '=', finalNo).where('reversed_at', 'is', null).executeTakeFirstOrThrow();
+    expect(Number(live.total)).toBe(6_000_000);
+    expect(await balanceOf(finalNo)).toEqual(cny('0.00'));
+    expect(await balanceOf(advanceNo)).toEqual(cny('0.00'));
+  });
+});
+
