@@ -109,6 +109,8 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
   let writtenOff = false;
   /** Late interest assessed when the principal was paid, waiting for finance to collect or waive it. */
   let interestOpenMinor = 0;
+  /** Whether the interest of the current paid state has been assessed (an assessment is under way while paid and not yet). */
+  let interestAssessed = false;
   const today = () => localDateOf(Date.now(), input.timeZone);
   let awaitingApproval: string | undefined;
   let nextActionAt: number | undefined;
@@ -222,13 +224,17 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
     ]),
   });
 
+  const noOpenInterest = () => [{ code: 'no_open_interest', message: `invoice ${input.invoiceNo} has no late interest waiting to be settled` }];
   setHandler(settleInterestUpdate, async ({ actor, outcome, reason }) => {
+    // Finance may see the assessed interest in the database a moment before the workflow has it: wait for it.
+    await condition(() => interestAssessed);
+    if (interestOpenMinor === 0) refuseIfAny(noOpenInterest());
     interestOpenMinor = 0;
     await activities.recordInterestSettled({ invoiceNo: input.invoiceNo, outcome, reason, actor, at: Date.now() });
     return status();
   }, {
     validator: ({ actor, reason }) => refuseIfAny([
-      ...(interestOpenMinor > 0 ? [] : [{ code: 'no_open_interest', message: `invoice ${input.invoiceNo} has no late interest waiting to be settled` }]),
+      ...(interestOpenMinor > 0 || (paid() && !writtenOff && !interestAssessed) ? [] : noOpenInterest()),
       ...(actor.role === 'finance' ? [] : [{ code: 'not_permitted', message: 'only finance collects or waives late interest' }]),
       ...(reason.trim() ? [] : [{ code: 'missing_reason', field: 'reason', message: 'say why the interest is waived, or the receipt it was collected with' }]),
     ]),
@@ -323,9 +329,13 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
     if (!writtenOff) {
       // Interest is not lost when the principal is paid: the invoice stays open until finance settles it.
       interestOpenMinor = await activities.assessInterest({ invoiceNo: input.invoiceNo, at: Date.now() });
+      interestAssessed = true;
       await condition(() => interestOpenMinor === 0 || (reopensAfterReversal && !paid()));
       // A reversal cleared the assessment; the interest is assessed again when the invoice is paid anew.
-      if (!paid()) interestOpenMinor = 0;
+      if (!paid()) {
+        interestOpenMinor = 0;
+        interestAssessed = false;
+      }
     }
   } while (reopensAfterReversal && !paid() && !writtenOff);
   await condition(allHandlersFinished);

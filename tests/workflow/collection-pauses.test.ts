@@ -176,5 +176,24 @@ describe('reopened by a reversal', () => {
       await suite.recordHistory(handle.workflowId, 'invoice-reopened');
     });
   });
+
+  it('accepts finance settling the interest right after the payment, before the workflow has assessed it, and waits for the assessment', async () => {
+    const worker = await testWorker(suite.env.nativeConnection, suite.db, suite.smtpUrl, 'collection-11');
+    const { invoiceNo, input } = await suite.newInvoice(addDays(await suite.today(), -12));
+    await suite.db.updateTable('contracts').set({ terms: JSON.stringify({ paymentMethod: 'bank transfer', lateInterestRatePercent: '18.25' }) })
+      .where('no', '=', input.contractNo).execute();
+    await worker.runUntil(async () => {
+      const handle = await suite.start(input, 'collection-11');
+      await suite.env.sleep(60_000);
+      await setBalance(suite.db, invoiceNo, 0);
+      await handle.signal(paymentAppliedSignal, { balanceMinor: 0 });
+      const settled = await handle.executeUpdate(settleInterestUpdate, { args: [{ actor: finance, outcome: 'collected', reason: 'receipt R-1' }] });
+      expect(settled.interestOpenMinor).toBeUndefined();
+      expect(await handle.result()).toMatchObject({ outcome: 'paid' });
+    });
+    const invoice = await suite.db.selectFrom('invoices').select(['interest_minor', 'interest_status']).where('no', '=', invoiceNo).executeTakeFirstOrThrow();
+    expect(invoice.interest_status).toBe('collected');
+    expect(invoice.interest_minor).toBeGreaterThan(0);
+  });
 });
 
