@@ -7,7 +7,6 @@
  * Collections are not started here (that is Temporal's throughput, not the import's): see bench/README.md.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,17 +15,8 @@ import { connect, migrateToLatest } from '../db/connect';
 import { addDays, localDateOf } from '../domain/dates';
 import { toDecimal } from '../domain/money';
 import { startEmbeddedPostgres } from '../stack/postgres';
+import { freePort } from '../tests/support/ports';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A deterministic pseudo-random sequence, so every run imports the same data. */
 function random(seed: number): () => number {

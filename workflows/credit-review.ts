@@ -33,6 +33,30 @@ export interface CreditReviewResult {
   mail: Record<string, string>;
 }
 
+export interface ReviewBatch {
+  customers: number;
+  gradeChanges: number;
+  holdsSet: number;
+  holdsLifted: number;
+  /** The last customer code of the batch; null when no customer is left. */
+  lastCode: string | null;
+}
+
+/** Runs review batches in customer-code order until none is left, adding up what they changed. */
+export async function reviewAllCustomers(runBatch: (afterCode: string | null) => Promise<ReviewBatch>) {
+  const totals = { customers: 0, gradeChanges: 0, holdsSet: 0, holdsLifted: 0 };
+  let afterCode: string | null = null;
+  do {
+    const batch: ReviewBatch = await runBatch(afterCode);
+    totals.customers += batch.customers;
+    totals.gradeChanges += batch.gradeChanges;
+    totals.holdsSet += batch.holdsSet;
+    totals.holdsLifted += batch.holdsLifted;
+    afterCode = batch.lastCode;
+  } while (afterCode !== null);
+  return totals;
+}
+
 /**
  * The weekly credit review (SPEC section 5), started by the `credit-review` Temporal Schedule every
  * Monday 08:30: recompute every customer's grade in batches, record grade_history, re-evaluate holds,
@@ -46,15 +70,7 @@ export async function creditReviewWorkflow(input: CreditReviewInput = {}): Promi
   const start = await beginCreditReview({ reviewDate, timeZone });
   const totals = { customers: 0, gradeChanges: 0, holdsSet: 0, holdsLifted: 0 };
   if (!start.existing) {
-    let afterCode: string | null = null;
-    do {
-      const batch: Awaited<ReturnType<typeof reviewCreditBatch>> = await reviewCreditBatch({ reviewDate, afterCode, limit: batchSize });
-      totals.customers += batch.customers;
-      totals.gradeChanges += batch.gradeChanges;
-      totals.holdsSet += batch.holdsSet;
-      totals.holdsLifted += batch.holdsLifted;
-      afterCode = batch.lastCode;
-    } while (afterCode !== null);
+    Object.assign(totals, await reviewAllCustomers((afterCode) => reviewCreditBatch({ reviewDate, afterCode, limit: batchSize })));
     await storeCreditReview({ reviewDate, sinceMs: start.sinceMs, totals });
   }
   const mail: Record<string, string> = {};

@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reviewCreditBatch, storeCreditReview } from '../../activities/credit-review';
 import { localDateOf } from '../../domain/dates';
+import { reviewAllCustomers } from '../../workflows/credit-review';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 const CUSTOMERS = Number(process.env.CREDIT_SCALE_CUSTOMERS ?? 100_000);
@@ -38,19 +39,13 @@ describe('weekly credit review at scale', () => {
     console.log(`seeded ${CUSTOMERS} customers in ${Date.now() - seeded} ms`);
 
     const started = Date.now();
-    let afterCode: string | null = null;
-    const totals = { customers: 0, gradeChanges: 0, holdsSet: 0, holdsLifted: 0 };
     let slowest = 0;
-    do {
+    const totals = await reviewAllCustomers(async (afterCode) => {
       const t = Date.now();
-      const batch: Awaited<ReturnType<typeof reviewCreditBatch>> = await reviewCreditBatch(db, { reviewDate: today, afterCode, limit: 1000 });
+      const batch = await reviewCreditBatch(db, { reviewDate: today, afterCode, limit: 1000 });
       slowest = Math.max(slowest, Date.now() - t);
-      totals.customers += batch.customers;
-      totals.gradeChanges += batch.gradeChanges;
-      totals.holdsSet += batch.holdsSet;
-      totals.holdsLifted += batch.holdsLifted;
-      afterCode = batch.lastCode;
-    } while (afterCode !== null);
+      return batch;
+    });
     const batches = Date.now() - started;
     const s = Date.now();
     await storeCreditReview(db, { reviewDate: today, sinceMs: started - 1000, totals });
