@@ -3,26 +3,48 @@ import type { Db } from '../db/connect';
 import { policyVersion, selectPolicy } from '../db/policies';
 import type { SendTime } from '../domain/collection';
 import type { MilestoneKind } from '../domain/contract-rules';
+import type { EscalationPolicy } from '../domain/policy';
 import { type CollectionInput, invoiceCollectionWorkflow } from '../workflows/collection';
 
 /**
- * The input of an invoice's collection workflow, read from the database. Used where a collection
- * starts outside a contract workflow: invoices imported at go-live, and invoices reopened by a reversal.
+ * The inputs of invoices' collection workflows, read from the database in one query, each policy read
+ * once. Used where collections start outside a contract workflow: invoices imported at go-live (a
+ * burst of thousands), and invoices reopened by a reversal.
  */
-export async function collectionInputFor(db: Db, invoiceNo: string, sendTime: SendTime): Promise<CollectionInput> {
-  const invoice = await db.selectFrom('invoices')
+export async function collectionInputsFor(db: Db, invoiceNos: string[], sendTime: SendTime): Promise<Map<string, CollectionInput>> {
+  if (invoiceNos.length === 0) return new Map();
+  const rows = await db.selectFrom('invoices')
     .innerJoin('customers', 'customers.code', 'invoices.customer_code')
     .leftJoin('milestones', (join) => join.onRef('milestones.contract_no', '=', 'invoices.contract_no').onRef('milestones.seq', '=', 'invoices.milestone_seq'))
     .select(['invoices.no', 'invoices.contract_no', 'invoices.due_date', 'invoices.balance_minor', 'invoices.policy_id', 'invoices.policy_version',
       'customers.time_zone', 'customers.grade', 'milestones.kind'])
-    .where('invoices.no', '=', invoiceNo).executeTakeFirstOrThrow();
-  const policy = (invoice.policy_id ? await policyVersion(db, invoice.policy_id, invoice.policy_version ?? undefined) : undefined)
-    ?? await selectPolicy(db, invoice.contract_no, invoice.grade);
-  return {
-    invoiceNo: invoice.no, contractNo: invoice.contract_no, dueDate: invoice.due_date,
-    milestoneKind: (invoice.kind ?? 'final') as MilestoneKind, timeZone: invoice.time_zone, sendTime,
-    balanceMinor: invoice.balance_minor, policy,
+    .where('invoices.no', 'in', invoiceNos).execute();
+  const policies = new Map<string, Promise<EscalationPolicy>>();
+  const policyOf = (row: (typeof rows)[number]): Promise<EscalationPolicy> => {
+    const key = row.policy_id ? `kept/${row.policy_id}/${row.policy_version}` : `chosen/${row.contract_no}/${row.grade}`;
+    let policy = policies.get(key);
+    if (!policy) {
+      policy = (async () => (row.policy_id ? await policyVersion(db, row.policy_id, row.policy_version ?? undefined) : undefined)
+        ?? selectPolicy(db, row.contract_no, row.grade))();
+      policies.set(key, policy);
+    }
+    return policy;
   };
+  const inputs = new Map<string, CollectionInput>();
+  for (const row of rows) {
+    inputs.set(row.no, {
+      invoiceNo: row.no, contractNo: row.contract_no, dueDate: row.due_date,
+      milestoneKind: (row.kind ?? 'final') as MilestoneKind, timeZone: row.time_zone, sendTime,
+      balanceMinor: row.balance_minor, policy: await policyOf(row),
+    });
+  }
+  return inputs;
+}
+
+export async function collectionInputFor(db: Db, invoiceNo: string, sendTime: SendTime): Promise<CollectionInput> {
+  const input = (await collectionInputsFor(db, [invoiceNo], sendTime)).get(invoiceNo);
+  if (!input) throw new Error(`no invoice ${invoiceNo}`);
+  return input;
 }
 
 /** Starts `invoice/<no>` unless it is already running; a finished one (paid, then reopened) starts afresh. */

@@ -8,6 +8,7 @@ import { DEFAULT_LOCALE, LOCALES, type Locale } from '../domain/locales';
 import { formatMoney } from '../domain/money';
 import type { InternalRole, PolicyStep } from '../domain/policy';
 import { SYSTEM_ACTOR } from '../domain/roles';
+import { DEFAULT_CLAIM_MS, claimRow, markWithRetries, releaseClaim } from './outbox';
 import { renderLetter } from './render';
 import type { StepRequest } from './types';
 
@@ -16,6 +17,8 @@ export interface MailSettings {
   /** "Name <address>" of the mailbox letters are sent from. */
   from: string;
   companyName: string;
+  /** How long a claimed row is reserved for the attempt sending it (default DEFAULT_CLAIM_MS). */
+  claimMs?: number;
 }
 
 /** Which handover owner acts for each internal role (the iron triangle plus finance and the executive sponsor). */
@@ -128,40 +131,47 @@ async function prepareLetter(db: Db, mail: MailSettings, request: StepRequest): 
 
 export type LetterOutcome = 'sent' | 'already_sent' | 'invoice_paid' | 'no_recipient';
 
+/** A letter is not sent for an invoice paid in the meantime; its row says so. */
+async function cancelIfPaid(db: Db, letter: LetterRow, paidToleranceMinor: number): Promise<boolean> {
+  const { balance_minor: balanceMinor } = await db.selectFrom('invoices').select('balance_minor').where('no', '=', letter.invoice_no).executeTakeFirstOrThrow();
+  if (balanceMinor > paidToleranceMinor) return false;
+  await db.updateTable('letters').set({ status: 'cancelled_paid' }).where('id', '=', letter.id).where('status', '=', 'pending').execute();
+  return true;
+}
+
+async function markLetterSent(db: Db, letter: LetterRow, request: StepRequest): Promise<void> {
+  const sentAt = new Date();
+  await db.transaction().execute(async (trx) => {
+    await trx.updateTable('letters').set({ status: 'sent', sent_at: sentAt, claimed_until: null, last_error: null }).where('id', '=', letter.id).execute();
+    await appendTimeline(trx, {
+      eventKey: `letter/${letter.invoice_no}/${letter.step}/${letter.occurrence}`, contractNo: letter.contract_no, invoiceNo: letter.invoice_no,
+      at: sentAt, actor: SYSTEM_ACTOR, action: 'letter_sent',
+      details: { step: letter.step, occurrence: letter.occurrence, tone: request.step.tone, recipients: letter.recipients, cc: letter.cc, subject: letter.subject, skippedSteps: request.skippedSteps },
+    });
+  });
+}
+
 /**
- * Sends the letter of one occurrence of a step exactly once. It is stored before sending; the send
- * happens while its outbox row is locked and the row is marked sent in the same transaction, so a
- * retry or a second worker finds it sent and sends nothing.
+ * Sends the letter of one occurrence of a step exactly once, with no transaction open during the SMTP
+ * conversation: stored, claimed, sent, marked (see activities/outbox.ts for the discipline and its one window).
  */
 export async function sendStepLetter(db: Db, mail: MailSettings, request: StepRequest): Promise<LetterOutcome> {
-  const prepared = await prepareLetter(db, mail, request);
-  if (typeof prepared === 'string') return prepared;
+  const letter = await prepareLetter(db, mail, request);
+  if (typeof letter === 'string') return letter;
+  if (letter.status === 'sent') return 'already_sent';
+  if (letter.status === 'cancelled_paid' || await cancelIfPaid(db, letter, request.paidToleranceMinor)) return 'invoice_paid';
+  const claim = await claimRow(db, 'letters', letter.id, mail.claimMs ?? DEFAULT_CLAIM_MS);
+  if (claim === 'sent') return 'already_sent';
+  if (claim === 'other') return 'invoice_paid';
   try {
-    return await db.transaction().execute(async (trx) => {
-      const row = await trx.selectFrom('letters').selectAll().where('id', '=', prepared.id).forUpdate().executeTakeFirstOrThrow();
-      if (row.status === 'sent') return 'already_sent' as const;
-      const { balance_minor: balanceMinor } = await trx.selectFrom('invoices').select('balance_minor').where('no', '=', row.invoice_no).executeTakeFirstOrThrow();
-      if (balanceMinor <= request.paidToleranceMinor) {
-        await trx.updateTable('letters').set({ status: 'cancelled_paid' }).where('id', '=', row.id).execute();
-        return 'invoice_paid' as const;
-      }
-      await mail.transport.sendMail({
-        from: senderFrom(mail.from, row.sender_name), to: row.recipients, cc: row.cc, subject: row.subject, text: row.body_text, html: row.body_html,
-        messageId: row.message_id, headers: { 'X-Huikuan-Letter': `${row.invoice_no}/${row.step}/${row.occurrence}` },
-      });
-      const sentAt = new Date();
-      await trx.updateTable('letters').set({ status: 'sent', sent_at: sentAt, attempts: row.attempts + 1, last_error: null }).where('id', '=', row.id).execute();
-      await appendTimeline(trx, {
-        eventKey: `letter/${row.invoice_no}/${row.step}/${row.occurrence}`, contractNo: row.contract_no, invoiceNo: row.invoice_no,
-        at: sentAt, actor: SYSTEM_ACTOR, action: 'letter_sent',
-        details: { step: row.step, occurrence: row.occurrence, tone: request.step.tone, recipients: row.recipients, cc: row.cc, subject: row.subject, skippedSteps: request.skippedSteps },
-      });
-      return 'sent' as const;
+    await mail.transport.sendMail({
+      from: senderFrom(mail.from, letter.sender_name), to: letter.recipients, cc: letter.cc, subject: letter.subject, text: letter.body_text, html: letter.body_html,
+      messageId: letter.message_id, headers: { 'X-Huikuan-Letter': `${letter.invoice_no}/${letter.step}/${letter.occurrence}` },
     });
   } catch (error) {
-    await db.updateTable('letters')
-      .set((eb) => ({ attempts: eb('attempts', '+', 1), last_error: String((error as Error).message ?? error) }))
-      .where('id', '=', prepared.id).execute();
+    await releaseClaim(db, 'letters', letter.id, error);
     throw error;
   }
+  await markWithRetries(() => markLetterSent(db, letter, request));
+  return 'sent';
 }

@@ -6,13 +6,14 @@ import { formatDate } from '../domain/dates';
 import type { Locale } from '../domain/locales';
 import { formatMoney } from '../domain/money';
 import type { MailSettings } from './letters';
+import { DEFAULT_CLAIM_MS, claimRow, markWithRetries, releaseClaim } from './outbox';
 import type { TopOverdue, WarningRow } from './credit-review';
 
 /**
  * Internal mail that is not a collection letter (the weekly credit review), through the `notifications`
  * outbox with the letters' discipline: the row (unique notification_key, deterministic Message-ID) is
- * written before sending; the send happens while the row is locked and it is marked sent in the same
- * transaction, so a retry or a second worker finds it sent and sends nothing.
+ * written before sending, claimed, sent and marked sent (activities/outbox.ts), so a retry or a second
+ * worker finds it sent and sends nothing.
  */
 
 const TEMPLATE_ROOT = path.resolve(__dirname, '..', 'templates');
@@ -69,25 +70,27 @@ export async function storeNotification(db: Db, mail: MailSettings, draft: Notif
 
 export type NotificationOutcome = 'sent' | 'already_sent' | 'no_recipient';
 
-/** Sends a stored notification exactly once. */
+/** Sends a stored notification exactly once, with no transaction open during the SMTP conversation (activities/outbox.ts). */
 export async function sendNotification(db: Db, mail: MailSettings, key: string): Promise<NotificationOutcome> {
+  const row = await db.selectFrom('notifications').selectAll().where('notification_key', '=', key).executeTakeFirstOrThrow();
+  if (row.status === 'sent') return 'already_sent';
+  if (row.recipients.length === 0) return 'no_recipient';
+  const claim = await claimRow(db, 'notifications', row.id, mail.claimMs ?? DEFAULT_CLAIM_MS);
+  if (claim === 'sent') return 'already_sent';
+  if (claim === 'other') return 'no_recipient';
   try {
-    return await db.transaction().execute(async (trx) => {
-      const row = await trx.selectFrom('notifications').selectAll().where('notification_key', '=', key).forUpdate().executeTakeFirstOrThrow();
-      if (row.status === 'sent') return 'already_sent' as const;
-      if (row.recipients.length === 0) return 'no_recipient' as const;
-      await mail.transport.sendMail({
-        from: mail.from, to: row.recipients, subject: row.subject, text: row.body_text, html: row.body_html,
-        messageId: row.message_id, headers: { 'X-Huikuan-Notification': row.notification_key },
-      });
-      await trx.updateTable('notifications').set({ status: 'sent', sent_at: new Date(), attempts: row.attempts + 1, last_error: null }).where('id', '=', row.id).execute();
-      return 'sent' as const;
+    await mail.transport.sendMail({
+      from: mail.from, to: row.recipients, subject: row.subject, text: row.body_text, html: row.body_html,
+      messageId: row.message_id, headers: { 'X-Huikuan-Notification': row.notification_key },
     });
   } catch (error) {
-    await db.updateTable('notifications').set((eb) => ({ attempts: eb('attempts', '+', 1), last_error: String((error as Error).message ?? error) }))
-      .where('notification_key', '=', key).where('status', '!=', 'sent').execute();
+    await releaseClaim(db, 'notifications', row.id, error);
     throw error;
   }
+  await markWithRetries(async () => {
+    await db.updateTable('notifications').set({ status: 'sent', sent_at: new Date(), claimed_until: null, last_error: null }).where('id', '=', row.id).execute();
+  });
+  return 'sent';
 }
 
 // ---------------------------------------------------------------------------------------------

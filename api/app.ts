@@ -1,8 +1,9 @@
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import { buildOpenApi } from './openapi';
 import { authenticate } from './auth';
-import type { ApiDeps } from './deps';
+import { DEFAULT_TEMPORAL_DEADLINE_MS, type ApiDeps } from './deps';
 import { errorHandler, notFound } from './errors';
+import { inputGuard } from './input-guard';
 import { ApiRoutes } from './route';
 import { collectionRoutes } from './routes/collection';
 import { contractRoutes } from './routes/contracts';
@@ -28,7 +29,22 @@ export function createApp(deps: ApiDeps): Express {
 
   const router = express.Router();
   router.use(authenticate(deps.db));
-  const routes = new ApiRoutes(router);
+  router.use(inputGuard);
+  // Tests walk every route (the fuzz test); the OpenAPI document is built from the same list.
+  app.locals.routeSpecs = registerApiRoutes(router, deps).specs;
+  router.use((req, _res, next) => next(notFound(`route ${req.method} ${req.path}`)));
+
+  app.use(router);
+  app.use(errorHandler);
+  return app;
+}
+
+/**
+ * Every authenticated route, in the order express matches them. The OpenAPI document, the README's
+ * route table and the access-matrix test are all built from the specs this returns.
+ */
+export function registerApiRoutes(router: Router, deps: ApiDeps): ApiRoutes {
+  const routes = new ApiRoutes(router, { temporal: deps.temporal, ms: deps.temporalDeadlineMs ?? DEFAULT_TEMPORAL_DEADLINE_MS });
   peopleRoutes(routes, deps);
   customerRoutes(routes, deps);
   creditRoutes(routes, deps);
@@ -43,11 +59,11 @@ export function createApp(deps: ApiDeps): Express {
   taskRoutes(routes, deps);
   reportRoutes(routes, deps, router);
   mailboxRoutes(routes, deps);
-  const openApi = buildOpenApi(routes.specs, [HEALTH_SPEC]);
-  router.get('/api/v1/openapi.json', (_req, res) => { res.json(openApi); });
-  router.use((req, _res, next) => next(notFound(`route ${req.method} ${req.path}`)));
-
-  app.use(router);
-  app.use(errorHandler);
-  return app;
+  let openApi: Record<string, unknown> | undefined;
+  routes.add({
+    method: 'get', path: '/api/v1/openapi.json', summary: 'This OpenAPI 3 document, generated from the route table and the zod schemas that validate the requests',
+    roles: 'any', responses: { 200: 'the document' },
+    handle: async () => ({ body: (openApi ??= buildOpenApi(routes.specs, [HEALTH_SPEC])) }),
+  });
+  return routes;
 }

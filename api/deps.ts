@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Db } from '../db/connect';
 
 export interface HealthCheck {
-  name: 'postgres' | 'temporal' | 'smtp';
+  name: 'postgres' | 'temporal' | 'smtp' | 'worker';
   check(): Promise<void>;
 }
 
@@ -16,4 +16,8 @@ export interface ApiDeps {
   /** Present when the embedded SMTP catcher receives the mail, so GET /mailbox can show it. */
   mailboxEnabled: boolean;
   health: HealthCheck[];
+  /** Every route's Temporal calls must be answered within this (default 15 s); see ApiRoutes. */
+  temporalDeadlineMs?: number;
 }
+
+export const DEFAULT_TEMPORAL_DEADLINE_MS = 15_000;

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler } from 'express';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, isGrpcServiceError } from '@temporalio/client';
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 import { ZodError } from 'zod';
 import type { Refusal } from '../domain/contract-rules';
@@ -47,10 +47,74 @@ export function toHttpError(error: unknown): HttpError {
     return conflict('refused', refusals.length > 0 ? refusals : [{ message: refusal.message }]);
   }
   if (error instanceof WorkflowUpdateFailedError) return conflict(error.cause?.message ?? error.message);
-  if (error instanceof SyntaxError && 'body' in error) return new HttpError(400, 'invalid JSON body', [{ message: error.message }]);
-  if ((error as { type?: string }).type === 'entity.too.large') return new HttpError(413, 'request body too large', [{ message: (error as Error).message }]);
-  return new HttpError(500, 'internal error');
+  return requestError(error) ?? postgresError(error) ?? temporalError(error) ?? new HttpError(500, 'internal error');
 }
+
+/** Messages for the errors express and body-parser raise with a 4xx status (http-errors), by their type. */
+const REQUEST_ERRORS: Record<string, { message: string; field: string }> = {
+  'entity.parse.failed': { message: 'invalid JSON body', field: 'body' },
+  'entity.too.large': { message: 'request body too large', field: 'body' },
+  'charset.unsupported': { message: 'unsupported charset: send JSON in UTF-8', field: 'Content-Type' },
+  'encoding.unsupported': { message: 'unsupported content encoding: send identity, gzip or deflate', field: 'Content-Encoding' },
+  'request.aborted': { message: 'request aborted', field: 'body' },
+  'request.size.invalid': { message: 'request size did not match Content-Length', field: 'Content-Length' },
+  'parameters.too.many': { message: 'too many parameters', field: 'body' },
+};
+
+/** Errors raised before a route runs (body parsing, path decoding) keep their 4xx status, explained. */
+function requestError(error: unknown): HttpError | undefined {
+  const { status, type, message } = (error ?? {}) as { status?: unknown; type?: string; message?: string };
+  if (typeof status !== 'number' || status < 400 || status > 499) return undefined;
+  const known = type ? REQUEST_ERRORS[type] : undefined;
+  if (known) return new HttpError(status, known.message, [{ code: type, field: known.field, message: message ?? known.message }]);
+  // express's own: a path parameter that is not valid percent-encoding ("Failed to decode param '%'").
+  return new HttpError(status, status === 400 ? 'invalid request' : (message ?? 'invalid request'), [{ field: type ? undefined : 'path', message: message ?? 'invalid request' }]);
+}
+
+/** PostgreSQL data errors that only input can cause (text with NUL, numbers and dates out of range, too long). */
+const PG_INPUT_ERRORS = new Set(['22021', '22P05', '22003', '22007', '22008', '22001', '22P02']);
+/** PostgreSQL is shutting down, starting, or the connection failed (class 08). */
+const PG_UNAVAILABLE = /^(57P01|57P02|57P03|08...|53300)$/;
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', 'EAI_AGAIN']);
+/** What node-postgres and its pool say when a connection cannot be had or was lost. */
+const PG_CONNECTION_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|connection error and is not queryable|Client was closed and is not queryable/i;
+
+interface PgLikeError { code?: unknown; severity?: unknown; column?: string; message?: string; errors?: unknown[] }
+
+function postgresError(error: unknown): HttpError | undefined {
+  if (!(error instanceof Error) || isGrpcServiceError(error)) return undefined;
+  const pg = error as PgLikeError;
+  if (typeof pg.code === 'string' && typeof pg.severity === 'string') {
+    if (PG_INPUT_ERRORS.has(pg.code)) return new HttpError(400, 'invalid input', [{ code: `postgres_${pg.code}`, field: pg.column, message: pg.message ?? 'invalid input' }]);
+    if (PG_UNAVAILABLE.test(pg.code)) return unavailable('postgres', pg.message);
+    return undefined;
+  }
+  const network = typeof pg.code === 'string' && NETWORK_CODES.has(pg.code);
+  const nested = Array.isArray(pg.errors) && pg.errors.some((e) => NETWORK_CODES.has((e as PgLikeError).code as string));
+  if (network || nested || PG_CONNECTION_MESSAGES.test(error.message)) return unavailable('postgres', error.message);
+  return undefined;
+}
+
+/** Temporal's gRPC failures anywhere in the cause chain: the server down, or no answer in time (no worker polling). */
+function temporalError(error: unknown): HttpError | undefined {
+  if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return workerUnavailable();
+  for (let current: unknown = error; current instanceof Error; current = (current as { cause?: unknown }).cause) {
+    if (!isGrpcServiceError(current)) continue;
+    if (current.code === GRPC_DEADLINE_EXCEEDED) return workerUnavailable();
+    if (current.code === GRPC_UNAVAILABLE) return unavailable('temporal', current.details || current.message);
+  }
+  return undefined;
+}
+
+const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_UNAVAILABLE = 14;
+
+export function unavailable(part: 'postgres' | 'temporal' | 'worker', message = `${part} did not answer`): HttpError {
+  return new HttpError(503, `${part} unavailable`, [{ code: 'unavailable', field: part, message }]);
+}
+
+const workerUnavailable = () => unavailable('worker',
+  'Temporal gave no answer in time: no worker is polling the task queue, or the Temporal server is unreachable; try again later');
 
 /** Unknown things are 404s, invalid references 400s naming the field, everything else a 409 naming the rule. */
 function paymentRefusal(error: PaymentRefused): HttpError {
@@ -61,6 +125,7 @@ function paymentRefusal(error: PaymentRefused): HttpError {
 
 export const errorHandler: ErrorRequestHandler = (error, _req, res, _next) => {
   const httpError = toHttpError(error);
-  if (httpError.status >= 500) console.error(error);
+  if (httpError.status === 500) console.error(error);
+  else if (httpError.status >= 500) console.warn(`[api] ${httpError.message}: ${httpError.details[0]?.message ?? ''}`);
   res.status(httpError.status).json({ error: httpError.message, details: httpError.details });
 };

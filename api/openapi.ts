@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorSchema } from './schemas';
-import type { RouteSpec } from './route';
+import { PUBLIC_PATHS, type RouteSpec, rolesOf, whoMayCall } from './route';
 
 const OPTIONS = { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' } as const;
 
@@ -14,6 +14,14 @@ function jsonSchema(schema: z.ZodType): unknown {
   return id ? { $ref: `#/components/schemas/${id}` } : z.toJSONSchema(schema, OPTIONS);
 }
 
+/** 401 and 403 of a route, from its role list and rule; a public route has neither. */
+function accessResponses(spec: RouteSpec): Record<number, string> {
+  if (PUBLIC_PATHS.includes(spec.path)) return {};
+  const unauthorized = { 401: 'no bearer token, or an unknown, revoked or expired one (the error says which)' };
+  if (spec.roles === 'any' && !spec.rule) return unauthorized;
+  return { ...unauthorized, 403: `the caller may not: ${whoMayCall(spec)}` };
+}
+
 /** An OpenAPI 3 document generated from the route table and the zod schemas that validate each request. */
 export function buildOpenApi(specs: RouteSpec[], extra: RouteSpec[] = []): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
@@ -21,7 +29,7 @@ export function buildOpenApi(specs: RouteSpec[], extra: RouteSpec[] = []): Recor
     const path = spec.path.replace(/:([A-Za-z]+)/g, '{$1}');
     const params = [...spec.path.matchAll(/:([A-Za-z]+)/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
     const query = Object.entries(spec.query ?? {}).map(([name, description]) => ({ name, in: 'query', required: false, description, schema: { type: 'string' } }));
-    const responses = Object.fromEntries(Object.entries(spec.responses).map(([status, description]) => [
+    const responses = Object.fromEntries(Object.entries({ ...spec.responses, ...accessResponses(spec) }).map(([status, description]) => [
       status,
       Number(status) >= 400
         ? { description, content: { 'application/json': { schema: jsonSchema(ErrorSchema) } } }
@@ -30,11 +38,13 @@ export function buildOpenApi(specs: RouteSpec[], extra: RouteSpec[] = []): Recor
     paths[path] ??= {};
     paths[path][spec.method] = {
       summary: spec.summary,
-      ...(spec.roles === 'any' ? {} : { description: `Roles: ${spec.roles.join(', ')}` }),
+      description: `Who may call it: ${whoMayCall(spec)}.`,
+      'x-roles': rolesOf(spec),
+      ...(spec.rule ? { 'x-rule': spec.rule } : {}),
       ...(params.length + query.length > 0 ? { parameters: [...params, ...query] } : {}),
       ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(spec.body) } } } } : {}),
       responses,
-      ...(spec.path === '/healthz' ? { security: [] } : {}),
+      ...(PUBLIC_PATHS.includes(spec.path) ? { security: [] } : {}),
     };
   }
   return {

@@ -72,3 +72,18 @@ export const CompleteTaskSchema = z.strictObject({
 export const SkipTaskSchema = z.strictObject({
   note: z.string({ error: 'a skipped task needs a note saying why' }).trim().min(1, 'a skipped task needs a note saying why'),
 }).meta({ id: 'SkipTaskRequest' });
+
+export const TOKEN_STATUSES = ['active', 'expired', 'revoked'] as const;
+
+const ExpiresAt = z.iso.datetime({ offset: true, error: 'must be a date and time with its offset, e.g. 2027-01-31T18:00:00+08:00' })
+  .describe('the instant the token stops working; must be in the future');
+
+export const IssueTokenSchema = z.strictObject({
+  label: z.string().trim().min(1, 'must not be empty').max(100, 'at most 100 characters').optional()
+    .describe('what the token is for, e.g. "laptop" or "bank import job"'),
+  expiresAt: ExpiresAt.optional(),
+}).meta({ id: 'IssueTokenRequest' });
+
+export const TokenExpirySchema = z.strictObject({
+  expiresAt: ExpiresAt.nullable().describe('the instant the token stops working (in the future), or null for no expiry'),
+}).meta({ id: 'TokenExpiryRequest' });

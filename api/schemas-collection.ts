@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DISPUTE_REASONS } from '../domain/disputes';
-import { DateSchema, MoneySchema } from './schemas';
+import { DateSchema, MoneySchema, PositiveMoneySchema } from './schemas';
 
 const Text = z.string().trim().min(1, 'must not be empty');
 
@@ -23,7 +23,7 @@ export const ResolveDisputeSchema = z.object({
 
 export const PromiseSchema = z.object({
   promisedDate: DateSchema,
-  amount: MoneySchema,
+  amount: PositiveMoneySchema,
   contact: Text.describe('the customer contact who made the promise'),
 }).meta({ id: 'PromiseToPayRequest' });
 

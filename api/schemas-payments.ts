@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Code, MoneySchema, Text } from './schemas';
+import { Code, PositiveMoneySchema, Text } from './schemas';
 
 export const AssignPaymentSchema = z.object({
   customerCode: Code,
@@ -9,7 +9,7 @@ export const AssignPaymentSchema = z.object({
 
 export const AllocateCreditSchema = z.object({
   invoiceNo: Code,
-  amount: MoneySchema,
+  amount: PositiveMoneySchema,
 }).meta({ id: 'AllocateCreditRequest' });
 
 export const ReversalSchema = z.object({

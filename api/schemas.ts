@@ -7,12 +7,27 @@ import { ROLES } from '../domain/roles';
 
 /** Request and response schemas: the same objects validate requests and generate the OpenAPI document. */
 
+const Currency = z.enum(SUPPORTED_CURRENCIES as [string, ...string[]]);
+const Decimal = z.string()
+  .regex(/^-?\d+(\.\d+)?$/, { message: 'must be a decimal string such as "1234.50"', abort: true })
+  .refine((value) => !value.startsWith('-'), { message: 'must not be negative', abort: true });
+
+/** An amount of zero or more: every amount the API takes is; those that must be more than zero use PositiveMoneySchema. */
 export const MoneySchema = z.object({
-  value: z.string().regex(/^-?\d+(\.\d+)?$/, 'must be a decimal string such as "1234.50"').describe('decimal amount'),
-  currency: z.enum(SUPPORTED_CURRENCIES as [string, ...string[]]),
+  value: Decimal.describe('decimal amount, zero or more'),
+  currency: Currency,
 }).meta({ id: 'Money' });
 
-export const DateSchema = z.string().refine(isLocalDate, 'must be a date YYYY-MM-DD').meta({ format: 'date' });
+export const PositiveMoneySchema = z.object({
+  value: Decimal.refine((value) => /[1-9]/.test(value), 'must be more than zero').describe('decimal amount, more than zero'),
+  currency: Currency,
+}).meta({ id: 'PositiveMoney' });
+
+/** Calendar arithmetic (letters, ladders, simulations) holds for these years; year 0 or 275760 is no business date. */
+export const DateSchema = z.string()
+  .refine(isLocalDate, { message: 'must be a date YYYY-MM-DD', abort: true })
+  .refine((date) => date >= '1900-01-01' && date <= '2999-12-31', 'must be between 1900-01-01 and 2999-12-31')
+  .meta({ format: 'date' });
 export const Text = z.string().trim().min(1, 'must not be empty');
 export const Code = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" or "-", at most 64');
 
@@ -67,7 +82,7 @@ export const CreateContractSchema = z.object({
   no: Code,
   customerCode: Code,
   title: Text,
-  amount: MoneySchema,
+  amount: PositiveMoneySchema,
   paymentTermsType: z.enum(PAYMENT_TERMS_TYPES),
   terms: TermsSchema.default({}),
   department: Text.optional().describe('selling department, for aging by department'),
@@ -86,7 +101,7 @@ const TriggerSchema = z.discriminatedUnion('type', [
 
 const MilestoneSchema = z.object({
   kind: z.enum(MILESTONE_KINDS),
-  amount: MoneySchema.optional(),
+  amount: PositiveMoneySchema.optional(),
   percent: z.string().optional().describe('percent of the contract amount, e.g. "30"'),
   trigger: TriggerSchema,
   termDays: z.number().int().min(0).max(3650),
@@ -106,7 +121,7 @@ export const ActionSchemas = {
   review: z.object({ estimatedCost: MoneySchema, notes: z.string().optional() }).meta({ id: 'ReviewRequest' }),
   sign: z.object({ signedOn: DateSchema, terms: TermsSchema.optional() }).meta({ id: 'SignRequest' }),
   split: z.object({ milestones: z.array(MilestoneSchema) }).meta({ id: 'SplitRequest' }),
-  budget: z.object({ budget: MoneySchema }).meta({ id: 'BudgetRequest' }),
+  budget: z.object({ budget: PositiveMoneySchema }).meta({ id: 'BudgetRequest' }),
   handover: z.object({ owners: OwnersSchema }).meta({ id: 'HandoverRequest' }),
   deliver: z.object({ deliveredOn: DateSchema, note: z.string().optional() }).meta({ id: 'DeliverRequest' }),
   accept: z.object({ acceptedOn: DateSchema, acceptor: Text, documentRef: Text }).meta({ id: 'AcceptRequest' }),
@@ -126,7 +141,7 @@ export const RecordPaymentSchema = z.object({
   payerName: z.string().trim().max(200).optional(),
   payerAccount: z.string().trim().max(100).optional(),
   remittance: z.string().max(500).optional().describe('remittance text; invoice numbers in it are paid first'),
-  amount: MoneySchema,
+  amount: PositiveMoneySchema,
   reference: Text.describe('bank reference; the same reference for the same customer is recorded once'),
   receivedOn: DateSchema,
   invoiceNo: Code.optional().describe('allocate to this invoice first; otherwise the oldest open invoice'),

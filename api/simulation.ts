@@ -1,14 +1,18 @@
+import path from 'node:path';
 import { z } from 'zod';
 import type { Db } from '../db/connect';
 import { policyVersion } from '../db/policies';
-import { loadCalendar } from '../activities/collection-steps';
 import type { SendTime } from '../domain/collection';
 import { MILESTONE_KINDS, type MilestoneKind } from '../domain/contract-rules';
+import { type BusinessCalendar, CHINA_MAINLAND_CALENDAR, DEFAULT_CALENDAR_ID } from '../domain/calendar';
 import { isTimeZone, zonedInstant } from '../domain/dates';
-import { type SimulatedInvoice, type SimulationEvent, simulateInvoice, summarize } from '../domain/simulate';
-import { badRequest, notFound } from './errors';
+import type { SimulatedInvoice, SimulationEvent, SimulationJob, simulateJob } from '../domain/simulate';
+import { type JobOptions, ThreadJobTimeout, ThreadPoolBusy, cpuPool } from '../stack/threads';
+import { HttpError, badRequest, notFound } from './errors';
 import { toMinor } from './money';
 import { DateSchema, MoneySchema } from './schemas';
+
+const SIMULATE_MODULE = path.join(__dirname, '..', 'domain', 'simulate.ts');
 
 const Instant = z.iso.datetime({ offset: true }).describe('an ISO 8601 instant with offset, e.g. 2026-11-23T09:30:00+08:00');
 
@@ -19,10 +23,15 @@ const EventSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('promise'), at: Instant, promisedDate: DateSchema, amount: MoneySchema }),
 ]);
 
+/** Bounds that keep one request's CPU cost sane; past them the request is refused with a 400 naming the field. */
+export const SIMULATION_LIMITS = { invoices: 1_000, eventsPerInvoice: 200, yearsAfterLatestDue: 3 } as const;
+
+const tooManyInvoices = `at most ${SIMULATION_LIMITS.invoices.toLocaleString('en')} invoices per request, invoices and invoiceNos together`;
+
 export const SimulationRequestSchema = z.object({
   version: z.number().int().min(1).optional().describe('policy version; the latest when absent'),
   sendTime: z.string().regex(/^(immediate|([01]\d|2[0-3]):[0-5]\d)$/).optional().describe('defaults to the configured LETTER_SEND_TIME'),
-  until: Instant.optional().describe('simulate up to this instant; default: until every invoice is paid or a year after its due date'),
+  until: Instant.optional().describe(`simulate up to this instant, not before the earliest start nor more than ${SIMULATION_LIMITS.yearsAfterLatestDue} years after the latest due date; default: until every invoice is paid or a year after its due date`),
   approveGatedSteps: z.boolean().default(true),
   invoices: z.array(z.object({
     invoiceNo: z.string().min(1),
@@ -31,37 +40,60 @@ export const SimulationRequestSchema = z.object({
     amount: MoneySchema,
     timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone').default('Asia/Shanghai'),
     startAt: Instant.describe('when collection starts: the issue date, or go-live for an imported invoice'),
-    events: z.array(EventSchema).default([]),
-  })).max(10_000).default([]),
-  invoiceNos: z.array(z.string()).max(10_000).default([]).describe('invoices from the database, with their real payments, disputes and promises'),
-}).refine((r) => r.invoices.length + r.invoiceNos.length > 0, 'give invoices or invoiceNos').meta({ id: 'SimulationRequest' });
+    events: z.array(EventSchema).max(SIMULATION_LIMITS.eventsPerInvoice, `at most ${SIMULATION_LIMITS.eventsPerInvoice} events per invoice`).default([]),
+  })).max(SIMULATION_LIMITS.invoices, tooManyInvoices).default([]),
+  invoiceNos: z.array(z.string().min(1)).max(SIMULATION_LIMITS.invoices, tooManyInvoices).default([]).describe('invoices from the database, with their real payments, disputes and promises'),
+}).superRefine((r, ctx) => {
+  const count = r.invoices.length + r.invoiceNos.length;
+  if (count === 0) ctx.addIssue({ code: 'custom', message: 'give invoices or invoiceNos' });
+  else if (count > SIMULATION_LIMITS.invoices) ctx.addIssue({ code: 'custom', path: ['invoices'], message: `${tooManyInvoices} (${count} given)` });
+}).meta({ id: 'SimulationRequest' });
 
 export type SimulationRequest = z.output<typeof SimulationRequestSchema>;
 
-async function invoicesFromDatabase(db: Db, invoiceNos: string[]): Promise<SimulatedInvoice[]> {
+interface StoredInvoice {
+  invoice: SimulatedInvoice;
+  /** The customer's calendar, which its workflow follows. */
+  calendarId: string | null;
+}
+
+async function invoicesFromDatabase(db: Db, invoiceNos: string[]): Promise<StoredInvoice[]> {
   if (invoiceNos.length === 0) return [];
   const rows = await db.selectFrom('invoices').innerJoin('milestones', (join) => join.onRef('milestones.contract_no', '=', 'invoices.contract_no').onRef('milestones.seq', '=', 'invoices.milestone_seq'))
     .innerJoin('customers', 'customers.code', 'invoices.customer_code')
-    .select(['invoices.no', 'invoices.due_date', 'invoices.amount_minor', 'invoices.created_at', 'milestones.kind', 'customers.time_zone'])
+    .select(['invoices.no', 'invoices.due_date', 'invoices.amount_minor', 'invoices.created_at', 'milestones.kind', 'customers.time_zone', 'customers.calendar_id'])
     .where('invoices.no', 'in', invoiceNos).execute();
-  const missing = invoiceNos.filter((no) => !rows.some((r) => r.no === no));
+  const found = new Set(rows.map((r) => r.no));
+  const missing = invoiceNos.filter((no) => !found.has(no));
   if (missing.length > 0) throw badRequest('invoiceNos', `unknown invoices: ${missing.slice(0, 10).join(', ')}`);
   const [payments, disputes, promises] = await Promise.all([
     db.selectFrom('allocations').select(['invoice_no', 'amount_minor', 'created_at']).where('invoice_no', 'in', invoiceNos).where('reversed_at', 'is', null).execute(),
     db.selectFrom('disputes').select(['invoice_no', 'opened_at', 'resolved_at', 'credit_minor']).where('invoice_no', 'in', invoiceNos).execute(),
     db.selectFrom('promises').select(['invoice_no', 'recorded_at', 'promised_date', 'amount_minor']).where('invoice_no', 'in', invoiceNos).execute(),
   ]);
-  return rows.map((row) => {
-    const events: SimulationEvent[] = [
-      ...payments.filter((p) => p.invoice_no === row.no).map((p): SimulationEvent => ({ at: p.created_at.getTime(), kind: 'payment', amountMinor: p.amount_minor })),
-      ...disputes.filter((d) => d.invoice_no === row.no).flatMap((d): SimulationEvent[] => [
-        { at: d.opened_at.getTime(), kind: 'dispute_opened' },
-        ...(d.resolved_at ? [{ at: d.resolved_at.getTime(), kind: 'dispute_resolved' as const, creditMinor: d.credit_minor ?? 0 }] : []),
-      ]),
-      ...promises.filter((p) => p.invoice_no === row.no).map((p): SimulationEvent => ({ at: p.recorded_at.getTime(), kind: 'promise', promisedDate: p.promised_date, amountMinor: p.amount_minor })),
-    ];
-    return { invoiceNo: row.no, dueDate: row.due_date, milestoneKind: row.kind as MilestoneKind, amountMinor: row.amount_minor, timeZone: row.time_zone, startAt: row.created_at.getTime(), events };
-  });
+  const events = new Map<string, SimulationEvent[]>(rows.map((r) => [r.no, []]));
+  for (const p of payments) events.get(p.invoice_no)!.push({ at: p.created_at.getTime(), kind: 'payment', amountMinor: p.amount_minor });
+  for (const d of disputes) {
+    events.get(d.invoice_no)!.push({ at: d.opened_at.getTime(), kind: 'dispute_opened' });
+    if (d.resolved_at) events.get(d.invoice_no)!.push({ at: d.resolved_at.getTime(), kind: 'dispute_resolved', creditMinor: d.credit_minor ?? 0 });
+  }
+  for (const p of promises) events.get(p.invoice_no)!.push({ at: p.recorded_at.getTime(), kind: 'promise', promisedDate: p.promised_date, amountMinor: p.amount_minor });
+  return rows.map((row) => ({
+    calendarId: row.calendar_id,
+    invoice: {
+      invoiceNo: row.no, dueDate: row.due_date, milestoneKind: row.kind as MilestoneKind, amountMinor: row.amount_minor,
+      timeZone: row.time_zone, startAt: row.created_at.getTime(), events: events.get(row.no)!,
+    },
+  }));
+}
+
+/** The stored calendars the invoices follow, by id; one missing from the database falls back as loadCalendar does. */
+async function calendarsFor(db: Db, stored: StoredInvoice[]): Promise<{ calendars: Record<string, BusinessCalendar>; calendarOf(id: string | null): string }> {
+  const ids = [...new Set([DEFAULT_CALENDAR_ID, ...stored.flatMap((s) => (s.calendarId ? [s.calendarId] : []))])];
+  const rows = await db.selectFrom('calendars').select(['id', 'definition']).where('id', 'in', ids).execute();
+  const calendars: Record<string, BusinessCalendar> = Object.fromEntries(rows.map((r) => [r.id, r.definition as unknown as BusinessCalendar]));
+  calendars[DEFAULT_CALENDAR_ID] ??= CHINA_MAINLAND_CALENDAR;
+  return { calendars, calendarOf: (id) => (id && calendars[id] ? id : DEFAULT_CALENDAR_ID) };
 }
 
 function invoicesFromRequest(request: SimulationRequest): SimulatedInvoice[] {
@@ -84,31 +116,49 @@ function invoicesFromRequest(request: SimulationRequest): SimulatedInvoice[] {
   });
 }
 
-/** Runs a policy over invoices (given, or from the database with their real facts) with the workflow's own decision code. */
-export async function runSimulation(db: Db, policyId: string, request: SimulationRequest, defaultSendTime: SendTime) {
+const YEAR_MS = 365.25 * 86_400_000;
+
+/** `until` must leave something to simulate and must not stretch the ladder's repeats without end. */
+function checkUntil(until: number, invoices: SimulatedInvoice[]): void {
+  const earliestStart = Math.min(...invoices.map((i) => i.startAt));
+  const latestDue = invoices.map((i) => i.dueDate).reduce((a, b) => (a > b ? a : b));
+  if (until < earliestStart) throw badRequest('until', `must not be before the earliest startAt (${new Date(earliestStart).toISOString()})`);
+  const limit = Date.parse(`${latestDue}T00:00:00Z`) + SIMULATION_LIMITS.yearsAfterLatestDue * YEAR_MS;
+  if (until > limit) throw badRequest('until', `must be at most ${SIMULATION_LIMITS.yearsAfterLatestDue} years after the latest due date (${latestDue})`);
+}
+
+/** What the CPU thread's failures mean to the client: too heavy for the time limit, or too many at once. */
+function simulationFailure(error: unknown): unknown {
+  if (error instanceof ThreadJobTimeout) {
+    return new HttpError(422, 'the simulation took too long', [{ code: 'simulation_timeout', message: `${error.message}: simulate fewer invoices or a shorter period` }]);
+  }
+  if (error instanceof ThreadPoolBusy) return new HttpError(503, 'too many simulations and exports at once', [{ code: 'busy', message: error.message }]);
+  return error;
+}
+
+/**
+ * Runs a policy over invoices (given, or from the database with their real facts) with the workflow's own
+ * decision code. The database is read here; the simulation itself runs on a CPU thread.
+ */
+export async function runSimulation(db: Db, policyId: string, request: SimulationRequest, defaultSendTime: SendTime, options: JobOptions = {}) {
   const policy = await policyVersion(db, policyId, request.version);
   if (!policy) throw notFound(`policy ${policyId}${request.version ? ` version ${request.version}` : ''}`);
-  const defaultCalendar = await loadCalendar(db);
   const stored = await invoicesFromDatabase(db, request.invoiceNos);
-  // Stored invoices follow their customer's calendar, as their workflows do.
-  const calendars = new Map(await Promise.all(stored.map(async (i) => [i.invoiceNo, await loadCalendar(db, i.invoiceNo)] as const)));
-  const invoices = [...invoicesFromRequest(request), ...stored];
-  const results = invoices.map((invoice) => {
-    const calendar = calendars.get(invoice.invoiceNo) ?? defaultCalendar;
-    const until = request.until ? Date.parse(request.until) : zonedInstant(invoice.dueDate, '00:00', invoice.timeZone) + 366 * 86_400_000;
-    const actions = simulateInvoice(invoice, { policy, calendar, sendTime: (request.sendTime as SendTime | undefined) ?? defaultSendTime, until, approveGatedSteps: request.approveGatedSteps });
-    return { invoice, actions };
-  });
-  return {
-    policy: { id: policy.id, version: policy.version },
-    summary: summarize(results),
-    invoices: results.map(({ invoice, actions }) => ({
-      invoiceNo: invoice.invoiceNo,
-      lettersBeforeEachPayment: invoice.events.filter((e) => e.kind === 'payment').map((payment) => ({
-        paymentAt: new Date(payment.at).toISOString(),
-        letters: actions.filter((a) => a.kind === 'letter' && a.at < payment.at).length,
-      })),
-      actions: actions.map((a) => ({ at: new Date(a.at).toISOString(), kind: a.kind, step: a.step, occurrence: a.occurrence })),
+  const { calendars, calendarOf } = await calendarsFor(db, stored);
+  const invoices = [
+    ...invoicesFromRequest(request).map((invoice) => ({ invoice, calendarId: DEFAULT_CALENDAR_ID })),
+    ...stored.map(({ invoice, calendarId }) => ({ invoice, calendarId: calendarOf(calendarId) })),
+  ];
+  const until = request.until ? Date.parse(request.until) : undefined;
+  if (until !== undefined) checkUntil(until, invoices.map((i) => i.invoice));
+  const job: SimulationJob = {
+    policy, calendars, sendTime: (request.sendTime as SendTime | undefined) ?? defaultSendTime, approveGatedSteps: request.approveGatedSteps,
+    invoices: invoices.map(({ invoice, calendarId }) => ({
+      invoice, calendarId, until: until ?? zonedInstant(invoice.dueDate, '00:00', invoice.timeZone) + 366 * 86_400_000,
     })),
   };
+  const report = await cpuPool().run<typeof simulateJob>(SIMULATE_MODULE, 'simulateJob', [job], options).catch((error: unknown) => {
+    throw simulationFailure(error);
+  });
+  return { policy: { id: policy.id, version: policy.version }, ...report };
 }

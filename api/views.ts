@@ -54,14 +54,15 @@ export async function invoiceView(db: Db, no: string) {
 }
 
 export async function contractView(db: Db, no: string) {
-  const contract = await db.selectFrom('contracts').selectAll().where('no', '=', no).executeTakeFirst();
-  if (!contract) throw notFound(`contract ${no}`);
-  const [milestones, invoices, timeline] = await Promise.all([
+  // One round trip: the four reads go out together.
+  const [contract, milestones, invoices, timeline] = await Promise.all([
+    db.selectFrom('contracts').selectAll().where('no', '=', no).executeTakeFirst(),
     db.selectFrom('milestones').selectAll().where('contract_no', '=', no).orderBy('seq').execute(),
     db.selectFrom('invoices').select(['no', 'milestone_seq', 'amount_minor', 'balance_minor', 'status', 'issue_date', 'due_date'])
       .where('contract_no', '=', no).orderBy('issue_date').execute(),
     db.selectFrom('timeline').selectAll().where('contract_no', '=', no).orderBy('at').orderBy('id').execute(),
   ]);
+  if (!contract) throw notFound(`contract ${no}`);
   const money = (minor: number) => fromMinor(minor, contract.currency);
   return {
     no: contract.no, customerCode: contract.customer_code, title: contract.title, amount: money(contract.amount_minor),

@@ -1,18 +1,45 @@
-/** A stateless API process; run as many as the load needs behind a load balancer. */
+/**
+ * A stateless API process; run as many as the load needs behind a load balancer. It starts even
+ * when PostgreSQL or Temporal cannot be reached (the pool and the Temporal connection are lazy), so
+ * /healthz can say what is down, and reconnects when they come back.
+ */
+import { Client, Connection } from '@temporalio/client';
 import { temporalConnectionSettings } from '../config/temporal';
 import { connect } from '../db/connect';
-import { connectClient, startApiServer } from '../stack/processes';
+import { startApiServer } from '../stack/processes';
+import { stopWithSupervisor, tellSupervisor } from '../stack/supervisor';
 import { productionConfig } from './production';
+
+const STOP_LIMIT_MS = 3_000;
 
 async function main(): Promise<void> {
   const config = productionConfig(['DATABASE_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL']);
-  const db = connect(config.DATABASE_URL);
-  const client = await connectClient(temporalConnectionSettings(config, config.TEMPORAL_ADDRESS), config.TEMPORAL_NAMESPACE);
-  const server = await startApiServer({ db, client, config, smtpUrl: config.SMTP_URL, mailboxEnabled: false }, config.PORT, config.HOST);
+  const db = connect(config.DATABASE_URL, config.DB_POOL_SIZE);
+  const connection = Connection.lazy(temporalConnectionSettings(config, config.TEMPORAL_ADDRESS));
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  // Set by `npm start` when its own SMTP catcher receives the mail (GET /api/v1/mailbox shows it).
+  const mailboxEnabled = process.env.HUIKUAN_MAILBOX === 'embedded';
+  const server = await startApiServer({ db, client, config, smtpUrl: config.SMTP_URL, mailboxEnabled, checkWorker: true }, config.PORT, config.HOST)
+    .catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE' || error.code === 'EACCES') {
+        const message = `cannot listen on ${config.HOST}:${config.PORT} (PORT): ${error.code === 'EADDRINUSE' ? 'the port is already in use' : 'permission denied'}`;
+        tellSupervisor({ type: 'fatal', message });
+        throw new Error(message);
+      }
+      throw error;
+    });
   console.log(`Huikuan API listening on http://${config.HOST}:${config.PORT}`);
-  const stop = () => server.close(() => { void client.connection.close().then(() => db.destroy()).then(() => process.exit(0)); });
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    setTimeout(() => process.exit(0), STOP_LIMIT_MS).unref();
+    server.close(() => { void connection.close().catch(() => {}).then(() => db.destroy()).finally(() => process.exit(0)); });
+    server.closeAllConnections();
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
+  stopWithSupervisor(stop, STOP_LIMIT_MS);
+  tellSupervisor({ type: 'ready', url: `http://${config.HOST}:${config.PORT}` });
 }
 
-main().catch((error) => { console.error(error); process.exit(1); });
+main().catch((error) => { console.error('[api] could not start:', error instanceof Error ? error.message : error); process.exit(1); });

@@ -35,6 +35,16 @@ const schema = z.object({
   MAIL_FROM: z.string().default('Huikuan AR <ar@huikuan.local>'),
   COMPANY_NAME: z.string().default('Huikuan'),
 
+  DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
+  WORKER_MAX_ACTIVITIES: z.coerce.number().int().min(1).max(1000).default(20),
+  WORKER_MAX_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(1000).default(10),
+  WORKER_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
+  SMTP_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(20),
+  LETTER_CLAIM_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  CPU_THREADS: z.coerce.number().int().min(1).max(64).optional(),
+  CPU_QUEUE: z.coerce.number().int().min(1).max(10_000).default(16),
+  CPU_JOB_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+
   LETTER_SEND_TIME: z.string().regex(/^(immediate|([01]\d|2[0-3]):[0-5]\d)$/, 'must be HH:MM or "immediate"').default('09:30'),
   DEFAULT_TIME_ZONE: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai').default('Asia/Shanghai'),
   CREDIT_REVIEW_LOCALES: z.string().default('zh-CN,en')

@@ -11,6 +11,9 @@ import * as creditMoneyIn from './migrations/0007_credit_money_in';
 import * as reportIndexes from './migrations/0008_report_indexes';
 import * as timelineAction from './migrations/0009_timeline_action';
 import * as paymentSafety from './migrations/0010_payment_safety';
+import * as apiTokens from './migrations/0011_api_tokens';
+import * as workerHeartbeats from './migrations/0012_worker_heartbeats';
+import * as outboxClaims from './migrations/0013_outbox_claims';
 
 // bigint columns hold minor units far below 2^53, so read them as numbers; dates stay 'YYYY-MM-DD'.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -19,9 +22,11 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
 export type Db = Kysely<Database>;
 
 export function connect(databaseUrl: string, maxConnections = 10): Db {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: maxConnections });
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: maxConnections, connectionTimeoutMillis: 10_000 });
   // An idle connection closed by the server (restart, shutdown) must not crash the process; the pool reconnects.
   pool.on('error', (error) => console.warn(`[postgres] idle connection closed: ${error.message}`));
+  // Nor may one that is checked out (a backend ended by pg_terminate_backend): the query fails, the process lives.
+  pool.on('connect', (client) => client.on('error', (error) => console.warn(`[postgres] connection lost: ${error.message}`)));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
@@ -37,6 +42,9 @@ const MIGRATIONS: Record<string, Migration> = {
   '0008_report_indexes': reportIndexes,
   '0009_timeline_action': timelineAction,
   '0010_payment_safety': paymentSafety,
+  '0011_api_tokens': apiTokens,
+  '0012_worker_heartbeats': workerHeartbeats,
+  '0013_outbox_claims': outboxClaims,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -10,8 +10,21 @@ export interface PeopleTable {
   name: string;
   role: string;
   email: string | null;
+  created_at: CreatedAt;
+}
+
+/** API tokens: only the SHA-256 of each secret is stored; a person may hold several. */
+export interface ApiTokensTable {
+  id: Generated<number>;
+  person_id: number;
+  label: string;
   token_hash: string;
   created_at: CreatedAt;
+  created_by: string;
+  expires_at: Date | null;
+  revoked_at: Date | null;
+  revoked_by: string | null;
+  last_used_at: Date | null;
 }
 
 export interface CustomersTable {
@@ -208,6 +221,7 @@ export interface NotificationsTable {
   attempts: Generated<number>;
   last_error: string | null;
   sent_at: Date | null;
+  claimed_until: Date | null;
   created_at: CreatedAt;
 }
 
@@ -243,6 +257,8 @@ export interface LettersTable {
   sent_at: Date | null;
   attempts: Generated<number>;
   last_error: string | null;
+  /** While status is 'sending': until when the attempt that claimed the row may still be talking to SMTP. */
+  claimed_until: Date | null;
   created_at: CreatedAt;
 }
 
@@ -274,6 +290,16 @@ export interface MailboxTable {
   received_at: CreatedAt;
   /** How many times the same Message-ID was delivered; the mailbox keeps one copy. */
   deliveries: Generated<number>;
+}
+
+/** One row per worker process, written every 2 s while its Temporal worker is RUNNING. */
+export interface WorkerHeartbeatsTable {
+  worker_id: string;
+  host: string;
+  pid: number;
+  task_queue: string;
+  state: string;
+  beat_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
 export interface PoliciesTable {
@@ -357,6 +383,7 @@ export interface Database {
   calendars: CalendarsTable;
   tasks: TasksTable;
   people: PeopleTable;
+  api_tokens: ApiTokensTable;
   customers: CustomersTable;
   customer_contacts: CustomerContactsTable;
   contracts: ContractsTable;
@@ -373,6 +400,7 @@ export interface Database {
   credit_reviews: CreditReviewsTable;
   notifications: NotificationsTable;
   term_extension_requests: TermExtensionRequestsTable;
+  worker_heartbeats: WorkerHeartbeatsTable;
 }
 
 export type CustomerRow = Selectable<CustomersTable>;

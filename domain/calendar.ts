@@ -36,9 +36,27 @@ function requireDate(date: LocalDate): void {
   if (typeof date !== 'string' || !isLocalDate(date)) throw new Error(`not a calendar date (YYYY-MM-DD): ${String(date)}`);
 }
 
+interface CalendarIndex {
+  makeUp: Set<LocalDate>;
+  holidays: Set<LocalDate>;
+}
+
+/** The calendar's special days as sets, built once per calendar object (a ladder decision asks hundreds of times). */
+const indexes = new WeakMap<BusinessCalendar, CalendarIndex>();
+
+function indexOf(calendar: BusinessCalendar): CalendarIndex {
+  let index = indexes.get(calendar);
+  if (!index) {
+    index = { makeUp: new Set(calendar.makeUpWorkdays.map((d) => d.date)), holidays: new Set(calendar.holidays.map((d) => d.date)) };
+    indexes.set(calendar, index);
+  }
+  return index;
+}
+
 function workingDay(calendar: BusinessCalendar, date: LocalDate): boolean {
-  if (calendar.makeUpWorkdays.some((day) => day.date === date)) return true;
-  if (calendar.holidays.some((day) => day.date === date)) return false;
+  const index = indexOf(calendar);
+  if (index.makeUp.has(date)) return true;
+  if (index.holidays.has(date)) return false;
   return !calendar.weekendDays.includes(dayOfWeek(date));
 }
 

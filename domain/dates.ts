@@ -15,12 +15,39 @@ export function isLocalDate(text: string): boolean {
 
 export function isTimeZone(zone: string): boolean {
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    dateFormatter(zone);
     return true;
   } catch {
     return false;
   }
 }
+
+/**
+ * Building an Intl.DateTimeFormat costs far more than using one (it dominated the workflow
+ * thread's profile), so each kind is built once per time zone or locale and kept.
+ */
+function cached<T>(build: (key: string) => T): (key: string) => T {
+  const byKey = new Map<string, T>();
+  return (key) => {
+    let value = byKey.get(key);
+    if (value === undefined) {
+      value = build(key);
+      byKey.set(key, value);
+    }
+    return value;
+  };
+}
+
+const dateFormatter = cached((timeZone) => new Intl.DateTimeFormat('en-CA', {
+  timeZone, year: 'numeric', month: '2-digit', day: '2-digit',
+}));
+
+const wallClockFormatter = cached((timeZone) => new Intl.DateTimeFormat('en-US', {
+  timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric',
+  hour: 'numeric', minute: 'numeric', second: 'numeric',
+}));
+
+const longDateFormatter = cached((locale) => new Intl.DateTimeFormat(locale === 'en' ? 'en-US' : locale, { dateStyle: 'long', timeZone: 'UTC' }));
 
 export function addDays(date: LocalDate, days: number): LocalDate {
   const ms = Date.parse(`${date}T00:00:00Z`) + days * DAY_MS;
@@ -33,19 +60,14 @@ export function daysBetween(from: LocalDate, to: LocalDate): number {
 
 /** The calendar date of an instant as seen in a time zone. */
 export function localDateOf(instant: number, timeZone: string): LocalDate {
-  const parts = new Intl.DateTimeFormat('en-CA', {
-    timeZone, year: 'numeric', month: '2-digit', day: '2-digit',
-  }).formatToParts(new Date(instant));
+  const parts = dateFormatter(timeZone).formatToParts(new Date(instant));
   const get = (type: string) => parts.find((p) => p.type === type)!.value;
   return `${get('year')}-${get('month')}-${get('day')}`;
 }
 
 /** How far the zone's wall clock is ahead of UTC at an instant, in milliseconds. */
 function zoneOffset(instant: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric',
-    hour: 'numeric', minute: 'numeric', second: 'numeric',
-  }).formatToParts(new Date(instant));
+  const parts = wallClockFormatter(timeZone).formatToParts(new Date(instant));
   const get = (type: string) => Number(parts.find((p) => p.type === type)!.value);
   const wall = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
   return wall - Math.floor(instant / 1000) * 1000;
@@ -70,6 +92,5 @@ export function zonedInstant(date: LocalDate, time: string, timeZone: string): n
 
 /** A calendar date written for people: "2026年11月23日" or "November 23, 2026". */
 export function formatDate(date: LocalDate, locale: string): string {
-  return new Intl.DateTimeFormat(locale === 'en' ? 'en-US' : locale, { dateStyle: 'long', timeZone: 'UTC' })
-    .format(new Date(`${date}T00:00:00Z`));
+  return longDateFormatter(locale).format(new Date(`${date}T00:00:00Z`));
 }

@@ -45,9 +45,23 @@ function orderedSteps(ctx: LadderContext): PolicyStep[] {
   return [...ctx.policy.steps].sort((a, b) => stepOffset(a, ctx.milestoneKind) - stepOffset(b, ctx.milestoneKind));
 }
 
+/** Each context's step days (days after the due date) as date and instant: a decision asks for the same ones many times. */
+const stepDays = new WeakMap<LadderContext, Map<number, { date: LocalDate; at: number }>>();
+
+function stepDay(ctx: LadderContext, days: number): { date: LocalDate; at: number } {
+  let byDays = stepDays.get(ctx);
+  if (!byDays) stepDays.set(ctx, (byDays = new Map()));
+  let day = byDays.get(days);
+  if (!day) {
+    const date = addDays(ctx.dueDate, days);
+    byDays.set(days, (day = { date, at: ctx.instantOf(date) }));
+  }
+  return day;
+}
+
 function occurrenceOf(ctx: LadderContext, step: PolicyStep, n: number): Occurrence {
-  const date = addDays(ctx.dueDate, stepOffset(step, ctx.milestoneKind) + (n - 1) * (step.repeatEveryDays ?? 0));
-  return { step, occurrence: n, date, at: ctx.instantOf(date) };
+  const { date, at } = stepDay(ctx, stepOffset(step, ctx.milestoneKind) + (n - 1) * (step.repeatEveryDays ?? 0));
+  return { step, occurrence: n, date, at };
 }
 
 /** A letter step stops repeating once a higher letter rung has gone out; tasks repeat while overdue. */

@@ -40,10 +40,21 @@ export function toDecimal(minor: number, currency: string): string {
 
 /** Formats an amount for people to read in a letter or page ("¥1,234.50"). */
 export function formatMoney(minor: number, currency: string, locale: string): string {
-  const digits = minorDigits(currency);
-  return new Intl.NumberFormat(locale, {
-    style: 'currency', currency, minimumFractionDigits: digits, maximumFractionDigits: digits,
-  }).format(Number(toDecimal(minor, currency)));
+  return moneyFormatter(locale, currency).format(Number(toDecimal(minor, currency)));
+}
+
+const moneyFormatters = new Map<string, Intl.NumberFormat>();
+
+/** Building an Intl.NumberFormat costs far more than using one: one per locale and currency is kept. */
+function moneyFormatter(locale: string, currency: string): Intl.NumberFormat {
+  const key = `${locale}/${currency}`;
+  let formatter = moneyFormatters.get(key);
+  if (!formatter) {
+    const digits = minorDigits(currency);
+    formatter = new Intl.NumberFormat(locale, { style: 'currency', currency, minimumFractionDigits: digits, maximumFractionDigits: digits });
+    moneyFormatters.set(key, formatter);
+  }
+  return formatter;
 }
 
 /** minor × factor / divisor for non-negative integers, rounded half-up; BigInt keeps the product exact. */

@@ -42,6 +42,28 @@ export interface SimulationSettings {
   approveGatedSteps: boolean;
 }
 
+type InstantOf = (date: LocalDate) => number;
+
+/** Send instants per calendar, send time and zone: the ladder asks for the same few hundred dates thousands of times. */
+const instantCaches = new WeakMap<BusinessCalendar, Map<string, InstantOf>>();
+
+function cachedInstantOf(calendar: BusinessCalendar, sendTime: SendTime, timeZone: string): InstantOf {
+  let byZone = instantCaches.get(calendar);
+  if (!byZone) instantCaches.set(calendar, (byZone = new Map()));
+  const key = `${sendTime} ${timeZone}`;
+  let instantOf = byZone.get(key);
+  if (!instantOf) {
+    const instants = new Map<LocalDate, number>();
+    instantOf = (date) => {
+      let at = instants.get(date);
+      if (at === undefined) instants.set(date, (at = letterInstant(calendar, date, sendTime, timeZone)));
+      return at;
+    };
+    byZone.set(key, instantOf);
+  }
+  return instantOf;
+}
+
 /**
  * Replays one invoice's collection with the same decision function the workflow uses
  * (decideCollection), applying each decision to the facts the way the workflow does.
@@ -50,7 +72,7 @@ export function simulateInvoice(invoice: SimulatedInvoice, settings: SimulationS
   const { policy } = settings;
   const ctx: LadderContext = {
     policy, milestoneKind: invoice.milestoneKind, dueDate: invoice.dueDate,
-    instantOf: (date) => letterInstant(settings.calendar, date, settings.sendTime, invoice.timeZone),
+    instantOf: cachedInstantOf(settings.calendar, settings.sendTime, invoice.timeZone),
   };
   const facts: CollectionFacts = { ladder: emptyLadderState(), balanceMinor: invoice.amountMinor, paidToleranceMinor: policy.paidToleranceMinor, approvalsRequested: [] };
   const events = [...invoice.events].sort((a, b) => a.at - b.at);
@@ -135,4 +157,42 @@ export function summarize(results: { invoice: SimulatedInvoice; actions: Simulat
     }
   }
   return summary;
+}
+
+/** A whole simulation request, resolved to plain data: what the API hands to a CPU thread. */
+export interface SimulationJob {
+  policy: EscalationPolicy;
+  /** Calendars by id; each invoice names the one it follows. */
+  calendars: Record<string, BusinessCalendar>;
+  sendTime: SendTime;
+  approveGatedSteps: boolean;
+  invoices: { invoice: SimulatedInvoice; calendarId: string; until: number }[];
+}
+
+export interface SimulationReport {
+  summary: SimulationSummary;
+  invoices: {
+    invoiceNo: string;
+    lettersBeforeEachPayment: { paymentAt: string; letters: number }[];
+    actions: { at: string; kind: SimulatedAction['kind']; step?: string; occurrence?: number }[];
+  }[];
+}
+
+/** Simulates every invoice of a request and reports its actions with ISO times, and the totals. */
+export function simulateJob(job: SimulationJob): SimulationReport {
+  const results = job.invoices.map(({ invoice, calendarId, until }) => ({
+    invoice,
+    actions: simulateInvoice(invoice, { policy: job.policy, calendar: job.calendars[calendarId], sendTime: job.sendTime, until, approveGatedSteps: job.approveGatedSteps }),
+  }));
+  return {
+    summary: summarize(results),
+    invoices: results.map(({ invoice, actions }) => ({
+      invoiceNo: invoice.invoiceNo,
+      lettersBeforeEachPayment: invoice.events.filter((e) => e.kind === 'payment').map((payment) => ({
+        paymentAt: new Date(payment.at).toISOString(),
+        letters: actions.filter((a) => a.kind === 'letter' && a.at < payment.at).length,
+      })),
+      actions: actions.map((a) => ({ at: new Date(a.at).toISOString(), kind: a.kind, step: a.step, occurrence: a.occurrence })),
+    })),
+  };
 }

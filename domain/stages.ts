@@ -14,10 +14,15 @@ interface ActionRule {
   from: readonly Stage[];
   to: Stage;
   roles: readonly Role[];
+  /** Who-may rule the transition's validator enforces beyond the role list, in words. */
+  rule?: string;
 }
 
 export const ACTION_RULES: Record<Action, ActionRule> = {
-  approve: { from: ['Opportunity'], to: 'SolutionReview', roles: ['finance', 'executive'] },
+  approve: {
+    from: ['Opportunity'], to: 'SolutionReview', roles: ['finance', 'executive'],
+    rule: 'overriding a failed check needs a reason (finance, executive)',
+  },
   review: { from: ['SolutionReview'], to: 'ContractReview', roles: ['sales', 'finance'] },
   sign: { from: ['ContractReview'], to: 'Split', roles: ['sales', 'executive'] },
   split: { from: ['Split'], to: 'Budget', roles: ['finance', 'sales'] },
@@ -30,6 +35,10 @@ export const ACTION_RULES: Record<Action, ActionRule> = {
 
 export function rolesFor(action: Action): readonly Role[] {
   return ACTION_RULES[action].roles;
+}
+
+export function ruleFor(action: Action): string | undefined {
+  return ACTION_RULES[action].rule;
 }
 
 /** Refusal text when an action does not apply to the current stage, or undefined when it does. */

@@ -1,9 +1,14 @@
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 
 export interface EmbeddedPostgresHandle {
   url: string;
+  /** The postmaster's pid. */
+  pid: number;
+  /** Settles when the postmaster exits, for whatever reason. */
+  exited: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -57,17 +62,28 @@ function stopPostmasterOnExit(databaseDir: string): () => void {
 export async function startEmbeddedPostgres(dataDir: string, port: number, database = 'huikuan'): Promise<EmbeddedPostgresHandle> {
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const databaseDir = path.join(dataDir, 'postgres');
+  // The package rejects a failed start with `undefined`; the server's last words say what went wrong.
+  const recent: string[] = [];
+  const remember = (message: unknown) => { recent.push(...String(message).trim().split('\n').filter(Boolean)); recent.splice(0, recent.length - 5); };
   const server = new EmbeddedPostgres({
     databaseDir, port, user: USER, password: PASSWORD, persistent: true,
     // PostgreSQL refuses to run as root; the package then runs it as a "postgres" system user.
     createPostgresUser: true,
-    onLog: () => {},
-    onError: (message) => { if (String(message).includes('FATAL')) console.error(`[postgres] ${String(message).trim()}`); },
+    onLog: remember,
+    onError: (message) => {
+      remember(message);
+      if (String(message).includes('FATAL')) console.error(`[postgres] ${String(message).trim()}`);
+    },
   });
-  if (!fs.existsSync(path.join(databaseDir, 'PG_VERSION'))) await server.initialise();
-  await server.start();
+  const failure = (step: string) => (error: unknown) => {
+    throw new Error(`PostgreSQL ${step} failed on ${databaseDir}, port ${port}: ${error instanceof Error ? error.message : recent.join(' | ') || 'no message'}`);
+  };
+  if (!fs.existsSync(path.join(databaseDir, 'PG_VERSION'))) await server.initialise().catch(failure('initdb'));
+  await server.start().catch(failure('start'));
+  const postmaster = (server as unknown as { process: ChildProcess }).process;
+  const exited = new Promise<void>((resolve) => postmaster.once('exit', () => resolve()));
   const forgetExitHook = stopPostmasterOnExit(databaseDir);
   const base = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}`;
   await ensureDatabase(`${base}/postgres`, database);
-  return { url: `${base}/${database}`, stop: async () => { forgetExitHook(); await server.stop(); } };
+  return { url: `${base}/${database}`, pid: postmaster.pid!, exited, stop: async () => { forgetExitHook(); await server.stop(); } };
 }

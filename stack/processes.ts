@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { type ActivityInterceptorsFactory, NativeConnection, Worker, type WorkerOptions, bundleWorkflowCode } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { createTransport } from '../activities/mailer';
 import { createApp } from '../api/app';
@@ -10,9 +10,35 @@ import type { Config } from '../config/env';
 import type { TemporalConnectionSettings } from '../config/temporal';
 import type { Db } from '../db/connect';
 import type { SendTime } from '../domain/collection';
+import { wellFormed } from '../domain/text';
 import { PROJECT_ROOT } from './temporal-binaries';
+import { workerHealthCheck } from './worker-heartbeat';
 
-export const WORKFLOWS_PATH = path.join(PROJECT_ROOT, 'workflows', 'index.ts');
+const HEALTH_SMTP_TIMEOUT_MS = 1_000;
+
+const WORKFLOWS_PATH = path.join(PROJECT_ROOT, 'workflows', 'index.ts');
+const FAILURE_CONVERTER_PATH = path.join(PROJECT_ROOT, 'workflows', 'failure-converter.ts');
+
+const QUIET = { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} };
+
+/** The workflow bundle, with the failure converter that keeps bad text from shutting the worker down. */
+export async function bundleWorkflows(): Promise<{ code: string }> {
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, failureConverterPath: FAILURE_CONVERTER_PATH, logger: QUIET as never });
+}
+
+/** The same for activities: an error message quoting malformed text reaches Temporal's core well-formed. */
+const wellFormedActivityErrors: ActivityInterceptorsFactory = () => ({
+  inbound: {
+    async execute(input, next) {
+      try {
+        return await next(input);
+      } catch (error) {
+        if (error instanceof Error) error.message = wellFormed(error.message);
+        throw error;
+      }
+    },
+  },
+});
 
 export interface WorkerSettings {
   db: Db;
@@ -24,16 +50,48 @@ export interface WorkerSettings {
   taskQueue: string;
   /** A prebuilt bundle (tests, production) instead of bundling the workflows at start-up. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  tuning?: Partial<WorkerTuning>;
+}
+
+/** How much one worker process does at once; see "Worker and pool sizes" in the README. */
+export interface WorkerTuning {
+  /** Activities at once; each holds a database connection only for its short transactions. */
+  maxActivities: number;
+  /** Workflow tasks at once (the workflow thread is one core either way). */
+  maxWorkflowTasks: number;
+  /** Workflows kept in memory between tasks; a workflow evicted is replayed from history when it wakes. */
+  cachedWorkflows: number;
+  smtpTimeoutMs: number;
+  /** How long a letter claimed for sending stays reserved for that attempt (longer than any SMTP conversation). */
+  letterClaimMs: number;
+}
+
+export const DEFAULT_WORKER_TUNING: WorkerTuning = { maxActivities: 20, maxWorkflowTasks: 10, cachedWorkflows: 10_000, smtpTimeoutMs: 20_000, letterClaimMs: 60_000 };
+
+export function workerTuning(config: Config): WorkerTuning {
+  return {
+    maxActivities: config.WORKER_MAX_ACTIVITIES, maxWorkflowTasks: config.WORKER_MAX_WORKFLOW_TASKS,
+    cachedWorkflows: config.WORKER_CACHED_WORKFLOWS, smtpTimeoutMs: config.SMTP_TIMEOUT_SECONDS * 1000,
+    letterClaimMs: config.LETTER_CLAIM_SECONDS * 1000,
+  };
 }
 
 export async function createWorker(connection: NativeConnection, settings: WorkerSettings): Promise<Worker> {
+  const tuning = { ...DEFAULT_WORKER_TUNING, ...settings.tuning };
   const activities = createActivities({
     db: settings.db, sendTime: settings.sendTime,
-    mail: { transport: createTransport(settings.smtpUrl), from: settings.mailFrom, companyName: settings.companyName },
+    mail: {
+      transport: createTransport(settings.smtpUrl, tuning.smtpTimeoutMs), from: settings.mailFrom, companyName: settings.companyName, claimMs: tuning.letterClaimMs,
+    },
   });
   return Worker.create({
     connection, namespace: settings.namespace, taskQueue: settings.taskQueue, activities,
-    ...(settings.workflowBundle ? { workflowBundle: settings.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    maxConcurrentActivityTaskExecutions: tuning.maxActivities,
+    maxConcurrentLocalActivityExecutions: tuning.maxActivities,
+    maxConcurrentWorkflowTaskExecutions: tuning.maxWorkflowTasks,
+    maxCachedWorkflows: tuning.cachedWorkflows,
+    interceptors: { activity: [wellFormedActivityErrors] },
+    workflowBundle: settings.workflowBundle ?? await bundleWorkflows(),
   });
 }
 
@@ -46,12 +104,14 @@ export async function connectClient(settings: TemporalConnectionSettings, namesp
   return new Client({ connection, namespace });
 }
 
-export function healthChecks(db: Db, client: Client, smtpUrl: string): HealthCheck[] {
-  const transport = createTransport(smtpUrl);
+/** The parts /healthz checks; `workerTaskQueue` adds the worker heartbeat check (processes that run beside a worker process). */
+export function healthChecks(db: Db, client: Client, smtpUrl: string, workerTaskQueue?: string): HealthCheck[] {
+  const transport = createTransport(smtpUrl, HEALTH_SMTP_TIMEOUT_MS);
   return [
     { name: 'postgres', check: async () => { await db.selectNoFrom((eb) => eb.lit(1).as('one')).execute(); } },
     { name: 'temporal', check: async () => { await client.workflowService.getSystemInfo({}); } },
     { name: 'smtp', check: async () => { await transport.verify(); } },
+    ...(workerTaskQueue ? [workerHealthCheck(db, workerTaskQueue)] : []),
   ];
 }
 
@@ -61,13 +121,15 @@ export interface ApiServerSettings {
   config: Config;
   smtpUrl: string;
   mailboxEnabled: boolean;
+  /** /healthz also checks that a worker polls the task queue (the heartbeats of separate worker processes). */
+  checkWorker?: boolean;
 }
 
 export async function startApiServer(settings: ApiServerSettings, port: number, host: string): Promise<http.Server> {
   const app = createApp({
     db: settings.db, temporal: settings.client, taskQueue: settings.config.TEMPORAL_TASK_QUEUE,
     defaultTimeZone: settings.config.DEFAULT_TIME_ZONE, letterSendTime: settings.config.LETTER_SEND_TIME, mailboxEnabled: settings.mailboxEnabled,
-    health: healthChecks(settings.db, settings.client, settings.smtpUrl),
+    health: healthChecks(settings.db, settings.client, settings.smtpUrl, settings.checkWorker ? settings.config.TEMPORAL_TASK_QUEUE : undefined),
   });
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host, () => resolve(server));

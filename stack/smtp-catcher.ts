@@ -18,6 +18,8 @@ export async function startSmtpCatcher(db: Db, port: number, host = '127.0.0.1',
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
+    // On stop, open connections (a worker's pool keeps them) are closed after 1 s, not the default 30 s.
+    closeTimeout: 1_000,
     onRcptTo(_address, _session, callback) {
       (hooks.beforeRecipient ?? (async () => {}))().then(() => callback(), callback);
     },

@@ -7,7 +7,10 @@ import { SEARCH_ATTRIBUTE_FLAGS } from '../workflows/search-attributes';
 export interface TemporalDevServer {
   address: string;
   uiUrl: string;
-  stop(): Promise<void>;
+  pid: number;
+  /** Settles when the server exits, for whatever reason. */
+  exited: Promise<void>;
+  stop(graceMs?: number): Promise<void>;
 }
 
 export function waitForPort(port: number, host: string, timeoutMs: number): Promise<void> {
@@ -49,8 +52,9 @@ export async function startTemporalDevServer(cliPath: string, dataDir: string, p
   process.once('exit', killOnExit);
   child.once('exit', () => process.removeListener('exit', killOnExit));
   child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(`[temporal] ${chunk}`));
-  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`temporal dev server exited with ${code}`))));
-  await Promise.race([waitForPort(port, '127.0.0.1', 60_000), exited]);
-  exited.catch(() => {});
-  return { address: `127.0.0.1:${port}`, uiUrl: `http://127.0.0.1:${uiPort}`, stop: () => stopChild(child) };
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const failed = exited.then(() => { throw new Error(`temporal dev server exited with ${child.exitCode ?? child.signalCode} while starting (port ${port}, state ${args[3]})`); });
+  await Promise.race([waitForPort(port, '127.0.0.1', 60_000), failed]).catch(async (error) => { await stopChild(child, 2_000); throw error; });
+  failed.catch(() => {});
+  return { address: `127.0.0.1:${port}`, uiUrl: `http://127.0.0.1:${uiPort}`, pid: child.pid!, exited, stop: (graceMs?: number) => stopChild(child, graceMs) };
 }

@@ -12,7 +12,7 @@ import { DEFAULT_TIME_ZONE, localDateOf } from '../../domain/dates';
 import { SUPPORTED_CURRENCIES, toDecimal } from '../../domain/money';
 import type { Actor } from '../../domain/roles';
 import { PaymentRefused, notifyCollections, receivePayment } from '../payments';
-import { type EncodingOption, columnOf, decodeFile, readCsv } from './csv';
+import { type EncodingOption, columnOf, readCsvFileOffLoop } from './csv';
 import { type BankImportReport, type BankRowOutcome, ImportInputError, type ProgressListener, type RowError, type SkippedRow, capErrors } from './report';
 
 export const BANK_FIELDS = ['date', 'amount', 'debitAmount', 'currency', 'payerName', 'payerAccount', 'remittance', 'reference'] as const;
@@ -115,8 +115,7 @@ export async function importBankStatement(
     ? Object.fromEntries(Object.entries(explicit).map(([k, v]) => [k, typeof v === 'string' ? [v] : v]))
     : namedMapping(mappingName);
 
-  const file = decodeFile(request.bytes, request.encoding ?? 'auto');
-  const table = readCsv(file.text, 'file', REQUIRED_FIELDS.map((f) => mapping[f]!));
+  const table = await readCsvFileOffLoop(request.bytes, request.encoding ?? 'auto', 'encoding', 'file', REQUIRED_FIELDS.map((f) => mapping[f]!));
   const columns: Partial<Record<BankField, number>> = {};
   for (const field of BANK_FIELDS) {
     const alternatives = mapping[field];
@@ -171,12 +170,12 @@ export async function importBankStatement(
   }
 
   const created = await deps.db.insertInto('imports').values({
-    kind: 'bank_statement', file_name: request.fileName, file_sha256: file.sha256, status: 'running', report: JSON.stringify({}), created_by: actor.name,
+    kind: 'bank_statement', file_name: request.fileName, file_sha256: table.sha256, status: 'running', report: JSON.stringify({}), created_by: actor.name,
   }).returning('id').executeTakeFirstOrThrow();
   const importId = created.id;
 
   const report: BankImportReport = {
-    kind: 'bank_statement', importId, fileName: request.fileName, encoding: file.encoding,
+    kind: 'bank_statement', importId, fileName: request.fileName, encoding: table.encoding,
     columns: Object.fromEntries(Object.entries(columns).map(([f, i]) => [f, table.headers[i!]])),
     rowsRead: table.rows.length, imported: 0, unmatched: 0, duplicates: 0, skipped, rejected: 0, errors, rows: [], warnings: [],
   };

@@ -10,8 +10,8 @@ import type { Db } from '../../db/connect';
 import type { SendTime } from '../../domain/collection';
 import type { DisputeReason } from '../../domain/disputes';
 import type { Actor } from '../../domain/roles';
-import { invoiceCollectionWorkflow, openDisputeUpdate } from '../../workflows/collection';
-import { collectionInputFor, startCollection } from '../collection-start';
+import { type CollectionInput, invoiceCollectionWorkflow, openDisputeUpdate } from '../../workflows/collection';
+import { collectionInputsFor, startCollection } from '../collection-start';
 import type { CollectionStartReport } from './report';
 
 export interface CollectionSettings {
@@ -51,9 +51,13 @@ export async function startImportedCollections(
   const report: CollectionStartReport = { open: open.length, started: 0, alreadyRunning: 0, disputesOpened: 0, failed: [] };
   let done = 0;
   onProgress?.(0, open.length);
+  const inputs = new Map<string, CollectionInput>();
+  for (let i = 0; i < open.length; i += 1_000) {
+    for (const [no, input] of await collectionInputsFor(db, open.slice(i, i + 1_000), settings.sendTime)) inputs.set(no, input);
+  }
   await eachWithLimit(open, settings.concurrency ?? 16, async (invoiceNo) => {
     try {
-      const input = await collectionInputFor(db, invoiceNo, settings.sendTime);
+      const input = inputs.get(invoiceNo)!;
       const dispute = disputes.get(invoiceNo);
       if (!dispute) {
         const outcome = await startCollection(settings.temporal, settings.taskQueue, input);

@@ -3,9 +3,12 @@
  * BOM), the delimiter (comma, tab or semicolon) and the header row, with each row's line number in the file.
  */
 import crypto from 'node:crypto';
+import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import iconv from 'iconv-lite';
 import { headerKey } from '../../domain/csv-values';
+import { textProblem } from '../../domain/text';
+import { ThreadJobFailed, cpuPool } from '../../stack/threads';
 import { ImportInputError } from './report';
 
 export const ENCODINGS = ['auto', 'utf-8', 'gbk', 'gb18030', 'utf-16le'] as const;
@@ -35,6 +38,8 @@ export function decodeFile(bytes: Buffer, encoding: EncodingOption = 'auto', fie
   } else {
     text = iconv.decode(bytes, chosen === 'gbk' ? 'gbk' : chosen === 'gb18030' ? 'gb18030' : 'utf-16le');
   }
+  const problem = textProblem(text);
+  if (problem) throw new ImportInputError(field, `the decoded file ${problem}`);
   return { text: text.replace(/^\uFEFF/, ''), encoding: chosen, sha256 };
 }
 
@@ -134,4 +139,29 @@ export function columnOf(headers: string[], alternatives: string[]): number | un
     if (index >= 0) return index;
   }
   return undefined;
+}
+
+export interface ReadFile extends CsvTable {
+  encoding: DecodedFile['encoding'];
+  sha256: string;
+}
+
+/** Decodes and parses a whole file: the CPU-heavy part of an import, run on a CPU thread by readCsvFileOffLoop. */
+export function readCsvFile(bytes: Uint8Array, encoding: EncodingOption, encodingField: string, field: string, requiredHeaders: string[][] = []): ReadFile {
+  const decoded = decodeFile(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), encoding, encodingField);
+  return { ...readCsv(decoded.text, field, requiredHeaders), encoding: decoded.encoding, sha256: decoded.sha256 };
+}
+
+const CSV_MODULE = path.join(__dirname, 'csv.ts');
+
+/** readCsvFile on a CPU thread, so a big file does not stop the event loop; its ImportInputError comes back as one. */
+export async function readCsvFileOffLoop(...args: Parameters<typeof readCsvFile>): Promise<ReadFile> {
+  try {
+    return await cpuPool().run<typeof readCsvFile>(CSV_MODULE, 'readCsvFile', args, { timeoutMs: 120_000 });
+  } catch (error) {
+    if (error instanceof ThreadJobFailed && error.jobErrorName === 'ImportInputError') {
+      throw new ImportInputError(String(error.data.field), String(error.data.detail));
+    }
+    throw error;
+  }
 }

@@ -22,7 +22,7 @@ import type { Actor } from '../../domain/roles';
 import { disputeDeadline } from '../../domain/collection-decision';
 import { reevaluateCreditHold } from '../credit-holds';
 import { startImportedCollections } from './collections';
-import { type EncodingOption, type CsvTable, columnOf, decodeFile, readCsv } from './csv';
+import { type CsvTable, type EncodingOption, columnOf, readCsvFileOffLoop } from './csv';
 import { type EntityCounts, type HistoricalImportReport, ImportInputError, type ProgressListener, type RowError, capErrors } from './report';
 
 export const HISTORICAL_FILES = ['customers', 'contracts', 'invoices', 'settlements'] as const;
@@ -101,19 +101,23 @@ interface SettlementIn { row: number; invoiceNo: string; settledOn: string; amou
 
 type Cells = Record<string, string | undefined>;
 
-/** Reads one file's rows into cells by field; a missing required column stops the import with a 400. */
-function tableOf(file: HistoricalFile, input: FileInput): { table: CsvTable; rows: { row: number; cells: Cells }[]; sha256: string } {
-  const decoded = decodeFile(input.bytes, input.encoding ?? 'auto', `${file}.encoding`);
+/** Reads one file's rows into cells by field (the parse on a CPU thread); a missing required column stops the import with a 400. */
+async function tableOf(file: HistoricalFile, input: FileInput): Promise<{ table: CsvTable; rows: { row: number; cells: Cells }[]; sha256: string }> {
   const specs = HISTORICAL_COLUMNS[file] as Record<string, ColumnSpec>;
   const required = Object.values(specs).filter((s) => s.required).map((s) => s.names as unknown as string[]);
-  const table = readCsv(decoded.text, file, required);
-  const indexes = Object.fromEntries(Object.entries(specs).map(([field, spec]) => [field, columnOf(table.headers, spec.names as unknown as string[])]));
-  const rows = table.rows.map(({ line, cells }) => ({
-    row: line,
-    cells: Object.fromEntries(Object.entries(indexes).map(([field, i]) => [field, i === undefined ? undefined : (cells[i] ?? '')])),
-  }));
-  return { table, rows, sha256: decoded.sha256 };
+  const table = await readCsvFileOffLoop(input.bytes, input.encoding ?? 'auto', `${file}.encoding`, file, required);
+  const indexes = Object.entries(specs).map(([field, spec]) => [field, columnOf(table.headers, spec.names as unknown as string[])] as const);
+  const rows: { row: number; cells: Cells }[] = [];
+  for (const { line, cells } of table.rows) {
+    rows.push({ row: line, cells: Object.fromEntries(indexes.map(([field, i]) => [field, i === undefined ? undefined : (cells[i] ?? '')])) });
+    if (rows.length % YIELD_EVERY === 0) await yieldToLoop();
+  }
+  return { table, rows, sha256: table.sha256 };
 }
+
+/** Row loops give the event loop a turn this often, so /healthz and other requests are answered meanwhile. */
+const YIELD_EVERY = 2_000;
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 class Rejected extends Error {}
 
@@ -141,7 +145,8 @@ export async function importHistorical(
   const today = options.today ?? localDateOf(Date.now(), defaultZone);
   const given = HISTORICAL_FILES.filter((f) => files[f]);
   if (given.length === 0) throw new ImportInputError('files', `give at least one of ${HISTORICAL_FILES.join(', ')}`);
-  const tables = Object.fromEntries(given.map((f) => [f, tableOf(f, files[f]!)])) as Partial<Record<HistoricalFile, ReturnType<typeof tableOf>>>;
+  const tables: Partial<Record<HistoricalFile, Awaited<ReturnType<typeof tableOf>>>> = {};
+  for (const f of given) tables[f] = await tableOf(f, files[f]!);
 
   const errors: RowError[] = [];
   const warnings: string[] = [];
@@ -208,6 +213,7 @@ export async function importHistorical(
   const customers = new Map<string, CustomerIn>();
   for (const { row, cells } of tables.customers?.rows ?? []) {
     report.customers.read += 1;
+    if (report.customers.read % YIELD_EVERY === 0) await yieldToLoop();
     const c = code('customers', row, cells, 'code');
     const name = text('customers', row, cells, 'name', true);
     const currency = currencyOf('customers', row, cells);
@@ -227,6 +233,7 @@ export async function importHistorical(
   const contracts = new Map<string, ContractIn>();
   for (const { row, cells } of tables.contracts?.rows ?? []) {
     report.contracts.read += 1;
+    if (report.contracts.read % YIELD_EVERY === 0) await yieldToLoop();
     const no = code('contracts', row, cells, 'no');
     const customerCode = code('contracts', row, cells, 'customerCode');
     const title = text('contracts', row, cells, 'title', true);
@@ -243,6 +250,7 @@ export async function importHistorical(
   const invoiceCells: { row: number; cells: Cells }[] = [];
   for (const { row, cells } of tables.invoices?.rows ?? []) {
     report.invoices.read += 1;
+    if (report.invoices.read % YIELD_EVERY === 0) await yieldToLoop();
     const no = code('invoices', row, cells, 'no');
     const contractNo = code('invoices', row, cells, 'contractNo');
     const issueDate = date('invoices', row, cells, 'issueDate', true);
@@ -271,6 +279,7 @@ export async function importHistorical(
   const referenceCount = new Map<string, number>();
   for (const { row, cells } of tables.settlements?.rows ?? []) {
     report.settlements.read += 1;
+    if (report.settlements.read % YIELD_EVERY === 0) await yieldToLoop();
     const invoiceNo = code('settlements', row, cells, 'invoiceNo');
     const settledOn = date('settlements', row, cells, 'settledOn', true);
     const amountText = text('settlements', row, cells, 'amount', true);
@@ -364,6 +373,7 @@ export async function importHistorical(
         fail('invoices', invoice.row, 'contractNo', `contract ${invoice.contractNo} runs in its contract workflow; its invoices are issued there, not imported`);
       }
       if (i % 10_000 === 0) progress('validate', Math.floor(totalRows / 2 + i / 2));
+      if (i % YIELD_EVERY === 0) await yieldToLoop();
     }
 
     // Settlements: each is a payment (grouped by bank reference per customer) allocated to its invoice.
@@ -371,7 +381,8 @@ export async function importHistorical(
     const settledPerInvoice = new Map<string, number>();
     const lastSettled = new Map<string, string>();
     const usable: (SettlementIn & { customerCode: string; currency: string })[] = [];
-    for (const s of settlements) {
+    for (const [i, s] of settlements.entries()) {
+      if (i % YIELD_EVERY === 0) await yieldToLoop();
       const invoice = invoices.get(s.invoiceNo);
       if (!invoice) {
         if (invoiceRowRejected.has(s.invoiceNo)) continue;
@@ -397,7 +408,8 @@ export async function importHistorical(
     }
     // One payment per (customer, reference): its lines must agree on the date and currency.
     const groups = new Map<string, typeof usable>();
-    for (const s of usable) {
+    for (const [i, s] of usable.entries()) {
+      if (i % YIELD_EVERY === 0) await yieldToLoop();
       const key = `${s.customerCode}\u0000${s.reference}`;
       groups.set(key, [...(groups.get(key) ?? []), s]);
     }

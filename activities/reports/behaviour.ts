@@ -24,11 +24,12 @@ export const ON_TIME_METHOD = 'invoices paid in full in the period (paid_on = re
 
 /** Per customer and for all: on-time payment rate and days late over invoices paid in full in the period. */
 export async function onTimeReport(db: Db, p: Period): Promise<Report> {
+  // The grand-total grouping set yields a row even when nothing was paid: every ratio divides by nullif(…, 0).
   const result = await sql<OnTimeRow>`
     select i.customer_code, cu.name, grouping(i.customer_code) = 1 as is_total,
       count(*)::int as paid_invoices,
       count(*) filter (where i.paid_on <= i.due_date)::int as on_time,
-      round(100.0 * count(*) filter (where i.paid_on <= i.due_date) / count(*), 1)::float8 as on_time_percent,
+      round(100.0 * count(*) filter (where i.paid_on <= i.due_date) / nullif(count(*), 0), 1)::float8 as on_time_percent,
       round(avg(greatest(i.paid_on - i.due_date, 0)), 1)::float8 as avg_days_late,
       round(sum(i.amount_minor::numeric * greatest(i.paid_on - i.due_date, 0)) / nullif(sum(i.amount_minor), 0), 1)::float8 as weighted_days_late
     from invoices i join customers cu on cu.code = i.customer_code
@@ -68,7 +69,7 @@ export async function promisesReport(db: Db, p: Period): Promise<Report> {
   const result = await sql<PromiseRow>`
     select pr.customer_code, cu.name, grouping(pr.customer_code) = 1 as is_total,
       count(*) filter (where pr.status = 'kept')::int as kept, count(*) filter (where pr.status = 'broken')::int as broken,
-      round(100.0 * count(*) filter (where pr.status = 'kept') / count(*), 1)::float8 as kept_percent
+      round(100.0 * count(*) filter (where pr.status = 'kept') / nullif(count(*), 0), 1)::float8 as kept_percent
     from promises pr join customers cu on cu.code = pr.customer_code
     where pr.status in ('kept', 'broken') and pr.closed_at >= ${startOfDay(p.from, p.timeZone)} and pr.closed_at < ${endOfDay(p.to, p.timeZone)}
     group by grouping sets ((pr.customer_code, cu.name), ())

@@ -203,7 +203,7 @@ export async function overdueRatioReport(db: Db, q: { asOf: LocalDate; timeZone:
       coalesce(sum(balance_minor) filter (where ${q.asOf}::date - due_date > ${CURRENT_MAX_DAYS}), 0)::bigint as overdue_minor,
       sum(balance_minor)::bigint as total_minor,
       count(*) filter (where ${q.asOf}::date - due_date > ${CURRENT_MAX_DAYS})::int as overdue_invoices, count(*)::int as invoices,
-      round(100.0 * coalesce(sum(balance_minor) filter (where ${q.asOf}::date - due_date > ${CURRENT_MAX_DAYS}), 0) / sum(balance_minor), 1)::float8 as overdue_percent
+      round(100.0 * coalesce(sum(balance_minor) filter (where ${q.asOf}::date - due_date > ${CURRENT_MAX_DAYS}), 0) / nullif(sum(balance_minor), 0), 1)::float8 as overdue_percent
     from open_ar group by currency order by currency`.execute(db);
   const rows = result.rows;
   return {

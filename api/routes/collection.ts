@@ -34,11 +34,11 @@ export function collectionRoutes(routes: ApiRoutes, { db, temporal }: ApiDeps): 
 
   /** A POST on an invoice that becomes one workflow Update; `toArgs` turns the body into its argument. */
   function command<B extends z.ZodType, A>(spec: {
-    path: string; summary: string; roles: readonly Role[]; body: B; update: UpdateDefinition<CollectionStatus, [A]>;
+    path: string; summary: string; roles: readonly Role[]; rule?: string; body: B; update: UpdateDefinition<CollectionStatus, [A]>;
     toArgs(body: z.output<B>, actor: Actor, currency: string): A | Promise<A>;
   }): void {
     routes.add({
-      method: 'post', path: `/api/v1/invoices/:no/${spec.path}`, summary: spec.summary, roles: spec.roles, body: spec.body, responses: REFUSAL_RESPONSES,
+      method: 'post', path: `/api/v1/invoices/:no/${spec.path}`, summary: spec.summary, roles: spec.roles, rule: spec.rule, body: spec.body, responses: REFUSAL_RESPONSES,
       async handle({ params, body, actor }) {
         const currency = await invoiceCurrency(db, params.no);
         const args = await spec.toArgs(body, actor, currency);
@@ -81,7 +81,7 @@ export function collectionRoutes(routes: ApiRoutes, { db, temporal }: ApiDeps): 
   });
   command({
     path: 'write-off/decision', summary: 'An executive approves or rejects the requested write-off; approval ends the collection',
-    roles: ['executive'], body: WriteOffDecisionSchema, update: decideWriteOffUpdate, toArgs: (body, actor) => ({ actor, ...body }),
+    roles: ['executive'], rule: 'not the person who requested the write-off', body: WriteOffDecisionSchema, update: decideWriteOffUpdate, toArgs: (body, actor) => ({ actor, ...body }),
   });
   command({
     path: 'policy', summary: 'Finance moves a running invoice to another policy version, with a reason (recorded)',

@@ -2,7 +2,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { appendTimeline } from '../../db/timeline';
 import type { TransitionRequest } from '../../domain/contract-transitions';
 import type { Grade } from '../../domain/contract-rules';
-import { ACTIONS, type Action, rolesFor, type Stage, stageRefusal } from '../../domain/stages';
+import { ACTIONS, type Action, rolesFor, ruleFor, type Stage, stageRefusal } from '../../domain/stages';
 import { type ContractInput, contractWorkflow, contractWorkflowId } from '../../workflows/contract';
 import { TRANSITION_UPDATES } from '../../workflows/contract-messages';
 import { CONTRACT_STAGE, CUSTOMER_CODE } from '../../workflows/search-attributes';
@@ -17,20 +17,23 @@ import type { z } from 'zod';
 
 type ActionBody<A extends Action> = z.output<(typeof ActionSchemas)[A]>;
 
-async function contractCurrency(db: Db, no: string): Promise<{ currency: string; customerCode: string }> {
-  const contract = await db.selectFrom('contracts').select(['currency', 'customer_code']).where('no', '=', no).executeTakeFirst();
+/** What a transition needs from the database, in one read: the stage, the currency and the customer's credit facts. */
+async function transitionFacts(db: Db, no: string) {
+  const contract = await db.selectFrom('contracts').innerJoin('customers', 'customers.code', 'contracts.customer_code')
+    .select(['contracts.stage', 'contracts.currency', 'customers.grade', 'customers.credit_hold', 'customers.credit_limit_minor'])
+    .where('contracts.no', '=', no).executeTakeFirst();
   if (!contract) throw notFound(`contract ${no}`);
-  return { currency: contract.currency, customerCode: contract.customer_code };
+  return contract;
 }
 
+type TransitionFacts = Awaited<ReturnType<typeof transitionFacts>>;
+
 /** Turns an API body into the workflow's transition request: amounts to minor units, credit facts from the database. */
-async function toTransitionArgs(db: Db, no: string, action: Action, body: ActionBody<Action>): Promise<Omit<TransitionRequest, 'action' | 'actor'>> {
-  const { currency, customerCode } = await contractCurrency(db, no);
+function toTransitionArgs(facts: TransitionFacts, action: Action, body: ActionBody<Action>): Omit<TransitionRequest, 'action' | 'actor'> {
+  const { currency } = facts;
   switch (action) {
-    case 'approve': {
-      const customer = await db.selectFrom('customers').select(['grade', 'credit_hold', 'credit_limit_minor']).where('code', '=', customerCode).executeTakeFirstOrThrow();
-      return { ...(body as ActionBody<'approve'>), customer: { grade: customer.grade as Grade | null, creditHold: customer.credit_hold, creditLimitMinor: customer.credit_limit_minor } };
-    }
+    case 'approve':
+      return { ...(body as ActionBody<'approve'>), customer: { grade: facts.grade as Grade | null, creditHold: facts.credit_hold, creditLimitMinor: facts.credit_limit_minor } };
     case 'review': {
       const { estimatedCost, notes } = body as ActionBody<'review'>;
       return { estimatedCostMinor: toMinor(estimatedCost, 'estimatedCost', currency).minor, notes };
@@ -50,13 +53,19 @@ async function toTransitionArgs(db: Db, no: string, action: Action, body: Action
 }
 
 /** A closed or cancelled contract's workflow has ended, so no validator is left to refuse; the same domain rule answers. */
-async function refuseIfEnded(db: Db, no: string, action: Action): Promise<void> {
-  const contract = await db.selectFrom('contracts').select('stage').where('no', '=', no).executeTakeFirst();
-  if (!contract) throw notFound(`contract ${no}`);
-  const stage = contract.stage as Stage;
+function refuseIfEnded(no: string, stage: Stage, action: Action): void {
   if (stage === 'Closed' || stage === 'Cancelled') {
     throw conflict('refused', [{ code: 'wrong_stage', message: stageRefusal(action, stage) ?? `contract ${no} is ${stage}` }]);
   }
+}
+
+const registrationKey = (no: string) => `contract/${no}/0`;
+
+async function undoRegistration(db: Db, no: string): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('timeline').where('event_key', '=', registrationKey(no)).execute();
+    await trx.deleteFrom('contracts').where('no', '=', no).where('stage', '=', 'Opportunity').execute();
+  });
 }
 
 export function contractRoutes(routes: ApiRoutes, { db, temporal, taskQueue }: ApiDeps): void {
@@ -73,25 +82,25 @@ export function contractRoutes(routes: ApiRoutes, { db, temporal, taskQueue }: A
         currency: amount.currency, paymentTermsType: body.paymentTermsType, terms: body.terms,
       };
       await db.transaction().execute(async (trx) => {
-        const taken = await trx.selectFrom('contracts').select('no').where('no', '=', body.no).executeTakeFirst();
-        if (taken) throw conflict(`contract ${body.no} already exists`, [{ field: 'no', message: 'must be unique' }]);
-        await trx.insertInto('contracts').values({
+        const inserted = await trx.insertInto('contracts').values({
           no: body.no, customer_code: body.customerCode, title: body.title, amount_minor: amount.minor, currency: amount.currency,
           payment_terms_type: body.paymentTermsType, stage: 'Opportunity', terms: JSON.stringify(body.terms),
           details: JSON.stringify({}), owners: null, created_by: actor.name, department: body.department ?? null, account_owner: actor.name,
-        }).execute();
+        }).onConflict((oc) => oc.column('no').doNothing()).returning('no').executeTakeFirst();
+        if (!inserted) throw conflict(`contract ${body.no} already exists`, [{ field: 'no', message: 'must be unique' }]);
         await appendTimeline(trx, {
-          eventKey: `contract/${body.no}/0`, contractNo: body.no, at: new Date(), actor, action: 'register', toStage: 'Opportunity',
+          eventKey: registrationKey(body.no), contractNo: body.no, at: new Date(), actor, action: 'register', toStage: 'Opportunity',
           details: { amountMinor: amount.minor, currency: amount.currency, paymentTermsType: body.paymentTermsType },
         });
-        // Started inside the transaction: if the start fails nothing is written; the ID makes a retry safe.
-        await temporal.workflow.start(contractWorkflow, {
-          workflowId: contractWorkflowId(body.no), taskQueue, args: [input],
-          typedSearchAttributes: [{ key: CONTRACT_STAGE, value: 'Opportunity' }, { key: CUSTOMER_CODE, value: body.customerCode }],
-        }).catch((error: unknown) => {
-          if (error instanceof WorkflowExecutionAlreadyStartedError) throw conflict(`contract ${body.no} already exists`);
-          throw error;
-        });
+      });
+      // Started after the commit (no transaction waits on Temporal); if it cannot start, the registration is undone.
+      await temporal.workflow.start(contractWorkflow, {
+        workflowId: contractWorkflowId(body.no), taskQueue, args: [input],
+        typedSearchAttributes: [{ key: CONTRACT_STAGE, value: 'Opportunity' }, { key: CUSTOMER_CODE, value: body.customerCode }],
+      }).catch(async (error: unknown) => {
+        await undoRegistration(db, body.no);
+        if (error instanceof WorkflowExecutionAlreadyStartedError) throw conflict(`contract ${body.no} already exists`);
+        throw error;
       });
       return { status: 201, body: await contractView(db, body.no), headers: { Location: `/api/v1/contracts/${body.no}` } };
     },
@@ -108,11 +117,12 @@ export function contractRoutes(routes: ApiRoutes, { db, temporal, taskQueue }: A
   for (const action of ACTIONS) {
     routes.add({
       method: 'post', path: `/api/v1/contracts/:no/${action}`, summary: `Contract transition: ${action}`,
-      roles: rolesFor(action), body: ActionSchemas[action] as (typeof ActionSchemas)[Action],
+      roles: rolesFor(action), rule: ruleFor(action), body: ActionSchemas[action] as (typeof ActionSchemas)[Action],
       responses: { 200: 'accepted; the contract after the transition', 400: 'invalid input', 403: 'role not allowed', 404: 'no such contract', 409: 'refused, with every reason' },
       async handle({ params, body, actor }) {
-        await refuseIfEnded(db, params.no, action);
-        const args = await toTransitionArgs(db, params.no, action, body);
+        const facts = await transitionFacts(db, params.no);
+        refuseIfEnded(params.no, facts.stage as Stage, action);
+        const args = toTransitionArgs(facts, action, body);
         const update = TRANSITION_UPDATES[action];
         await temporal.workflow.getHandle(contractWorkflowId(params.no)).executeUpdate(update as never, { args: [{ ...args, actor }] as never });
         return { body: await contractView(db, params.no) };

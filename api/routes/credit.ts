@@ -275,7 +275,7 @@ export function creditRoutes(routes: ApiRoutes, { db, temporal, defaultTimeZone 
 
   routes.add({
     method: 'get', path: '/api/v1/credit/warnings', summary: 'Early warnings with the figures that raised them, for every customer or one',
-    roles: ['sales', 'finance', 'executive', 'admin'], query: { customer: 'one customer code', kind: WARNING_KINDS.join(' | ') },
+    roles: ['sales', 'finance', 'executive'], query: { customer: 'one customer code', kind: WARNING_KINDS.join(' | ') },
     responses: { 200: 'the warnings', 400: 'invalid parameter', 404: 'no such customer' },
     async handle({ query }) {
       const customerCode = single(query, 'customer');
@@ -289,7 +289,7 @@ export function creditRoutes(routes: ApiRoutes, { db, temporal, defaultTimeZone 
   });
 
   routes.add({
-    method: 'get', path: '/api/v1/credit/reviews', summary: 'Weekly credit reviews, newest first', roles: ['finance', 'executive', 'admin'],
+    method: 'get', path: '/api/v1/credit/reviews', summary: 'Weekly credit reviews, newest first', roles: ['finance', 'executive'],
     responses: { 200: 'the reviews' },
     async handle() {
       const rows = await db.selectFrom('credit_reviews').select(['review_date', 'created_at', 'summary']).orderBy('review_date', 'desc').limit(52).execute();
@@ -308,7 +308,7 @@ export function creditRoutes(routes: ApiRoutes, { db, temporal, defaultTimeZone 
   });
 
   routes.add({
-    method: 'get', path: '/api/v1/credit/reviews/:date', summary: 'One weekly credit review: its summary and the mail sent', roles: ['finance', 'executive', 'admin'],
+    method: 'get', path: '/api/v1/credit/reviews/:date', summary: 'One weekly credit review: its summary and the mail sent', roles: ['finance', 'executive'],
     responses: { 200: 'the review', 400: 'invalid date', 404: 'no review that day' },
     async handle({ params }) {
       if (!isLocalDate(params.date)) throw badRequest('date', 'must be a date YYYY-MM-DD');
@@ -327,7 +327,7 @@ export function creditRoutes(routes: ApiRoutes, { db, temporal, defaultTimeZone 
 
   routes.add({
     method: 'post', path: '/api/v1/credit/reviews', summary: 'Run the weekly credit review now (triggers the credit-review schedule); a review already stored today is reused',
-    roles: ['finance', 'executive', 'admin'], responses: { 202: 'started', 409: 'the schedule does not exist' },
+    roles: ['finance', 'executive'], responses: { 202: 'started', 409: 'the schedule does not exist' },
     async handle() {
       try {
         await temporal.schedule.getHandle(CREDIT_REVIEW_SCHEDULE_ID).trigger();

@@ -8,6 +8,7 @@ import type { SendTime } from '../../domain/collection';
 import { isTimeZone } from '../../domain/dates';
 import { SUPPORTED_CURRENCIES } from '../../domain/money';
 import { authenticate } from '../auth';
+import { cpuFailureAsHttp } from '../cpu-errors';
 import type { ApiDeps } from '../deps';
 import { HttpError, badRequest, notFound } from '../errors';
 import type { ApiRoutes } from '../route';
@@ -15,6 +16,8 @@ import type { ApiRoutes } from '../route';
 export const IMPORTS_PATH = '/api/v1/imports';
 /** Statements and go-live exports are larger than the 1mb every other request is limited to. */
 export const IMPORT_BODY_LIMIT = '100mb';
+/** An import starts one collection per open invoice after its commit: far longer than a request's usual Temporal deadline. */
+const IMPORT_DEADLINE_MS = 30 * 60_000;
 
 /**
  * The body parser for the import routes, mounted before the global 1mb one: the caller is authenticated
@@ -64,13 +67,13 @@ function bytesOf(file: z.output<typeof FileSchema>, field: string): { bytes: Buf
 }
 
 function asHttpError(error: unknown, prefix = ''): unknown {
-  return error instanceof ImportInputError ? badRequest(`${prefix}${error.field}`, error.detail) : error;
+  return error instanceof ImportInputError ? badRequest(`${prefix}${error.field}`, error.detail) : cpuFailureAsHttp(error, 'the import');
 }
 
 export function importRoutes(routes: ApiRoutes, { db, temporal, taskQueue, defaultTimeZone, letterSendTime }: ApiDeps): void {
   routes.add({
     method: 'post', path: `${IMPORTS_PATH}/bank-statements`, summary: 'Import a bank-statement CSV: each credit line becomes a payment, matched or queued for finance',
-    roles: ['finance'], body: BankStatementImportSchema,
+    roles: ['finance'], body: BankStatementImportSchema, deadlineMs: IMPORT_DEADLINE_MS,
     responses: { 201: 'imported; the report counts imported, unmatched, duplicate, skipped and rejected lines', 400: 'the file or mapping cannot be read' },
     async handle({ body, actor }) {
       const { bytes, encoding } = bytesOf(body, '');
@@ -87,7 +90,7 @@ export function importRoutes(routes: ApiRoutes, { db, temporal, taskQueue, defau
 
   routes.add({
     method: 'post', path: `${IMPORTS_PATH}/historical`, summary: 'Go-live import of customers, contracts, invoices and settlements: all rows or none',
-    roles: ['finance'], body: HistoricalImportSchema,
+    roles: ['finance'], body: HistoricalImportSchema, deadlineMs: IMPORT_DEADLINE_MS,
     responses: { 201: 'imported; open invoices\' collections started', 400: 'rows rejected (nothing imported; the report lists each) or a file cannot be read' },
     async handle({ body, actor }) {
       const files: Partial<Record<HistoricalFile, FileInput>> = {};

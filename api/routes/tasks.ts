@@ -1,7 +1,9 @@
 import type { Selectable } from 'kysely';
 import type { TasksTable } from '../../db/schema';
 import { appendTimeline } from '../../db/timeline';
-import type { Actor, Role } from '../../domain/roles';
+import { MANAGER_OF } from '../../domain/disputes';
+import type { InternalRole } from '../../domain/policy';
+import { type Actor, ROLES, type Role } from '../../domain/roles';
 import type { ApiDeps } from '../deps';
 import { badRequest, conflict, HttpError, notFound } from '../errors';
 import type { ApiRoutes } from '../route';
@@ -9,8 +11,13 @@ import { CompleteTaskSchema, SkipTaskSchema, TASK_STATUSES } from '../schemas-ad
 
 type TaskRow = Selectable<TasksTable>;
 
-/** Roles that may close any task, besides its owner role and the role it escalated to. */
-const OVERSEERS: readonly Role[] = ['finance', 'executive', 'admin'];
+/** Owner roles nobody signs in with (the sales assistant): the manager role closes their tasks. */
+const STAND_INS = Object.entries(MANAGER_OF).filter(([role]) => !(ROLES as readonly string[]).includes(role)) as [InternalRole, InternalRole][];
+
+/** Every role that can own a task or receive its escalation; admin is neither. */
+const TASK_ROLES: readonly Role[] = ['sales', 'delivery', 'finance', 'executive'];
+
+const CLOSE_RULE = `a person of the task's owner role or of the role it escalated to${STAND_INS.map(([role, manager]) => ` (${manager} for an ${role}'s task)`).join('')}`;
 
 export function taskView(task: TaskRow) {
   return {
@@ -33,8 +40,10 @@ function taskId(raw: string): number {
   return Number(raw);
 }
 
-function mayClose(actor: Actor, task: TaskRow): boolean {
-  return actor.role === task.owner_role || actor.role === task.escalated_to || (OVERSEERS as readonly string[]).includes(actor.role);
+/** The roles that may close a task: its owner role, the role it escalated to, a manager standing in for a role nobody holds. */
+export function taskClosers(task: Pick<TaskRow, 'owner_role' | 'escalated_to'>): string[] {
+  const standIn = STAND_INS.find(([role]) => role === task.owner_role)?.[1];
+  return [...new Set([task.owner_role, ...(standIn ? [standIn] : []), ...(task.escalated_to ? [task.escalated_to] : [])])];
 }
 
 export function taskRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
@@ -73,9 +82,9 @@ export function taskRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
     const closed = await db.transaction().execute(async (trx) => {
       const task = await trx.selectFrom('tasks').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
       if (!task) throw notFound(`task ${id}`);
-      if (!mayClose(actor, task)) {
-        const allowed = [task.owner_role, ...(task.escalated_to ? [task.escalated_to] : []), ...OVERSEERS];
-        throw new HttpError(403, `closing task ${id} needs role ${[...new Set(allowed)].join(' or ')}`, [{ message: `${actor.name} has role ${actor.role}` }]);
+      const closers = taskClosers(task);
+      if (!closers.includes(actor.role)) {
+        throw new HttpError(403, `closing task ${id} needs role ${closers.join(' or ')}`, [{ message: `${actor.name} has role ${actor.role}` }]);
       }
       if (task.kind === 'approval') {
         throw conflict(`task ${id} is an approval`, [{ code: 'approval_task', message: `approve or reject step ${task.step} with POST /api/v1/invoices/${task.invoice_no}/approvals (the approval endpoint); that closes this task` }]);
@@ -98,15 +107,15 @@ export function taskRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
 
   routes.add({
     method: 'post', path: '/api/v1/tasks/:id/done', summary: 'Mark an open task done, with an optional note',
-    roles: 'any', body: CompleteTaskSchema,
-    responses: { 200: 'the task', 400: 'invalid input', 403: 'neither its owner role, the role it escalated to, nor finance, executive or admin', 404: 'no such task', 409: 'not open, or an approval task' },
+    roles: TASK_ROLES, rule: CLOSE_RULE, body: CompleteTaskSchema,
+    responses: { 200: 'the task', 400: 'invalid input', 404: 'no such task', 409: 'not open, or an approval task' },
     handle: close('done'),
   });
 
   routes.add({
     method: 'post', path: '/api/v1/tasks/:id/skip', summary: 'Skip an open task, with a note saying why',
-    roles: 'any', body: SkipTaskSchema,
-    responses: { 200: 'the task', 400: 'no note', 403: 'neither its owner role, the role it escalated to, nor finance, executive or admin', 404: 'no such task', 409: 'not open, or an approval task' },
+    roles: TASK_ROLES, rule: CLOSE_RULE, body: SkipTaskSchema,
+    responses: { 200: 'the task', 400: 'no note', 404: 'no such task', 409: 'not open, or an approval task' },
     handle: close('skipped'),
   });
 }

@@ -3,23 +3,19 @@
  * catcher, worker and API) from the repository the way a new user would, drives one contract
  * through the public API from registration to Closed, then stops the stack with Ctrl-C (SIGINT).
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { addDays, localDateOf } from '../../domain/dates';
-import { freePort } from '../support/ports';
+import {
+  type ProcessEntry, StackProcess, describeAlive, eventually, freePorts, isAlive, killQuietly, makeDataDir, processesUsing, removeDataDir, sleep,
+} from './stack-process';
 
-const REPO_ROOT = path.resolve(__dirname, '../..');
-const ADMIN_TOKEN = 'e2e-admin-token-0123456789abcdef';
-const START_LIMIT_MS = 120_000;
-const STOP_LIMIT_MS = 30_000;
+const STOP_LIMIT_MS = 10_000;
 
 const cny = (value: string) => ({ value, currency: 'CNY' });
 const today = () => localDateOf(Date.now(), 'Asia/Shanghai');
 const daysAgo = (days: number) => addDays(today(), -days);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Response {
   status: number;
@@ -46,132 +42,62 @@ class Api {
   as(token: string) { return new Api(this.baseUrl, token); }
 }
 
-async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(500);
+/** The supervisor's children: the API, the worker, and a guard each for PostgreSQL and Temporal running the server below it. */
+function expectSupervisedShape(tree: ProcessEntry[]): void {
+  const launcher = tree.filter((p) => p.args.includes('bin/start.ts')).at(-1)!;
+  const childOf = (parent: ProcessEntry, fragment: string) => tree.find((p) => p.ppid === parent.pid && p.args.includes(fragment));
+  const shape = JSON.stringify(tree.map((p) => `${p.pid}<${p.ppid} ${p.args.slice(0, 120)}`), null, 1);
+  expect(launcher, shape).toBeDefined();
+  for (const script of ['bin/api.ts', 'bin/worker.ts', 'stack/postgres-service.ts', 'stack/temporal-service.ts']) {
+    expect(childOf(launcher, script), `${script} below the launcher\n${shape}`).toBeDefined();
   }
+  expect(childOf(childOf(launcher, 'stack/postgres-service.ts')!, 'postgres -D'), `the postmaster below its guard\n${shape}`).toBeDefined();
+  expect(childOf(childOf(launcher, 'stack/temporal-service.ts')!, 'start-dev'), `the Temporal server below its guard\n${shape}`).toBeDefined();
 }
 
-/** Processes whose command line names the data folder: the Temporal dev server and the postmaster. */
-function processesUsing(dir: string): string[] {
-  const result = spawnSync('pgrep', ['-a', '-f', dir], { encoding: 'utf8' });
-  return result.stdout.split('\n').map((line) => line.trim()).filter(Boolean);
-}
-
-interface ProcessEntry {
-  pid: number;
-  ppid: number;
-  args: string;
-}
-
-function processTable(): ProcessEntry[] {
-  return spawnSync('ps', ['-e', '-o', 'pid=,ppid=,args='], { encoding: 'utf8' }).stdout.split('\n')
-    .map((line) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line))
-    .filter((match) => match !== null)
-    .map((match) => ({ pid: Number(match[1]), ppid: Number(match[2]), args: match[3] }));
-}
-
-/** pid and every process below it, parents before children. */
-function treeOf(pid: number): ProcessEntry[] {
-  const table = processTable();
-  const found = table.filter((p) => p.pid === pid);
-  for (let i = 0; i < found.length; i++) {
-    for (const p of table) if (p.ppid === found[i].pid && !found.includes(p)) found.push(p);
-  }
-  return found;
-}
-
-/**
- * The node process that runs bin/start.ts, below the `npm exec` → `sh -c tsx` → tsx wrappers.
- * Ctrl-C must reach it: a SIGINT to npx alone is forwarded by npm to its `sh -c` wrapper, and sh
- * (dash) does not pass it on, so the stack would keep running.
- */
-function launcherOf(pid: number): number | undefined {
-  return treeOf(pid).filter((p) => p.args.includes('bin/start.ts')).at(-1)?.pid;
-}
-
-function killQuietly(pid: number, signal: NodeJS.Signals): void {
-  try { process.kill(pid, signal); } catch { /* already gone */ }
+async function gone(pids: number[], withinMs: number): Promise<number[]> {
+  const deadline = Date.now() + withinMs;
+  while (pids.some(isAlive) && Date.now() < deadline) await sleep(200);
+  return pids.filter(isAlive);
 }
 
 describe('npm start', () => {
-  let child: ChildProcess | undefined;
-  let dataDir = '';
-  let stdout = '';
-  let stderr = '';
-  let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  const output = () => `--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`;
-
-  beforeAll(() => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'huikuan-e2e-'));
-    // PostgreSQL runs as its own 'postgres' user when we are root and must reach its data folder.
-    fs.chmodSync(dataDir, 0o755);
-  });
+  const dataDirs: string[] = [];
+  const stacks: StackProcess[] = [];
+  const newDataDir = () => { const dir = makeDataDir('huikuan-e2e-'); dataDirs.push(dir); return dir; };
+  const launch = (dataDir: string, ports: Awaited<ReturnType<typeof freePorts>>) => { const stack = StackProcess.spawn(dataDir, ports); stacks.push(stack); return stack; };
 
   afterAll(async () => {
-    // Only does something when the test failed before the orderly stop.
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const tree = treeOf(child.pid!);
-      const launcher = launcherOf(child.pid!);
-      if (launcher) killQuietly(launcher, 'SIGINT');
-      const stopped = await Promise.race([exited.then(() => true), sleep(15_000).then(() => false)]);
-      if (!stopped) {
-        // The child shares our process group (detached: false), so kill its tree by pid, never the group.
-        for (const p of [...tree, ...treeOf(child.pid!)]) killQuietly(p.pid, 'SIGKILL');
-      }
-    }
-    if (dataDir) {
-      for (let attempt = 0; attempt < 20 && processesUsing(dataDir).length > 0; attempt++) {
-        for (const line of processesUsing(dataDir)) killQuietly(Number(line.split(' ')[0]), attempt < 10 ? 'SIGTERM' : 'SIGKILL');
-        await sleep(500);
-      }
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    }
+    // Only does something when a test failed before the orderly stop.
+    for (const stack of stacks) await stack.forceStop();
+    for (const dir of dataDirs) await removeDataDir(dir);
   });
 
   it('boots, drives a contract from registration to Closed through the API, and stops on Ctrl-C', async () => {
-    const [port, pgPort, temporalPort, uiPort, smtpPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
-    expect(new Set([port, pgPort, temporalPort, uiPort, smtpPort]).size).toBe(5);
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      DATA_DIR: dataDir,
-      PORT: String(port),
-      EMBEDDED_PG_PORT: String(pgPort),
-      TEMPORAL_DEV_PORT: String(temporalPort),
-      TEMPORAL_UI_PORT: String(uiPort),
-      EMBEDDED_SMTP_PORT: String(smtpPort),
-      ADMIN_TOKEN,
-      LETTER_SEND_TIME: 'immediate',
-      TEMPORAL_CLI_PATH: inject('temporalCliPath'),
-    };
-    for (const name of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL', 'PUBLIC_URL', 'HOST']) delete env[name];
+    const dataDir = newDataDir();
+    const ports = await freePorts();
+    const { port, uiPort } = ports;
 
     // ---- start-up ------------------------------------------------------------------------------
-    const startedAt = Date.now();
-    child = spawn('npx', ['tsx', 'bin/start.ts'], { cwd: REPO_ROOT, env, detached: false, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
-    exited = new Promise((resolve) => child!.once('exit', (code, signal) => resolve({ code, signal })));
-
-    const finished = () => child!.exitCode !== null || child!.signalCode !== null;
-    await eventually(async () => (stdout.includes('Huikuan is running.') || finished() ? true : undefined), START_LIMIT_MS, '"Huikuan is running."')
-      .catch(() => undefined);
-    const startupMs = Date.now() - startedAt;
-    expect(stdout, `not running after ${startupMs} ms (exit code ${child.exitCode}, signal ${child.signalCode})\n${output()}`).toContain('Huikuan is running.');
-    expect(startupMs).toBeLessThan(START_LIMIT_MS);
+    const stack = launch(dataDir, ports);
+    const startupMs = await stack.waitForRunning();
     console.log(`stack start-up took ${(startupMs / 1000).toFixed(1)} s`);
+    const child = stack.child;
+    const output = () => stack.output();
+    const { stdout } = stack;
 
-    // Give the banner a moment to be fully flushed, then check what a user reads.
-    await eventually(async () => (stdout.includes('Press Ctrl-C to stop.') ? true : undefined), 5_000, 'the full banner');
-    const apiUrl = `http://localhost:${port}`;
+    // What a user reads; the admin token is not in a log (stdout is not a terminal here), only its file.
+    const apiUrl = stack.apiUrl;
     expect(stdout).toMatch(new RegExp(`API\\s+${apiUrl.replace(/[.]/g, '\\.')}\\b`));
     expect(stdout).toContain(`Temporal UI    http://127.0.0.1:${uiPort}`);
-    expect(stdout).toContain(`Admin token    ${ADMIN_TOKEN}`);
+    const tokenFile = path.join(dataDir, 'admin-token');
+    expect(stdout).toContain(`Admin token    in ${tokenFile}`);
+    const ADMIN_TOKEN = fs.readFileSync(tokenFile, 'utf8').trim();
+    expect(ADMIN_TOKEN.length).toBeGreaterThanOrEqual(16);
+    expect(stack.stdout + stack.stderr).not.toContain(ADMIN_TOKEN);
     expect(stdout).toContain(`(mailbox: ${apiUrl}/api/v1/mailbox)`);
+    expect(port).toBeGreaterThan(0);
+    expectSupervisedShape(stack.tree());
 
     const anonymous = new Api(apiUrl);
     const admin = anonymous.as(ADMIN_TOKEN);
@@ -179,7 +105,7 @@ describe('npm start', () => {
     // ---- health --------------------------------------------------------------------------------
     const health = await anonymous.get('/healthz');
     expect(health.status, JSON.stringify(health.body)).toBe(200);
-    expect(health.body).toMatchObject({ status: 'ok', checks: { postgres: 'ok', temporal: 'ok', smtp: 'ok' } });
+    expect(health.body).toMatchObject({ status: 'ok', checks: { postgres: 'ok', temporal: 'ok', smtp: 'ok', worker: 'ok' } });
 
     // ---- people --------------------------------------------------------------------------------
     const person = async (name: string, role: string): Promise<Api> => {
@@ -365,18 +291,48 @@ describe('npm start', () => {
 
     // ---- Ctrl-C stops everything ---------------------------------------------------------------
     expect(processesUsing(dataDir).length, 'the stack runs processes under its data folder').toBeGreaterThan(0);
-    const stopAt = Date.now();
-    const launcher = launcherOf(child.pid!);
-    expect(launcher, JSON.stringify(treeOf(child.pid!))).toBeDefined();
-    expect(launcher).not.toBe(child.pid);
-    killQuietly(launcher!, 'SIGINT');
-    const result = await Promise.race([exited, sleep(STOP_LIMIT_MS).then(() => 'timeout' as const)]);
-    const stopMs = Date.now() - stopAt;
+    const tree = stack.tree();
+    expect(stack.launcherPid()).not.toBe(child.pid);
+    const { ms: stopMs, result } = await stack.interrupt(STOP_LIMIT_MS);
     expect(result, `no exit within ${STOP_LIMIT_MS} ms\n${output()}`).not.toBe('timeout');
-    expect(stopMs).toBeLessThan(STOP_LIMIT_MS);
     console.log(`stack stopped in ${(stopMs / 1000).toFixed(1)} s: ${JSON.stringify(result)}`);
-    expect(stdout).toContain('stopping…');
+    expect(stack.stdout).toContain('stopping…');
     expect(processesUsing(dataDir), 'processes left behind').toEqual([]);
+    const left = await gone(tree.map((p) => p.pid), 3_000);
+    expect(describeAlive(left), 'processes of the stack left behind').toEqual([]);
     expect(result, `exit of npx tsx bin/start.ts after SIGINT\n${output()}`).toEqual({ code: 0, signal: null });
+  }, 300_000);
+
+  it('leaves no process behind when the launcher is killed with SIGKILL, and starts again cleanly on the same data', async () => {
+    const dataDir = newDataDir();
+    const ports = await freePorts();
+    const first = launch(dataDir, ports);
+    await first.waitForRunning();
+    const token = fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
+    const created = await new Api(first.apiUrl, token).post('/api/v1/tokens', { name: 'Kept Across Restarts', role: 'finance' });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+
+    const tree = first.tree();
+    expectSupervisedShape(tree);
+    killQuietly(first.launcherPid()!, 'SIGKILL');
+    const left = await gone(tree.filter((p) => !/npm exec|sh -c|\/tsx /.test(p.args)).map((p) => p.pid), STOP_LIMIT_MS);
+    expect(left, `survivors: ${JSON.stringify(tree.filter((p) => left.includes(p.pid)))}`).toEqual([]);
+    expect(processesUsing(dataDir), 'processes on the data folder').toEqual([]);
+
+    const second = launch(dataDir, ports);
+    await second.waitForRunning();
+    const health = await eventually(async () => {
+      const response = await new Api(second.apiUrl).get('/healthz');
+      return response.status === 200 ? response : undefined;
+    }, 15_000, 'a healthy second start');
+    expect(health.body.checks).toMatchObject({ postgres: 'ok', temporal: 'ok', smtp: 'ok', worker: 'ok' });
+    // The data survived: the person created before the crash can still sign in.
+    const kept = await new Api(second.apiUrl, created.body.token).get('/api/v1/invoice-ready');
+    expect(kept.status, JSON.stringify(kept.body)).toBe(200);
+
+    const { ms, result } = await second.interrupt(STOP_LIMIT_MS);
+    expect(result, `no exit within ${STOP_LIMIT_MS} ms\n${second.output()}`).not.toBe('timeout');
+    expect(ms).toBeLessThan(STOP_LIMIT_MS);
+    expect(processesUsing(dataDir)).toEqual([]);
   }, 300_000);
 });

@@ -365,26 +365,32 @@ describe('tasks', () => {
     const twice = await suite.people.sales.post(`/api/v1/tasks/${call.id}/done`, {});
     expect(twice.status).toBe(409);
     expect(twice.body.error).toBe(`task ${call.id} is done`);
-    expect((await suite.people.finance.post(`/api/v1/tasks/${call.id}/skip`, { note: 'too late' })).status).toBe(409);
+    expect((await suite.people.finance.post(`/api/v1/tasks/${call.id}/skip`, { note: 'too late' })).status).toBe(403);
 
     expect(await ids(`invoice=${invoiceNo}`)).toEqual([reminder.id]);
     expect(await ids(`invoice=${invoiceNo}&status=done`)).toEqual([call.id]);
 
-    const skipped = await suite.people.finance.post(`/api/v1/tasks/${reminder.id}/skip`, { note: ' customer disputes the invoice ' });
+    // A sales person's task is theirs: finance, an executive or an admin cannot close it for them (until it escalates).
+    const byFinance = await suite.people.finance.post(`/api/v1/tasks/${reminder.id}/skip`, { note: 'not mine' });
+    expect(byFinance.status).toBe(403);
+    expect(byFinance.body.error).toBe(`closing task ${reminder.id} needs role sales`);
+    expect((await suite.people.executive.post(`/api/v1/tasks/${reminder.id}/skip`, { note: 'not mine' })).status).toBe(403);
+    expect((await suite.harness.admin.post(`/api/v1/tasks/${reminder.id}/skip`, { note: 'not mine' })).status).toBe(403);
+    const skipped = await suite.people.sales.post(`/api/v1/tasks/${reminder.id}/skip`, { note: ' customer disputes the invoice ' });
     expect(skipped.status).toBe(200);
-    expect(skipped.body).toMatchObject({ status: 'skipped', closedBy: 'fiona', note: 'customer disputes the invoice' });
+    expect(skipped.body).toMatchObject({ status: 'skipped', closedBy: 'sally', note: 'customer disputes the invoice' });
 
     const timeline = await suite.harness.database.db.selectFrom('timeline').select(['event_key', 'action', 'actor_name', 'contract_no', 'invoice_no', 'reason'])
       .where('event_key', 'like', 'task/%').orderBy('id').execute();
     expect(timeline).toEqual([
       { event_key: `task/${call.id}/done`, action: 'task_done', actor_name: 'sally', contract_no: no, invoice_no: invoiceNo, reason: '王芳 promised to pay on Friday' },
-      { event_key: `task/${reminder.id}/skipped`, action: 'task_skipped', actor_name: 'fiona', contract_no: no, invoice_no: invoiceNo, reason: 'customer disputes the invoice' },
+      { event_key: `task/${reminder.id}/skipped`, action: 'task_skipped', actor_name: 'sally', contract_no: no, invoice_no: invoiceNo, reason: 'customer disputes the invoice' },
     ]);
     const contract = (await suite.people.sales.get(`/api/v1/contracts/${no}`)).body;
     expect(contract.timeline.map((t: { action: string }) => t.action)).toEqual(expect.arrayContaining(['task_done', 'task_skipped']));
   });
 
-  it('lets the role a task escalated to close it, keeps approval tasks for the approval endpoint, and 404s unknown tasks', async () => {
+  it('lets the role a task escalated to close it, sales close an assistant\'s task, keeps approval tasks for the approval endpoint, and 404s unknown tasks', async () => {
     const { no } = await contractReadyToInvoice({ grade: 'A' }, 10);
     const invoiceNo = `${no}-A`;
     expect((await suite.people.finance.post('/api/v1/invoices', { contractNo: no, milestoneSeq: 1, invoiceNo, issueDate: todayInShanghai() })).status).toBe(201);
@@ -392,13 +398,20 @@ describe('tasks', () => {
       ...values, invoice_no: invoiceNo, contract_no: no, step: 'x', occurrence: 1, owner_name: null, title: 'Test task', status: 'open',
       due_at: new Date(), closed_by: null, closed_at: null, note: null,
     }).returning('id').executeTakeFirstOrThrow();
-    const escalated = await insert({ task_key: `test/${uniqueCode('esc')}`, kind: 'collection', owner_role: 'assistant', escalated_to: 'delivery' });
+    const escalated = await insert({ task_key: `test/${uniqueCode('esc')}`, kind: 'collection', owner_role: 'delivery', escalated_to: 'executive' });
+    const assistants = await insert({ task_key: `test/${uniqueCode('asst')}`, kind: 'collection', owner_role: 'assistant', escalated_to: null });
     const approval = await insert({ task_key: `test/${uniqueCode('appr')}`, kind: 'approval', owner_role: 'finance', escalated_to: null });
 
     expect((await suite.people.sales.post(`/api/v1/tasks/${escalated.id}/done`, {})).status).toBe(403);
-    const byDelivery = await suite.people.delivery.post(`/api/v1/tasks/${escalated.id}/done`, {});
-    expect(byDelivery.status, JSON.stringify(byDelivery.body)).toBe(200);
-    expect(byDelivery.body).toMatchObject({ status: 'done', closedBy: 'dave', note: null, ownerRole: 'assistant', escalatedTo: 'delivery' });
+    expect((await suite.people.finance.post(`/api/v1/tasks/${escalated.id}/done`, {})).status).toBe(403);
+    const byExecutive = await suite.people.executive.post(`/api/v1/tasks/${escalated.id}/done`, {});
+    expect(byExecutive.status, JSON.stringify(byExecutive.body)).toBe(200);
+    expect(byExecutive.body).toMatchObject({ status: 'done', closedBy: 'eve', note: null, ownerRole: 'delivery', escalatedTo: 'executive' });
+
+    expect((await suite.people.delivery.post(`/api/v1/tasks/${assistants.id}/done`, {})).status).toBe(403);
+    const bySales = await suite.people.sales.post(`/api/v1/tasks/${assistants.id}/done`, {});
+    expect(bySales.status, JSON.stringify(bySales.body)).toBe(200);
+    expect(bySales.body).toMatchObject({ status: 'done', closedBy: 'sally', ownerRole: 'assistant' });
 
     const refused = await suite.people.finance.post(`/api/v1/tasks/${approval.id}/done`, { note: 'approve' });
     expect(refused.status).toBe(409);

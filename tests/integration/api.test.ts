@@ -300,7 +300,7 @@ describe('operations', () => {
     }
     expect(doc.paths['/api/v1/payments'].post.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/RecordPaymentRequest' });
     const payment = doc.components.schemas.RecordPaymentRequest;
-    expect(payment.properties.amount).toEqual({ $ref: '#/components/schemas/Money' });
+    expect(payment.properties.amount).toEqual({ $ref: '#/components/schemas/PositiveMoney' });
     expect(JSON.stringify(doc)).not.toContain('#/definitions');
     expect(payment.required).toEqual(expect.arrayContaining(['amount', 'reference', 'receivedOn']));
   });

@@ -29,6 +29,8 @@ function startWorker(): ChildProcess {
   const env = {
     ...process.env, DATABASE_URL: database.url, TEMPORAL_ADDRESS: inject('temporalAddress'), SMTP_URL: smtp.url,
     TEMPORAL_TASK_QUEUE: taskQueue, LETTER_SEND_TIME: 'immediate',
+    // The killed attempt's claim on its letter lapses after this, so the restarted worker resends it soon.
+    LETTER_CLAIM_SECONDS: '10',
   };
   return spawn(process.execPath, ['--import', 'tsx', 'bin/worker.ts'], { cwd: REPO, env, stdio: 'ignore' });
 }
@@ -44,7 +46,7 @@ function killWorker(): Promise<void> {
 beforeAll(async () => {
   database = await createTestDatabase();
   smtp = await startSmtpCatcher(database.db, 0, '127.0.0.1', {
-    // Kill the worker while it waits for the server to accept a recipient: mid-send, row locked, nothing delivered.
+    // Kill the worker while it waits for the server to accept a recipient: mid-send, letter claimed, nothing delivered.
     beforeRecipient: async () => {
       recipients += 1;
       if (recipients === KILL_AT_RECIPIENT) await killWorker();

@@ -71,7 +71,8 @@ export function collectionSuite(options: { calendar?: BusinessCalendar } = {}) {
     async recordHistory(workflowId: string, name: string) {
       if (!process.env.RECORD_HISTORIES) return;
       const history = await suite.env.client.workflow.getHandle(workflowId).fetchHistory();
-      fs.writeFileSync(path.resolve(__dirname, '..', 'histories', `${name}.json`), historyToJSON(history));
+      // A suffix keeps the histories of workflows started before a patch beside the new ones.
+      fs.writeFileSync(path.resolve(__dirname, '..', 'histories', `${name}${process.env.RECORD_HISTORIES_SUFFIX ?? ''}.json`), historyToJSON(history));
     },
     letters: (invoiceNo: string) => db().selectFrom('letters').selectAll().where('invoice_no', '=', invoiceNo).orderBy('id').execute(),
     tasks: (invoiceNo: string) => db().selectFrom('tasks').selectAll().where('invoice_no', '=', invoiceNo).orderBy('id').execute(),

@@ -6,11 +6,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { connect, migrateToLatest } from '../../db/connect';
 import { startEmbeddedPostgres } from '../../stack/postgres';
-import { WORKFLOWS_PATH } from '../../stack/processes';
+import { bundleWorkflows } from '../../stack/processes';
 import { findTemporalCli, findTestServer } from '../../stack/temporal-binaries';
 import { startTemporalDevServer } from '../../stack/temporal-dev-server';
 import { freePort } from './ports';
@@ -40,7 +39,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await template.destroy();
 
   const temporal = await startTemporalDevServer(cli, workDir, await freePort(), await freePort());
-  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never });
+  const bundle = await bundleWorkflows();
   const bundlePath = path.join(workDir, 'workflow-bundle.js');
   fs.writeFileSync(bundlePath, bundle.code);
 

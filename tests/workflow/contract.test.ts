@@ -112,7 +112,7 @@ describe('contract workflow on the time-skipping server', () => {
         fs.mkdirSync(HISTORY_DIR, { recursive: true });
         for (const id of [`contract/${no}`, `invoice/${invoiceNo}`]) {
           const history = await env.client.workflow.getHandle(id).fetchHistory();
-          fs.writeFileSync(path.join(HISTORY_DIR, `${id.replace('/', '-')}.json`), historyToJSON(history));
+          fs.writeFileSync(path.join(HISTORY_DIR, `${id.replace('/', '-')}${process.env.RECORD_HISTORIES_SUFFIX ?? ''}.json`), historyToJSON(history));
         }
       }
       return result;
