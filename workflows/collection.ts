@@ -1,6 +1,6 @@
 import {
   ApplicationFailure, allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate,
-  patched, proxyActivities, setHandler, workflowInfo,
+  patched, proxyActivities, proxyLocalActivities, setHandler, workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import { type BusinessCalendar, letterInstant } from '../domain/calendar';
@@ -19,6 +19,12 @@ const activities = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '30 seconds',
   // SMTP and database outages are retried with back-off for as long as they last; the outbox keeps each send single.
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
+});
+
+/** Quick reads the workflow needs before it decides; run inside the workflow task, no round trip of their own. */
+const reads = proxyLocalActivities<ReturnType<typeof createActivities>>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
 export interface CollectionInput {
@@ -92,6 +98,8 @@ function refuseIfAny(refusals: Refusal[]): void {
 export const collectionStatusQuery = defineQuery<CollectionStatus>('status');
 
 const REOPEN_AFTER_REVERSAL = 'reopen-after-reversal';
+const CALENDAR_ONCE_PER_WAKE = 'calendar-once-per-wake';
+const CREDIT_BEFORE_RESUME = 'dispute-credit-before-resume';
 
 /** A long-lived collection starts afresh (with its state) before its history grows large. */
 const MAX_LOOPS_PER_RUN = 500;
@@ -116,6 +124,7 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
   let nextActionAt: number | undefined;
   let calendar: BusinessCalendar | undefined;
   let changed = false;
+  let resolvingDispute = false;
 
   const status = (): CollectionStatus => ({
     invoiceNo: input.invoiceNo, balanceMinor, policy: { id: policy.id, version: policy.version }, handled: ladder.handled, awaitingApproval, nextActionAt,
@@ -161,14 +170,31 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
 
   setHandler(resolveDisputeUpdate, async ({ actor, outcome, creditMinor, note }) => {
     const resolved = dispute!;
+    const record = async () => {
+      const left = await activities.recordDisputeResolved({ disputeId: resolved.id, invoiceNo: input.invoiceNo, outcome, creditMinor, note, actor, at: Date.now() });
+      balanceMinor = Math.min(balanceMinor, left);
+    };
+    // Added after release: the collection stays paused until the credit note is written, so the
+    // letter that follows the resolution is decided on the credited balance, not the one before it.
+    if (patched(CREDIT_BEFORE_RESUME)) {
+      resolvingDispute = true;
+      try {
+        await record();
+      } finally {
+        resolvingDispute = false;
+      }
+      dispute = undefined;
+      changed = true;
+      return status();
+    }
     dispute = undefined;
     changed = true;
-    const left = await activities.recordDisputeResolved({ disputeId: resolved.id, invoiceNo: input.invoiceNo, outcome, creditMinor, note, actor, at: Date.now() });
-    balanceMinor = Math.min(balanceMinor, left);
+    await record();
     return status();
   }, {
     validator: ({ actor, outcome, creditMinor, note }) => refuseIfAny([
       ...(dispute ? [] : [{ code: 'no_open_dispute', message: `invoice ${input.invoiceNo} has no open dispute` }]),
+      ...(resolvingDispute ? [{ code: 'dispute_resolving', message: `dispute ${dispute?.id} is being resolved` }] : []),
       ...(COLLECTORS.includes(actor.role) ? [] : [{ code: 'not_permitted', message: 'only sales, delivery, finance or an executive resolves a dispute' }]),
       ...(outcome === 'rejected' && creditMinor !== 0 ? [{ code: 'credit_on_rejection', field: 'credit', message: 'a rejected dispute gives no credit note' }] : []),
       ...(creditMinor < 0 || creditMinor > balanceMinor ? [{ code: 'invalid_credit', field: 'credit', message: 'the credit note must be between zero and the balance' }] : []),
@@ -277,16 +303,28 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
     }
     ladder = recordHandled(ladder, [...skipped, ...occurrences]);
   };
+  // Added after release: the calendar is read once each time the workflow wakes, by a local activity,
+  // instead of by an activity before every decision (a step cost two more workflow tasks).
+  const calendarOncePerWake = patched(CALENDAR_ONCE_PER_WAKE);
+  let calendarFresh = false;
+  const refreshCalendar = async () => {
+    if (!calendarOncePerWake) calendar = await activities.loadCalendar({ invoiceNo: input.invoiceNo });
+    else if (!calendarFresh) {
+      calendar = await reads.loadCalendar({ invoiceNo: input.invoiceNo });
+      calendarFresh = true;
+    }
+  };
   const waitForChange = async (until: number | undefined) => {
     changed = false;
     await condition(() => changed || paid() || writtenOff, until === undefined ? undefined : Math.max(until - Date.now(), 1));
+    calendarFresh = false;
   };
 
   // Added after release: a reversal that reopens a paid invoice brings its collection back to the ladder.
   const reopensAfterReversal = patched(REOPEN_AFTER_REVERSAL);
   do {
     for (let loop = 0; !paid() && !writtenOff; loop++) {
-      calendar = await activities.loadCalendar({ invoiceNo: input.invoiceNo });
+      await refreshCalendar();
       const now = Date.now();
       const decision = decideCollection(context(), {
         ladder, balanceMinor, paidToleranceMinor: policy.paidToleranceMinor, dispute, promise, approvalsRequested: [...approvalsRequested],

@@ -3,7 +3,10 @@
  * server with the real activities. The calendar here has no weekends, so step dates do not depend on
  * the day the test runs (the business calendar has its own tests).
  */
-import { describe, expect, it } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, inject, it } from 'vitest';
+import { createActivities } from '../../activities';
+import { createTransport } from '../../activities/mailer';
 import { addDays } from '../../domain/dates';
 import type { Actor } from '../../domain/roles';
 import {
@@ -11,7 +14,7 @@ import {
 } from '../../workflows/collection';
 import { DAY, EVERY_DAY_CALENDAR, collectionSuite } from '../support/collection-suite';
 import { setBalance } from '../support/fixtures';
-import { testWorker } from '../support/workers';
+import { MAIL_FROM, testWorker } from '../support/workers';
 
 const suite = collectionSuite({ calendar: EVERY_DAY_CALENDAR });
 const finance: Actor = { name: 'fiona', role: 'finance' };
@@ -45,6 +48,39 @@ describe('disputes, promises and write-offs', () => {
       expect(letters.map((l) => [l.step, l.occurrence])).toEqual([['overdue_1', 1], ['formal_reminder', 2]]);
       expect(letters[1].body_text).toContain('¥9,000.00');
       await suite.recordHistory(handle.workflowId, 'invoice-dispute');
+    });
+  });
+
+  it('stays paused until the credit note of a resolution is written, so the letter that follows shows the credited balance', async () => {
+    // Recording the resolution is made slow on purpose: a letter decided before it is written would show the old balance.
+    const real = createActivities({ db: suite.db, sendTime: '09:30', mail: { transport: createTransport(suite.smtpUrl, 20_000), from: MAIL_FROM, companyName: 'Huikuan Test Co.', claimMs: 60_000 } });
+    const activities = {
+      ...real,
+      async recordDisputeResolved(resolution: Parameters<typeof real.recordDisputeResolved>[0]) {
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        return real.recordDisputeResolved(resolution);
+      },
+    };
+    const worker = await Worker.create({
+      connection: suite.env.nativeConnection, taskQueue: 'collection-6-slow', activities, workflowBundle: { codePath: inject('workflowBundlePath') },
+    });
+    const { invoiceNo, input } = await suite.newInvoice(addDays(await suite.today(), -2));
+    const sales: Actor = { name: 'sally', role: 'sales' };
+    await worker.runUntil(async () => {
+      const handle = await suite.start(input, 'collection-6-slow');
+      await suite.env.sleep(60_000);
+      await handle.executeUpdate(openDisputeUpdate, { args: [{ actor: sales, reason: 'price' }] });
+      await suite.env.sleep(25 * DAY);
+      const resolving = handle.executeUpdate(resolveDisputeUpdate, { args: [{ actor: sales, outcome: 'accepted', creditMinor: 250_000, note: 'price corrected' }] });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await expect(handle.executeUpdate(resolveDisputeUpdate, { args: [{ actor: sales, outcome: 'accepted', creditMinor: 0, note: 'again' }] }))
+        .rejects.toMatchObject({ cause: { message: expect.stringContaining('being resolved') } });
+      expect((await suite.letters(invoiceNo)).map((l) => l.step)).toEqual(['overdue_1']);
+      await resolving;
+      await suite.env.sleep(60_000);
+      const letters = await suite.letters(invoiceNo);
+      expect(letters.map((l) => [l.step, l.occurrence])).toEqual([['overdue_1', 1], ['formal_reminder', 2]]);
+      expect(letters[1].body_text).toContain('¥7,500.00');
     });
   });
 
