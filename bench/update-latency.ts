@@ -91,9 +91,12 @@ async function main(): Promise<void> {
     const registration = await registrations(stack, customer, contracts * 8);
 
     const transitionMs: number[] = [];
+    const byAction = new Map<string, number[]>(TRANSITIONS.map(({ action }) => [action, []]));
     for (const no of registration.nos.slice(0, contracts)) {
       for (const { action, role, body } of TRANSITIONS) {
-        transitionMs.push(await timed(() => expectStatus(apiCall(stack.apiUrl, stack.tokens[role], 'POST', `/api/v1/contracts/${no}/${action}`, body()), 200, `${action} ${no}`)));
+        const ms = await timed(() => expectStatus(apiCall(stack.apiUrl, stack.tokens[role], 'POST', `/api/v1/contracts/${no}/${action}`, body()), 200, `${action} ${no}`));
+        transitionMs.push(ms);
+        byAction.get(action)!.push(ms);
       }
     }
     const handle = await stack.client.workflow.start(touchWorkflow, { workflowId: `touch-${crypto.randomBytes(4).toString('hex')}`, taskQueue: TRIVIAL_TASK_QUEUE });
@@ -124,6 +127,7 @@ async function main(): Promise<void> {
       ['goal: registrations ≥ 0.8 × starts', (registration.perSecond / trivialStartRate).toFixed(2), registration.perSecond >= 0.8 * trivialStartRate ? 'met' : 'MISSED', ''],
     ];
     console.log(`\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}`);
+    console.log(`\ntransition p50 by action: ${[...byAction].map(([action, ms]) => `${action} ${summary(ms).p50.toFixed(1)}`).join(', ')}`);
     console.log(`\nmachine: ${os.cpus().length} × ${os.cpus()[0].model}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   } finally {
     await stack.stop();

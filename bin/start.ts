@@ -14,6 +14,7 @@ import { connect, migrateToLatest, type Db } from '../db/connect';
 import { loadDemoData } from '../stack/demo';
 import { startSmtpCatcher, type SmtpCatcher } from '../stack/smtp-catcher';
 import { type ChildSpec, SupervisedChild } from '../stack/supervisor';
+import { forgetDeadWorker } from '../stack/worker-heartbeat';
 
 /** Ctrl-C, SIGTERM and SIGHUP end everything within this, whatever state the children are in. */
 const STOP_DEADLINE_MS = 9_000;
@@ -159,7 +160,10 @@ async function main(): Promise<void> {
     if (stack.stopping) return;
 
     const childEnv = { ...env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, SMTP_URL: smtpUrl, HUIKUAN_MAILBOX: config.SMTP_URL ? 'external' : 'embedded' };
-    const worker = stack.child({ name: 'worker', label: 'the worker', script: 'bin/worker.ts', stopGraceMs: 7_000 }, childEnv);
+    const worker = stack.child({
+      name: 'worker', label: 'the worker', script: 'bin/worker.ts', stopGraceMs: 7_000,
+      afterDeath: (pid) => forgetDeadWorker(databaseUrl, pid),
+    }, childEnv);
     const api = stack.child({ name: 'api', label: 'the API', script: 'bin/api.ts', stopGraceMs: 4_000 }, childEnv);
     await Promise.all([worker.start(), api.start()]);
 

@@ -37,7 +37,7 @@ const schema = z.object({
 
   DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
   WORKER_MAX_ACTIVITIES: z.coerce.number().int().min(1).max(1000).default(20),
-  WORKER_MAX_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(1000).default(10),
+  WORKER_MAX_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(1000).default(40),
   WORKER_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
   SMTP_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(20),
   LETTER_CLAIM_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),

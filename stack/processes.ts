@@ -66,7 +66,7 @@ export interface WorkerTuning {
   letterClaimMs: number;
 }
 
-export const DEFAULT_WORKER_TUNING: WorkerTuning = { maxActivities: 20, maxWorkflowTasks: 10, cachedWorkflows: 10_000, smtpTimeoutMs: 20_000, letterClaimMs: 60_000 };
+export const DEFAULT_WORKER_TUNING: WorkerTuning = { maxActivities: 20, maxWorkflowTasks: 40, cachedWorkflows: 10_000, smtpTimeoutMs: 20_000, letterClaimMs: 60_000 };
 
 export function workerTuning(config: Config): WorkerTuning {
   return {

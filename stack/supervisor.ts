@@ -29,6 +29,8 @@ export interface ChildSpec {
   stopGraceMs: number;
   /** Gives up after this many restarts in a row that never became ready; unlimited when absent. */
   maxFailedRestarts?: number;
+  /** Clean-up for a child that died without stopping itself (runs while the restart waits). */
+  afterDeath?: (pid: number) => Promise<void>;
 }
 
 export const FIRST_BACKOFF_MS = 1_000;
@@ -99,6 +101,7 @@ export class SupervisedChild {
     child.once('exit', (code, signal) => {
       this.process = undefined;
       if (this.stopping) return;
+      if (child.pid !== undefined) void this.spec.afterDeath?.(child.pid).catch(() => {});
       this.scheduleRestart(describeExit(code, signal), Date.now() - startedAt, becameReady);
     });
   }

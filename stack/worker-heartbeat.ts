@@ -51,6 +51,21 @@ export function startWorkerHeartbeat(databaseUrl: string, worker: Pick<Worker, '
   };
 }
 
+/**
+ * Removes the heartbeats of a worker process that died on this host (the supervisor saw it exit), so
+ * /healthz says the worker is down at once instead of after the beat goes stale, which a quick
+ * restart can beat. The supervisor does not wait for it (a database that is down too must not delay the
+ * restart); the connection attempt gives up after the pool's 10 s.
+ */
+export async function forgetDeadWorker(databaseUrl: string, pid: number): Promise<void> {
+  const db = connect(databaseUrl, 1);
+  try {
+    await db.deleteFrom('worker_heartbeats').where('host', '=', os.hostname()).where('pid', '=', pid).execute();
+  } finally {
+    await db.destroy();
+  }
+}
+
 /** Down when no worker of this task queue beat in the last few seconds (read with the database's own clock). */
 export function workerHealthCheck(db: Db, taskQueue: string): HealthCheck {
   return {
