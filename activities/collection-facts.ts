@@ -1,6 +1,6 @@
 import type { Db } from '../db/connect';
 import { appendTimeline } from '../db/timeline';
-import { localDateOf } from '../domain/dates';
+import { DAY_MS, localDateOf } from '../domain/dates';
 import { DISPUTE_ROUTES, type DisputeReason, MANAGER_OF } from '../domain/disputes';
 import { accruedInterest, parseAnnualRatePercent } from '../domain/interest';
 import type { Actor } from '../domain/roles';
@@ -9,7 +9,6 @@ import { type Owners, ownerName } from './letters';
 
 /** Facts the collection workflow records as disputes, promises and write-offs happen; each write is idempotent. */
 
-const DAY_MS = 86_400_000;
 
 async function invoiceOf(db: Db, invoiceNo: string) {
   return db.selectFrom('invoices').innerJoin('contracts', 'contracts.no', 'invoices.contract_no')

@@ -5,6 +5,7 @@ import type { SendTime } from '../domain/collection';
 import type { MilestoneKind } from '../domain/contract-rules';
 import type { EscalationPolicy } from '../domain/policy';
 import { type CollectionInput, invoiceCollectionWorkflow } from '../workflows/collection';
+import { invoiceWorkflowId } from '../workflows/ids';
 
 /**
  * The inputs of invoices' collection workflows, read from the database in one query, each policy read
@@ -50,7 +51,7 @@ export async function collectionInputFor(db: Db, invoiceNo: string, sendTime: Se
 /** Starts `invoice/<no>` unless it is already running; a finished one (paid, then reopened) starts afresh. */
 export async function startCollection(temporal: Client, taskQueue: string, input: CollectionInput): Promise<'started' | 'already_running'> {
   try {
-    await temporal.workflow.start(invoiceCollectionWorkflow, { workflowId: `invoice/${input.invoiceNo}`, taskQueue, args: [input] });
+    await temporal.workflow.start(invoiceCollectionWorkflow, { workflowId: invoiceWorkflowId(input.invoiceNo), taskQueue, args: [input] });
     return 'started';
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) return 'already_running';

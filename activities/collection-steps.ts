@@ -5,10 +5,9 @@ import { createsTask, sendsLetter } from '../domain/policy';
 import { SYSTEM_ACTOR, type Actor } from '../domain/roles';
 import { type MailSettings, type Owners, ownerName, sendStepLetter } from './letters';
 import { reevaluateCreditHold } from './credit-holds';
-import { localDateOf } from '../domain/dates';
+import { DAY_MS, localDateOf } from '../domain/dates';
 import type { StepRequest, StepResult } from './types';
 
-const DAY_MS = 86_400_000;
 
 async function invoiceOwners(db: Db, invoiceNo: string) {
   return db.selectFrom('invoices').innerJoin('contracts', 'contracts.no', 'invoices.contract_no')

@@ -2,7 +2,7 @@ import type { Transporter } from 'nodemailer';
 import type { Db } from '../db/connect';
 import type { LetterRow } from '../db/schema';
 import { appendTimeline } from '../db/timeline';
-import { addDays, formatDate, localDateOf } from '../domain/dates';
+import { addDays, daysBetween, formatDate, localDateOf } from '../domain/dates';
 import { accruedInterest, parseAnnualRatePercent } from '../domain/interest';
 import { DEFAULT_LOCALE, LOCALES, type Locale } from '../domain/locales';
 import { formatMoney } from '../domain/money';
@@ -86,7 +86,7 @@ function letterContext(facts: Awaited<ReturnType<typeof letterFacts>>, step: Pol
   const terms = invoice.terms as { paymentMethod?: string; lateInterestRatePercent?: string; penaltyClause?: string };
   const owners = (invoice.owners ?? {}) as Owners;
   const today = localDateOf(request.decidedAt, invoice.time_zone);
-  const overdue = Math.round((Date.parse(today) - Date.parse(invoice.due_date)) / 86_400_000);
+  const overdue = daysBetween(invoice.due_date, today);
   const rate = parseAnnualRatePercent(terms.lateInterestRatePercent ?? '') ?? 0;
   const interest = accruedInterest({ principalMinor: invoice.amount_minor, dueDate: invoice.due_date, asOf: today, annualRate: rate, payments });
   const money = (minor: number) => formatMoney(minor, invoice.currency, locale);

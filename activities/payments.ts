@@ -6,6 +6,7 @@ import { type Allocation, PAYER_NAME_NOISE, invoiceNumberCandidates, matchPaymen
 import type { Actor } from '../domain/roles';
 import type { SendTime } from '../domain/collection';
 import { paymentAppliedSignal, invoiceCollectionWorkflow } from '../workflows/collection';
+import { invoiceWorkflowId } from '../workflows/ids';
 import { collectionInputFor } from './collection-start';
 import { reevaluateCreditHold } from './credit-holds';
 
@@ -96,7 +97,7 @@ export async function receivePayment(trx: Db, payment: IncomingPayment, actor: A
 /** Signals each running collection the balance a payment left; a finished or absent one needs nothing. */
 export async function notifyCollections(temporal: Client, received: { allocations: { invoiceNo: string; balanceMinor: number }[] }): Promise<void> {
   await Promise.all(received.allocations.map((a) =>
-    temporal.workflow.getHandle(`invoice/${a.invoiceNo}`).signal(paymentAppliedSignal, { balanceMinor: a.balanceMinor })
+    temporal.workflow.getHandle(invoiceWorkflowId(a.invoiceNo)).signal(paymentAppliedSignal, { balanceMinor: a.balanceMinor })
       .catch((error: Error) => { if (error.name !== 'WorkflowNotFoundError') throw error; })));
 }
 
@@ -110,7 +111,7 @@ export async function reopenCollections(db: Db, temporal: Client, taskQueue: str
     const invoice = await db.selectFrom('invoices').select(['status', 'balance_minor']).where('no', '=', invoiceNo).executeTakeFirstOrThrow();
     if (invoice.status !== 'open') continue;
     await temporal.workflow.signalWithStart(invoiceCollectionWorkflow, {
-      workflowId: `invoice/${invoiceNo}`, taskQueue, args: [await collectionInputFor(db, invoiceNo, sendTime)],
+      workflowId: invoiceWorkflowId(invoiceNo), taskQueue, args: [await collectionInputFor(db, invoiceNo, sendTime)],
       signal: paymentAppliedSignal, signalArgs: [{ balanceMinor: invoice.balance_minor }],
     });
   }

@@ -23,6 +23,8 @@ export const PositiveMoneySchema = z.object({
   currency: Currency,
 }).meta({ id: 'PositiveMoney' });
 
+export const TimeZoneSchema = z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai');
+
 /** Calendar arithmetic (letters, ladders, simulations) holds for these years; year 0 or 275760 is no business date. */
 export const DateSchema = z.string()
   .refine(isLocalDate, { message: 'must be a date YYYY-MM-DD', abort: true })
@@ -55,8 +57,7 @@ export const CreateCustomerSchema = z.object({
   creditHoldReason: z.string().optional(),
   locale: z.enum(LOCALES).default('zh-CN'),
   calendarId: z.string().min(1).optional().describe('the business calendar its letters follow; the default calendar when absent'),
-  timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai').optional()
-    .describe('defaults to DEFAULT_TIME_ZONE (Asia/Shanghai)'),
+  timeZone: TimeZoneSchema.optional().describe('defaults to DEFAULT_TIME_ZONE (Asia/Shanghai)'),
   contacts: z.array(ContactSchema).min(1)
     .refine((cs) => cs.some((c) => c.role === 'payment_owner'), 'must include a payment_owner contact, who receives the letters'),
 }).meta({ id: 'CreateCustomerRequest' });

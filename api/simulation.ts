@@ -5,12 +5,12 @@ import { policyVersion } from '../db/policies';
 import type { SendTime } from '../domain/collection';
 import { MILESTONE_KINDS, type MilestoneKind } from '../domain/contract-rules';
 import { type BusinessCalendar, CHINA_MAINLAND_CALENDAR, DEFAULT_CALENDAR_ID } from '../domain/calendar';
-import { isTimeZone, zonedInstant } from '../domain/dates';
+import { DAY_MS, zonedInstant } from '../domain/dates';
 import type { SimulatedInvoice, SimulationEvent, SimulationJob, simulateJob } from '../domain/simulate';
 import { type JobOptions, ThreadJobTimeout, ThreadPoolBusy, cpuPool } from '../stack/threads';
 import { HttpError, badRequest, notFound } from './errors';
 import { toMinor } from './money';
-import { DateSchema, MoneySchema } from './schemas';
+import { DateSchema, MoneySchema, TimeZoneSchema } from './schemas';
 
 const SIMULATE_MODULE = path.join(__dirname, '..', 'domain', 'simulate.ts');
 
@@ -38,7 +38,7 @@ export const SimulationRequestSchema = z.object({
     dueDate: DateSchema,
     milestoneKind: z.enum(MILESTONE_KINDS).default('progress'),
     amount: MoneySchema,
-    timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone').default('Asia/Shanghai'),
+    timeZone: TimeZoneSchema.default('Asia/Shanghai'),
     startAt: Instant.describe('when collection starts: the issue date, or go-live for an imported invoice'),
     events: z.array(EventSchema).max(SIMULATION_LIMITS.eventsPerInvoice, `at most ${SIMULATION_LIMITS.eventsPerInvoice} events per invoice`).default([]),
   })).max(SIMULATION_LIMITS.invoices, tooManyInvoices).default([]),
@@ -116,7 +116,7 @@ function invoicesFromRequest(request: SimulationRequest): SimulatedInvoice[] {
   });
 }
 
-const YEAR_MS = 365.25 * 86_400_000;
+const YEAR_MS = 365.25 * DAY_MS;
 
 /** `until` must leave something to simulate and must not stretch the ladder's repeats without end. */
 function checkUntil(until: number, invoices: SimulatedInvoice[]): void {
@@ -154,7 +154,7 @@ export async function runSimulation(db: Db, policyId: string, request: Simulatio
   const job: SimulationJob = {
     policy, calendars, sendTime: (request.sendTime as SendTime | undefined) ?? defaultSendTime, approveGatedSteps: request.approveGatedSteps,
     invoices: invoices.map(({ invoice, calendarId }) => ({
-      invoice, calendarId, until: until ?? zonedInstant(invoice.dueDate, '00:00', invoice.timeZone) + 366 * 86_400_000,
+      invoice, calendarId, until: until ?? zonedInstant(invoice.dueDate, '00:00', invoice.timeZone) + 366 * DAY_MS,
     })),
   };
   const report = await cpuPool().run<typeof simulateJob>(SIMULATE_MODULE, 'simulateJob', [job], options).catch((error: unknown) => {

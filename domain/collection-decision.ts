@@ -1,4 +1,4 @@
-import { addDays, type LocalDate } from './dates';
+import { DAY_MS, addDays, type LocalDate } from './dates';
 import { type LadderContext, type LadderState, type Occurrence, decideLadder, escalateOneRung } from './ladder';
 import { sendsLetter } from './policy';
 
@@ -61,7 +61,6 @@ function brokenPromiseEscalation(ctx: LadderContext, ladder: LadderState, now: n
     : { perform: applying.due, skipped: applying.skipped };
 }
 
-const DAY_MS = 86_400_000;
 
 /**
  * Letters stay paused through the promised date plus the grace days; the promise is judged broken at

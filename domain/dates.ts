@@ -5,7 +5,8 @@
 export type LocalDate = string;
 
 export const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
-const DAY_MS = 86_400_000;
+/** A calendar day in milliseconds (for durations; local dates go through addDays and daysBetween). */
+export const DAY_MS = 86_400_000;
 
 export function isLocalDate(text: string): boolean {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;

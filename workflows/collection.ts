@@ -11,7 +11,7 @@ import { DISPUTE_REASONS, type DisputeReason } from '../domain/disputes';
 import { decideCollection, disputeDeadline, promiseDeadline } from '../domain/collection-decision';
 import { type LadderContext, type LadderState, type Occurrence, emptyLadderState, recordHandled } from '../domain/ladder';
 import type { EscalationPolicy } from '../domain/policy';
-import type { Actor } from '../domain/roles';
+import { type Actor, isCollector } from '../domain/roles';
 import { REFUSED } from './contract-messages';
 
 const activities = proxyActivities<ReturnType<typeof createActivities>>({
@@ -99,8 +99,6 @@ export const changePolicyUpdate = defineUpdate<CollectionStatus, [{ actor: Actor
 export const settleInterestUpdate = defineUpdate<CollectionStatus, [{ actor: Actor; outcome: 'collected' | 'waived'; reason: string }]>('settleInterest');
 export const decideWriteOffUpdate = defineUpdate<CollectionStatus, [{ actor: Actor; approved: boolean; reason: string }]>('decideWriteOff');
 
-const COLLECTORS = ['sales', 'delivery', 'finance', 'executive'];
-
 function refuseIfAny(refusals: Refusal[]): void {
   if (refusals.length > 0) throw ApplicationFailure.create({ type: REFUSED, nonRetryable: true, message: refusals.map((r) => r.message).join('; '), details: [refusals] });
 }
@@ -172,7 +170,7 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
   }, {
     validator: ({ actor, reason }) => refuseIfAny([
       ...refusalsIfClosed(),
-      ...(COLLECTORS.includes(actor.role) ? [] : [{ code: 'not_permitted', message: 'only sales, delivery, finance or an executive records a dispute' }]),
+      ...(isCollector(actor) ? [] : [{ code: 'not_permitted', message: 'only sales, delivery, finance or an executive records a dispute' }]),
       ...(dispute ? [{ code: 'dispute_open', message: `dispute ${dispute.id} is still open` }] : []),
       ...((DISPUTE_REASONS as string[]).includes(reason) ? [] : [{ code: 'invalid_reason', field: 'reason', message: `reason must be one of ${DISPUTE_REASONS.join(', ')}` }]),
     ]),
@@ -205,7 +203,7 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
     validator: ({ actor, outcome, creditMinor, note }) => refuseIfAny([
       ...(dispute ? [] : [{ code: 'no_open_dispute', message: `invoice ${input.invoiceNo} has no open dispute` }]),
       ...(resolvingDispute ? [{ code: 'dispute_resolving', message: `dispute ${dispute?.id} is being resolved` }] : []),
-      ...(COLLECTORS.includes(actor.role) ? [] : [{ code: 'not_permitted', message: 'only sales, delivery, finance or an executive resolves a dispute' }]),
+      ...(isCollector(actor) ? [] : [{ code: 'not_permitted', message: 'only sales, delivery, finance or an executive resolves a dispute' }]),
       ...(outcome === 'rejected' && creditMinor !== 0 ? [{ code: 'credit_on_rejection', field: 'credit', message: 'a rejected dispute gives no credit note' }] : []),
       ...(creditMinor < 0 || creditMinor > balanceMinor ? [{ code: 'invalid_credit', field: 'credit', message: 'the credit note must be between zero and the balance' }] : []),
       ...(note.trim() ? [] : [{ code: 'missing_note', field: 'note', message: 'resolving a dispute needs a note' }]),
@@ -223,7 +221,7 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
   }, {
     validator: ({ actor, promisedDate, amountMinor, contact }) => refuseIfAny([
       ...refusalsIfClosed(),
-      ...(COLLECTORS.includes(actor.role) ? [] : [{ code: 'not_permitted', message: 'only a collector records a promise to pay' }]),
+      ...(isCollector(actor) ? [] : [{ code: 'not_permitted', message: 'only a collector records a promise to pay' }]),
       ...(promise ? [{ code: 'promise_open', message: `promise ${promise.id} is still open` }] : []),
       ...(promisedDate < today() ? [{ code: 'date_in_past', field: 'promisedDate', message: `the promised date ${promisedDate} is before today (${today()})` }] : []),
       ...(amountMinor <= 0 || amountMinor > balanceMinor ? [{ code: 'invalid_amount', field: 'amount', message: 'the promised amount must be positive and at most the balance' }] : []),

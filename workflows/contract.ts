@@ -15,6 +15,7 @@ import {
   type ContractSummary, type IssueInvoiceArgs, type MilestoneState, REFUSED, TRANSITION_UPDATES,
   contractSummaryQuery, issueInvoiceUpdate,
 } from './contract-messages';
+import { invoiceWorkflowId } from './ids';
 import { CONTRACT_STAGE, CUSTOMER_CODE } from './search-attributes';
 
 const activities = proxyActivities<ReturnType<typeof createActivities>>({
@@ -38,10 +39,6 @@ export interface ContractInput {
   currency: string;
   paymentTermsType: PaymentTermsType;
   terms: ContractTerms;
-}
-
-export function contractWorkflowId(contractNo: string): string {
-  return `contract/${contractNo}`;
 }
 
 function refused(refusals: Refusal[]): ApplicationFailure {
@@ -191,7 +188,7 @@ export async function contractWorkflow(input: ContractInput): Promise<ContractSu
       throw error;
     });
     const child = await startChild(invoiceCollectionWorkflow, {
-      workflowId: `invoice/${invoice.invoiceNo}`,
+      workflowId: invoiceWorkflowId(invoice.invoiceNo),
       args: [{
         invoiceNo: invoice.invoiceNo, contractNo: input.no, dueDate: invoice.dueDate, milestoneKind: invoice.milestoneKind,
         timeZone: invoice.timeZone, sendTime: invoice.sendTime, balanceMinor: invoice.balanceMinor, policy: invoice.policy,

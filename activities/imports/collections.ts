@@ -11,6 +11,7 @@ import type { SendTime } from '../../domain/collection';
 import type { DisputeReason } from '../../domain/disputes';
 import type { Actor } from '../../domain/roles';
 import { type CollectionInput, invoiceCollectionWorkflow, openDisputeUpdate } from '../../workflows/collection';
+import { invoiceWorkflowId } from '../../workflows/ids';
 import { collectionInputsFor, startCollection } from '../collection-start';
 import type { CollectionStartReport } from './report';
 
@@ -68,7 +69,7 @@ export async function startImportedCollections(
           await settings.temporal.workflow.executeUpdateWithStart(openDisputeUpdate, {
             args: [{ actor, reason: dispute.reason as DisputeReason, note: dispute.note ?? undefined }],
             startWorkflowOperation: new WithStartWorkflowOperation(invoiceCollectionWorkflow, {
-              workflowId: `invoice/${invoiceNo}`, taskQueue: settings.taskQueue, args: [input], workflowIdConflictPolicy: 'USE_EXISTING',
+              workflowId: invoiceWorkflowId(invoiceNo), taskQueue: settings.taskQueue, args: [input], workflowIdConflictPolicy: 'USE_EXISTING',
             }),
           });
           report.started += 1;

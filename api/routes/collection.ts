@@ -3,11 +3,12 @@ import type { z } from 'zod';
 import type { Db } from '../../db/connect';
 import { policyVersion } from '../../db/policies';
 import type { DisputeReason } from '../../domain/disputes';
-import type { Actor, Role } from '../../domain/roles';
+import { type Actor, COLLECTOR_ROLES, type Role } from '../../domain/roles';
 import {
   type CollectionStatus, approveStepUpdate, changePolicyUpdate, collectionStatusQuery, decideWriteOffUpdate, openDisputeUpdate,
   recordPromiseUpdate, requestWriteOffUpdate, resolveDisputeUpdate, settleInterestUpdate,
 } from '../../workflows/collection';
+import { invoiceWorkflowId } from '../../workflows/ids';
 import type { ApiDeps } from '../deps';
 import { badRequest, notFound } from '../errors';
 import { fromMinor, toMinor } from '../money';
@@ -17,7 +18,6 @@ import {
   WriteOffDecisionSchema, WriteOffRequestSchema,
 } from '../schemas-collection';
 
-const COLLECTORS = ['sales', 'delivery', 'finance', 'executive'] as const;
 const REFUSAL_RESPONSES = { 200: 'accepted; the live collection status', 400: 'invalid input', 403: 'role not allowed', 404: 'no such invoice', 409: 'refused, with every reason' };
 
 async function invoiceCurrency(db: Db, invoiceNo: string): Promise<string> {
@@ -30,7 +30,7 @@ const statusView = (status: CollectionStatus, currency: string) => ({ ...status,
 
 /** Commands on one invoice's collection: each is an Update on its workflow, validated there. */
 export function collectionRoutes(routes: ApiRoutes, { db, temporal }: ApiDeps): void {
-  const handle = (invoiceNo: string) => temporal.workflow.getHandle(`invoice/${invoiceNo}`);
+  const handle = (invoiceNo: string) => temporal.workflow.getHandle(invoiceWorkflowId(invoiceNo));
 
   /** A POST on an invoice that becomes one workflow Update; `toArgs` turns the body into its argument. */
   function command<B extends z.ZodType, A>(spec: {
@@ -62,17 +62,17 @@ export function collectionRoutes(routes: ApiRoutes, { db, temporal }: ApiDeps): 
   });
   command({
     path: 'disputes', summary: 'Open a dispute: letters pause at once and the reason routes a task to the responsible team',
-    roles: COLLECTORS, body: OpenDisputeSchema, update: openDisputeUpdate,
+    roles: COLLECTOR_ROLES, body: OpenDisputeSchema, update: openDisputeUpdate,
     toArgs: (body, actor) => ({ actor, reason: body.reason as DisputeReason, note: body.note }),
   });
   command({
     path: 'disputes/resolve', summary: 'Resolve the open dispute (accepted with an optional credit note, or rejected); the ladder resumes at the step that applies',
-    roles: COLLECTORS, body: ResolveDisputeSchema, update: resolveDisputeUpdate,
+    roles: COLLECTOR_ROLES, body: ResolveDisputeSchema, update: resolveDisputeUpdate,
     toArgs: (body, actor, currency) => ({ actor, outcome: body.outcome, note: body.note, creditMinor: body.credit ? toMinor(body.credit, 'credit', currency).minor : 0 }),
   });
   command({
     path: 'promises', summary: 'Record a promise to pay: letters pause until the promised date plus the grace period',
-    roles: COLLECTORS, body: PromiseSchema, update: recordPromiseUpdate,
+    roles: COLLECTOR_ROLES, body: PromiseSchema, update: recordPromiseUpdate,
     toArgs: (body, actor, currency) => ({ actor, promisedDate: body.promisedDate, contact: body.contact, amountMinor: toMinor(body.amount, 'amount', currency).minor }),
   });
   command({

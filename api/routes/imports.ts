@@ -5,13 +5,13 @@ import { ENCODINGS, type EncodingOption } from '../../activities/imports/csv';
 import { type FileInput, HISTORICAL_FILES, type HistoricalFile, importHistorical } from '../../activities/imports/historical';
 import { ImportInputError } from '../../activities/imports/report';
 import type { SendTime } from '../../domain/collection';
-import { isTimeZone } from '../../domain/dates';
 import { SUPPORTED_CURRENCIES } from '../../domain/money';
 import { authenticate } from '../auth';
 import { cpuFailureAsHttp } from '../cpu-errors';
 import type { ApiDeps } from '../deps';
 import { HttpError, badRequest, notFound } from '../errors';
 import type { ApiRoutes } from '../route';
+import { TimeZoneSchema } from '../schemas';
 
 export const IMPORTS_PATH = '/api/v1/imports';
 /** Statements and go-live exports are larger than the 1mb every other request is limited to. */
@@ -48,7 +48,7 @@ const MappingSchema = z.union([
 export const BankStatementImportSchema = FileSchema.extend({
   mapping: MappingSchema.default('auto'),
   currency: z.enum(SUPPORTED_CURRENCIES as [string, ...string[]]).default('CNY').describe('for lines that name no currency'),
-  timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai').optional(),
+  timeZone: TimeZoneSchema.optional(),
 }).meta({ id: 'BankStatementImportRequest' });
 
 export const HistoricalImportSchema = z.object({
@@ -56,7 +56,7 @@ export const HistoricalImportSchema = z.object({
   contracts: FileSchema.optional(),
   invoices: FileSchema.optional(),
   settlements: FileSchema.optional(),
-  timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai').optional(),
+  timeZone: TimeZoneSchema.optional(),
 }).meta({ id: 'HistoricalImportRequest' });
 
 function bytesOf(file: z.output<typeof FileSchema>, field: string): { bytes: Buffer; encoding: EncodingOption } {

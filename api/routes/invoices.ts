@@ -1,5 +1,5 @@
 import { issueInvoiceUpdate } from '../../workflows/contract-messages';
-import { contractWorkflowId } from '../../workflows/contract';
+import { contractWorkflowId } from '../../workflows/ids';
 import type { ApiDeps } from '../deps';
 import { conflict, notFound } from '../errors';
 import { fromMinor } from '../money';
