@@ -4,7 +4,7 @@ import { type BusinessCalendar, CHINA_MAINLAND_CALENDAR, DEFAULT_CALENDAR_ID } f
 import { createsTask, sendsLetter } from '../domain/policy';
 import { SYSTEM_ACTOR, type Actor } from '../domain/roles';
 import { type MailSettings, type Owners, ownerName, sendStepLetter } from './letters';
-import { reevaluateCreditHold } from './credit-holds';
+import { reevaluateCreditHold } from '../services/credit-holds';
 import { DAY_MS, localDateOf } from '../domain/dates';
 import type { StepRequest, StepResult } from './types';
 

@@ -4,7 +4,7 @@ import { appendTimeline } from '../db/timeline';
 import { localDateOf } from '../domain/dates';
 import { SYSTEM_ACTOR } from '../domain/roles';
 import type { Stage } from '../domain/stages';
-import { reevaluateCreditHold } from './credit-holds';
+import { reevaluateCreditHold } from '../services/credit-holds';
 import type { ContractEvent } from './types';
 
 /** Stages entered when a contract starts or stops counting as approved-but-unbilled exposure. */

@@ -5,7 +5,7 @@ import { appendTimeline } from '../db/timeline';
 import { type SendTime, dueDateFor } from '../domain/collection';
 import { includedTax, parsePercent } from '../domain/money';
 import type { IssueInvoiceRequest, IssuedInvoice } from './types';
-import { reevaluateCreditHold } from './credit-holds';
+import { reevaluateCreditHold } from '../services/credit-holds';
 import { localDateOf } from '../domain/dates';
 
 function taxOf(amountMinor: number, ratePercent: string | undefined): number {

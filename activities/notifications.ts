@@ -7,7 +7,7 @@ import type { Locale } from '../domain/locales';
 import { formatMoney } from '../domain/money';
 import type { MailSettings } from './letters';
 import { DEFAULT_CLAIM_MS, claimRow, markWithRetries, releaseClaim } from './outbox';
-import type { TopOverdue, WarningRow } from './credit-review';
+import type { TopOverdue, WarningRow } from '../read-models/credit-warnings';
 
 /**
  * Internal mail that is not a collection letter (the weekly credit review), through the `notifications`

@@ -4,7 +4,7 @@ import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 import { ZodError } from 'zod';
 import type { Refusal } from '../domain/contract-rules';
 import { REFUSED } from '../workflows/contract-messages';
-import { PaymentRefused } from '../activities/payments';
+import { PaymentRefused } from '../services/payments';
 
 export interface ErrorDetail {
   code?: string;

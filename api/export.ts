@@ -1,6 +1,6 @@
 import path from 'node:path';
 import ExcelJS from 'exceljs';
-import type { Cell, Column, Report, ReportTable } from '../activities/reports/table';
+import type { Cell, Column, Report, ReportTable } from '../read-models/reports/table';
 import { cpuPool } from '../stack/threads';
 import { cpuFailureAsHttp } from './cpu-errors';
 

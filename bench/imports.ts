@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { importHistorical } from '../activities/imports/historical';
+import { importHistorical } from '../services/imports/historical';
 import { connect, migrateToLatest } from '../db/connect';
 import { addDays, localDateOf } from '../domain/dates';
 import { toDecimal } from '../domain/money';

@@ -1,5 +1,5 @@
 /**
- * The 13-week cash-collection forecast method (pure; the SQL in activities/reports/forecast.ts
+ * The 13-week cash-collection forecast method (pure; the SQL in read-models/reports/forecast.ts
  * feeds it per-customer statistics and buckets every open invoice with the values it returns).
  *
  * 1. A customer's payment behaviour is the amount-weighted average of days late (payment date −

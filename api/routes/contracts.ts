@@ -12,7 +12,7 @@ import { badRequest, conflict, notFound } from '../errors';
 import { toMinor } from '../money';
 import type { ApiRoutes } from '../route';
 import { ActionSchemas, CreateContractSchema } from '../schemas';
-import { contractView } from '../views';
+import { contractView } from '../../read-models/views';
 import type { Db } from '../../db/connect';
 import type { z } from 'zod';
 

@@ -5,7 +5,7 @@ import { badRequest, conflict } from '../errors';
 import { toMinor } from '../money';
 import type { ApiRoutes } from '../route';
 import { CreateCustomerSchema, CreditHoldSchema } from '../schemas';
-import { customerView } from '../views';
+import { customerView } from '../../read-models/views';
 import { appendTimeline } from '../../db/timeline';
 
 export function customerRoutes(routes: ApiRoutes, { db, defaultTimeZone }: ApiDeps): void {

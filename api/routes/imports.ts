@@ -1,9 +1,9 @@
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { type BankMapping, MAPPING_NAMES, type MappingName, importBankStatement } from '../../activities/imports/bank-statement';
-import { ENCODINGS, type EncodingOption } from '../../activities/imports/csv';
-import { type FileInput, HISTORICAL_FILES, type HistoricalFile, importHistorical } from '../../activities/imports/historical';
-import { ImportInputError } from '../../activities/imports/report';
+import { type BankMapping, MAPPING_NAMES, type MappingName, importBankStatement } from '../../services/imports/bank-statement';
+import { ENCODINGS, type EncodingOption } from '../../services/imports/csv';
+import { type FileInput, HISTORICAL_FILES, type HistoricalFile, importHistorical } from '../../services/imports/historical';
+import { ImportInputError } from '../../services/imports/report';
 import type { SendTime } from '../../domain/collection';
 import { SUPPORTED_CURRENCIES } from '../../domain/money';
 import { authenticate } from '../auth';

@@ -5,7 +5,7 @@ import { conflict, notFound } from '../errors';
 import { fromMinor } from '../money';
 import type { ApiRoutes } from '../route';
 import { IssueInvoiceSchema } from '../schemas';
-import { invoiceView, letterView } from '../views';
+import { invoiceView, letterView } from '../../read-models/views';
 
 export function invoiceRoutes(routes: ApiRoutes, { db, temporal }: ApiDeps): void {
   routes.add({

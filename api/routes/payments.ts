@@ -1,7 +1,7 @@
 import type { ApiDeps } from '../deps';
 import type { SelectQueryBuilder } from 'kysely';
 import type { Database } from '../../db/schema';
-import { PaymentRefused, allocateCredit, assignUnmatchedPayment, notifyCollections, receivePayment, reopenCollections, reverseAllocation, reversePayment } from '../../activities/payments';
+import { PaymentRefused, allocateCredit, assignUnmatchedPayment, notifyCollections, receivePayment, reopenCollections, reverseAllocation, reversePayment } from '../../services/payments';
 import type { SendTime } from '../../domain/collection';
 import { localDateOf } from '../../domain/dates';
 import { badRequest, notFound } from '../errors';

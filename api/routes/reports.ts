@@ -1,11 +1,11 @@
 import type { NextFunction, Request, Response, Router } from 'express';
-import { AGING_GROUPS, type AgingGroup, agingReport } from '../../activities/reports/aging';
-import { disputesReport, onTimeReport, promisesReport } from '../../activities/reports/behaviour';
-import { forecastReport } from '../../activities/reports/forecast';
-import { funnelReport } from '../../activities/reports/funnel';
-import { ceiReport, dsoReport, overdueRatioReport, type Period } from '../../activities/reports/receivables';
-import { inReportSnapshot } from '../../activities/reports/session';
-import type { Report } from '../../activities/reports/table';
+import { AGING_GROUPS, type AgingGroup, agingReport } from '../../read-models/reports/aging';
+import { disputesReport, onTimeReport, promisesReport } from '../../read-models/reports/behaviour';
+import { forecastReport } from '../../read-models/reports/forecast';
+import { funnelReport } from '../../read-models/reports/funnel';
+import { ceiReport, dsoReport, overdueRatioReport, type Period } from '../../read-models/reports/receivables';
+import { inReportSnapshot } from '../../read-models/reports/session';
+import type { Report } from '../../read-models/reports/table';
 import type { Db } from '../../db/connect';
 import { daysBetween, isLocalDate, isTimeZone, type LocalDate, localDateOf } from '../../domain/dates';
 import type { Role } from '../../domain/roles';

@@ -4,7 +4,7 @@
  */
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importHistorical } from '../../activities/imports/historical';
+import { importHistorical } from '../../services/imports/historical';
 import { generate } from '../../bench/imports';
 import { localDateOf } from '../../domain/dates';
 import { type ApiClient, type ApiHarness, startApiHarness } from '../support/api-harness';

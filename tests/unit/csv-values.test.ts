@@ -1,7 +1,7 @@
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
-import { decodeFile, readCsv } from '../../activities/imports/csv';
-import { lineDedupeKey } from '../../activities/imports/bank-statement';
+import { decodeFile, readCsv } from '../../services/imports/csv';
+import { lineDedupeKey } from '../../services/imports/bank-statement';
 import { currencyInAmount, headerKey, parseAmount, parseCurrency, parseDate, parseFlag } from '../../domain/csv-values';
 
 const minor = (text: string, currency = 'CNY') => {
