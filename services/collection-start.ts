@@ -1,11 +1,9 @@
-import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Db } from '../db/connect';
 import { policyVersion, selectPolicy } from '../db/policies';
 import type { SendTime } from '../domain/collection';
 import type { MilestoneKind } from '../domain/contract-rules';
 import type { EscalationPolicy } from '../domain/policy';
-import { type CollectionInput, invoiceCollectionWorkflow } from '../workflows/collection';
-import { invoiceWorkflowId } from '../workflows/ids';
+import type { CollectionInput } from '../workflows/collection';
 
 /**
  * The inputs of invoices' collection workflows, read from the database in one query, each policy read
@@ -46,15 +44,4 @@ export async function collectionInputFor(db: Db, invoiceNo: string, sendTime: Se
   const input = (await collectionInputsFor(db, [invoiceNo], sendTime)).get(invoiceNo);
   if (!input) throw new Error(`no invoice ${invoiceNo}`);
   return input;
-}
-
-/** Starts `invoice/<no>` unless it is already running; a finished one (paid, then reopened) starts afresh. */
-export async function startCollection(temporal: Client, taskQueue: string, input: CollectionInput): Promise<'started' | 'already_running'> {
-  try {
-    await temporal.workflow.start(invoiceCollectionWorkflow, { workflowId: invoiceWorkflowId(input.invoiceNo), taskQueue, args: [input] });
-    return 'started';
-  } catch (error) {
-    if (error instanceof WorkflowExecutionAlreadyStartedError) return 'already_running';
-    throw error;
-  }
 }

@@ -5,8 +5,7 @@ import { appendTimeline } from '../db/timeline';
 import { type Allocation, PAYER_NAME_NOISE, invoiceNumberCandidates, matchPayment, normalizePayerName } from '../domain/matching';
 import type { Actor } from '../domain/roles';
 import type { SendTime } from '../domain/collection';
-import { paymentAppliedSignal, invoiceCollectionWorkflow } from '../workflows/collection';
-import { invoiceWorkflowId } from '../workflows/ids';
+import { resumeCollection, signalPaymentApplied } from './workflow-client';
 import { collectionInputFor } from './collection-start';
 import { reevaluateCreditHold } from './credit-holds';
 
@@ -96,9 +95,7 @@ export async function receivePayment(trx: Db, payment: IncomingPayment, actor: A
 
 /** Signals each running collection the balance a payment left; a finished or absent one needs nothing. */
 export async function notifyCollections(temporal: Client, received: { allocations: { invoiceNo: string; balanceMinor: number }[] }): Promise<void> {
-  await Promise.all(received.allocations.map((a) =>
-    temporal.workflow.getHandle(invoiceWorkflowId(a.invoiceNo)).signal(paymentAppliedSignal, { balanceMinor: a.balanceMinor })
-      .catch((error: Error) => { if (error.name !== 'WorkflowNotFoundError') throw error; })));
+  await Promise.all(received.allocations.map((a) => signalPaymentApplied(temporal, a.invoiceNo, a.balanceMinor)));
 }
 
 /**
@@ -110,10 +107,7 @@ export async function reopenCollections(db: Db, temporal: Client, taskQueue: str
   for (const invoiceNo of invoiceNos) {
     const invoice = await db.selectFrom('invoices').select(['status', 'balance_minor']).where('no', '=', invoiceNo).executeTakeFirstOrThrow();
     if (invoice.status !== 'open') continue;
-    await temporal.workflow.signalWithStart(invoiceCollectionWorkflow, {
-      workflowId: invoiceWorkflowId(invoiceNo), taskQueue, args: [await collectionInputFor(db, invoiceNo, sendTime)],
-      signal: paymentAppliedSignal, signalArgs: [{ balanceMinor: invoice.balance_minor }],
-    });
+    await resumeCollection(temporal, taskQueue, await collectionInputFor(db, invoiceNo, sendTime), invoice.balance_minor);
   }
 }
 

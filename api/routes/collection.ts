@@ -4,19 +4,13 @@ import type { Db } from '../../db/connect';
 import { policyVersion } from '../../db/policies';
 import type { DisputeReason } from '../../domain/disputes';
 import { type Actor, COLLECTOR_ROLES, type Role } from '../../domain/roles';
-import {
-  type CollectionStatus, approveStepUpdate, changePolicyUpdate, collectionStatusQuery, decideWriteOffUpdate, openDisputeUpdate,
-  recordPromiseUpdate, requestWriteOffUpdate, resolveDisputeUpdate, settleInterestUpdate,
-} from '../../workflows/collection';
-import { invoiceWorkflowId } from '../../workflows/ids';
+import { type CollectionStatus, approveStepUpdate, changePolicyUpdate, decideWriteOffUpdate, openDisputeUpdate, recordPromiseUpdate, requestWriteOffUpdate, resolveDisputeUpdate, settleInterestUpdate } from '../../workflows/collection';
+import { collectionStatus, updateCollection } from '../../services/workflow-client';
 import type { ApiDeps } from '../deps';
 import { badRequest, notFound } from '../errors';
 import { fromMinor, toMinor } from '../money';
 import type { ApiRoutes } from '../route';
-import {
-  ChangePolicySchema, OpenDisputeSchema, PromiseSchema, ResolveDisputeSchema, SettleInterestSchema, StepApprovalSchema,
-  WriteOffDecisionSchema, WriteOffRequestSchema,
-} from '../schemas-collection';
+import { ChangePolicySchema, OpenDisputeSchema, PromiseSchema, ResolveDisputeSchema, SettleInterestSchema, StepApprovalSchema, WriteOffDecisionSchema, WriteOffRequestSchema } from '../schemas-collection';
 
 const REFUSAL_RESPONSES = { 200: 'accepted; the live collection status', 400: 'invalid input', 403: 'role not allowed', 404: 'no such invoice', 409: 'refused, with every reason' };
 
@@ -30,8 +24,6 @@ const statusView = (status: CollectionStatus, currency: string) => ({ ...status,
 
 /** Commands on one invoice's collection: each is an Update on its workflow, validated there. */
 export function collectionRoutes(routes: ApiRoutes, { db, temporal }: ApiDeps): void {
-  const handle = (invoiceNo: string) => temporal.workflow.getHandle(invoiceWorkflowId(invoiceNo));
-
   /** A POST on an invoice that becomes one workflow Update; `toArgs` turns the body into its argument. */
   function command<B extends z.ZodType, A>(spec: {
     path: string; summary: string; roles: readonly Role[]; rule?: string; body: B; update: UpdateDefinition<CollectionStatus, [A]>;
@@ -42,7 +34,7 @@ export function collectionRoutes(routes: ApiRoutes, { db, temporal }: ApiDeps): 
       async handle({ params, body, actor }) {
         const currency = await invoiceCurrency(db, params.no);
         const args = await spec.toArgs(body, actor, currency);
-        return { body: statusView(await handle(params.no).executeUpdate(spec.update, { args: [args] }), currency) };
+        return { body: statusView(await updateCollection(temporal, params.no, spec.update, args), currency) };
       },
     });
   }
@@ -52,7 +44,7 @@ export function collectionRoutes(routes: ApiRoutes, { db, temporal }: ApiDeps): 
     roles: 'any', responses: { 200: 'the state', 404: 'no such invoice or its collection has ended' },
     async handle({ params }) {
       const currency = await invoiceCurrency(db, params.no);
-      return { body: statusView(await handle(params.no).query(collectionStatusQuery), currency) };
+      return { body: statusView(await collectionStatus(temporal, params.no), currency) };
     },
   });
 

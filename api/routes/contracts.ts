@@ -3,10 +3,8 @@ import { appendTimeline } from '../../db/timeline';
 import type { TransitionRequest } from '../../domain/contract-transitions';
 import type { Grade } from '../../domain/contract-rules';
 import { ACTIONS, type Action, rolesFor, ruleFor, type Stage, stageRefusal } from '../../domain/stages';
-import { type ContractInput, contractWorkflow } from '../../workflows/contract';
-import { contractWorkflowId } from '../../workflows/ids';
-import { TRANSITION_UPDATES } from '../../workflows/contract-messages';
-import { CONTRACT_STAGE, CUSTOMER_CODE } from '../../workflows/search-attributes';
+import type { ContractInput } from '../../workflows/contract';
+import { startContract, transitionContract } from '../../services/workflow-client';
 import type { ApiDeps } from '../deps';
 import { badRequest, conflict, notFound } from '../errors';
 import { toMinor } from '../money';
@@ -95,10 +93,7 @@ export function contractRoutes(routes: ApiRoutes, { db, temporal, taskQueue }: A
         });
       });
       // Started after the commit (no transaction waits on Temporal); if it cannot start, the registration is undone.
-      await temporal.workflow.start(contractWorkflow, {
-        workflowId: contractWorkflowId(body.no), taskQueue, args: [input],
-        typedSearchAttributes: [{ key: CONTRACT_STAGE, value: 'Opportunity' }, { key: CUSTOMER_CODE, value: body.customerCode }],
-      }).catch(async (error: unknown) => {
+      await startContract(temporal, taskQueue, input).catch(async (error: unknown) => {
         await undoRegistration(db, body.no);
         if (error instanceof WorkflowExecutionAlreadyStartedError) throw conflict(`contract ${body.no} already exists`);
         throw error;
@@ -124,8 +119,7 @@ export function contractRoutes(routes: ApiRoutes, { db, temporal, taskQueue }: A
         const facts = await transitionFacts(db, params.no);
         refuseIfEnded(params.no, facts.stage as Stage, action);
         const args = toTransitionArgs(facts, action, body);
-        const update = TRANSITION_UPDATES[action];
-        await temporal.workflow.getHandle(contractWorkflowId(params.no)).executeUpdate(update as never, { args: [{ ...args, actor }] as never });
+        await transitionContract(temporal, params.no, action, { ...args, actor });
         return { body: await contractView(db, params.no) };
       },
     });

@@ -1,11 +1,11 @@
 import crypto from 'node:crypto';
-import { ScheduleNotFoundError } from '@temporalio/client';
 import { creditWarnings, overdueFigures } from '../../read-models/credit-warnings';
 import { evaluateCustomerCredit } from '../../services/credit-grading';
 import { reevaluateCreditHold } from '../../services/credit-holds';
 import { appendTimeline } from '../../db/timeline';
 import { isLocalDate, localDateOf } from '../../domain/dates';
 import { CREDIT_REVIEW_SCHEDULE_ID } from '../../workflows/credit-review';
+import { triggerCreditReview } from '../../services/workflow-client';
 import type { ApiDeps } from '../deps';
 import { badRequest, conflict, notFound } from '../errors';
 import { toMinor } from '../money';
@@ -217,11 +217,8 @@ export function creditRoutes(routes: ApiRoutes, { db, temporal, defaultTimeZone 
     method: 'post', path: '/api/v1/credit/reviews', summary: 'Run the weekly credit review now (triggers the credit-review schedule); a review already stored today is reused',
     roles: ['finance', 'executive'], responses: { 202: 'started', 409: 'the schedule does not exist' },
     async handle() {
-      try {
-        await temporal.schedule.getHandle(CREDIT_REVIEW_SCHEDULE_ID).trigger();
-      } catch (error) {
-        if (error instanceof ScheduleNotFoundError) throw conflict(`schedule ${CREDIT_REVIEW_SCHEDULE_ID} does not exist; a worker creates it at start-up`, [{ code: 'schedule_missing', message: 'start a worker first' }]);
-        throw error;
+      if (!(await triggerCreditReview(temporal))) {
+        throw conflict(`schedule ${CREDIT_REVIEW_SCHEDULE_ID} does not exist; a worker creates it at start-up`, [{ code: 'schedule_missing', message: 'start a worker first' }]);
       }
       const today = localDateOf(Date.now(), defaultTimeZone);
       return { status: 202, body: { reviewDate: today }, headers: { Location: `/api/v1/credit/reviews/${today}` } };

@@ -1,5 +1,4 @@
-import { issueInvoiceUpdate } from '../../workflows/contract-messages';
-import { contractWorkflowId } from '../../workflows/ids';
+import { issueInvoice } from '../../services/workflow-client';
 import type { ApiDeps } from '../deps';
 import { conflict, notFound } from '../errors';
 import { fromMinor } from '../money';
@@ -33,8 +32,8 @@ export function invoiceRoutes(routes: ApiRoutes, { db, temporal }: ApiDeps): voi
       if (!contract) throw notFound(`contract ${body.contractNo}`);
       const taken = await db.selectFrom('invoices').select(['contract_no', 'milestone_seq']).where('no', '=', body.invoiceNo).executeTakeFirst();
       if (taken) throw conflict(`invoice number ${body.invoiceNo} is already used`, [{ field: 'invoiceNo', message: `used by contract ${taken.contract_no} milestone ${taken.milestone_seq}` }]);
-      await temporal.workflow.getHandle(contractWorkflowId(body.contractNo)).executeUpdate(issueInvoiceUpdate, {
-        args: [{ actor, milestoneSeq: body.milestoneSeq, invoiceNo: body.invoiceNo, issueDate: body.issueDate, taxRatePercent: body.taxRatePercent }],
+      await issueInvoice(temporal, body.contractNo, {
+        actor, milestoneSeq: body.milestoneSeq, invoiceNo: body.invoiceNo, issueDate: body.issueDate, taxRatePercent: body.taxRatePercent,
       });
       return { status: 201, body: await invoiceView(db, body.invoiceNo), headers: { Location: `/api/v1/invoices/${body.invoiceNo}` } };
     },

@@ -5,14 +5,14 @@
  * and sends one letter). A disputed invoice starts with its dispute delivered in the same request
  * (update-with-start), so the dispute pauses it before its first letter.
  */
-import { type Client, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Db } from '../../db/connect';
 import type { SendTime } from '../../domain/collection';
 import type { DisputeReason } from '../../domain/disputes';
 import type { Actor } from '../../domain/roles';
-import { type CollectionInput, invoiceCollectionWorkflow, openDisputeUpdate } from '../../workflows/collection';
-import { invoiceWorkflowId } from '../../workflows/ids';
-import { collectionInputsFor, startCollection } from '../collection-start';
+import type { CollectionInput } from '../../workflows/collection';
+import { collectionInputsFor } from '../collection-start';
+import { startCollection, startCollectionInDispute } from '../workflow-client';
 import type { CollectionStartReport } from './report';
 
 export interface CollectionSettings {
@@ -65,19 +65,14 @@ export async function startImportedCollections(
         if (outcome === 'started') report.started += 1;
         else report.alreadyRunning += 1;
       } else {
-        try {
-          await settings.temporal.workflow.executeUpdateWithStart(openDisputeUpdate, {
-            args: [{ actor, reason: dispute.reason as DisputeReason, note: dispute.note ?? undefined }],
-            startWorkflowOperation: new WithStartWorkflowOperation(invoiceCollectionWorkflow, {
-              workflowId: invoiceWorkflowId(invoiceNo), taskQueue: settings.taskQueue, args: [input], workflowIdConflictPolicy: 'USE_EXISTING',
-            }),
-          });
+        const outcome = await startCollectionInDispute(settings.temporal, settings.taskQueue, input, {
+          actor, reason: dispute.reason as DisputeReason, note: dispute.note ?? undefined,
+        });
+        // Refused by the running collection: it already holds this dispute (an earlier run of the import).
+        if (outcome === 'already_held') report.alreadyRunning += 1;
+        else {
           report.started += 1;
           report.disputesOpened += 1;
-        } catch (error) {
-          // Refused by the running collection: it already holds this dispute (an earlier run of the import).
-          if (!(error instanceof WorkflowUpdateFailedError)) throw error;
-          report.alreadyRunning += 1;
         }
       }
     } catch (error) {
