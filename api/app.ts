@@ -4,6 +4,7 @@ import { authenticate } from './auth';
 import { DEFAULT_TEMPORAL_DEADLINE_MS, type ApiDeps } from './deps';
 import { errorHandler, notFound } from './errors';
 import { inputGuard } from './input-guard';
+import { requestLog } from './request-log';
 import { ApiRoutes } from './route';
 import { collectionRoutes } from './routes/collection';
 import { contractRoutes } from './routes/contracts';
@@ -23,6 +24,7 @@ import { HEALTH_SPEC, mailboxRoutes, mountHealth } from './routes/system';
 export function createApp(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(requestLog(deps.requestLogger));
   app.use(IMPORTS_PATH, importBodyParser(deps));
   app.use(express.json({ limit: '1mb' }));
   mountHealth(app, deps);

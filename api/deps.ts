@@ -1,3 +1,4 @@
+import type { Logger } from '../stack/logger';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/connect';
 
@@ -18,6 +19,8 @@ export interface ApiDeps {
   health: HealthCheck[];
   /** Every route's Temporal calls must be answered within this (default 15 s); see ApiRoutes. */
   temporalDeadlineMs?: number;
+  /** Where the request lines go; the process's `api` logger when absent. */
+  requestLogger?: Logger;
 }
 
 export const DEFAULT_TEMPORAL_DEADLINE_MS = 15_000;

@@ -5,6 +5,9 @@ import { ZodError } from 'zod';
 import type { Refusal } from '../domain/contract-rules';
 import { REFUSED } from '../workflows/contract-messages';
 import { PaymentRefused } from '../services/payments';
+import { logger } from '../stack/logger';
+
+const log = logger('api');
 
 export interface ErrorDetail {
   code?: string;
@@ -125,7 +128,8 @@ function paymentRefusal(error: PaymentRefused): HttpError {
 
 export const errorHandler: ErrorRequestHandler = (error, _req, res, _next) => {
   const httpError = toHttpError(error);
-  if (httpError.status === 500) console.error(error);
-  else if (httpError.status >= 500) console.warn(`[api] ${httpError.message}: ${httpError.details[0]?.message ?? ''}`);
+  const requestId = res.locals.requestId as string | undefined;
+  if (httpError.status === 500) log.error({ requestId, err: error }, 'unexpected error');
+  else if (httpError.status >= 500) log.warn({ requestId, part: httpError.details[0]?.code, reason: httpError.details[0]?.message }, httpError.message);
   res.status(httpError.status).json({ error: httpError.message, details: httpError.details });
 };

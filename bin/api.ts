@@ -6,9 +6,12 @@
 import { Client, Connection } from '@temporalio/client';
 import { temporalConnectionSettings } from '../config/temporal';
 import { connect } from '../db/connect';
+import { errorFields, logger } from '../stack/logger';
 import { startApiServer } from '../stack/processes';
 import { stopWithSupervisor, tellSupervisor } from '../stack/supervisor';
 import { productionConfig } from './production';
+
+const log = logger('api');
 
 const STOP_LIMIT_MS = 3_000;
 
@@ -28,7 +31,7 @@ async function main(): Promise<void> {
       }
       throw error;
     });
-  console.log(`Huikuan API listening on http://${config.HOST}:${config.PORT}`);
+  log.info({ url: `http://${config.HOST}:${config.PORT}` }, 'listening');
   let stopping = false;
   const stop = () => {
     if (stopping) return;
@@ -42,4 +45,4 @@ async function main(): Promise<void> {
   tellSupervisor({ type: 'ready', url: `http://${config.HOST}:${config.PORT}` });
 }
 
-main().catch((error) => { console.error('[api] could not start:', error instanceof Error ? error.message : error); process.exit(1); });
+main().catch((error) => { log.error(errorFields(error), 'could not start'); process.exit(1); });

@@ -12,9 +12,12 @@ import { upsertPersonToken } from '../api/auth';
 import { ConfigError, loadConfig, type Config } from '../config/env';
 import { connect, migrateToLatest, type Db } from '../db/connect';
 import { loadDemoData } from '../stack/demo';
+import { humanOutput, logger } from '../stack/logger';
 import { startSmtpCatcher, type SmtpCatcher } from '../stack/smtp-catcher';
 import { type ChildSpec, SupervisedChild } from '../stack/supervisor';
 import { forgetDeadWorker } from '../stack/worker-heartbeat';
+
+const log = logger('supervisor');
 
 /** Ctrl-C, SIGTERM and SIGHUP end everything within this, whatever state the children are in. */
 const STOP_DEADLINE_MS = 9_000;
@@ -46,7 +49,7 @@ function configOrExit(): Config {
   try {
     return loadConfig();
   } catch (error) {
-    console.error(error instanceof ConfigError ? error.message : String(error));
+    log.error(error instanceof ConfigError ? error.message : String(error));
     process.exit(1);
   }
 }
@@ -81,7 +84,7 @@ class Stack {
 
   child(spec: Omit<ChildSpec, 'env'>, env: NodeJS.ProcessEnv): SupervisedChild {
     const child = new SupervisedChild({ ...spec, env }, (_child, reason) => {
-      console.error(reason);
+      log.error(reason);
       void this.shutdown(1);
     });
     this.children.push(child);
@@ -96,16 +99,16 @@ class Stack {
   async shutdown(code: number): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    console.log('\nstopping…');
+    log.info('stopping…');
     setTimeout(() => {
-      console.error('[supervisor] stop took too long; killing what is left');
+      log.error('stop took too long; killing what is left');
       for (const child of this.children) child.kill();
       process.exit(code || 1);
     }, STOP_DEADLINE_MS).unref();
     const byName = (names: string[]) => this.children.filter((c) => names.includes(c.spec.name));
     await Promise.all(byName(['api', 'worker']).map((c) => c.stop()));
     await Promise.all(byName(['temporal', 'postgres']).map((c) => c.stop()));
-    await Promise.all(this.closers.map((close) => close().catch((error) => console.error(message(error)))));
+    await Promise.all(this.closers.map((close) => close().catch((error) => log.error(message(error)))));
     process.exit(code);
   }
 }
@@ -173,7 +176,7 @@ async function main(): Promise<void> {
       await loadDemoData(apiUrl, token);
     }
 
-    console.log([
+    const banner = [
       '',
       'Huikuan is running.',
       `  API            ${apiUrl}   (OpenAPI: ${apiUrl}/api/v1/openapi.json, health: ${apiUrl}/healthz)`,
@@ -186,10 +189,13 @@ async function main(): Promise<void> {
       `  Processes      supervisor ${process.pid}; api, worker${postgres ? ', postgres' : ''}${temporal ? ', temporal' : ''} restarted when they die`,
       '',
       'Press Ctrl-C to stop.',
-    ].join('\n'));
+    ].join('\n');
+    // The banner is for a person at a terminal; a log collector gets it as one line like the rest.
+    if (humanOutput()) console.log(banner);
+    else log.info(banner);
   } catch (error) {
     if (stack.stopping) return;
-    console.error(`cannot start: ${message(error)}`);
+    log.error(`cannot start: ${message(error)}`);
     await stack.shutdown(1);
   }
 }

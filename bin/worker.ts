@@ -3,12 +3,13 @@
  * worker_heartbeats while it polls, and exits non-zero whenever it stops without being asked
  * (the core shut it down, a connection could not be made) so a supervisor starts it again.
  */
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
 import { temporalConnectionSettings } from '../config/temporal';
 import { connect } from '../db/connect';
 import type { SendTime } from '../domain/collection';
 import { connectClient, connectWorker, createWorker, workerTuning } from '../stack/processes';
 import { ensureSchedules } from '../stack/schedules';
+import { errorFields, logger, temporalLogger } from '../stack/logger';
 import { stopWithSupervisor, tellSupervisor } from '../stack/supervisor';
 import { startWorkerHeartbeat } from '../stack/worker-heartbeat';
 import { productionConfig } from './production';
@@ -16,9 +17,10 @@ import { productionConfig } from './production';
 /** Activities get this long to finish after a stop request; a hung one does not keep the process. */
 const STOP_LIMIT_MS = 6_000;
 
+const log = logger('worker');
+
 async function main(): Promise<void> {
-  // Under `npm start` the worker's info lines would drown the stack's own; a lone worker keeps them.
-  if (process.send) Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger: temporalLogger(log) });
   const config = productionConfig(['DATABASE_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL']);
   const settings = temporalConnectionSettings(config, config.TEMPORAL_ADDRESS);
   const db = connect(config.DATABASE_URL, config.DB_POOL_SIZE);
@@ -34,7 +36,7 @@ async function main(): Promise<void> {
   let stopRequested = false;
   const requestStop = () => {
     stopRequested = true;
-    setTimeout(() => { console.error('[worker] did not stop in time; exiting'); process.exit(1); }, STOP_LIMIT_MS).unref();
+    setTimeout(() => { log.error('did not stop in time; exiting'); process.exit(1); }, STOP_LIMIT_MS).unref();
     if (worker.getState() === 'RUNNING') worker.shutdown();
   };
   // The SDK itself shuts the worker down on SIGINT/SIGTERM; these only note it and bound the wait.
@@ -43,20 +45,21 @@ async function main(): Promise<void> {
 
   const running = worker.run();
   const heartbeat = startWorkerHeartbeat(config.DATABASE_URL, worker, config.TEMPORAL_TASK_QUEUE);
+  log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE }, 'polling');
   tellSupervisor({ type: 'ready' });
   const failure = await running.then(() => undefined, (error: unknown) => error);
   await heartbeat.stop().catch(() => {});
   await connection.close().catch(() => {});
   await db.destroy().catch(() => {});
   if (failure) {
-    console.error('[worker] stopped by an error:', failure);
+    log.error({ err: failure }, 'stopped by an error');
     process.exit(1);
   }
   if (!stopRequested) {
-    console.error('[worker] stopped without being asked to');
+    log.error('stopped without being asked to');
     process.exit(1);
   }
   process.exit(0);
 }
 
-main().catch((error) => { console.error('[worker] could not start:', error instanceof Error ? error.message : error); process.exit(1); });
+main().catch((error) => { log.error(errorFields(error), 'could not start'); process.exit(1); });

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { isTimeZone } from '../domain/dates';
+import { LOG_FORMATS, LOG_LEVELS } from '../stack/logger';
 
 const optionalText = z.string().trim().min(1).optional();
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
@@ -44,6 +45,10 @@ const schema = z.object({
   CPU_THREADS: z.coerce.number().int().min(1).max(64).optional(),
   CPU_QUEUE: z.coerce.number().int().min(1).max(10_000).default(16),
   CPU_JOB_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+
+  // Read by stack/logger.ts in every process; validated here so a typo stops `npm start` with its name.
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  LOG_FORMAT: z.enum(LOG_FORMATS).optional(),
 
   LETTER_SEND_TIME: z.string().regex(/^(immediate|([01]\d|2[0-3]):[0-5]\d)$/, 'must be HH:MM or "immediate"').default('09:30'),
   DEFAULT_TIME_ZONE: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai').default('Asia/Shanghai'),

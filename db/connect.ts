@@ -1,5 +1,6 @@
 import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvider } from 'kysely';
 import pg from 'pg';
+import { errorFields, logger } from '../stack/logger';
 import type { Database } from './schema';
 import * as initial from './migrations/0001_initial';
 import * as collectionEngine from './migrations/0002_collection_engine';
@@ -24,9 +25,9 @@ export type Db = Kysely<Database>;
 export function connect(databaseUrl: string, maxConnections = 10): Db {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: maxConnections, connectionTimeoutMillis: 10_000 });
   // An idle connection closed by the server (restart, shutdown) must not crash the process; the pool reconnects.
-  pool.on('error', (error) => console.warn(`[postgres] idle connection closed: ${error.message}`));
+  pool.on('error', (error) => logger('postgres').warn(errorFields(error), 'idle connection closed'));
   // Nor may one that is checked out (a backend ended by pg_terminate_backend): the query fails, the process lives.
-  pool.on('connect', (client) => client.on('error', (error) => console.warn(`[postgres] connection lost: ${error.message}`)));
+  pool.on('connect', (client) => client.on('error', (error) => logger('postgres').warn(errorFields(error), 'connection lost')));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 

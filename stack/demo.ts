@@ -1,4 +1,5 @@
 import { addDays, localDateOf } from '../domain/dates';
+import { logger } from './logger';
 
 /** Demo data loaded through the public API, so it passes every rule a user's data does. */
 class DemoClient {
@@ -32,7 +33,7 @@ const money = (value: string) => ({ value, currency: 'CNY' });
 export async function loadDemoData(apiUrl: string, adminToken: string): Promise<void> {
   const admin = new DemoClient(apiUrl, adminToken);
   if ((await admin.call('GET', '/api/v1/customers/DEMO-ACME', undefined, [404])).status === 200) {
-    console.log('demo data already loaded');
+    logger('demo').info('demo data already loaded');
     return;
   }
   const token = async (name: string, role: string) =>
@@ -95,6 +96,6 @@ export async function loadDemoData(apiUrl: string, adminToken: string): Promise<
     content: `交易日期,借方金额,贷方金额,币种,对方户名,对方账号,摘要,流水号\n${today},,"50,000.00",CNY,深圳某某贸易有限公司,6222 0000 9999,货款,DEMO-STMT-0001`,
   });
   await sales.call('POST', '/api/v1/customers/DEMO-ACME/term-extension-requests', { contractNo: 'DEMO-C-003', requestedDays: 30, reason: '客户申请延长账期至60天' });
-  console.log('demo data loaded: customers DEMO-ACME, DEMO-GLOBEX, DEMO-INITECH; contracts DEMO-C-001…004; overdue invoice DEMO-INV-0001; '
+  logger('demo').info('demo data loaded: customers DEMO-ACME, DEMO-GLOBEX, DEMO-INITECH; contracts DEMO-C-001…004; overdue invoice DEMO-INV-0001; '
     + 'an unmatched bank payment (GET /api/v1/payments?status=unmatched); a term-extension warning (GET /api/v1/credit/warnings)');
 }

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { logger } from './logger';
 
 export interface ProcessInfo {
   pid: number;
@@ -82,7 +83,7 @@ export async function clearPostgresLeftovers(databaseDir: string): Promise<void>
   const ours = (args: string[]) => path.basename(args[0]) === 'postgres' && args.includes('-D') && args[args.indexOf('-D') + 1] === databaseDir;
   const running = findProcesses(ours);
   if (running.length > 0) {
-    console.warn(`[postgres] stopping a PostgreSQL left running on ${databaseDir} (pid ${running.map((p) => p.pid).join(', ')})`);
+    logger('postgres').warn(`stopping a PostgreSQL left running on ${databaseDir} (pid ${running.map((p) => p.pid).join(', ')})`);
     await stopProcesses(running.map((p) => p.pid), 'SIGINT', 5_000);
   }
   const pidFile = path.join(databaseDir, 'postmaster.pid');
@@ -90,7 +91,7 @@ export async function clearPostgresLeftovers(databaseDir: string): Promise<void>
   const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
   const args = pid > 0 ? commandLine(pid) : undefined;
   if (!args || !ours(args)) {
-    console.warn(`[postgres] removing a stale postmaster.pid (pid ${pid} ${args ? 'is another program' : 'is gone'})`);
+    logger('postgres').warn(`removing a stale postmaster.pid (pid ${pid} ${args ? 'is another program' : 'is gone'})`);
     fs.rmSync(pidFile, { force: true });
   }
 }
@@ -99,6 +100,6 @@ export async function clearPostgresLeftovers(databaseDir: string): Promise<void>
 export async function clearTemporalLeftovers(dbFile: string): Promise<void> {
   const running = findProcesses((args) => args.includes('start-dev') && args.includes(dbFile));
   if (running.length === 0) return;
-  console.warn(`[temporal] stopping a Temporal dev server left running on ${dbFile} (pid ${running.map((p) => p.pid).join(', ')})`);
+  logger('temporal').warn(`stopping a Temporal dev server left running on ${dbFile} (pid ${running.map((p) => p.pid).join(', ')})`);
   await stopProcesses(running.map((p) => p.pid), 'SIGTERM', 5_000);
 }

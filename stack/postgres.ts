@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import { logger } from './logger';
 
 export interface EmbeddedPostgresHandle {
   url: string;
@@ -72,7 +73,7 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, datab
     onLog: remember,
     onError: (message) => {
       remember(message);
-      if (String(message).includes('FATAL')) console.error(`[postgres] ${String(message).trim()}`);
+      if (String(message).includes('FATAL')) logger('postgres').error(String(message).trim());
     },
   });
   const failure = (step: string) => (error: unknown) => {

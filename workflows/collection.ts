@@ -1,6 +1,6 @@
 import {
   ApplicationFailure, allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate,
-  patched, proxyActivities, proxyLocalActivities, setHandler, workflowInfo,
+  log, patched, proxyActivities, proxyLocalActivities, setHandler, workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import { type BusinessCalendar, letterInstant } from '../domain/calendar';
@@ -311,6 +311,7 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
         skippedSteps: skipped.map((s) => `${s.step.key}#${s.occurrence}`),
       });
       balanceMinor = Math.min(balanceMinor, result.balanceMinor);
+      log.info('collection step', { invoiceNo: input.invoiceNo, step: occurrence.step.key, occurrence: occurrence.occurrence, balanceMinor });
       if (paid()) break;
     }
     ladder = recordHandled(ladder, [...skipped, ...occurrences]);

@@ -1,7 +1,7 @@
 import type { UpdateDefinition } from '@temporalio/common';
 import {
   ApplicationFailure, allHandlersFinished, condition, type ChildWorkflowHandle, ParentClosePolicy,
-  patched, proxyActivities, proxyLocalActivities, setHandler, startChild, upsertSearchAttributes,
+  log, patched, proxyActivities, proxyLocalActivities, setHandler, startChild, upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { ContractEvent } from '../activities/types';
@@ -131,6 +131,7 @@ export async function contractWorkflow(input: ContractInput): Promise<ContractSu
     }
     const reason = request.action === 'approve' ? request.override?.reason : request.action === 'cancel' ? request.reason : undefined;
     await record({ actor: request.actor, action: request.action, fromStage: from, toStage: outcome.to, reason, details: { ...details, request }, changes });
+    log.info('contract transition', { contractNo: input.no, action: request.action, from, to: outcome.to, person: request.actor.name });
     await markReadyMilestones();
     wake = true;
     return summary();

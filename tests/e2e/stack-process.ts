@@ -134,6 +134,9 @@ export class StackProcess {
       EMBEDDED_SMTP_PORT: String(ports.smtpPort),
       LETTER_SEND_TIME: 'immediate',
       TEMPORAL_CLI_PATH: inject('temporalCliPath'),
+      // The stack as a person runs it: info lines (the banner, the supervisor's restarts) as JSON on stdout.
+      LOG_LEVEL: 'info',
+      LOG_FORMAT: 'json',
     };
     for (const name of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL', 'PUBLIC_URL', 'HOST', 'ADMIN_TOKEN']) delete env[name];
     for (const [name, value] of Object.entries(extraEnv)) {

@@ -157,7 +157,7 @@ describe('faults during a burst of letters', () => {
     expect(Date.now() - killedAt).toBeLessThan(5_000);
     expect(Object.keys(down.checks)).toContain('worker');
     await stack.waitForPid('bin/worker.ts', worker, 15_000);
-    expect(stack.stderr).toMatch(/\[supervisor\] worker was killed by SIGKILL after [\d.]+ s; restarting in 1 s/);
+    expect(stack.stdout).toMatch(/"name":"supervisor"[^\n]*"msg":"worker was killed by SIGKILL after [\d.]+ s; restarting in 1 s"/);
     const extra = await expectAllDelivered('FA');
     expect(extra, 'deliveries repeated by the kill').toBeLessThanOrEqual(DEFAULT_WORKER_TUNING.maxActivities);
     await expectEveryWorkflow('FA');
@@ -169,7 +169,7 @@ describe('faults during a burst of letters', () => {
     await startBurst('FB');
     process.kill(postmaster!, 'SIGKILL');
     await stack.waitForPid('postgres -D', postmaster, 30_000);
-    expect(stack.stderr).toMatch(/\[supervisor\] postgres exited with code 1/);
+    expect(stack.stdout).toMatch(/"name":"supervisor"[^\n]*"msg":"postgres exited with code 1/);
     const extra = await expectAllDelivered('FB');
     expect(extra, 'deliveries repeated by the kill').toBeLessThanOrEqual(DEFAULT_WORKER_TUNING.maxActivities);
     await expectEveryWorkflow('FB');
@@ -181,7 +181,7 @@ describe('faults during a burst of letters', () => {
     await startBurst('FC');
     process.kill(server!, 'SIGKILL');
     await stack.waitForPid('start-dev', server, 30_000);
-    expect(stack.stderr).toMatch(/\[supervisor\] temporal exited with code 1/);
+    expect(stack.stdout).toMatch(/"name":"supervisor"[^\n]*"msg":"temporal exited with code 1/);
     expect(await expectAllDelivered('FC'), 'deliveries repeated').toBe(0);
     await expectEveryWorkflow('FC');
   }, 420_000);
