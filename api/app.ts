@@ -4,6 +4,7 @@ import { authenticate } from './auth';
 import { DEFAULT_TEMPORAL_DEADLINE_MS, type ApiDeps } from './deps';
 import { errorHandler, notFound } from './errors';
 import { inputGuard } from './input-guard';
+import { createMetrics, mountMetrics } from './metrics';
 import { requestLog } from './request-log';
 import { ApiRoutes } from './route';
 import { collectionRoutes } from './routes/collection';
@@ -25,6 +26,9 @@ export function createApp(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(requestLog(deps.requestLogger));
+  const metrics = createMetrics(deps.db);
+  app.use(metrics.middleware);
+  mountMetrics(app, metrics, deps.workerMetricsUrl);
   app.use(IMPORTS_PATH, importBodyParser(deps));
   app.use(express.json({ limit: '1mb' }));
   mountHealth(app, deps);

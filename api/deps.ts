@@ -19,6 +19,8 @@ export interface ApiDeps {
   health: HealthCheck[];
   /** Every route's Temporal calls must be answered within this (default 15 s); see ApiRoutes. */
   temporalDeadlineMs?: number;
+  /** The worker's Prometheus endpoint, whose Temporal SDK metrics GET /metrics adds to its own. */
+  workerMetricsUrl?: string;
   /** Where the request lines go; the process's `api` logger when absent. */
   requestLogger?: Logger;
 }

@@ -1,6 +1,11 @@
 import crypto from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { type Logger, logger as namedLogger } from '../stack/logger';
+
+/** The route pattern a request matched (`/api/v1/customers/:code`), so logs and metrics group by route. */
+export function routeOf(req: Request): string | undefined {
+  return req.route ? `${req.baseUrl}${req.route.path}` : undefined;
+}
 
 /** A request ID a caller or proxy sent is kept when it is short and plain; otherwise a new one is made. */
 const CALLER_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -22,7 +27,7 @@ export function requestLog(log: Logger = namedLogger('api')): RequestHandler {
       if (logged) return;
       logged = true;
       const fields = {
-        requestId, method: req.method, route: req.route ? `${req.baseUrl}${req.route.path}` : undefined, path: req.route ? undefined : req.path,
+        requestId, method: req.method, route: routeOf(req), path: req.route ? undefined : req.path,
         status: res.writableFinished ? res.statusCode : undefined, aborted: res.writableFinished ? undefined : true,
         durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e4) / 100,
         person: req.actor ? `${req.actor.name} (${req.actor.role})` : undefined,

@@ -15,7 +15,7 @@ import { connect, migrateToLatest } from '../db/connect';
 import { addDays, localDateOf } from '../domain/dates';
 import { toDecimal } from '../domain/money';
 import { startEmbeddedPostgres } from '../stack/postgres';
-import { freePort } from '../tests/support/ports';
+import { freePort } from '../stack/ports';
 
 
 /** A deterministic pseudo-random sequence, so every run imports the same data. */

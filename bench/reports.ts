@@ -29,7 +29,7 @@ import { addDays, localDateOf } from '../domain/dates';
 import { STAGES } from '../domain/stages';
 import { renderXlsx } from '../api/export';
 import { startEmbeddedPostgres } from '../stack/postgres';
-import { freePort } from '../tests/support/ports';
+import { freePort } from '../stack/ports';
 
 const TZ = 'Asia/Shanghai';
 const INVOICES = Number(process.env.BENCH_INVOICES ?? 1_000_000);

@@ -13,6 +13,7 @@ import { ConfigError, loadConfig, type Config } from '../config/env';
 import { connect, migrateToLatest, type Db } from '../db/connect';
 import { loadDemoData } from '../stack/demo';
 import { humanOutput, logger } from '../stack/logger';
+import { freePort } from '../stack/ports';
 import { startSmtpCatcher, type SmtpCatcher } from '../stack/smtp-catcher';
 import { type ChildSpec, SupervisedChild } from '../stack/supervisor';
 import { forgetDeadWorker } from '../stack/worker-heartbeat';
@@ -162,7 +163,12 @@ async function main(): Promise<void> {
     const smtpUrl = config.SMTP_URL ?? (await startCatcher(stack, databaseUrl, config.EMBEDDED_SMTP_PORT)).url;
     if (stack.stopping) return;
 
-    const childEnv = { ...env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, SMTP_URL: smtpUrl, HUIKUAN_MAILBOX: config.SMTP_URL ? 'external' : 'embedded' };
+    // The worker serves the Temporal SDK metrics on a port of its own; the API adds them to its /metrics.
+    const workerMetricsPort = config.WORKER_METRICS_PORT ?? await freePort();
+    const childEnv = {
+      ...env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, SMTP_URL: smtpUrl, HUIKUAN_MAILBOX: config.SMTP_URL ? 'external' : 'embedded',
+      WORKER_METRICS_PORT: String(workerMetricsPort), WORKER_METRICS_URL: config.WORKER_METRICS_URL ?? `http://127.0.0.1:${workerMetricsPort}/metrics`,
+    };
     const worker = stack.child({
       name: 'worker', label: 'the worker', script: 'bin/worker.ts', stopGraceMs: 7_000,
       afterDeath: (pid) => forgetDeadWorker(databaseUrl, pid),

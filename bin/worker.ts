@@ -20,8 +20,11 @@ const STOP_LIMIT_MS = 6_000;
 const log = logger('worker');
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: temporalLogger(log) });
   const config = productionConfig(['DATABASE_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL']);
+  Runtime.install({
+    logger: temporalLogger(log),
+    ...(config.WORKER_METRICS_PORT ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${config.WORKER_METRICS_PORT}` } } } } : {}),
+  });
   const settings = temporalConnectionSettings(config, config.TEMPORAL_ADDRESS);
   const db = connect(config.DATABASE_URL, config.DB_POOL_SIZE);
   const connection = await connectWorker(settings);

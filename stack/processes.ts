@@ -130,6 +130,7 @@ export async function startApiServer(settings: ApiServerSettings, port: number, 
     db: settings.db, temporal: settings.client, taskQueue: settings.config.TEMPORAL_TASK_QUEUE,
     defaultTimeZone: settings.config.DEFAULT_TIME_ZONE, letterSendTime: settings.config.LETTER_SEND_TIME, mailboxEnabled: settings.mailboxEnabled,
     health: healthChecks(settings.db, settings.client, settings.smtpUrl, settings.checkWorker ? settings.config.TEMPORAL_TASK_QUEUE : undefined),
+    workerMetricsUrl: settings.config.WORKER_METRICS_URL,
   });
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host, () => resolve(server));

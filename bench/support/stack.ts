@@ -17,7 +17,7 @@ import { startEmbeddedPostgres } from '../../stack/postgres';
 import { startSmtpCatcher } from '../../stack/smtp-catcher';
 import { findTemporalCli, PROJECT_ROOT } from '../../stack/temporal-binaries';
 import { startTemporalDevServer } from '../../stack/temporal-dev-server';
-import { freePort } from '../../tests/support/ports';
+import { freePort } from '../../stack/ports';
 
 export const TASK_QUEUE = 'huikuan-bench';
 export const TRIVIAL_TASK_QUEUE = 'trivial-bench';

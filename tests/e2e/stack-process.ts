@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { inject } from 'vitest';
-import { freePort } from '../support/ports';
+import { freePort } from '../../stack/ports';
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -225,6 +225,14 @@ describe('npm start', () => {
     const box = await finance.get('/api/v1/mailbox');
     expect(box.body.filter((m: { subject: string }) => m.subject.includes(finalNo))).toHaveLength(0);
 
+    // ---- metrics: the API's own, the outbox read from the database, the worker's Temporal SDK metrics ----
+    const metrics = await fetch(`${apiUrl}/metrics`);
+    expect(metrics.status).toBe(200);
+    const scrape = await metrics.text();
+    expect(scrape).toMatch(/^huikuan_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/mailbox",status="200"\} [1-9]/m);
+    expect(scrape).toMatch(/^huikuan_letters\{status="sent"\} [1-9]/m);
+    expect(scrape).toMatch(/^temporal_\w+/m);
+
     // ---- payments close the contract -----------------------------------------------------------
     const payAdvance = await finance.post('/api/v1/payments', { customerCode, amount: cny('40000.00'), reference: 'E2E-BANK-1', receivedOn: today(), invoiceNo: advanceNo });
     expect(payAdvance.status, JSON.stringify(payAdvance.body)).toBe(201);

@@ -21,7 +21,7 @@ import { connect, type Db } from '../../db/connect';
 import { addDays, localDateOf } from '../../domain/dates';
 import { DEFAULT_WORKER_TUNING } from '../../stack/processes';
 import { type SmtpCatcher, startSmtpCatcher } from '../../stack/smtp-catcher';
-import { freePort } from '../support/ports';
+import { freePort } from '../../stack/ports';
 import { StackProcess, eventually, freePorts, isAlive, makeDataDir, removeDataDir, sleep } from '../e2e/stack-process';
 
 const WORKER_KILL_INVOICES = Number(process.env.FAULT_INVOICES ?? 500);

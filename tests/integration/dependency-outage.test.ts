@@ -14,7 +14,7 @@ import type { ApiDeps } from '../../api/deps';
 import { connect } from '../../db/connect';
 import { ApiClient } from '../support/api-harness';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { freePort } from '../support/ports';
+import { freePort } from '../../stack/ports';
 
 const DEADLINE_MS = 2_000;
 const cny = (value: string) => ({ value, currency: 'CNY' });

@@ -10,7 +10,7 @@ import { invoiceCollectionWorkflow } from '../../workflows/collection';
 import { eventually } from '../support/api-harness';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { insertInvoice } from '../support/fixtures';
-import { freePort } from '../support/ports';
+import { freePort } from '../../stack/ports';
 import { testWorker } from '../support/workers';
 
 let database: TestDatabase;

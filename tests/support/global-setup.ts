@@ -12,7 +12,7 @@ import { startEmbeddedPostgres } from '../../stack/postgres';
 import { bundleWorkflows } from '../../stack/processes';
 import { findTemporalCli, findTestServer } from '../../stack/temporal-binaries';
 import { startTemporalDevServer } from '../../stack/temporal-dev-server';
-import { freePort } from './ports';
+import { freePort } from '../../stack/ports';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,5 +1,6 @@
 import net from 'node:net';
 
+/** A TCP port nothing listens on right now (the OS picks it), for a child process to bind. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
