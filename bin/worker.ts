@@ -3,6 +3,8 @@
  * worker_heartbeats while it polls, and exits non-zero whenever it stops without being asked
  * (the core shut it down, a connection could not be made) so a supervisor starts it again.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { Runtime } from '@temporalio/worker';
 import { temporalConnectionSettings } from '../config/temporal';
 import { connect } from '../db/connect';
@@ -19,6 +21,15 @@ const STOP_LIMIT_MS = 6_000;
 
 const log = logger('worker');
 
+/** The bundle `npm run build` wrote, when WORKFLOW_BUNDLE_PATH names one; a missing file stops the start with its name. */
+function prebuiltBundle(file: string | undefined): { codePath: string } | undefined {
+  if (!file) return undefined;
+  const codePath = path.resolve(file);
+  if (!fs.existsSync(codePath)) throw new Error(`WORKFLOW_BUNDLE_PATH: no file ${codePath} (run npm run build)`);
+  log.info({ codePath }, 'using the prebuilt workflow bundle');
+  return { codePath };
+}
+
 async function main(): Promise<void> {
   const config = productionConfig(['DATABASE_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL']);
   Runtime.install({
@@ -31,6 +42,7 @@ async function main(): Promise<void> {
   const worker = await createWorker(connection, {
     db, smtpUrl: config.SMTP_URL, mailFrom: config.MAIL_FROM, companyName: config.COMPANY_NAME,
     sendTime: config.LETTER_SEND_TIME as SendTime, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, tuning: workerTuning(config),
+    workflowBundle: prebuiltBundle(config.WORKFLOW_BUNDLE_PATH),
   });
   const client = await connectClient(settings, config.TEMPORAL_NAMESPACE);
   await ensureSchedules(client, config.TEMPORAL_TASK_QUEUE);

@@ -46,6 +46,8 @@ const schema = z.object({
   CPU_QUEUE: z.coerce.number().int().min(1).max(10_000).default(16),
   CPU_JOB_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
 
+  /** A workflow bundle written by `npm run build`; the worker bundles the workflow code at start-up when unset. */
+  WORKFLOW_BUNDLE_PATH: optionalText,
   /** The worker serves the Temporal SDK's metrics in the Prometheus format on 127.0.0.1:<this port> (off when unset). */
   WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   /** Where the API reads those metrics to add them to its GET /metrics; `npm start` sets both. */

@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { type ActivityInterceptorsFactory, NativeConnection, Worker, type WorkerOptions, bundleWorkflowCode } from '@temporalio/worker';
@@ -24,6 +25,14 @@ const QUIET = { info() {}, warn() {}, error: console.error, debug() {}, trace() 
 /** The workflow bundle, with the failure converter that keeps bad text from shutting the worker down. */
 export async function bundleWorkflows(): Promise<{ code: string }> {
   return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, failureConverterPath: FAILURE_CONVERTER_PATH, logger: QUIET as never });
+}
+
+/** Bundles the workflows once into a file a worker loads with `workflowBundle: { codePath }` (npm run build, the tests). */
+export async function writeWorkflowBundle(file: string): Promise<{ bytes: number }> {
+  const { code } = await bundleWorkflows();
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, code);
+  return { bytes: Buffer.byteLength(code) };
 }
 
 /** The same for activities: an error message quoting malformed text reaches Temporal's core well-formed. */

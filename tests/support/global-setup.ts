@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { connect, migrateToLatest } from '../../db/connect';
 import { startEmbeddedPostgres } from '../../stack/postgres';
-import { bundleWorkflows } from '../../stack/processes';
+import { writeWorkflowBundle } from '../../stack/processes';
 import { findTemporalCli, findTestServer } from '../../stack/temporal-binaries';
 import { startTemporalDevServer } from '../../stack/temporal-dev-server';
 import { freePort } from '../../stack/ports';
@@ -39,9 +39,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await template.destroy();
 
   const temporal = await startTemporalDevServer(cli, workDir, await freePort(), await freePort());
-  const bundle = await bundleWorkflows();
   const bundlePath = path.join(workDir, 'workflow-bundle.js');
-  fs.writeFileSync(bundlePath, bundle.code);
+  await writeWorkflowBundle(bundlePath);
 
   project.provide('postgresAdminUrl', postgres.url.replace(/\/huikuan_template$/, '/postgres'));
   project.provide('templateDatabase', 'huikuan_template');
