@@ -7,11 +7,15 @@ import { type BusinessCalendar, letterInstant } from '../domain/calendar';
 import type { SendTime } from '../domain/collection';
 import type { MilestoneKind, Refusal } from '../domain/contract-rules';
 import { localDateOf } from '../domain/dates';
-import { DISPUTE_REASONS, type DisputeReason } from '../domain/disputes';
+import type { DisputeReason } from '../domain/disputes';
+import {
+  type CollectionFacts, interestSettlementRefusals, noOpenInterest, openDisputeRefusals, policyChangeRefusals, promiseRefusals, resolveDisputeRefusals,
+  stepApprovalRefusals, writeOffDecisionRefusals, writeOffRequestRefusals,
+} from '../domain/collection-commands';
 import { decideCollection, disputeDeadline, promiseDeadline } from '../domain/collection-decision';
 import { type LadderContext, type LadderState, type Occurrence, emptyLadderState, recordHandled } from '../domain/ladder';
 import type { EscalationPolicy } from '../domain/policy';
-import { type Actor, isCollector } from '../domain/roles';
+import type { Actor } from '../domain/roles';
 import { REFUSED } from './contract-messages';
 
 const activities = proxyActivities<ReturnType<typeof createActivities>>({
@@ -140,6 +144,12 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
     interestOpenMinor: interestOpenMinor || undefined,
   });
   const paid = () => balanceMinor <= policy.paidToleranceMinor;
+  /** What the update validators decide on (domain/collection-commands.ts). */
+  const facts = (): CollectionFacts => ({
+    invoiceNo: input.invoiceNo, closed: paid() || writtenOff, balanceMinor, policy: { id: policy.id, version: policy.version }, awaitingApproval,
+    disputeId: dispute?.id, resolvingDispute, promiseId: promise?.id, writeOffRequestedBy: writeOffRequest?.by.name,
+    interestToSettle: interestOpenMinor > 0 || (paid() && !writtenOff && !interestAssessed), today: today(),
+  });
 
   setHandler(paymentAppliedSignal, ({ balanceMinor: left }) => { balanceMinor = left; changed = true; });
   setHandler(collectionStatusQuery, status);
@@ -150,15 +160,8 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
     await activities.recordStepApproval({ invoiceNo: input.invoiceNo, step, approved, reason, actor, at: Date.now() });
     return status();
   }, {
-    validator: ({ actor, step, reason }) => {
-      const refusals = [];
-      if (actor.role !== 'finance') refusals.push({ code: 'not_permitted', message: 'only finance approves or rejects a gated collection step' });
-      if (step !== awaitingApproval) refusals.push({ code: 'not_awaiting_approval', field: 'step', message: `step ${step} is not waiting for approval${awaitingApproval ? `; ${awaitingApproval} is` : ''}` });
-      if (!reason.trim()) refusals.push({ code: 'missing_reason', field: 'reason', message: 'an approval decision needs a reason' });
-      refuseIfAny(refusals);
-    },
+    validator: (args) => refuseIfAny(stepApprovalRefusals(facts(), args)),
   });
-  const refusalsIfClosed = (): Refusal[] => (paid() || writtenOff ? [{ code: 'collection_closed', message: `invoice ${input.invoiceNo} is no longer collected` }] : []);
 
   setHandler(openDisputeUpdate, async ({ actor, reason, note }) => {
     counters.disputes += 1;
@@ -168,12 +171,7 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
     await activities.recordDisputeOpened({ disputeId: dispute.id, invoiceNo: input.invoiceNo, reason, note, actor, at: now, slaDueAt: dispute.slaDueAt });
     return status();
   }, {
-    validator: ({ actor, reason }) => refuseIfAny([
-      ...refusalsIfClosed(),
-      ...(isCollector(actor) ? [] : [{ code: 'not_permitted', message: 'only sales, delivery, finance or an executive records a dispute' }]),
-      ...(dispute ? [{ code: 'dispute_open', message: `dispute ${dispute.id} is still open` }] : []),
-      ...((DISPUTE_REASONS as string[]).includes(reason) ? [] : [{ code: 'invalid_reason', field: 'reason', message: `reason must be one of ${DISPUTE_REASONS.join(', ')}` }]),
-    ]),
+    validator: (args) => refuseIfAny(openDisputeRefusals(facts(), args)),
   });
 
   setHandler(resolveDisputeUpdate, async ({ actor, outcome, creditMinor, note }) => {
@@ -200,14 +198,7 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
     await record();
     return status();
   }, {
-    validator: ({ actor, outcome, creditMinor, note }) => refuseIfAny([
-      ...(dispute ? [] : [{ code: 'no_open_dispute', message: `invoice ${input.invoiceNo} has no open dispute` }]),
-      ...(resolvingDispute ? [{ code: 'dispute_resolving', message: `dispute ${dispute?.id} is being resolved` }] : []),
-      ...(isCollector(actor) ? [] : [{ code: 'not_permitted', message: 'only sales, delivery, finance or an executive resolves a dispute' }]),
-      ...(outcome === 'rejected' && creditMinor !== 0 ? [{ code: 'credit_on_rejection', field: 'credit', message: 'a rejected dispute gives no credit note' }] : []),
-      ...(creditMinor < 0 || creditMinor > balanceMinor ? [{ code: 'invalid_credit', field: 'credit', message: 'the credit note must be between zero and the balance' }] : []),
-      ...(note.trim() ? [] : [{ code: 'missing_note', field: 'note', message: 'resolving a dispute needs a note' }]),
-    ]),
+    validator: (args) => refuseIfAny(resolveDisputeRefusals(facts(), args)),
   });
 
   setHandler(recordPromiseUpdate, async ({ actor, promisedDate, amountMinor, contact }) => {
@@ -219,14 +210,7 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
     await activities.recordPromiseMade({ promiseId: promise.id, invoiceNo: input.invoiceNo, contact, promisedDate, amountMinor, actor, at: Date.now() });
     return status();
   }, {
-    validator: ({ actor, promisedDate, amountMinor, contact }) => refuseIfAny([
-      ...refusalsIfClosed(),
-      ...(isCollector(actor) ? [] : [{ code: 'not_permitted', message: 'only a collector records a promise to pay' }]),
-      ...(promise ? [{ code: 'promise_open', message: `promise ${promise.id} is still open` }] : []),
-      ...(promisedDate < today() ? [{ code: 'date_in_past', field: 'promisedDate', message: `the promised date ${promisedDate} is before today (${today()})` }] : []),
-      ...(amountMinor <= 0 || amountMinor > balanceMinor ? [{ code: 'invalid_amount', field: 'amount', message: 'the promised amount must be positive and at most the balance' }] : []),
-      ...(contact.trim() ? [] : [{ code: 'missing_contact', field: 'contact', message: 'name the customer contact who promised' }]),
-    ]),
+    validator: (args) => refuseIfAny(promiseRefusals(facts(), args)),
   });
 
   setHandler(requestWriteOffUpdate, async ({ actor, reason }) => {
@@ -234,12 +218,7 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
     await activities.recordWriteOffRequest({ invoiceNo: input.invoiceNo, actor, reason, at: Date.now() });
     return status();
   }, {
-    validator: ({ actor, reason }) => refuseIfAny([
-      ...refusalsIfClosed(),
-      ...(actor.role === 'finance' ? [] : [{ code: 'not_permitted', message: 'only finance requests a write-off' }]),
-      ...(writeOffRequest ? [{ code: 'write_off_requested', message: `a write-off was already requested by ${writeOffRequest.by.name}` }] : []),
-      ...(reason.trim() ? [] : [{ code: 'missing_reason', field: 'reason', message: 'a write-off needs a reason' }]),
-    ]),
+    validator: (args) => refuseIfAny(writeOffRequestRefusals(facts(), args)),
   });
 
   setHandler(changePolicyUpdate, async ({ actor, policy: next, reason }) => {
@@ -250,28 +229,18 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
     await activities.recordPolicyChange({ invoiceNo: input.invoiceNo, from: previous, to: { id: next.id, version: next.version }, actor, reason, at: Date.now() });
     return status();
   }, {
-    validator: ({ actor, policy: next, reason }) => refuseIfAny([
-      ...refusalsIfClosed(),
-      ...(actor.role === 'finance' ? [] : [{ code: 'not_permitted', message: 'only finance moves an invoice to another policy' }]),
-      ...(next.id === policy.id && next.version === policy.version ? [{ code: 'same_policy', field: 'policyId', message: `the invoice already follows ${policy.id} v${policy.version}` }] : []),
-      ...(reason.trim() ? [] : [{ code: 'missing_reason', field: 'reason', message: 'moving an invoice to another policy needs a reason' }]),
-    ]),
+    validator: (args) => refuseIfAny(policyChangeRefusals(facts(), args)),
   });
 
-  const noOpenInterest = () => [{ code: 'no_open_interest', message: `invoice ${input.invoiceNo} has no late interest waiting to be settled` }];
   setHandler(settleInterestUpdate, async ({ actor, outcome, reason }) => {
     // Finance may see the assessed interest in the database a moment before the workflow has it: wait for it.
     await condition(() => interestAssessed);
-    if (interestOpenMinor === 0) refuseIfAny(noOpenInterest());
+    if (interestOpenMinor === 0) refuseIfAny(noOpenInterest(input.invoiceNo));
     interestOpenMinor = 0;
     await activities.recordInterestSettled({ invoiceNo: input.invoiceNo, outcome, reason, actor, at: Date.now() });
     return status();
   }, {
-    validator: ({ actor, reason }) => refuseIfAny([
-      ...(interestOpenMinor > 0 || (paid() && !writtenOff && !interestAssessed) ? [] : noOpenInterest()),
-      ...(actor.role === 'finance' ? [] : [{ code: 'not_permitted', message: 'only finance collects or waives late interest' }]),
-      ...(reason.trim() ? [] : [{ code: 'missing_reason', field: 'reason', message: 'say why the interest is waived, or the receipt it was collected with' }]),
-    ]),
+    validator: (args) => refuseIfAny(interestSettlementRefusals(facts(), args)),
   });
 
   setHandler(decideWriteOffUpdate, async ({ actor, approved, reason }) => {
@@ -286,12 +255,7 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
     }
     return status();
   }, {
-    validator: ({ actor, reason }) => refuseIfAny([
-      ...(writeOffRequest ? [] : [{ code: 'no_write_off_request', message: 'no write-off is waiting for approval' }]),
-      ...(actor.role === 'executive' ? [] : [{ code: 'not_permitted', message: 'only an executive approves a write-off' }]),
-      ...(writeOffRequest && writeOffRequest.by.name === actor.name ? [{ code: 'same_person', message: 'the write-off must be approved by someone other than who requested it' }] : []),
-      ...(reason.trim() ? [] : [{ code: 'missing_reason', field: 'reason', message: 'the decision needs a reason' }]),
-    ]),
+    validator: (args) => refuseIfAny(writeOffDecisionRefusals(facts(), args)),
   });
 
   const context = (): LadderContext => ({
