@@ -3,7 +3,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTime
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 import { ZodError } from 'zod';
 import type { Refusal } from '../domain/contract-rules';
-import { REFUSED } from '../workflows/contract-messages';
+import { REFUSED } from '../workflows/refusals';
 import { PaymentRefused } from '../services/payments';
 import { logger } from '../stack/logger';
 

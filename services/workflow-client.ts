@@ -9,7 +9,8 @@ import {
 import type { TransitionRequest } from '../domain/contract-transitions';
 import type { DisputeReason } from '../domain/disputes';
 import type { Actor } from '../domain/roles';
-import { type CollectionInput, type CollectionStatus, collectionStatusQuery, invoiceCollectionWorkflow, openDisputeUpdate, paymentAppliedSignal } from '../workflows/collection';
+import { type CollectionInput, invoiceCollectionWorkflow } from '../workflows/collection';
+import { type CollectionStatus, collectionStatusQuery, openDisputeUpdate, paymentAppliedSignal } from '../workflows/collection-messages';
 import { type ContractInput, contractWorkflow } from '../workflows/contract';
 import { type ContractSummary, type IssueInvoiceArgs, type IssuedInvoiceSummary, TRANSITION_UPDATES, issueInvoiceUpdate } from '../workflows/contract-messages';
 import { CREDIT_REVIEW_SCHEDULE_ID } from '../workflows/credit-review';

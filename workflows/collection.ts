@@ -1,13 +1,11 @@
 import {
-  ApplicationFailure, allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate,
-  log, patched, proxyActivities, proxyLocalActivities, setHandler, workflowInfo,
+  allHandlersFinished, condition, continueAsNew, log, patched, proxyActivities, proxyLocalActivities, setHandler, workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import { type BusinessCalendar, letterInstant } from '../domain/calendar';
 import type { SendTime } from '../domain/collection';
-import type { MilestoneKind, Refusal } from '../domain/contract-rules';
+import type { MilestoneKind } from '../domain/contract-rules';
 import { localDateOf } from '../domain/dates';
-import type { DisputeReason } from '../domain/disputes';
 import {
   type CollectionFacts, interestSettlementRefusals, noOpenInterest, openDisputeRefusals, policyChangeRefusals, promiseRefusals, resolveDisputeRefusals,
   stepApprovalRefusals, writeOffDecisionRefusals, writeOffRequestRefusals,
@@ -16,7 +14,11 @@ import { decideCollection, disputeDeadline, promiseDeadline } from '../domain/co
 import { type LadderContext, type LadderState, type Occurrence, emptyLadderState, recordHandled } from '../domain/ladder';
 import type { EscalationPolicy } from '../domain/policy';
 import type { Actor } from '../domain/roles';
-import { REFUSED } from './contract-messages';
+import {
+  type CollectionOutcome, type CollectionStatus, approveStepUpdate, changePolicyUpdate, collectionStatusQuery, decideWriteOffUpdate, openDisputeUpdate,
+  paymentAppliedSignal, recordPromiseUpdate, requestWriteOffUpdate, resolveDisputeUpdate, settleInterestUpdate,
+} from './collection-messages';
+import { refuseIfAny } from './refusals';
 
 const activities = proxyActivities<ReturnType<typeof createActivities>>({
   // One letter, task or record: a worker that dies mid-step is noticed and the step retried after this.
@@ -69,44 +71,6 @@ interface CarriedState {
   counters: { disputes: number; promises: number };
 }
 
-export type CollectionOutcome = { invoiceNo: string; outcome: 'paid' | 'written_off'; at: number };
-
-export interface CollectionStatus {
-  invoiceNo: string;
-  balanceMinor: number;
-  policy: { id: string; version: number };
-  handled: Record<string, number>;
-  awaitingApproval?: string;
-  nextActionAt?: number;
-  pausedBy?: 'dispute' | 'promise';
-  disputeId?: string;
-  promiseId?: string;
-  writeOffRequestedBy?: string;
-  interestOpenMinor?: number;
-}
-
-export interface StepApprovalArgs {
-  actor: Actor;
-  step: string;
-  approved: boolean;
-  reason: string;
-}
-
-/** Sent by the API after it allocated a payment to the invoice; carries the balance now left. */
-export const paymentAppliedSignal = defineSignal<[{ balanceMinor: number }]>('paymentApplied');
-export const approveStepUpdate = defineUpdate<CollectionStatus, [StepApprovalArgs]>('approveStep');
-export const openDisputeUpdate = defineUpdate<CollectionStatus, [{ actor: Actor; reason: DisputeReason; note?: string }]>('openDispute');
-export const resolveDisputeUpdate = defineUpdate<CollectionStatus, [{ actor: Actor; outcome: 'accepted' | 'rejected'; creditMinor: number; note: string }]>('resolveDispute');
-export const recordPromiseUpdate = defineUpdate<CollectionStatus, [{ actor: Actor; promisedDate: string; amountMinor: number; contact: string }]>('recordPromise');
-export const requestWriteOffUpdate = defineUpdate<CollectionStatus, [{ actor: Actor; reason: string }]>('requestWriteOff');
-export const changePolicyUpdate = defineUpdate<CollectionStatus, [{ actor: Actor; policy: EscalationPolicy; reason: string }]>('changePolicy');
-export const settleInterestUpdate = defineUpdate<CollectionStatus, [{ actor: Actor; outcome: 'collected' | 'waived'; reason: string }]>('settleInterest');
-export const decideWriteOffUpdate = defineUpdate<CollectionStatus, [{ actor: Actor; approved: boolean; reason: string }]>('decideWriteOff');
-
-function refuseIfAny(refusals: Refusal[]): void {
-  if (refusals.length > 0) throw ApplicationFailure.create({ type: REFUSED, nonRetryable: true, message: refusals.map((r) => r.message).join('; '), details: [refusals] });
-}
-export const collectionStatusQuery = defineQuery<CollectionStatus>('status');
 
 const REOPEN_AFTER_REVERSAL = 'reopen-after-reversal';
 const CALENDAR_ONCE_PER_WAKE = 'calendar-once-per-wake';

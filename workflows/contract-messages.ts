@@ -50,6 +50,3 @@ export interface IssuedInvoiceSummary {
 
 export const issueInvoiceUpdate = defineUpdate<IssuedInvoiceSummary, [IssueInvoiceArgs]>('issueInvoice');
 export const contractSummaryQuery = defineQuery<ContractSummary>('summary');
-
-/** The error type a validator uses to refuse; its details carry the list of refusals. */
-export const REFUSED = 'Refused';

@@ -1,6 +1,6 @@
 import type { UpdateDefinition } from '@temporalio/common';
 import {
-  ApplicationFailure, allHandlersFinished, condition, type ChildWorkflowHandle, ParentClosePolicy,
+  allHandlersFinished, condition, type ChildWorkflowHandle, ParentClosePolicy,
   log, patched, proxyActivities, proxyLocalActivities, setHandler, startChild, upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
@@ -12,9 +12,10 @@ import { SYSTEM_ACTOR } from '../domain/roles';
 import type { Stage } from '../domain/stages';
 import { invoiceCollectionWorkflow } from './collection';
 import {
-  type ContractSummary, type IssueInvoiceArgs, type MilestoneState, REFUSED, TRANSITION_UPDATES,
+  type ContractSummary, type IssueInvoiceArgs, type MilestoneState, TRANSITION_UPDATES,
   contractSummaryQuery, issueInvoiceUpdate,
 } from './contract-messages';
+import { REFUSED, refused } from './refusals';
 import { invoiceWorkflowId } from './ids';
 import { CONTRACT_STAGE, CUSTOMER_CODE } from './search-attributes';
 
@@ -39,13 +40,6 @@ export interface ContractInput {
   currency: string;
   paymentTermsType: PaymentTermsType;
   terms: ContractTerms;
-}
-
-function refused(refusals: Refusal[]): ApplicationFailure {
-  return ApplicationFailure.create({
-    type: REFUSED, nonRetryable: true, details: [refusals],
-    message: refusals.map((r) => r.message).join('; '),
-  });
 }
 
 /** One contract from opportunity to close (SPEC section 3). Each transition is an Update with a validator. */

@@ -4,7 +4,7 @@ import type { Db } from '../../db/connect';
 import { policyVersion } from '../../db/policies';
 import type { DisputeReason } from '../../domain/disputes';
 import { type Actor, COLLECTOR_ROLES, type Role } from '../../domain/roles';
-import { type CollectionStatus, approveStepUpdate, changePolicyUpdate, decideWriteOffUpdate, openDisputeUpdate, recordPromiseUpdate, requestWriteOffUpdate, resolveDisputeUpdate, settleInterestUpdate } from '../../workflows/collection';
+import { type CollectionStatus, approveStepUpdate, changePolicyUpdate, decideWriteOffUpdate, openDisputeUpdate, recordPromiseUpdate, requestWriteOffUpdate, resolveDisputeUpdate, settleInterestUpdate } from '../../workflows/collection-messages';
 import { collectionStatus, updateCollection } from '../../services/workflow-client';
 import type { ApiDeps } from '../deps';
 import { badRequest, notFound } from '../errors';

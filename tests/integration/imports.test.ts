@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { collectionStatusQuery } from '../../workflows/collection';
+import { collectionStatusQuery } from '../../workflows/collection-messages';
 import { eventually } from '../support/api-harness';
 import { apiSuiteWithPeople, daysAgo, todayInShanghai, uniqueCode } from '../support/scenario';
 

@@ -9,9 +9,7 @@ import { createActivities } from '../../activities';
 import { createTransport } from '../../activities/mailer';
 import { addDays } from '../../domain/dates';
 import type { Actor } from '../../domain/roles';
-import {
-  collectionStatusQuery, decideWriteOffUpdate, settleInterestUpdate, openDisputeUpdate, paymentAppliedSignal, recordPromiseUpdate, requestWriteOffUpdate, resolveDisputeUpdate,
-} from '../../workflows/collection';
+import { collectionStatusQuery, decideWriteOffUpdate, settleInterestUpdate, openDisputeUpdate, paymentAppliedSignal, recordPromiseUpdate, requestWriteOffUpdate, resolveDisputeUpdate } from '../../workflows/collection-messages';
 import { DAY, EVERY_DAY_CALENDAR, collectionSuite } from '../support/collection-suite';
 import { setBalance } from '../support/fixtures';
 import { MAIL_FROM, testWorker } from '../support/workers';

@@ -10,7 +10,7 @@ import { createTransport } from '../../activities/mailer';
 import { CHINA_MAINLAND_CALENDAR, isWorkingDay, letterInstant } from '../../domain/calendar';
 import { addDays } from '../../domain/dates';
 import type { Actor } from '../../domain/roles';
-import { approveStepUpdate, collectionStatusQuery, paymentAppliedSignal } from '../../workflows/collection';
+import { approveStepUpdate, collectionStatusQuery, paymentAppliedSignal } from '../../workflows/collection-messages';
 import { DAY, TZ, collectionSuite } from '../support/collection-suite';
 import { setBalance } from '../support/fixtures';
 import { MAIL_FROM, testWorker } from '../support/workers';

@@ -14,7 +14,7 @@ import { CHINA_MAINLAND_CALENDAR, letterInstant } from '../../domain/calendar';
 import { addDays, localDateOf } from '../../domain/dates';
 import type { Actor } from '../../domain/roles';
 import { startSmtpCatcher, type SmtpCatcher } from '../../stack/smtp-catcher';
-import { collectionStatusQuery, paymentAppliedSignal, settleInterestUpdate } from '../../workflows/collection';
+import { collectionStatusQuery, paymentAppliedSignal, settleInterestUpdate } from '../../workflows/collection-messages';
 import { contractWorkflow } from '../../workflows/contract';
 import { TRANSITION_UPDATES, contractSummaryQuery, issueInvoiceUpdate } from '../../workflows/contract-messages';
 import { createTestDatabase, type TestDatabase } from '../support/database';

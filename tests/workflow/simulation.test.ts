@@ -7,7 +7,7 @@ import { addDays } from '../../domain/dates';
 import { DEFAULT_POLICY } from '../../domain/policy';
 import type { Actor } from '../../domain/roles';
 import { type SimulationEvent, simulateInvoice } from '../../domain/simulate';
-import { openDisputeUpdate, paymentAppliedSignal, recordPromiseUpdate, resolveDisputeUpdate } from '../../workflows/collection';
+import { openDisputeUpdate, paymentAppliedSignal, recordPromiseUpdate, resolveDisputeUpdate } from '../../workflows/collection-messages';
 import { DAY, EVERY_DAY_CALENDAR, TZ, collectionSuite } from '../support/collection-suite';
 import { setBalance } from '../support/fixtures';
 import { testWorker } from '../support/workers';
