@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ErrorSchema } from './schemas';
+import { ErrorSchema } from './schemas/common';
 import { PUBLIC_PATHS, type RouteSpec, rolesOf, whoMayCall } from './route';
 
 const OPTIONS = { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' } as const;

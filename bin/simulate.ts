@@ -4,7 +4,8 @@
  * DATABASE_URL names the database holding the policies, the calendar and any invoiceNos.
  */
 import fs from 'node:fs';
-import { SimulationRequestSchema, runSimulation } from '../api/simulation';
+import { SimulationRequestSchema } from '../api/schemas/simulation';
+import { runSimulation } from '../api/simulation';
 import { connect } from '../db/connect';
 import type { SendTime } from '../domain/collection';
 import { productionConfig } from './production';

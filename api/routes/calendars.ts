@@ -4,7 +4,7 @@ import { type BusinessCalendar, CHINA_MAINLAND_CALENDAR, DEFAULT_CALENDAR_ID, va
 import type { ApiDeps } from '../deps';
 import { HttpError, notFound } from '../errors';
 import type { ApiRoutes } from '../route';
-import { BusinessCalendarSchema } from '../schemas-admin';
+import { BusinessCalendarSchema } from '../schemas/admin';
 
 export function calendarRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
   routes.add({

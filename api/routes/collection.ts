@@ -10,7 +10,7 @@ import type { ApiDeps } from '../deps';
 import { badRequest, notFound } from '../errors';
 import { fromMinor, toMinor } from '../money';
 import type { ApiRoutes } from '../route';
-import { ChangePolicySchema, OpenDisputeSchema, PromiseSchema, ResolveDisputeSchema, SettleInterestSchema, StepApprovalSchema, WriteOffDecisionSchema, WriteOffRequestSchema } from '../schemas-collection';
+import { ChangePolicySchema, OpenDisputeSchema, PromiseSchema, ResolveDisputeSchema, SettleInterestSchema, StepApprovalSchema, WriteOffDecisionSchema, WriteOffRequestSchema } from '../schemas/collection';
 
 const REFUSAL_RESPONSES = { 200: 'accepted; the live collection status', 400: 'invalid input', 403: 'role not allowed', 404: 'no such invoice', 409: 'refused, with every reason' };
 

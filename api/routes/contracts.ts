@@ -9,7 +9,7 @@ import type { ApiDeps } from '../deps';
 import { badRequest, conflict, notFound } from '../errors';
 import { toMinor } from '../money';
 import type { ApiRoutes } from '../route';
-import { ActionSchemas, CreateContractSchema } from '../schemas';
+import { ActionSchemas, CreateContractSchema } from '../schemas/common';
 import { contractView } from '../../read-models/views';
 import type { Db } from '../../db/connect';
 import type { z } from 'zod';

@@ -10,7 +10,7 @@ import type { ApiDeps } from '../deps';
 import { badRequest, conflict, notFound } from '../errors';
 import { toMinor } from '../money';
 import type { ApiRoutes } from '../route';
-import { WARNING_KINDS, WARNING_THRESHOLDS, GradeOverrideSchema, HoldReleaseSchema, LimitOverrideSchema, TermExtensionSchema } from '../schemas-credit';
+import { WARNING_KINDS, WARNING_THRESHOLDS, GradeOverrideSchema, HoldReleaseSchema, LimitOverrideSchema, TermExtensionSchema } from '../schemas/credit';
 import { creditView, customerRow, termExtensionView, todayOf } from '../../read-models/credit';
 
 /** Credit control: grades and their overrides, limits, exposure, holds and releases, early warnings, the weekly review. */

@@ -4,7 +4,7 @@ import { DEFAULT_CALENDAR_ID } from '../../domain/calendar';
 import { badRequest, conflict } from '../errors';
 import { toMinor } from '../money';
 import type { ApiRoutes } from '../route';
-import { CreateCustomerSchema, CreditHoldSchema } from '../schemas';
+import { CreateCustomerSchema, CreditHoldSchema } from '../schemas/common';
 import { customerView } from '../../read-models/views';
 import { appendTimeline } from '../../db/timeline';
 

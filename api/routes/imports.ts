@@ -1,17 +1,16 @@
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { type BankMapping, MAPPING_NAMES, type MappingName, importBankStatement } from '../../services/imports/bank-statement';
-import { ENCODINGS, type EncodingOption } from '../../services/imports/csv';
+import { type BankMapping, type MappingName, importBankStatement } from '../../services/imports/bank-statement';
+import type { EncodingOption } from '../../services/imports/csv';
 import { type FileInput, HISTORICAL_FILES, type HistoricalFile, importHistorical } from '../../services/imports/historical';
 import { ImportInputError } from '../../services/imports/report';
 import type { SendTime } from '../../domain/collection';
-import { SUPPORTED_CURRENCIES } from '../../domain/money';
 import { authenticate } from '../auth';
 import { cpuFailureAsHttp } from '../cpu-errors';
 import type { ApiDeps } from '../deps';
 import { HttpError, badRequest, notFound } from '../errors';
 import type { ApiRoutes } from '../route';
-import { TimeZoneSchema } from '../schemas';
+import { BankStatementImportSchema, type FileSchema, HistoricalImportSchema } from '../schemas/imports';
 
 export const IMPORTS_PATH = '/api/v1/imports';
 /** Statements and go-live exports are larger than the 1mb every other request is limited to. */
@@ -31,33 +30,6 @@ export function importBodyParser(deps: Pick<ApiDeps, 'db'>): (RequestHandler | E
   };
   return [authenticate(deps.db), express.json({ limit: IMPORT_BODY_LIMIT }), tooLarge];
 }
-
-const FileSchema = z.object({
-  fileName: z.string().trim().min(1, 'must not be empty').default('upload.csv'),
-  content: z.string().optional().describe('the CSV as text (UTF-8 in the JSON)'),
-  contentBase64: z.string().optional().describe('the CSV file\'s bytes in base64, for GBK and other encodings'),
-  encoding: z.enum(ENCODINGS).default('auto').describe('of contentBase64: auto detects UTF-8 (with or without BOM), else GBK/GB18030'),
-});
-
-const MappingSchema = z.union([
-  z.enum(MAPPING_NAMES as [MappingName, ...MappingName[]]),
-  // Field names are checked by validateMapping, which names the unknown one.
-  z.record(z.string(), z.union([z.string(), z.array(z.string())])),
-]).describe('a shipped layout (auto, en, zh) or field (date, amount, debitAmount, currency, payerName, payerAccount, remittance, reference) → CSV header, e.g. {"date":"交易日期","amount":"贷方金额"}');
-
-export const BankStatementImportSchema = FileSchema.extend({
-  mapping: MappingSchema.default('auto'),
-  currency: z.enum(SUPPORTED_CURRENCIES as [string, ...string[]]).default('CNY').describe('for lines that name no currency'),
-  timeZone: TimeZoneSchema.optional(),
-}).meta({ id: 'BankStatementImportRequest' });
-
-export const HistoricalImportSchema = z.object({
-  customers: FileSchema.optional(),
-  contracts: FileSchema.optional(),
-  invoices: FileSchema.optional(),
-  settlements: FileSchema.optional(),
-  timeZone: TimeZoneSchema.optional(),
-}).meta({ id: 'HistoricalImportRequest' });
 
 function bytesOf(file: z.output<typeof FileSchema>, field: string): { bytes: Buffer; encoding: EncodingOption } {
   if ((file.content === undefined) === (file.contentBase64 === undefined)) throw badRequest(`${field}content`, 'give either content (text) or contentBase64');

@@ -3,7 +3,7 @@ import type { ApiDeps } from '../deps';
 import { conflict, notFound } from '../errors';
 import { fromMinor } from '../money';
 import type { ApiRoutes } from '../route';
-import { IssueInvoiceSchema } from '../schemas';
+import { IssueInvoiceSchema } from '../schemas/common';
 import { invoiceView, letterView } from '../../read-models/views';
 
 export function invoiceRoutes(routes: ApiRoutes, { db, temporal }: ApiDeps): void {

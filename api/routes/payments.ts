@@ -7,8 +7,8 @@ import { localDateOf } from '../../domain/dates';
 import { badRequest, notFound } from '../errors';
 import { fromMinor, toMinor } from '../money';
 import type { ApiRoutes } from '../route';
-import { RecordPaymentSchema } from '../schemas';
-import { AllocateCreditSchema, AssignPaymentSchema, ReversalSchema } from '../schemas-payments';
+import { RecordPaymentSchema } from '../schemas/common';
+import { AllocateCreditSchema, AssignPaymentSchema, ReversalSchema } from '../schemas/payments';
 
 const PAYMENT_STATUSES = ['matched', 'unmatched', 'reversed'];
 

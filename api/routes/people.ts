@@ -5,8 +5,8 @@ import { issueToken, START_UP_LABEL } from '../auth';
 import { badRequest, conflict, notFound } from '../errors';
 import type { ApiDeps } from '../deps';
 import type { ApiRoutes } from '../route';
-import { CreateTokenSchema } from '../schemas';
-import { IssueTokenSchema, TOKEN_STATUSES, TokenExpirySchema } from '../schemas-admin';
+import { CreateTokenSchema } from '../schemas/common';
+import { IssueTokenSchema, TOKEN_STATUSES, TokenExpirySchema } from '../schemas/admin';
 
 type TokenRow = Selectable<ApiTokensTable> & { name: string; role: string };
 

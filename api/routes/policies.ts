@@ -10,7 +10,7 @@ import { policyRefusals } from '../../domain/policy';
 import type { ApiDeps } from '../deps';
 import { type ErrorDetail, conflict, HttpError, notFound } from '../errors';
 import type { ApiRoutes } from '../route';
-import { GRADE_KEYS, PolicySelectionSchema, SavePolicySchema } from '../schemas-admin';
+import { GRADE_KEYS, PolicySelectionSchema, SavePolicySchema } from '../schemas/admin';
 
 const TEMPLATE_DIR = path.resolve(__dirname, '..', '..', 'templates', 'letters');
 const TEMPLATE_PARTS = ['subject', 'text', 'html'] as const;

@@ -1,7 +1,8 @@
 import type { SendTime } from '../../domain/collection';
 import type { ApiDeps } from '../deps';
 import type { ApiRoutes } from '../route';
-import { SimulationRequestSchema, runSimulation } from '../simulation';
+import { SimulationRequestSchema } from '../schemas/simulation';
+import { runSimulation } from '../simulation';
 
 export function simulationRoutes(routes: ApiRoutes, { db, letterSendTime }: ApiDeps): void {
   routes.add({

@@ -7,7 +7,7 @@ import { type Actor, ROLES, type Role } from '../../domain/roles';
 import type { ApiDeps } from '../deps';
 import { badRequest, conflict, HttpError, notFound } from '../errors';
 import type { ApiRoutes } from '../route';
-import { CompleteTaskSchema, SkipTaskSchema, TASK_STATUSES } from '../schemas-admin';
+import { CompleteTaskSchema, SkipTaskSchema, TASK_STATUSES } from '../schemas/admin';
 
 type TaskRow = Selectable<TasksTable>;
 

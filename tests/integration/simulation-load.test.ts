@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCalendar } from '../../activities/collection-steps';
 import { HttpError } from '../../api/errors';
-import { SimulationRequestSchema, runSimulation } from '../../api/simulation';
+import { SimulationRequestSchema } from '../../api/schemas/simulation';
+import { runSimulation } from '../../api/simulation';
 import { addDays, zonedInstant } from '../../domain/dates';
 import { DEFAULT_POLICY } from '../../domain/policy';
 import { simulateInvoice } from '../../domain/simulate';

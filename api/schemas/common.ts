@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { GRADES, MILESTONE_KINDS, PAYMENT_TERMS_TYPES } from '../domain/contract-rules';
-import { isLocalDate, isTimeZone } from '../domain/dates';
-import { LOCALES } from '../domain/locales';
-import { SUPPORTED_CURRENCIES } from '../domain/money';
-import { ROLES } from '../domain/roles';
+import { GRADES, MILESTONE_KINDS, PAYMENT_TERMS_TYPES } from '../../domain/contract-rules';
+import { isLocalDate, isTimeZone } from '../../domain/dates';
+import { LOCALES } from '../../domain/locales';
+import { SUPPORTED_CURRENCIES } from '../../domain/money';
+import { ROLES } from '../../domain/roles';
 
 /** Request and response schemas: the same objects validate requests and generate the OpenAPI document. */
 

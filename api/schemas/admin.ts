@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { GRADES, MILESTONE_KINDS } from '../domain/contract-rules';
-import { CHANNELS, CONTACT_ROLES, INTERNAL_ROLES, TONES } from '../domain/policy';
+import { GRADES, MILESTONE_KINDS } from '../../domain/contract-rules';
+import { CHANNELS, CONTACT_ROLES, INTERNAL_ROLES, TONES } from '../../domain/policy';
 
 /**
  * Schemas of the admin API: escalation policies, policy selections, the business calendar and tasks.

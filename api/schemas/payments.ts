@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Code, PositiveMoneySchema, Text } from './schemas';
+import { Code, PositiveMoneySchema, Text } from './common';
 
 export const AssignPaymentSchema = z.object({
   customerCode: Code,

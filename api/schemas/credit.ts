@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { GRADES } from '../domain/contract-rules';
-import { COLLAPSE_DIVISOR, MIN_HISTORY_ORDERS, ORDER_HISTORY_PERIODS, ORDER_WINDOW_DAYS, SURGE_FACTOR, TERM_EXTENSION_LOOKBACK_DAYS, TREND_MIN_SLOPE_DAYS, TREND_RUN, TREND_SLOPE_INVOICES, type WarningKind } from '../domain/early-warnings';
-import { Code, DateSchema, MoneySchema, Text } from './schemas';
+import { GRADES } from '../../domain/contract-rules';
+import { COLLAPSE_DIVISOR, MIN_HISTORY_ORDERS, ORDER_HISTORY_PERIODS, ORDER_WINDOW_DAYS, SURGE_FACTOR, TERM_EXTENSION_LOOKBACK_DAYS, TREND_MIN_SLOPE_DAYS, TREND_RUN, TREND_SLOPE_INVOICES, type WarningKind } from '../../domain/early-warnings';
+import { Code, DateSchema, MoneySchema, Text } from './common';
 
 /** Request bodies of the credit routes, and the early-warning thresholds they report. */
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { DISPUTE_REASONS } from '../domain/disputes';
-import { DateSchema, MoneySchema, PositiveMoneySchema } from './schemas';
+import { DISPUTE_REASONS } from '../../domain/disputes';
+import { DateSchema, MoneySchema, PositiveMoneySchema } from './common';
 
 const Text = z.string().trim().min(1, 'must not be empty');
 
