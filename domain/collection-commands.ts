@@ -6,7 +6,19 @@
 import type { Refusal } from './contract-rules';
 import type { LocalDate } from './dates';
 import { DISPUTE_REASONS } from './disputes';
-import { type Actor, isCollector } from './roles';
+import { type Actor, COLLECTOR_ROLES, type Role } from './roles';
+
+/** Who may give each command on a collection: the API's role check and the workflow's validators both read this. */
+export const COLLECTION_COMMAND_ROLES = {
+  approveStep: ['finance'], openDispute: COLLECTOR_ROLES, resolveDispute: COLLECTOR_ROLES, recordPromise: COLLECTOR_ROLES,
+  requestWriteOff: ['finance'], decideWriteOff: ['executive'], changePolicy: ['finance'], settleInterest: ['finance'],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type CollectionCommand = keyof typeof COLLECTION_COMMAND_ROLES;
+
+function may(actor: Actor, command: CollectionCommand): boolean {
+  return (COLLECTION_COMMAND_ROLES[command] as readonly string[]).includes(actor.role);
+}
 
 /** What a command is checked against. */
 export interface CollectionFacts {
@@ -35,7 +47,7 @@ function refusalsIfClosed(facts: CollectionFacts): Refusal[] {
 export function stepApprovalRefusals(facts: CollectionFacts, { actor, step, reason }: { actor: Actor; step: string; reason: string }): Refusal[] {
   const { awaitingApproval } = facts;
   return [
-    ...(actor.role === 'finance' ? [] : [{ code: 'not_permitted', message: 'only finance approves or rejects a gated collection step' }]),
+    ...(may(actor, 'approveStep') ? [] : [{ code: 'not_permitted', message: 'only finance approves or rejects a gated collection step' }]),
     ...(step === awaitingApproval ? [] : [{
       code: 'not_awaiting_approval', field: 'step', message: `step ${step} is not waiting for approval${awaitingApproval ? `; ${awaitingApproval} is` : ''}`,
     }]),
@@ -46,7 +58,7 @@ export function stepApprovalRefusals(facts: CollectionFacts, { actor, step, reas
 export function openDisputeRefusals(facts: CollectionFacts, { actor, reason }: { actor: Actor; reason: string }): Refusal[] {
   return [
     ...refusalsIfClosed(facts),
-    ...(isCollector(actor) ? [] : [{ code: 'not_permitted', message: 'only sales, delivery, finance or an executive records a dispute' }]),
+    ...(may(actor, 'openDispute') ? [] : [{ code: 'not_permitted', message: 'only sales, delivery, finance or an executive records a dispute' }]),
     ...(facts.disputeId ? [{ code: 'dispute_open', message: `dispute ${facts.disputeId} is still open` }] : []),
     ...((DISPUTE_REASONS as string[]).includes(reason) ? [] : [{ code: 'invalid_reason', field: 'reason', message: `reason must be one of ${DISPUTE_REASONS.join(', ')}` }]),
   ];
@@ -58,7 +70,7 @@ export function resolveDisputeRefusals(
   return [
     ...(facts.disputeId ? [] : [{ code: 'no_open_dispute', message: `invoice ${facts.invoiceNo} has no open dispute` }]),
     ...(facts.resolvingDispute ? [{ code: 'dispute_resolving', message: `dispute ${facts.disputeId} is being resolved` }] : []),
-    ...(isCollector(actor) ? [] : [{ code: 'not_permitted', message: 'only sales, delivery, finance or an executive resolves a dispute' }]),
+    ...(may(actor, 'resolveDispute') ? [] : [{ code: 'not_permitted', message: 'only sales, delivery, finance or an executive resolves a dispute' }]),
     ...(outcome === 'rejected' && creditMinor !== 0 ? [{ code: 'credit_on_rejection', field: 'credit', message: 'a rejected dispute gives no credit note' }] : []),
     ...(creditMinor < 0 || creditMinor > facts.balanceMinor ? [{ code: 'invalid_credit', field: 'credit', message: 'the credit note must be between zero and the balance' }] : []),
     ...(blank(note) ? [{ code: 'missing_note', field: 'note', message: 'resolving a dispute needs a note' }] : []),
@@ -70,7 +82,7 @@ export function promiseRefusals(
 ): Refusal[] {
   return [
     ...refusalsIfClosed(facts),
-    ...(isCollector(actor) ? [] : [{ code: 'not_permitted', message: 'only a collector records a promise to pay' }]),
+    ...(may(actor, 'recordPromise') ? [] : [{ code: 'not_permitted', message: 'only a collector records a promise to pay' }]),
     ...(facts.promiseId ? [{ code: 'promise_open', message: `promise ${facts.promiseId} is still open` }] : []),
     ...(promisedDate < facts.today ? [{ code: 'date_in_past', field: 'promisedDate', message: `the promised date ${promisedDate} is before today (${facts.today})` }] : []),
     ...(amountMinor <= 0 || amountMinor > facts.balanceMinor
@@ -82,7 +94,7 @@ export function promiseRefusals(
 export function writeOffRequestRefusals(facts: CollectionFacts, { actor, reason }: { actor: Actor; reason: string }): Refusal[] {
   return [
     ...refusalsIfClosed(facts),
-    ...(actor.role === 'finance' ? [] : [{ code: 'not_permitted', message: 'only finance requests a write-off' }]),
+    ...(may(actor, 'requestWriteOff') ? [] : [{ code: 'not_permitted', message: 'only finance requests a write-off' }]),
     ...(facts.writeOffRequestedBy ? [{ code: 'write_off_requested', message: `a write-off was already requested by ${facts.writeOffRequestedBy}` }] : []),
     ...(blank(reason) ? [{ code: 'missing_reason', field: 'reason', message: 'a write-off needs a reason' }] : []),
   ];
@@ -91,7 +103,7 @@ export function writeOffRequestRefusals(facts: CollectionFacts, { actor, reason 
 export function writeOffDecisionRefusals(facts: CollectionFacts, { actor, reason }: { actor: Actor; reason: string }): Refusal[] {
   return [
     ...(facts.writeOffRequestedBy !== undefined ? [] : [{ code: 'no_write_off_request', message: 'no write-off is waiting for approval' }]),
-    ...(actor.role === 'executive' ? [] : [{ code: 'not_permitted', message: 'only an executive approves a write-off' }]),
+    ...(may(actor, 'decideWriteOff') ? [] : [{ code: 'not_permitted', message: 'only an executive approves a write-off' }]),
     ...(facts.writeOffRequestedBy === actor.name ? [{ code: 'same_person', message: 'the write-off must be approved by someone other than who requested it' }] : []),
     ...(blank(reason) ? [{ code: 'missing_reason', field: 'reason', message: 'the decision needs a reason' }] : []),
   ];
@@ -101,7 +113,7 @@ export function policyChangeRefusals(facts: CollectionFacts, { actor, policy, re
   const current = facts.policy;
   return [
     ...refusalsIfClosed(facts),
-    ...(actor.role === 'finance' ? [] : [{ code: 'not_permitted', message: 'only finance moves an invoice to another policy' }]),
+    ...(may(actor, 'changePolicy') ? [] : [{ code: 'not_permitted', message: 'only finance moves an invoice to another policy' }]),
     ...(policy.id === current.id && policy.version === current.version
       ? [{ code: 'same_policy', field: 'policyId', message: `the invoice already follows ${current.id} v${current.version}` }] : []),
     ...(blank(reason) ? [{ code: 'missing_reason', field: 'reason', message: 'moving an invoice to another policy needs a reason' }] : []),
@@ -115,7 +127,7 @@ export function noOpenInterest(invoiceNo: string): Refusal[] {
 export function interestSettlementRefusals(facts: CollectionFacts, { actor, reason }: { actor: Actor; reason: string }): Refusal[] {
   return [
     ...(facts.interestToSettle ? [] : noOpenInterest(facts.invoiceNo)),
-    ...(actor.role === 'finance' ? [] : [{ code: 'not_permitted', message: 'only finance collects or waives late interest' }]),
+    ...(may(actor, 'settleInterest') ? [] : [{ code: 'not_permitted', message: 'only finance collects or waives late interest' }]),
     ...(blank(reason) ? [{ code: 'missing_reason', field: 'reason', message: 'say why the interest is waived, or the receipt it was collected with' }] : []),
   ];
 }

@@ -11,7 +11,3 @@ export const SYSTEM_ACTOR: Actor = { name: 'huikuan', role: 'system' };
 
 /** Who works a collection: records disputes and promises to pay (finance alone approves, writes off, settles). */
 export const COLLECTOR_ROLES = ['sales', 'delivery', 'finance', 'executive'] as const satisfies readonly Role[];
-
-export function isCollector(actor: Actor): boolean {
-  return (COLLECTOR_ROLES as readonly string[]).includes(actor.role);
-}

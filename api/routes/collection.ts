@@ -3,7 +3,8 @@ import type { z } from 'zod';
 import type { Db } from '../../db/connect';
 import { policyVersion } from '../../db/policies';
 import type { DisputeReason } from '../../domain/disputes';
-import { type Actor, COLLECTOR_ROLES, type Role } from '../../domain/roles';
+import { COLLECTION_COMMAND_ROLES } from '../../domain/collection-commands';
+import type { Actor, Role } from '../../domain/roles';
 import { type CollectionStatus, approveStepUpdate, changePolicyUpdate, decideWriteOffUpdate, openDisputeUpdate, recordPromiseUpdate, requestWriteOffUpdate, resolveDisputeUpdate, settleInterestUpdate } from '../../workflows/collection-messages';
 import { collectionStatus, updateCollection } from '../../services/workflow-client';
 import type { ApiDeps } from '../deps';
@@ -50,34 +51,34 @@ export function collectionRoutes(routes: ApiRoutes, { db, temporal }: ApiDeps): 
 
   command({
     path: 'approvals', summary: 'Finance approves or rejects a step that needs approval (the legal notice); a rejection holds the ladder',
-    roles: ['finance'], body: StepApprovalSchema, update: approveStepUpdate, toArgs: (body, actor) => ({ actor, ...body }),
+    roles: COLLECTION_COMMAND_ROLES.approveStep, body: StepApprovalSchema, update: approveStepUpdate, toArgs: (body, actor) => ({ actor, ...body }),
   });
   command({
     path: 'disputes', summary: 'Open a dispute: letters pause at once and the reason routes a task to the responsible team',
-    roles: COLLECTOR_ROLES, body: OpenDisputeSchema, update: openDisputeUpdate,
+    roles: COLLECTION_COMMAND_ROLES.openDispute, body: OpenDisputeSchema, update: openDisputeUpdate,
     toArgs: (body, actor) => ({ actor, reason: body.reason as DisputeReason, note: body.note }),
   });
   command({
     path: 'disputes/resolve', summary: 'Resolve the open dispute (accepted with an optional credit note, or rejected); the ladder resumes at the step that applies',
-    roles: COLLECTOR_ROLES, body: ResolveDisputeSchema, update: resolveDisputeUpdate,
+    roles: COLLECTION_COMMAND_ROLES.resolveDispute, body: ResolveDisputeSchema, update: resolveDisputeUpdate,
     toArgs: (body, actor, currency) => ({ actor, outcome: body.outcome, note: body.note, creditMinor: body.credit ? toMinor(body.credit, 'credit', currency).minor : 0 }),
   });
   command({
     path: 'promises', summary: 'Record a promise to pay: letters pause until the promised date plus the grace period',
-    roles: COLLECTOR_ROLES, body: PromiseSchema, update: recordPromiseUpdate,
+    roles: COLLECTION_COMMAND_ROLES.recordPromise, body: PromiseSchema, update: recordPromiseUpdate,
     toArgs: (body, actor, currency) => ({ actor, promisedDate: body.promisedDate, contact: body.contact, amountMinor: toMinor(body.amount, 'amount', currency).minor }),
   });
   command({
     path: 'write-off', summary: 'Finance requests a write-off; an executive other than the requester decides',
-    roles: ['finance'], body: WriteOffRequestSchema, update: requestWriteOffUpdate, toArgs: (body, actor) => ({ actor, reason: body.reason }),
+    roles: COLLECTION_COMMAND_ROLES.requestWriteOff, body: WriteOffRequestSchema, update: requestWriteOffUpdate, toArgs: (body, actor) => ({ actor, reason: body.reason }),
   });
   command({
     path: 'write-off/decision', summary: 'An executive approves or rejects the requested write-off; approval ends the collection',
-    roles: ['executive'], rule: 'not the person who requested the write-off', body: WriteOffDecisionSchema, update: decideWriteOffUpdate, toArgs: (body, actor) => ({ actor, ...body }),
+    roles: COLLECTION_COMMAND_ROLES.decideWriteOff, rule: 'not the person who requested the write-off', body: WriteOffDecisionSchema, update: decideWriteOffUpdate, toArgs: (body, actor) => ({ actor, ...body }),
   });
   command({
     path: 'policy', summary: 'Finance moves a running invoice to another policy version, with a reason (recorded)',
-    roles: ['finance'], body: ChangePolicySchema, update: changePolicyUpdate,
+    roles: COLLECTION_COMMAND_ROLES.changePolicy, body: ChangePolicySchema, update: changePolicyUpdate,
     async toArgs(body, actor) {
       const policy = await policyVersion(db, body.policyId, body.version);
       if (!policy) throw badRequest('policyId', `no policy ${body.policyId}${body.version ? ` version ${body.version}` : ''}`);
@@ -86,6 +87,6 @@ export function collectionRoutes(routes: ApiRoutes, { db, temporal }: ApiDeps): 
   });
   command({
     path: 'interest', summary: 'Finance settles the late interest left after the principal was paid: collected, or waived with a reason',
-    roles: ['finance'], body: SettleInterestSchema, update: settleInterestUpdate, toArgs: (body, actor) => ({ actor, ...body }),
+    roles: COLLECTION_COMMAND_ROLES.settleInterest, body: SettleInterestSchema, update: settleInterestUpdate, toArgs: (body, actor) => ({ actor, ...body }),
   });
 }
