@@ -59,7 +59,7 @@ export async function loadCalendar(db: Db, invoiceNo?: string): Promise<Business
   const ids = [...new Set([customer?.calendar_id ?? DEFAULT_CALENDAR_ID, DEFAULT_CALENDAR_ID])];
   const rows = await db.selectFrom('calendars').select(['id', 'definition']).where('id', 'in', ids).execute();
   const stored = rows.find((r) => r.id === ids[0]) ?? rows.find((r) => r.id === DEFAULT_CALENDAR_ID);
-  return stored ? (stored.definition as unknown as BusinessCalendar) : CHINA_MAINLAND_CALENDAR;
+  return stored ? (stored.definition) : CHINA_MAINLAND_CALENDAR;
 }
 
 export interface ApprovalRequest {

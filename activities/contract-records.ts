@@ -42,7 +42,7 @@ export async function recordContractEvent(db: Db, event: ContractEvent): Promise
       eventKey, contractNo: event.contractNo, at, actor: event.actor, action: event.action,
       fromStage: event.fromStage, toStage: event.toStage, reason: event.reason, details: event.details,
     });
-    if (changes.stage && EXPOSURE_CHANGES.includes(changes.stage as Stage)) await reevaluateExposure(trx, event.contractNo, at);
+    if (changes.stage && EXPOSURE_CHANGES.includes(changes.stage)) await reevaluateExposure(trx, event.contractNo, at);
   });
 }
 

@@ -1,5 +1,7 @@
 import type { Actor } from '../domain/roles';
-import type { Milestone } from '../domain/contract-rules';
+import type { ContractTerms, Milestone } from '../domain/contract-rules';
+import type { Owners } from '../domain/contract-transitions';
+import type { Stage } from '../domain/stages';
 import type { SendTime } from '../domain/collection';
 import type { EscalationPolicy, PolicyStep } from '../domain/policy';
 import type { MilestoneKind } from '../domain/contract-rules';
@@ -12,15 +14,15 @@ export interface ContractEvent {
   at: number;
   actor: Actor;
   action: string;
-  fromStage?: string;
-  toStage?: string;
+  fromStage?: Stage;
+  toStage?: Stage;
   reason?: string;
   details?: Record<string, unknown>;
   changes?: {
-    stage?: string;
-    terms?: Record<string, unknown>;
+    stage?: Stage;
+    terms?: ContractTerms;
     details?: Record<string, unknown>;
-    owners?: Record<string, unknown>;
+    owners?: Owners;
     closeReason?: string;
     newMilestones?: Milestone[];
     milestoneStatus?: { seq: number; status: 'ready' | 'paid' | 'written_off'; readyOn?: string }[];

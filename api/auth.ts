@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/connect';
 import type { Actor, Role } from '../domain/roles';
 import { HttpError } from './errors';
+import { refuse } from '../domain/refusal';
 
 /** Label of the token start-up gives the admin (ADMIN_TOKEN or .data/admin-token); a new one replaces it. */
 export const START_UP_LABEL = 'start-up';
@@ -59,7 +60,7 @@ export function authenticate(db: Db): RequestHandler {
 export function requireRole(actor: Actor | undefined, roles: readonly Role[], what: string): Actor {
   if (!actor) throw new HttpError(401, 'missing bearer token');
   if (!(roles as readonly string[]).includes(actor.role)) {
-    throw new HttpError(403, `${what} needs role ${roles.join(' or ')}`, [{ message: `${actor.name} has role ${actor.role}` }]);
+    throw refuse('forbidden', `${what} needs role ${roles.join(' or ')}`, [{ message: `${actor.name} has role ${actor.role}` }]);
   }
   return actor;
 }

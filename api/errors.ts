@@ -2,30 +2,22 @@ import type { ErrorRequestHandler } from 'express';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, isGrpcServiceError } from '@temporalio/client';
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 import { ZodError } from 'zod';
-import type { Refusal } from '../domain/contract-rules';
+import { type Refusal, type RefusalKind, type RefusalReason, Refused } from '../domain/refusal';
 import { REFUSED } from '../workflows/refusals';
-import { PaymentRefused } from '../services/payments';
 import { logger } from '../stack/logger';
 
 const log = logger('api');
 
-export interface ErrorDetail {
-  code?: string;
-  field?: string;
-  message: string;
-}
-
+/** An answer that is not a command's refusal: authentication, limits, a part of the stack down, a bug. */
 export class HttpError extends Error {
-  constructor(readonly status: number, message: string, readonly details: ErrorDetail[] = []) {
+  constructor(readonly status: number, message: string, readonly details: RefusalReason[] = []) {
     super(message);
   }
 }
 
-export const badRequest = (field: string, message: string) => new HttpError(400, `invalid ${field}`, [{ field, message }]);
-export const notFound = (what: string) => new HttpError(404, `${what} not found`);
-export const conflict = (message: string, details: ErrorDetail[] = []) => new HttpError(409, message, details);
+const REFUSAL_STATUS: Record<RefusalKind, number> = { invalid: 400, forbidden: 403, not_found: 404, conflict: 409 };
 
-function zodDetails(error: ZodError): ErrorDetail[] {
+function zodDetails(error: ZodError): RefusalReason[] {
   return error.issues.map((issue) => ({ code: issue.code, field: issue.path.join('.') || undefined, message: issue.message }));
 }
 
@@ -42,14 +34,14 @@ function refusalOf(error: unknown): ApplicationFailure | undefined {
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
   if (error instanceof ZodError) return new HttpError(400, 'invalid request', zodDetails(error));
-  if (error instanceof WorkflowNotFoundError) return notFound('workflow');
-  if (error instanceof PaymentRefused) return paymentRefusal(error);
+  if (error instanceof WorkflowNotFoundError) return new HttpError(404, 'workflow not found');
+  if (error instanceof Refused) return new HttpError(REFUSAL_STATUS[error.kind], error.message, error.reasons);
   const refusal = refusalOf(error);
   if (refusal) {
     const refusals = (refusal.details?.[0] ?? []) as Refusal[];
-    return conflict('refused', refusals.length > 0 ? refusals : [{ message: refusal.message }]);
+    return new HttpError(409, 'refused', refusals.length > 0 ? refusals : [{ message: refusal.message }]);
   }
-  if (error instanceof WorkflowUpdateFailedError) return conflict(error.cause?.message ?? error.message);
+  if (error instanceof WorkflowUpdateFailedError) return new HttpError(409, error.cause?.message ?? error.message);
   return requestError(error) ?? postgresError(error) ?? temporalError(error) ?? new HttpError(500, 'internal error');
 }
 
@@ -118,13 +110,6 @@ export function unavailable(part: 'postgres' | 'temporal' | 'worker', message = 
 
 const workerUnavailable = () => unavailable('worker',
   'Temporal gave no answer in time: no worker is polling the task queue, or the Temporal server is unreachable; try again later');
-
-/** Unknown things are 404s, invalid references 400s naming the field, everything else a 409 naming the rule. */
-function paymentRefusal(error: PaymentRefused): HttpError {
-  if (error.code === 'not_found' || error.code === 'unknown_customer') return new HttpError(404, error.message, [{ code: error.code, field: error.field, message: error.message }]);
-  if (error.code === 'invoice_not_open') return badRequest(error.field ?? 'invoiceNo', error.message);
-  return conflict(error.message, [{ code: error.code, field: error.field, message: error.message }]);
-}
 
 export const errorHandler: ErrorRequestHandler = (error, _req, res, _next) => {
   const httpError = toHttpError(error);

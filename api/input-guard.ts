@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { wellFormed, textProblem } from '../domain/text';
-import { HttpError, type ErrorDetail } from './errors';
+import { type RefusalReason, Refused, refuse } from '../domain/refusal';
 
 /**
  * Text checks at the door. Every string a request carries (JSON body at any depth and its keys, query
@@ -21,7 +21,7 @@ export const wellFormedText = <T extends z.ZodType<string>>(schema: T) =>
 const join = (path: string, key: string | number) => (path === '' ? String(key) : `${path}.${key}`);
 
 /** The first bad text, key, depth or reserved key in a parsed JSON value or query, with its field path. */
-export function findBadInput(value: unknown, path = '', depth = 0): ErrorDetail | undefined {
+export function findBadInput(value: unknown, path = '', depth = 0): RefusalReason | undefined {
   if (typeof value === 'string') {
     const problem = textProblem(value);
     return problem ? { code: 'invalid_text', field: path || undefined, message: problem } : undefined;
@@ -46,7 +46,7 @@ export function findBadInput(value: unknown, path = '', depth = 0): ErrorDetail 
 }
 
 /** Decodes each path segment the way the router will, so a bad one is a 400 here rather than deep in routing. */
-function pathProblem(path: string): ErrorDetail | undefined {
+function pathProblem(path: string): RefusalReason | undefined {
   for (const segment of path.split('/')) {
     let decoded: string;
     try {
@@ -60,12 +60,12 @@ function pathProblem(path: string): ErrorDetail | undefined {
   return undefined;
 }
 
-function reject(detail: ErrorDetail): HttpError {
-  return new HttpError(400, `invalid ${detail.field ?? 'request body'}`, [detail]);
+function reject(detail: RefusalReason): Refused {
+  return refuse('invalid', `invalid ${detail.field ?? 'request body'}`, [detail]);
 }
 
 /** Every query parameter is one text: `?a=1&a=2` or `?a[b]=1` would reach SQL as an array or a record. */
-function queryProblem(query: Record<string, unknown>): ErrorDetail | undefined {
+function queryProblem(query: Record<string, unknown>): RefusalReason | undefined {
   for (const [name, value] of Object.entries(query)) {
     const field = wellFormed(name);
     if (typeof value !== 'string') return { code: 'invalid_query', field, message: 'must be given once, as text' };

@@ -1,5 +1,5 @@
 import { type Money, parseDecimal, toDecimal } from '../domain/money';
-import { badRequest } from './errors';
+import { invalidInput } from '../domain/refusal';
 
 export interface MoneyInput {
   value: string;
@@ -9,10 +9,10 @@ export interface MoneyInput {
 /** Converts an API amount to minor units, naming the field when it is not valid. */
 export function toMinor(money: MoneyInput, field: string, expectedCurrency?: string): Money {
   if (expectedCurrency && money.currency !== expectedCurrency) {
-    throw badRequest(`${field}.currency`, `must be ${expectedCurrency}, the contract's currency`);
+    throw invalidInput(`${field}.currency`, `must be ${expectedCurrency}, the contract's currency`);
   }
   const parsed = parseDecimal(money.value, money.currency);
-  if ('error' in parsed) throw badRequest(`${field}.value`, `${money.value} ${parsed.error}`);
+  if ('error' in parsed) throw invalidInput(`${field}.value`, `${money.value} ${parsed.error}`);
   return { minor: parsed.minor, currency: money.currency };
 }
 

@@ -7,7 +7,8 @@ import { type BusinessCalendar, CHINA_MAINLAND_CALENDAR, DEFAULT_CALENDAR_ID } f
 import { DAY_MS, zonedInstant } from '../domain/dates';
 import type { SimulatedInvoice, SimulationEvent, SimulationJob, simulateJob } from '../domain/simulate';
 import { type JobOptions, ThreadJobTimeout, ThreadPoolBusy, cpuPool } from '../stack/threads';
-import { HttpError, badRequest, notFound } from './errors';
+import { HttpError } from './errors';
+import { invalidInput, notFound } from '../domain/refusal';
 import { toMinor } from './money';
 import { SIMULATION_LIMITS, type SimulationRequest } from './schemas/simulation';
 
@@ -27,7 +28,7 @@ async function invoicesFromDatabase(db: Db, invoiceNos: string[]): Promise<Store
     .where('invoices.no', 'in', invoiceNos).execute();
   const found = new Set(rows.map((r) => r.no));
   const missing = invoiceNos.filter((no) => !found.has(no));
-  if (missing.length > 0) throw badRequest('invoiceNos', `unknown invoices: ${missing.slice(0, 10).join(', ')}`);
+  if (missing.length > 0) throw invalidInput('invoiceNos', `unknown invoices: ${missing.slice(0, 10).join(', ')}`);
   const [payments, disputes, promises] = await Promise.all([
     db.selectFrom('allocations').select(['invoice_no', 'amount_minor', 'created_at']).where('invoice_no', 'in', invoiceNos).where('reversed_at', 'is', null).execute(),
     db.selectFrom('disputes').select(['invoice_no', 'opened_at', 'resolved_at', 'credit_minor']).where('invoice_no', 'in', invoiceNos).execute(),
@@ -53,7 +54,7 @@ async function invoicesFromDatabase(db: Db, invoiceNos: string[]): Promise<Store
 async function calendarsFor(db: Db, stored: StoredInvoice[]): Promise<{ calendars: Record<string, BusinessCalendar>; calendarOf(id: string | null): string }> {
   const ids = [...new Set([DEFAULT_CALENDAR_ID, ...stored.flatMap((s) => (s.calendarId ? [s.calendarId] : []))])];
   const rows = await db.selectFrom('calendars').select(['id', 'definition']).where('id', 'in', ids).execute();
-  const calendars: Record<string, BusinessCalendar> = Object.fromEntries(rows.map((r) => [r.id, r.definition as unknown as BusinessCalendar]));
+  const calendars: Record<string, BusinessCalendar> = Object.fromEntries(rows.map((r) => [r.id, r.definition]));
   calendars[DEFAULT_CALENDAR_ID] ??= CHINA_MAINLAND_CALENDAR;
   return { calendars, calendarOf: (id) => (id && calendars[id] ? id : DEFAULT_CALENDAR_ID) };
 }
@@ -84,9 +85,9 @@ const YEAR_MS = 365.25 * DAY_MS;
 function checkUntil(until: number, invoices: SimulatedInvoice[]): void {
   const earliestStart = Math.min(...invoices.map((i) => i.startAt));
   const latestDue = invoices.map((i) => i.dueDate).reduce((a, b) => (a > b ? a : b));
-  if (until < earliestStart) throw badRequest('until', `must not be before the earliest startAt (${new Date(earliestStart).toISOString()})`);
+  if (until < earliestStart) throw invalidInput('until', `must not be before the earliest startAt (${new Date(earliestStart).toISOString()})`);
   const limit = Date.parse(`${latestDue}T00:00:00Z`) + SIMULATION_LIMITS.yearsAfterLatestDue * YEAR_MS;
-  if (until > limit) throw badRequest('until', `must be at most ${SIMULATION_LIMITS.yearsAfterLatestDue} years after the latest due date (${latestDue})`);
+  if (until > limit) throw invalidInput('until', `must be at most ${SIMULATION_LIMITS.yearsAfterLatestDue} years after the latest due date (${latestDue})`);
 }
 
 /** What the CPU thread's failures mean to the client: too heavy for the time limit, or too many at once. */

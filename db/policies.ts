@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { DEFAULT_POLICY, type EscalationPolicy } from '../domain/policy';
 import type { Database } from './schema';
+import { type Refused, conflict } from '../domain/refusal';
 
 type Db = Kysely<Database>;
 
@@ -9,7 +10,7 @@ export async function policyVersion(db: Db, id: string, version?: number): Promi
   let query = db.selectFrom('policies').select('definition').where('id', '=', id);
   query = version === undefined ? query.orderBy('version', 'desc') : query.where('version', '=', version);
   const row = await query.limit(1).executeTakeFirst();
-  if (row) return row.definition as unknown as EscalationPolicy;
+  if (row) return row.definition;
   return id === DEFAULT_POLICY.id && (version === undefined || version === DEFAULT_POLICY.version) ? DEFAULT_POLICY : undefined;
 }
 
@@ -24,11 +25,10 @@ export async function selectPolicy(db: Db, contractNo: string, grade: string | n
   return (chosen && (await policyVersion(db, chosen.policy_id))) ?? (await policyVersion(db, DEFAULT_POLICY.id))!;
 }
 
-/** Raised when another save took the version this one computed; the (id, version) primary key decides. */
-export class PolicyVersionTaken extends Error {
-  constructor(readonly id: string, readonly version: number) {
-    super(`version ${version} of policy ${id} was saved at the same time by someone else`);
-  }
+/** Another save took the version this one computed; the (id, version) primary key decides. */
+function versionTaken(id: string, version: number): Refused {
+  return conflict(`version ${version} of policy ${id} was saved at the same time by someone else`,
+    [{ code: 'version_taken', field: 'id', message: 'save again to store the next version' }]);
 }
 
 /** The version the next save of a policy gets: one more than the latest stored, or than the built-in default. */
@@ -41,8 +41,8 @@ async function nextPolicyVersion(db: Db, id: string): Promise<number> {
 
 /**
  * Stores a policy definition as the next version of its id and returns it with that version. Two saves at
- * the same time compute the same version; the primary key lets one of them through and the other raises
- * PolicyVersionTaken, so no version is ever written twice.
+ * the same time compute the same version; the primary key lets one of them through and the other refuses
+ * it (409 version_taken), so no version is ever written twice.
  */
 export async function savePolicyVersion(db: Db, policy: Omit<EscalationPolicy, 'version'>, createdBy: string): Promise<EscalationPolicy> {
   let version = 0;
@@ -56,7 +56,7 @@ export async function savePolicyVersion(db: Db, policy: Omit<EscalationPolicy, '
       return stored;
     });
   } catch (error) {
-    if ((error as { code?: string }).code === '23505') throw new PolicyVersionTaken(policy.id, version);
+    if ((error as { code?: string }).code === '23505') throw versionTaken(policy.id, version);
     throw error;
   }
 }
@@ -94,7 +94,7 @@ export async function latestPolicies(db: Db): Promise<PolicySummary[]> {
 }
 
 export interface PolicySelection {
-  scope: string;
+  scope: 'grade' | 'contract';
   key: string;
   policyId: string;
 }

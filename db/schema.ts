@@ -1,4 +1,11 @@
 import type { ColumnType, Generated, Selectable } from 'kysely';
+import type { Grade, MilestoneKind, PaymentTermsType } from '../domain/contract-rules';
+import type { HoldSource } from '../domain/credit-hold';
+import type { Locale } from '../domain/locales';
+import type { Role } from '../domain/roles';
+import type { Stage } from '../domain/stages';
+import type { BusinessCalendar } from '../domain/calendar';
+import type { ContactRole, EscalationPolicy } from '../domain/policy';
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type Json<T> = ColumnType<T, string, string>;
@@ -8,7 +15,7 @@ type DateColumn = string;
 export interface PeopleTable {
   id: Generated<number>;
   name: string;
-  role: string;
+  role: Role;
   email: string | null;
   created_at: CreatedAt;
 }
@@ -30,21 +37,21 @@ export interface ApiTokensTable {
 export interface CustomersTable {
   code: string;
   name: string;
-  grade: string | null;
+  grade: Grade | null;
   credit_limit_minor: number;
   currency: string;
   credit_hold: Generated<boolean>;
   credit_hold_reason: string | null;
-  locale: Generated<string>;
+  locale: Generated<Locale>;
   time_zone: Generated<string>;
   broken_promises: Generated<number>;
   calendar_id: string | null;
   /** Effective grade (an active override wins); computed_grade is what the formula said at the last review. */
-  computed_grade: string | null;
+  computed_grade: Grade | null;
   credit_score_tenths: number | null;
   grade_factors: ColumnType<Record<string, unknown> | null, string | null, string | null>;
   grade_computed_at: Date | null;
-  grade_override: string | null;
+  grade_override: Grade | null;
   grade_override_reason: string | null;
   grade_override_until: DateColumn | null;
   grade_override_by: string | null;
@@ -53,7 +60,7 @@ export interface CustomersTable {
   limit_override_until: DateColumn | null;
   limit_override_by: string | null;
   /** 'auto' holds are lifted automatically when cleared; 'manual' ones only by hand. */
-  hold_source: string | null;
+  hold_source: HoldSource | null;
   /** An executive override that keeps automatic holds off until this date. */
   hold_release_until: DateColumn | null;
   hold_release_reason: string | null;
@@ -65,7 +72,7 @@ export interface CustomersTable {
 export interface CustomerContactsTable {
   id: Generated<number>;
   customer_code: string;
-  role: string;
+  role: ContactRole;
   name: string;
   email: string;
   phone: string | null;
@@ -77,8 +84,8 @@ export interface ContractsTable {
   title: string;
   amount_minor: number;
   currency: string;
-  payment_terms_type: string;
-  stage: string;
+  payment_terms_type: PaymentTermsType;
+  stage: Stage;
   terms: Json<Record<string, unknown>>;
   details: Json<Record<string, unknown>>;
   owners: ColumnType<Record<string, unknown> | null, string | null, string | null>;
@@ -95,7 +102,7 @@ export interface ContractsTable {
 export interface MilestonesTable {
   contract_no: string;
   seq: number;
-  kind: string;
+  kind: MilestoneKind;
   amount_minor: number;
   trigger: Json<Record<string, unknown>>;
   term_days: number;
@@ -195,8 +202,8 @@ export interface ImportsTable {
 export interface GradeHistoryTable {
   customer_code: string;
   reviewed_on: DateColumn;
-  grade: string | null;
-  computed_grade: string | null;
+  grade: Grade | null;
+  computed_grade: Grade | null;
   score_tenths: number;
   factors: Json<Record<string, unknown>>;
 }
@@ -211,7 +218,7 @@ export interface NotificationsTable {
   id: Generated<number>;
   notification_key: string;
   kind: string;
-  locale: string;
+  locale: Locale;
   recipients: Json<string[]>;
   subject: string;
   body_text: string;
@@ -243,7 +250,7 @@ export interface LettersTable {
   contract_no: string;
   step: string;
   occurrence: number;
-  locale: string;
+  locale: Locale;
   recipients: Json<string[]>;
   cc: Json<string[]>;
   subject: string;
@@ -272,8 +279,8 @@ export interface TimelineTable {
   actor_name: string;
   actor_role: string;
   action: string;
-  from_stage: string | null;
-  to_stage: string | null;
+  from_stage: Stage | null;
+  to_stage: Stage | null;
   reason: string | null;
   details: Json<Record<string, unknown>>;
 }
@@ -306,21 +313,20 @@ export interface PoliciesTable {
   id: string;
   version: number;
   name: string;
-  definition: Json<Record<string, unknown>>;
+  definition: Json<EscalationPolicy>;
   created_by: string;
   created_at: CreatedAt;
 }
 
 export interface PolicySelectionsTable {
-  /** 'grade' or 'contract' */
-  scope: string;
+  scope: 'grade' | 'contract';
   key: string;
   policy_id: string;
 }
 
 export interface CalendarsTable {
   id: string;
-  definition: Json<Record<string, unknown>>;
+  definition: Json<BusinessCalendar>;
   updated_by: string;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Actor } from '../domain/roles';
 import type { Database } from './schema';
+import { type Stage } from '../domain/stages';
 
 export interface TimelineEntry {
   /** Unique per fact, so a retried write adds nothing. */
@@ -12,8 +13,8 @@ export interface TimelineEntry {
   at: Date;
   actor: Actor;
   action: string;
-  fromStage?: string;
-  toStage?: string;
+  fromStage?: Stage;
+  toStage?: Stage;
   reason?: string;
   details?: Record<string, unknown>;
 }

@@ -5,7 +5,7 @@
  */
 import { addDays, isLocalDate, zonedInstant, type LocalDate } from './dates';
 import type { SendTime } from './collection';
-import type { Refusal } from './contract-rules';
+import type { Refusal } from './refusal';
 
 export interface CalendarDay {
   date: LocalDate;

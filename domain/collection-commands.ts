@@ -3,7 +3,7 @@
  * collection (like decideTransition for contracts): each returns every refusal, empty when allowed. The
  * collection workflow's update validators call these; the console can show the same reasons.
  */
-import type { Refusal } from './contract-rules';
+import type { Refusal } from './refusal';
 import type { LocalDate } from './dates';
 import { DISPUTE_REASONS } from './disputes';
 import { type Actor, COLLECTOR_ROLES, type Role } from './roles';

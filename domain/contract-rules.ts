@@ -1,13 +1,8 @@
 import type { Actor } from './roles';
 import { addDays, isLocalDate } from './dates';
 import { parsePercent, percentOf } from './money';
+import type { Refusal } from './refusal';
 
-/** One reason a request is refused; `field` points at the input that caused it when there is one. */
-export interface Refusal {
-  code: string;
-  message: string;
-  field?: string;
-}
 
 export const GRADES = ['A', 'B', 'C', 'D'] as const;
 export type Grade = (typeof GRADES)[number];

@@ -1,9 +1,10 @@
 import {
   type ApprovalDecision, type ContractTerms, type CreditSnapshot, type Milestone, type MilestoneRequest,
-  type Override, type PaymentTermsType, type Refusal, type RiskAssessment,
+  type Override, type PaymentTermsType, type RiskAssessment,
   decideApproval, signingRefusals, splitContract,
 } from './contract-rules';
 import { isLocalDate } from './dates';
+import type { Refusal } from './refusal';
 import type { Actor } from './roles';
 import { type Action, type Stage, ACTION_RULES, stageRefusal } from './stages';
 

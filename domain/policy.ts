@@ -1,4 +1,5 @@
-import { MILESTONE_KINDS, type MilestoneKind, type Refusal } from './contract-rules';
+import { MILESTONE_KINDS, type MilestoneKind } from './contract-rules';
+import type { Refusal } from './refusal';
 
 /** Who inside our company owns a step (collector rotation: sales → delivery → assistant → finance → executive). */
 export const INTERNAL_ROLES = ['sales', 'delivery', 'assistant', 'finance', 'executive'] as const;

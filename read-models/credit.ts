@@ -4,7 +4,7 @@ import type { Db } from '../db/connect';
 import type { CustomerRow } from '../db/schema';
 import { overrideActive } from '../domain/credit';
 import { localDateOf } from '../domain/dates';
-import { notFound } from '../api/errors';
+import { notFound } from '../domain/refusal';
 import { fromMinor } from '../api/money';
 
 /** A customer's credit as the API and the console show it: grade sources, overrides, exposure, hold, warnings, history. */

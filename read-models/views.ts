@@ -2,7 +2,7 @@ import type { Db } from '../db/connect';
 import { DEFAULT_CALENDAR_ID } from '../domain/calendar';
 import type { LetterRow } from '../db/schema';
 import { fromMinor } from '../api/money';
-import { notFound } from '../api/errors';
+import { notFound } from '../domain/refusal';
 import { customerCreditFields } from './credit';
 
 /** Read models for the API: everything here comes from indexed SQL, never from scanning workflows. */

@@ -66,8 +66,8 @@ export async function computeGrades(trx: Db, customers: CustomerRow[], today: st
   const promisesBy = new Map(promiseRows.map((r) => [r.customer_code, num(r.n)]));
 
   const outcomes: GradeOutcome[] = [];
-  const updates: { code: string; grade: string | null; computed: string | null; score: number; factors: string; clearGrade: boolean; clearLimit: boolean }[] = [];
-  const history: { customer_code: string; reviewed_on: string; grade: string | null; computed_grade: string | null; score_tenths: number; factors: string }[] = [];
+  const updates: { code: string; grade: Grade | null; computed: Grade | null; score: number; factors: string; clearGrade: boolean; clearLimit: boolean }[] = [];
+  const history: { customer_code: string; reviewed_on: string; grade: Grade | null; computed_grade: Grade | null; score_tenths: number; factors: string }[] = [];
   const events: Parameters<typeof appendTimeline>[1][] = [];
   const at = options.at ?? new Date();
   for (const c of customers) {

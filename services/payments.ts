@@ -8,6 +8,7 @@ import type { SendTime } from '../domain/collection';
 import { resumeCollection, signalPaymentApplied } from './workflow-client';
 import { collectionInputFor } from './collection-start';
 import { reevaluateCreditHold } from './credit-holds';
+import { invalidInput, ruleRefusal } from '../domain/refusal';
 
 export type MatchRule = Allocation['rule'] | 'manual' | 'historical';
 
@@ -49,12 +50,6 @@ export interface ReceivedPayment {
   unallocatedMinor: number;
 }
 
-export class PaymentRefused extends Error {
-  constructor(readonly code: string, message: string, readonly field?: string) {
-    super(message);
-  }
-}
-
 /**
  * Records and matches one payment inside the caller's transaction (SPEC section 6). The customer is the
  * one given, else the owner of the payer's known account, else the customer whose invoice numbers the
@@ -87,7 +82,7 @@ export async function receivePayment(trx: Db, payment: IncomingPayment, actor: A
   if (!customerCode) return { id: row.id, created: true, status: 'unmatched', customerCode: null, allocations: [], unallocatedMinor: payment.amountMinor };
   if (payment.invoiceNo) {
     const named = await requireOpenInvoice(trx, customerCode, payment.invoiceNo);
-    if (named.currency !== payment.currency) throw new PaymentRefused('currency_mismatch', `invoice ${payment.invoiceNo} is in ${named.currency}, the payment in ${payment.currency}`, 'invoiceNo');
+    if (named.currency !== payment.currency) throw ruleRefusal('conflict', 'currency_mismatch', `invoice ${payment.invoiceNo} is in ${named.currency}, the payment in ${payment.currency}`, 'invoiceNo');
   }
   const allocations = await matchAndAllocate(trx, row.id, { namedInvoiceNos: payment.invoiceNo ? [payment.invoiceNo] : [], remittance: payment.remittance }, actor, today);
   return { ...(await paymentBy(trx, 'id', row.id))!, created: true, allocations };
@@ -117,10 +112,10 @@ export async function assignUnmatchedPayment(
 ): Promise<ReceivedPayment> {
   await lockCustomer(trx, request.customerCode);
   const payment = await lockPayment(trx, paymentId);
-  if (payment.status !== 'unmatched') throw new PaymentRefused('not_unmatched', `payment ${paymentId} is ${payment.status}, not waiting in the unmatched queue`);
+  if (payment.status !== 'unmatched') throw ruleRefusal('conflict', 'not_unmatched', `payment ${paymentId} is ${payment.status}, not waiting in the unmatched queue`);
   const duplicate = await paymentByReference(trx, request.customerCode, payment.reference);
   if (duplicate) {
-    throw new PaymentRefused('duplicate_reference', `customer ${request.customerCode} already has payment ${duplicate.id} with reference ${payment.reference}; reverse this one instead`, 'customerCode');
+    throw ruleRefusal('conflict', 'duplicate_reference', `customer ${request.customerCode} already has payment ${duplicate.id} with reference ${payment.reference}; reverse this one instead`, 'customerCode');
   }
   for (const invoiceNo of request.invoiceNos ?? []) await requireOpenInvoice(trx, request.customerCode, invoiceNo);
   await trx.updateTable('payments').set({ customer_code: request.customerCode, status: 'matched' }).where('id', '=', paymentId).execute();
@@ -140,13 +135,13 @@ export async function assignUnmatchedPayment(
 export async function allocateCredit(trx: Db, paymentId: number, invoiceNo: string, amountMinor: number, actor: Actor, today: string): Promise<AppliedAllocation> {
   await lockCustomerOfPayment(trx, paymentId);
   const payment = await lockPayment(trx, paymentId);
-  if (payment.status !== 'matched') throw new PaymentRefused('not_matched', `payment ${paymentId} is ${payment.status}; only a matched payment's credit can be allocated`);
+  if (payment.status !== 'matched') throw ruleRefusal('conflict', 'not_matched', `payment ${paymentId} is ${payment.status}; only a matched payment's credit can be allocated`);
   if (amountMinor > payment.unallocated_minor) {
-    throw new PaymentRefused('exceeds_credit', `payment ${paymentId} has ${payment.unallocated_minor} minor units unallocated, less than ${amountMinor}`, 'amount');
+    throw ruleRefusal('conflict', 'exceeds_credit', `payment ${paymentId} has ${payment.unallocated_minor} minor units unallocated, less than ${amountMinor}`, 'amount');
   }
   const invoice = await requireOpenInvoice(trx, payment.customer_code!, invoiceNo);
-  if (invoice.currency !== payment.currency) throw new PaymentRefused('currency_mismatch', `invoice ${invoiceNo} is in ${invoice.currency}, the payment in ${payment.currency}`, 'invoiceNo');
-  if (amountMinor > invoice.balance_minor) throw new PaymentRefused('exceeds_balance', `invoice ${invoiceNo} has only ${invoice.balance_minor} minor units open`, 'amount');
+  if (invoice.currency !== payment.currency) throw ruleRefusal('conflict', 'currency_mismatch', `invoice ${invoiceNo} is in ${invoice.currency}, the payment in ${payment.currency}`, 'invoiceNo');
+  if (amountMinor > invoice.balance_minor) throw ruleRefusal('conflict', 'exceeds_balance', `invoice ${invoiceNo} has only ${invoice.balance_minor} minor units open`, 'amount');
   // Credit applied today pays the invoice today, not on the day the money first came in.
   const [applied] = await applyAllocations(trx, payment, [{ invoiceNo, amountMinor, rule: 'manual' }], actor, today > payment.received_on ? today : payment.received_on);
   await reevaluateCreditHold(trx, payment.customer_code!, today, actor);
@@ -156,10 +151,10 @@ export async function allocateCredit(trx: Db, paymentId: number, invoiceNo: stri
 /** Undoes one allocation: the money goes back to the payment's credit and the invoice reopens. */
 export async function reverseAllocation(trx: Db, allocationId: number, reason: string, actor: Actor, today: string): Promise<{ invoiceNo: string; balanceMinor: number }> {
   const found = await trx.selectFrom('allocations').select('payment_id').where('id', '=', allocationId).executeTakeFirst();
-  if (!found) throw new PaymentRefused('not_found', `no allocation ${allocationId}`);
+  if (!found) throw ruleRefusal('not_found', 'not_found', `no allocation ${allocationId}`);
   await lockCustomerOfPayment(trx, found.payment_id);
   const allocation = await trx.selectFrom('allocations').selectAll().where('id', '=', allocationId).forUpdate().executeTakeFirstOrThrow();
-  if (allocation.reversed_at) throw new PaymentRefused('already_reversed', `allocation ${allocationId} was reversed by ${allocation.reversed_by}`);
+  if (allocation.reversed_at) throw ruleRefusal('conflict', 'already_reversed', `allocation ${allocationId} was reversed by ${allocation.reversed_by}`);
   const payment = await lockPayment(trx, allocation.payment_id);
   await trx.updateTable('allocations').set({ reversed_at: new Date(), reversed_by: actor.name, reversal_reason: reason }).where('id', '=', allocationId).execute();
   await trx.updateTable('payments').set((eb) => ({ unallocated_minor: eb('unallocated_minor', '+', allocation.amount_minor) })).where('id', '=', payment.id).execute();
@@ -186,7 +181,7 @@ export async function reverseAllocation(trx: Db, allocationId: number, reason: s
 export async function reversePayment(trx: Db, paymentId: number, reason: string, actor: Actor, today: string): Promise<{ invoiceNo: string; balanceMinor: number }[]> {
   await lockCustomerOfPayment(trx, paymentId);
   const payment = await lockPayment(trx, paymentId);
-  if (payment.status === 'reversed') throw new PaymentRefused('already_reversed', `payment ${paymentId} was reversed by ${payment.reversed_by}`);
+  if (payment.status === 'reversed') throw ruleRefusal('conflict', 'already_reversed', `payment ${paymentId} was reversed by ${payment.reversed_by}`);
   const live = await trx.selectFrom('allocations').select('id').where('payment_id', '=', paymentId).where('reversed_at', 'is', null).orderBy('id').execute();
   const reopened = [];
   for (const { id } of live) reopened.push(await reverseAllocation(trx, id, reason, actor, today));
@@ -264,7 +259,7 @@ async function identifyCustomer(trx: Db, payment: IncomingPayment): Promise<stri
 async function requireOpenInvoice(trx: Db, customerCode: string, invoiceNo: string) {
   const invoice = await trx.selectFrom('invoices').select(['no', 'currency', 'balance_minor', 'status', 'customer_code']).where('no', '=', invoiceNo).forUpdate().executeTakeFirst();
   if (!invoice || invoice.customer_code !== customerCode || invoice.status !== 'open') {
-    throw new PaymentRefused('invoice_not_open', `${invoiceNo} is not an open invoice of customer ${customerCode}`, 'invoiceNo');
+    throw invalidInput('invoiceNo', `${invoiceNo} is not an open invoice of customer ${customerCode}`, 'invoice_not_open');
   }
   return invoice;
 }
@@ -275,18 +270,18 @@ async function requireOpenInvoice(trx: Db, customerCode: string, invoiceNo: stri
  */
 async function lockCustomer(trx: Db, customerCode: string): Promise<void> {
   const customer = await trx.selectFrom('customers').select('code').where('code', '=', customerCode).forUpdate().executeTakeFirst();
-  if (!customer) throw new PaymentRefused('unknown_customer', `no customer ${customerCode}`, 'customerCode');
+  if (!customer) throw ruleRefusal('not_found', 'unknown_customer', `no customer ${customerCode}`, 'customerCode');
 }
 
 async function lockCustomerOfPayment(trx: Db, paymentId: number): Promise<void> {
   const payment = await trx.selectFrom('payments').select('customer_code').where('id', '=', paymentId).executeTakeFirst();
-  if (!payment) throw new PaymentRefused('not_found', `no payment ${paymentId}`);
+  if (!payment) throw ruleRefusal('not_found', 'not_found', `no payment ${paymentId}`);
   if (payment.customer_code) await lockCustomer(trx, payment.customer_code);
 }
 
 function lockPayment(trx: Db, paymentId: number) {
   return trx.selectFrom('payments').selectAll().where('id', '=', paymentId).forUpdate().executeTakeFirst().then((payment) => {
-    if (!payment) throw new PaymentRefused('not_found', `no payment ${paymentId}`);
+    if (!payment) throw ruleRefusal('not_found', 'not_found', `no payment ${paymentId}`);
     return payment;
   });
 }
@@ -298,7 +293,7 @@ async function paymentByReference(trx: Db, customerCode: string, reference: stri
 
 /** A payment as recorded, with its live allocations and each invoice's balance now. */
 async function paymentBy(trx: Db, column: 'id' | 'dedupe_key', value: number | string): Promise<ReceivedPayment | undefined> {
-  const payment = await trx.selectFrom('payments').selectAll().where(column, '=', value as never).executeTakeFirst();
+  const payment = await trx.selectFrom('payments').selectAll().where(sql.ref(column), '=', value).executeTakeFirst();
   if (!payment) return undefined;
   const allocations = await trx.selectFrom('allocations').innerJoin('invoices', 'invoices.no', 'allocations.invoice_no')
     .select(['allocations.id', 'allocations.invoice_no', 'allocations.amount_minor', 'allocations.rule', 'invoices.balance_minor'])

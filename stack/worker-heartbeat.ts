@@ -28,8 +28,8 @@ export function startWorkerHeartbeat(databaseUrl: string, worker: Pick<Worker, '
     const state = worker.getState();
     if (state !== 'RUNNING') return;
     try {
-      await db.insertInto('worker_heartbeats').values({ ...row, state, beat_at: sql<Date>`now()` as never })
-        .onConflict((oc) => oc.column('worker_id').doUpdateSet({ state, beat_at: sql<Date>`now()` as never })).execute();
+      await db.insertInto('worker_heartbeats').values({ ...row, state, beat_at: sql<Date>`now()` })
+        .onConflict((oc) => oc.column('worker_id').doUpdateSet({ state, beat_at: sql<Date>`now()` })).execute();
       if (lastError) logger('worker').info('heartbeat written again');
       lastError = '';
     } catch (error) {

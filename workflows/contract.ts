@@ -5,7 +5,8 @@ import {
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { ContractEvent } from '../activities/types';
-import { type ContractTerms, type PaymentTermsType, type Refusal, milestoneReadyDate, type MilestoneEvent } from '../domain/contract-rules';
+import { type ContractTerms, type PaymentTermsType, milestoneReadyDate, type MilestoneEvent } from '../domain/contract-rules';
+import type { Refusal } from '../domain/refusal';
 import { type TransitionRequest, decideTransition } from '../domain/contract-transitions';
 import { localDateOf, zonedInstant } from '../domain/dates';
 import { SYSTEM_ACTOR } from '../domain/roles';
@@ -66,7 +67,7 @@ export async function contractWorkflow(input: ContractInput): Promise<ContractSu
   function moveTo(next: Stage): Stage {
     const from = stage;
     stage = next;
-    upsertSearchAttributes([{ key: CONTRACT_STAGE, value: next }] as never);
+    upsertSearchAttributes([{ key: CONTRACT_STAGE, value: next }]);
     return from;
   }
 
@@ -109,7 +110,7 @@ export async function contractWorkflow(input: ContractInput): Promise<ContractSu
         changes.details = { budgetMinor: request.budgetMinor };
         break;
       case 'handover':
-        changes.owners = request.owners as unknown as Record<string, unknown>;
+        changes.owners = request.owners;
         break;
       case 'deliver':
         events.delivered = request.deliveredOn;
@@ -202,7 +203,7 @@ export async function contractWorkflow(input: ContractInput): Promise<ContractSu
 
   setHandler(contractSummaryQuery, summary);
 
-  upsertSearchAttributes([{ key: CONTRACT_STAGE, value: stage }, { key: CUSTOMER_CODE, value: input.customerCode }] as never);
+  upsertSearchAttributes([{ key: CONTRACT_STAGE, value: stage }, { key: CUSTOMER_CODE, value: input.customerCode }]);
 
   const allPaid = () => milestones.length > 0 && milestones.every((m) => m.status === 'paid' || m.status === 'written_off');
   const finished = () => stage === 'Cancelled' || (stage === 'Collection' && allPaid());

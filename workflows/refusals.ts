@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/workflow';
-import type { Refusal } from '../domain/contract-rules';
+import type { Refusal } from '../domain/refusal';
 
 /** The error type every refused command carries out of a workflow; its details hold every refusal. */
 export const REFUSED = 'Refused';

@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import { appendTimeline } from '../../db/timeline';
-import { type BusinessCalendar, CHINA_MAINLAND_CALENDAR, DEFAULT_CALENDAR_ID, validateCalendar } from '../../domain/calendar';
+import { CHINA_MAINLAND_CALENDAR, DEFAULT_CALENDAR_ID, validateCalendar } from '../../domain/calendar';
 import type { ApiDeps } from '../deps';
-import { HttpError, notFound } from '../errors';
+import { notFound, refuse } from '../../domain/refusal';
 import type { ApiRoutes } from '../route';
 import { BusinessCalendarSchema } from '../schemas/admin';
 
@@ -12,7 +12,7 @@ export function calendarRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
     roles: 'any', responses: { 200: 'the calendar', 404: 'no such calendar' },
     async handle({ params }) {
       const row = await db.selectFrom('calendars').select('definition').where('id', '=', params.id).executeTakeFirst();
-      if (row) return { body: row.definition as unknown as BusinessCalendar };
+      if (row) return { body: row.definition };
       if (params.id === DEFAULT_CALENDAR_ID) return { body: CHINA_MAINLAND_CALENDAR };
       throw notFound(`calendar ${params.id}`);
     },
@@ -29,7 +29,7 @@ export function calendarRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
       if (typeof body.id === 'string' && body.id.trim() !== params.id) {
         problems.unshift({ code: 'id_mismatch', field: 'id', message: `must equal the calendar id in the path, ${params.id}` });
       }
-      if (problems.length > 0 || !calendar) throw new HttpError(400, 'invalid calendar', problems);
+      if (problems.length > 0 || !calendar) throw refuse('invalid', 'invalid calendar', problems);
 
       await db.transaction().execute(async (trx) => {
         const now = new Date();

@@ -8,7 +8,7 @@ import type { Actor, Role } from '../../domain/roles';
 import { type CollectionStatus, approveStepUpdate, changePolicyUpdate, decideWriteOffUpdate, openDisputeUpdate, recordPromiseUpdate, requestWriteOffUpdate, resolveDisputeUpdate, settleInterestUpdate } from '../../workflows/collection-messages';
 import { collectionStatus, updateCollection } from '../../services/workflow-client';
 import type { ApiDeps } from '../deps';
-import { badRequest, notFound } from '../errors';
+import { invalidInput, notFound } from '../../domain/refusal';
 import { fromMinor, toMinor } from '../money';
 import type { ApiRoutes } from '../route';
 import { ChangePolicySchema, OpenDisputeSchema, PromiseSchema, ResolveDisputeSchema, SettleInterestSchema, StepApprovalSchema, WriteOffDecisionSchema, WriteOffRequestSchema } from '../schemas/collection';
@@ -81,7 +81,7 @@ export function collectionRoutes(routes: ApiRoutes, { db, temporal }: ApiDeps): 
     roles: COLLECTION_COMMAND_ROLES.changePolicy, body: ChangePolicySchema, update: changePolicyUpdate,
     async toArgs(body, actor) {
       const policy = await policyVersion(db, body.policyId, body.version);
-      if (!policy) throw badRequest('policyId', `no policy ${body.policyId}${body.version ? ` version ${body.version}` : ''}`);
+      if (!policy) throw invalidInput('policyId', `no policy ${body.policyId}${body.version ? ` version ${body.version}` : ''}`);
       return { actor, policy, reason: body.reason };
     },
   });

@@ -6,7 +6,7 @@ import { ACTIONS, type Action, rolesFor, ruleFor, type Stage, stageRefusal } fro
 import type { ContractInput } from '../../workflows/contract';
 import { startContract, transitionContract } from '../../services/workflow-client';
 import type { ApiDeps } from '../deps';
-import { badRequest, conflict, notFound } from '../errors';
+import { conflict, invalidInput, notFound } from '../../domain/refusal';
 import { toMinor } from '../money';
 import type { ApiRoutes } from '../route';
 import { ActionSchemas, CreateContractSchema } from '../schemas/common';
@@ -73,9 +73,9 @@ export function contractRoutes(routes: ApiRoutes, { db, temporal, taskQueue }: A
     roles: ['sales'], body: CreateContractSchema, responses: { 201: 'registered', 400: 'invalid input', 404: 'no such customer', 409: 'number taken' },
     async handle({ body, actor }) {
       const amount = toMinor(body.amount, 'amount');
-      if (amount.minor <= 0) throw badRequest('amount.value', 'must be positive');
+      if (amount.minor <= 0) throw invalidInput('amount.value', 'must be positive');
       const customer = await db.selectFrom('customers').select(['code', 'time_zone', 'currency']).where('code', '=', body.customerCode).executeTakeFirst();
-      if (!customer) throw badRequest('customerCode', `no customer ${body.customerCode}`);
+      if (!customer) throw invalidInput('customerCode', `no customer ${body.customerCode}`);
       const input: ContractInput = {
         no: body.no, customerCode: body.customerCode, timeZone: customer.time_zone, amountMinor: amount.minor,
         currency: amount.currency, paymentTermsType: body.paymentTermsType, terms: body.terms,
@@ -117,7 +117,7 @@ export function contractRoutes(routes: ApiRoutes, { db, temporal, taskQueue }: A
       responses: { 200: 'accepted; the contract after the transition', 400: 'invalid input', 403: 'role not allowed', 404: 'no such contract', 409: 'refused, with every reason' },
       async handle({ params, body, actor }) {
         const facts = await transitionFacts(db, params.no);
-        refuseIfEnded(params.no, facts.stage as Stage, action);
+        refuseIfEnded(params.no, facts.stage, action);
         const args = toTransitionArgs(facts, action, body);
         await transitionContract(temporal, params.no, action, { ...args, actor });
         return { body: await contractView(db, params.no) };

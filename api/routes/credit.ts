@@ -7,7 +7,7 @@ import { isLocalDate, localDateOf } from '../../domain/dates';
 import { CREDIT_REVIEW_SCHEDULE_ID } from '../../workflows/credit-review';
 import { triggerCreditReview } from '../../services/workflow-client';
 import type { ApiDeps } from '../deps';
-import { badRequest, conflict, notFound } from '../errors';
+import { conflict, invalidInput, notFound } from '../../domain/refusal';
 import { toMinor } from '../money';
 import type { ApiRoutes } from '../route';
 import { WARNING_KINDS, WARNING_THRESHOLDS, GradeOverrideSchema, HoldReleaseSchema, LimitOverrideSchema, TermExtensionSchema } from '../schemas/credit';
@@ -16,15 +16,15 @@ import { creditView, customerRow, termExtensionView, todayOf } from '../../read-
 /** Credit control: grades and their overrides, limits, exposure, holds and releases, early warnings, the weekly review. */
 
 function futureUntil(until: string | undefined, today: string): string {
-  if (until === undefined) throw badRequest('until', 'required: the last day the override applies');
-  if (until < today) throw badRequest('until', `must be today (${today}) or later`);
+  if (until === undefined) throw invalidInput('until', 'required: the last day the override applies');
+  if (until < today) throw invalidInput('until', `must be today (${today}) or later`);
   return until;
 }
 
 function single(query: Record<string, unknown>, name: string): string | undefined {
   const value = query[name];
   if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw badRequest(name, 'give this parameter once');
+  if (typeof value !== 'string') throw invalidInput(name, 'give this parameter once');
   return value;
 }
 
@@ -70,7 +70,7 @@ export function creditRoutes(routes: ApiRoutes, { db, temporal, defaultTimeZone 
         let limitMinor: number | null = null;
         if (body.limit !== null) {
           limitMinor = toMinor(body.limit, 'limit', customer.currency).minor;
-          if (limitMinor < 0) throw badRequest('limit.value', 'must not be negative');
+          if (limitMinor < 0) throw invalidInput('limit.value', 'must not be negative');
         }
         const until = body.limit === null ? null : futureUntil(body.until, today);
         await trx.updateTable('customers').set({
@@ -131,8 +131,8 @@ export function creditRoutes(routes: ApiRoutes, { db, temporal, defaultTimeZone 
         const customer = await customerRow(trx, params.code);
         if (body.contractNo !== undefined) {
           const contract = await trx.selectFrom('contracts').select('customer_code').where('no', '=', body.contractNo).executeTakeFirst();
-          if (!contract) throw badRequest('contractNo', `no contract ${body.contractNo}`);
-          if (contract.customer_code !== customer.code) throw badRequest('contractNo', `contract ${body.contractNo} belongs to customer ${contract.customer_code}, not ${customer.code}`);
+          if (!contract) throw invalidInput('contractNo', `no contract ${body.contractNo}`);
+          if (contract.customer_code !== customer.code) throw invalidInput('contractNo', `contract ${body.contractNo} belongs to customer ${contract.customer_code}, not ${customer.code}`);
         }
         const today = todayOf(customer);
         const figures = await overdueFigures(trx, customer.code, today);
@@ -168,7 +168,7 @@ export function creditRoutes(routes: ApiRoutes, { db, temporal, defaultTimeZone 
     async handle({ query }) {
       const customerCode = single(query, 'customer');
       const kind = single(query, 'kind');
-      if (kind !== undefined && !(WARNING_KINDS as readonly string[]).includes(kind)) throw badRequest('kind', `must be one of ${WARNING_KINDS.join(', ')}`);
+      if (kind !== undefined && !(WARNING_KINDS as readonly string[]).includes(kind)) throw invalidInput('kind', `must be one of ${WARNING_KINDS.join(', ')}`);
       let today = localDateOf(Date.now(), defaultTimeZone);
       if (customerCode !== undefined) today = todayOf(await customerRow(db, customerCode));
       const warnings = (await creditWarnings(db, { today, customerCode })).filter((w) => kind === undefined || w.kind === kind);
@@ -199,7 +199,7 @@ export function creditRoutes(routes: ApiRoutes, { db, temporal, defaultTimeZone 
     method: 'get', path: '/api/v1/credit/reviews/:date', summary: 'One weekly credit review: its summary and the mail sent', roles: ['finance', 'executive'],
     responses: { 200: 'the review', 400: 'invalid date', 404: 'no review that day' },
     async handle({ params }) {
-      if (!isLocalDate(params.date)) throw badRequest('date', 'must be a date YYYY-MM-DD');
+      if (!isLocalDate(params.date)) throw invalidInput('date', 'must be a date YYYY-MM-DD');
       const review = await db.selectFrom('credit_reviews').selectAll().where('review_date', '=', params.date).executeTakeFirst();
       if (!review) throw notFound(`credit review of ${params.date}`);
       const mail = await db.selectFrom('notifications').select(['notification_key', 'locale', 'recipients', 'subject', 'status', 'sent_at', 'message_id', 'attempts', 'last_error'])

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { ApiDeps } from '../deps';
 import { DEFAULT_CALENDAR_ID } from '../../domain/calendar';
-import { badRequest, conflict } from '../errors';
+import { conflict, invalidInput } from '../../domain/refusal';
 import { toMinor } from '../money';
 import type { ApiRoutes } from '../route';
 import { CreateCustomerSchema, CreditHoldSchema } from '../schemas/common';
@@ -18,7 +18,7 @@ export function customerRoutes(routes: ApiRoutes, { db, defaultTimeZone }: ApiDe
         const taken = await trx.selectFrom('customers').select('code').where('code', '=', body.code).executeTakeFirst();
         if (body.calendarId && body.calendarId !== DEFAULT_CALENDAR_ID
           && !(await trx.selectFrom('calendars').select('id').where('id', '=', body.calendarId).executeTakeFirst())) {
-          throw badRequest('calendarId', `no calendar ${body.calendarId}; save it first with PUT /api/v1/calendars/${body.calendarId}`);
+          throw invalidInput('calendarId', `no calendar ${body.calendarId}; save it first with PUT /api/v1/calendars/${body.calendarId}`);
         }
         if (taken) throw conflict(`customer ${body.code} already exists`, [{ field: 'code', message: 'must be unique' }]);
         await trx.insertInto('customers').values({

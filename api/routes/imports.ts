@@ -8,7 +8,8 @@ import type { SendTime } from '../../domain/collection';
 import { authenticate } from '../auth';
 import { cpuFailureAsHttp } from '../cpu-errors';
 import type { ApiDeps } from '../deps';
-import { HttpError, badRequest, notFound } from '../errors';
+import { HttpError } from '../errors';
+import { invalidInput, notFound } from '../../domain/refusal';
 import type { ApiRoutes } from '../route';
 import { BankStatementImportSchema, type FileSchema, HistoricalImportSchema } from '../schemas/imports';
 
@@ -32,14 +33,14 @@ export function importBodyParser(deps: Pick<ApiDeps, 'db'>): (RequestHandler | E
 }
 
 function bytesOf(file: z.output<typeof FileSchema>, field: string): { bytes: Buffer; encoding: EncodingOption } {
-  if ((file.content === undefined) === (file.contentBase64 === undefined)) throw badRequest(`${field}content`, 'give either content (text) or contentBase64');
+  if ((file.content === undefined) === (file.contentBase64 === undefined)) throw invalidInput(`${field}content`, 'give either content (text) or contentBase64');
   if (file.content !== undefined) return { bytes: Buffer.from(file.content, 'utf8'), encoding: 'utf-8' };
-  if (!/^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(file.contentBase64!)) throw badRequest(`${field}contentBase64`, 'is not base64');
+  if (!/^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(file.contentBase64!)) throw invalidInput(`${field}contentBase64`, 'is not base64');
   return { bytes: Buffer.from(file.contentBase64!, 'base64'), encoding: file.encoding };
 }
 
 function asHttpError(error: unknown, prefix = ''): unknown {
-  return error instanceof ImportInputError ? badRequest(`${prefix}${error.field}`, error.detail) : cpuFailureAsHttp(error, 'the import');
+  return error instanceof ImportInputError ? invalidInput(`${prefix}${error.field}`, error.detail) : cpuFailureAsHttp(error, 'the import');
 }
 
 export function importRoutes(routes: ApiRoutes, { db, temporal, taskQueue, defaultTimeZone, letterSendTime }: ApiDeps): void {
@@ -72,7 +73,7 @@ export function importRoutes(routes: ApiRoutes, { db, temporal, taskQueue, defau
         const { bytes, encoding } = bytesOf(file, `${name}.`);
         files[name] = { fileName: file.fileName, bytes, encoding };
       }
-      if (Object.keys(files).length === 0) throw badRequest('customers', `give at least one of ${HISTORICAL_FILES.join(', ')}`);
+      if (Object.keys(files).length === 0) throw invalidInput('customers', `give at least one of ${HISTORICAL_FILES.join(', ')}`);
       let report;
       try {
         report = await importHistorical(db, files, actor, {
@@ -102,7 +103,7 @@ export function importRoutes(routes: ApiRoutes, { db, temporal, taskQueue, defau
     method: 'get', path: `${IMPORTS_PATH}/:id`, summary: 'An import with its stored report',
     roles: ['finance', 'executive'], responses: { 200: 'the import', 404: 'no such import' },
     async handle({ params }) {
-      if (!/^\d{1,15}$/.test(params.id)) throw badRequest('id', 'must be a number');
+      if (!/^\d{1,15}$/.test(params.id)) throw invalidInput('id', 'must be a number');
       const row = await db.selectFrom('imports').selectAll().where('id', '=', Number(params.id)).executeTakeFirst();
       if (!row) throw notFound(`import ${params.id}`);
       return {

@@ -1,6 +1,6 @@
 import { issueInvoice } from '../../services/workflow-client';
 import type { ApiDeps } from '../deps';
-import { conflict, notFound } from '../errors';
+import { conflict, notFound } from '../../domain/refusal';
 import { fromMinor } from '../money';
 import type { ApiRoutes } from '../route';
 import { IssueInvoiceSchema } from '../schemas/common';

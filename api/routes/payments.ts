@@ -1,10 +1,10 @@
 import type { ApiDeps } from '../deps';
 import type { SelectQueryBuilder } from 'kysely';
 import type { Database } from '../../db/schema';
-import { PaymentRefused, allocateCredit, assignUnmatchedPayment, notifyCollections, receivePayment, reopenCollections, reverseAllocation, reversePayment } from '../../services/payments';
+import { allocateCredit, assignUnmatchedPayment, notifyCollections, receivePayment, reopenCollections, reverseAllocation, reversePayment } from '../../services/payments';
 import type { SendTime } from '../../domain/collection';
 import { localDateOf } from '../../domain/dates';
-import { badRequest, notFound } from '../errors';
+import { invalidInput, notFound, Refused } from '../../domain/refusal';
 import { fromMinor, toMinor } from '../money';
 import type { ApiRoutes } from '../route';
 import { RecordPaymentSchema } from '../schemas/common';
@@ -16,7 +16,7 @@ export function paymentRoutes(routes: ApiRoutes, { db, temporal, taskQueue, defa
   const today = () => localDateOf(Date.now(), defaultTimeZone);
   const paymentId = (params: Record<string, string>) => {
     const id = Number(params.id);
-    if (!Number.isSafeInteger(id) || id <= 0) throw badRequest('id', 'must be a payment number');
+    if (!Number.isSafeInteger(id) || id <= 0) throw invalidInput('id', 'must be a payment number');
     return id;
   };
   const reopen = (invoiceNos: string[]) => reopenCollections(db, temporal, taskQueue, letterSendTime as SendTime, invoiceNos);
@@ -28,9 +28,9 @@ export function paymentRoutes(routes: ApiRoutes, { db, temporal, taskQueue, defa
     responses: { 201: 'recorded and matched (or queued as unmatched)', 200: 'this reference was already recorded; the earlier result', 400: 'invalid input', 404: 'no such customer' },
     async handle({ body, actor }) {
       const amount = toMinor(body.amount, 'amount');
-      if (amount.minor <= 0) throw badRequest('amount.value', 'must be positive');
-      if (body.invoiceNo && !body.customerCode) throw badRequest('invoiceNo', 'naming an invoice needs the customerCode too');
-      if (body.receivedOn > today()) throw badRequest('receivedOn', `${body.receivedOn} is after today (${today()})`);
+      if (amount.minor <= 0) throw invalidInput('amount.value', 'must be positive');
+      if (body.invoiceNo && !body.customerCode) throw invalidInput('invoiceNo', 'naming an invoice needs the customerCode too');
+      if (body.receivedOn > today()) throw invalidInput('receivedOn', `${body.receivedOn} is after today (${today()})`);
       const result = await db.transaction().execute((trx) => receivePayment(trx, {
         source: 'api', customerCode: body.customerCode, invoiceNo: body.invoiceNo, amountMinor: amount.minor, currency: amount.currency,
         reference: body.reference, receivedOn: body.receivedOn, payerName: body.payerName, payerAccount: body.payerAccount, remittance: body.remittance,
@@ -48,11 +48,11 @@ export function paymentRoutes(routes: ApiRoutes, { db, temporal, taskQueue, defa
     roles: ['finance', 'executive'], query: { status: 'matched | unmatched | reversed', customerCode: 'one customer', limit: '1–500, default 100', before: 'payment id to page from' },
     responses: { 200: 'payments', 400: 'invalid query' },
     async handle({ query }) {
-      if (query.status && !PAYMENT_STATUSES.includes(query.status)) throw badRequest('status', `must be one of ${PAYMENT_STATUSES.join(', ')}`);
+      if (query.status && !PAYMENT_STATUSES.includes(query.status)) throw invalidInput('status', `must be one of ${PAYMENT_STATUSES.join(', ')}`);
       const limit = query.limit === undefined ? 100 : Number(query.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw badRequest('limit', 'must be an integer from 1 to 500');
+      if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw invalidInput('limit', 'must be an integer from 1 to 500');
       const before = query.before === undefined ? undefined : Number(query.before);
-      if (before !== undefined && !Number.isSafeInteger(before)) throw badRequest('before', 'must be a payment id');
+      if (before !== undefined && !Number.isSafeInteger(before)) throw invalidInput('before', 'must be a payment id');
       let select = db.selectFrom('payments').selectAll().orderBy('id', 'desc').limit(limit);
       if (query.status) select = select.where('status', '=', query.status);
       if (query.customerCode) select = select.where('customer_code', '=', query.customerCode);
@@ -88,7 +88,7 @@ export function paymentRoutes(routes: ApiRoutes, { db, temporal, taskQueue, defa
     responses: { 201: 'allocated', 400: 'invalid input', 404: 'no such payment', 409: 'more than the credit or the balance, or the payment is not matched' },
     async handle({ params, body, actor }) {
       const amount = toMinor(body.amount, 'amount');
-      if (amount.minor <= 0) throw badRequest('amount.value', 'must be positive');
+      if (amount.minor <= 0) throw invalidInput('amount.value', 'must be positive');
       const applied = await db.transaction().execute((trx) => allocateCredit(trx, paymentId(params), body.invoiceNo, amount.minor, actor, today()));
       await notifyCollections(temporal, { allocations: [applied] });
       return { status: 201, body: await paymentView(paymentId(params)) };
@@ -113,7 +113,7 @@ export function paymentRoutes(routes: ApiRoutes, { db, temporal, taskQueue, defa
     responses: { 200: 'reversed', 400: 'invalid input', 404: 'no such allocation', 409: 'already reversed' },
     async handle({ params, body, actor }) {
       const id = Number(params.id);
-      if (!Number.isSafeInteger(id) || id <= 0) throw badRequest('id', 'must be an allocation number');
+      if (!Number.isSafeInteger(id) || id <= 0) throw invalidInput('id', 'must be an allocation number');
       const reopened = await db.transaction().execute((trx) => reverseAllocation(trx, id, body.reason, actor, today()))
         .catch(healThenRethrow('already_reversed', async () => reopen(await invoicesOf(db.selectFrom('allocations').where('id', '=', id)))));
       await reopen([reopened.invoiceNo]);
@@ -128,7 +128,7 @@ export function paymentRoutes(routes: ApiRoutes, { db, temporal, taskQueue, defa
    */
   function healThenRethrow(code: string, heal: () => Promise<unknown>) {
     return async (error: unknown): Promise<never> => {
-      if (error instanceof PaymentRefused && error.code === code) await heal();
+      if (error instanceof Refused && error.code === code) await heal();
       throw error;
     };
   }

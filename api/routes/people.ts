@@ -2,7 +2,7 @@ import type { Selectable } from 'kysely';
 import type { ApiTokensTable } from '../../db/schema';
 import type { Db } from '../../db/connect';
 import { issueToken, START_UP_LABEL } from '../auth';
-import { badRequest, conflict, notFound } from '../errors';
+import { conflict, invalidInput, notFound } from '../../domain/refusal';
 import type { ApiDeps } from '../deps';
 import type { ApiRoutes } from '../route';
 import { CreateTokenSchema } from '../schemas/common';
@@ -29,21 +29,21 @@ function tokens(db: Db) {
 }
 
 function tokenId(raw: string): number {
-  if (!/^[1-9]\d{0,14}$/.test(raw)) throw badRequest('id', 'a token id is a positive whole number');
+  if (!/^[1-9]\d{0,14}$/.test(raw)) throw invalidInput('id', 'a token id is a positive whole number');
   return Number(raw);
 }
 
 function futureInstant(value: string | null | undefined): Date | null {
   if (value === undefined || value === null) return null;
   const at = new Date(value);
-  if (at.getTime() <= Date.now()) throw badRequest('expiresAt', 'must be in the future');
+  if (at.getTime() <= Date.now()) throw invalidInput('expiresAt', 'must be in the future');
   return at;
 }
 
 function single(query: Record<string, unknown>, name: string): string | undefined {
   const value = query[name];
   if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw badRequest(name, 'give this parameter once');
+  if (typeof value !== 'string') throw invalidInput(name, 'give this parameter once');
   return value;
 }
 
@@ -76,7 +76,7 @@ export function peopleRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
     async handle({ query }) {
       const person = single(query, 'person');
       const status = single(query, 'status');
-      if (status !== undefined && !(TOKEN_STATUSES as readonly string[]).includes(status)) throw badRequest('status', `must be one of ${TOKEN_STATUSES.join(', ')}`);
+      if (status !== undefined && !(TOKEN_STATUSES as readonly string[]).includes(status)) throw invalidInput('status', `must be one of ${TOKEN_STATUSES.join(', ')}`);
       let select = tokens(db);
       if (person !== undefined) select = select.where('people.name', '=', person);
       if (status === 'revoked') select = select.where('api_tokens.revoked_at', 'is not', null);

@@ -2,13 +2,13 @@ import crypto from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import {
-  latestPolicies, policySelections, policyVersion, PolicyVersionTaken, savePolicyVersion, upsertPolicySelection,
+  latestPolicies, policySelections, policyVersion, savePolicyVersion, upsertPolicySelection,
 } from '../../db/policies';
 import { appendTimeline } from '../../db/timeline';
 import { LOCALES } from '../../domain/locales';
 import { policyRefusals } from '../../domain/policy';
 import type { ApiDeps } from '../deps';
-import { type ErrorDetail, conflict, HttpError, notFound } from '../errors';
+import { notFound, refuse, type RefusalReason } from '../../domain/refusal';
 import type { ApiRoutes } from '../route';
 import { GRADE_KEYS, PolicySelectionSchema, SavePolicySchema } from '../schemas/admin';
 
@@ -39,14 +39,9 @@ export function policyRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
     responses: { 201: 'the stored policy with its version', 400: 'invalid policy, with every problem', 403: 'not admin or finance', 409: 'saved at the same time by someone else; retry' },
     async handle({ body, actor }) {
       const refusals = policyRefusals({ ...body, version: 0 }, await letterTemplateNames());
-      if (refusals.length > 0) throw new HttpError(400, 'invalid policy', refusals);
-      try {
-        const stored = await savePolicyVersion(db, body, actor.name);
-        return { status: 201, body: stored, headers: { Location: `/api/v1/policies/${stored.id}/versions/${stored.version}` } };
-      } catch (error) {
-        if (error instanceof PolicyVersionTaken) throw conflict(error.message, [{ code: 'version_taken', field: 'id', message: 'save again to store the next version' }]);
-        throw error;
-      }
+      if (refusals.length > 0) throw refuse('invalid', 'invalid policy', refusals);
+      const stored = await savePolicyVersion(db, body, actor.name);
+      return { status: 201, body: stored, headers: { Location: `/api/v1/policies/${stored.id}/versions/${stored.version}` } };
     },
   });
 
@@ -84,7 +79,7 @@ export function policyRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
     roles: ['admin', 'finance'], body: PolicySelectionSchema,
     responses: { 200: 'the selection', 400: 'unknown policy, grade or contract', 403: 'not admin or finance' },
     async handle({ body, actor }) {
-      const problems: ErrorDetail[] = [];
+      const problems: RefusalReason[] = [];
       let customerCode: string | undefined;
       if (body.scope === 'grade' && !(GRADE_KEYS as readonly string[]).includes(body.key)) {
         problems.push({ code: 'unknown_grade', field: 'key', message: `a grade selection's key is one of ${GRADE_KEYS.join(', ')}` });
@@ -97,7 +92,7 @@ export function policyRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
       if (!(await policyVersion(db, body.policyId))) {
         problems.push({ code: 'unknown_policy', field: 'policyId', message: `no policy ${body.policyId}` });
       }
-      if (problems.length > 0) throw new HttpError(400, 'invalid policy selection', problems);
+      if (problems.length > 0) throw refuse('invalid', 'invalid policy selection', problems);
 
       const selection = { scope: body.scope, key: body.key, policyId: body.policyId };
       await db.transaction().execute(async (trx) => {

@@ -11,7 +11,7 @@ import { daysBetween, isLocalDate, isTimeZone, type LocalDate, localDateOf } fro
 import type { Role } from '../../domain/roles';
 import { requireRole } from '../auth';
 import type { ApiDeps } from '../deps';
-import { badRequest } from '../errors';
+import { invalidInput } from '../../domain/refusal';
 import { EXPORT_FORMATS, type ExportFormat, exportFile } from '../export';
 import type { ApiRoutes } from '../route';
 
@@ -25,25 +25,25 @@ type Query = Record<string, unknown>;
 function textParam(query: Query, name: string): string | undefined {
   const value = query[name];
   if (value === undefined || value === '') return undefined;
-  if (typeof value !== 'string') throw badRequest(name, 'must be given once, as text');
+  if (typeof value !== 'string') throw invalidInput(name, 'must be given once, as text');
   return value;
 }
 
 function enumParam<T extends string>(query: Query, name: string, allowed: readonly T[], fallback: T): T {
   const value = textParam(query, name) ?? fallback;
-  if (!(allowed as readonly string[]).includes(value)) throw badRequest(name, `must be one of ${allowed.join(', ')}`);
+  if (!(allowed as readonly string[]).includes(value)) throw invalidInput(name, `must be one of ${allowed.join(', ')}`);
   return value as T;
 }
 
 function dateParam(query: Query, name: string, fallback: LocalDate): LocalDate {
   const value = textParam(query, name) ?? fallback;
-  if (!isLocalDate(value)) throw badRequest(name, `must be a date YYYY-MM-DD, not "${value}"`);
+  if (!isLocalDate(value)) throw invalidInput(name, `must be a date YYYY-MM-DD, not "${value}"`);
   return value;
 }
 
 function timeZoneParam(query: Query, fallback: string): string {
   const value = textParam(query, 'timeZone') ?? fallback;
-  if (!isTimeZone(value)) throw badRequest('timeZone', `must be an IANA time zone such as Asia/Shanghai, not "${value}"`);
+  if (!isTimeZone(value)) throw invalidInput('timeZone', `must be an IANA time zone such as Asia/Shanghai, not "${value}"`);
   return value;
 }
 
@@ -64,8 +64,8 @@ const asOfParam = (query: Query, scope: Scope) => ({ asOf: dateParam(query, 'asO
 function periodParam(query: Query, scope: Scope): Period {
   const to = dateParam(query, 'to', scope.today);
   const from = dateParam(query, 'from', `${to.slice(0, 8)}01`);
-  if (from > to) throw badRequest('from', `must not be after to (${to})`);
-  if (daysBetween(from, to) >= MAX_PERIOD_DAYS) throw badRequest('from', `the period may be at most ${MAX_PERIOD_DAYS} days`);
+  if (from > to) throw invalidInput('from', `must not be after to (${to})`);
+  if (daysBetween(from, to) >= MAX_PERIOD_DAYS) throw invalidInput('from', `the period may be at most ${MAX_PERIOD_DAYS} days`);
   return { from, to, timeZone: scope.timeZone };
 }
 

@@ -1,6 +1,7 @@
+import { sql } from 'kysely';
 import type { Express } from 'express';
 import type { ApiDeps } from '../deps';
-import { notFound } from '../errors';
+import { notFound } from '../../domain/refusal';
 import type { ApiRoutes, RouteSpec } from '../route';
 
 // A part that hangs is reported as down quickly: the whole answer comes within about 1.5 s.
@@ -41,7 +42,7 @@ export function mailboxRoutes(routes: ApiRoutes, { db, mailboxEnabled }: ApiDeps
     async handle({ query }) {
       if (!mailboxEnabled) throw notFound('mailbox (an external SMTP relay is configured)');
       let select = db.selectFrom('mailbox').selectAll();
-      if (query.to) select = select.where('envelope_to', '@>', JSON.stringify([query.to]) as never);
+      if (query.to) select = select.where(sql<boolean>`envelope_to @> ${JSON.stringify([query.to])}::jsonb`);
       const messages = await select.orderBy('id', 'desc').limit(500).execute();
       return {
         body: messages.map((m) => ({

@@ -5,7 +5,7 @@ import { MANAGER_OF } from '../../domain/disputes';
 import type { InternalRole } from '../../domain/policy';
 import { type Actor, ROLES, type Role } from '../../domain/roles';
 import type { ApiDeps } from '../deps';
-import { badRequest, conflict, HttpError, notFound } from '../errors';
+import { conflict, invalidInput, notFound, refuse } from '../../domain/refusal';
 import type { ApiRoutes } from '../route';
 import { CompleteTaskSchema, SkipTaskSchema, TASK_STATUSES } from '../schemas/admin';
 
@@ -31,12 +31,12 @@ export function taskView(task: TaskRow) {
 function single(query: Record<string, unknown>, name: string): string | undefined {
   const value = query[name];
   if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw badRequest(name, 'give this parameter once');
+  if (typeof value !== 'string') throw invalidInput(name, 'give this parameter once');
   return value;
 }
 
 function taskId(raw: string): number {
-  if (!/^[1-9]\d{0,14}$/.test(raw)) throw badRequest('id', 'a task id is a positive whole number');
+  if (!/^[1-9]\d{0,14}$/.test(raw)) throw invalidInput('id', 'a task id is a positive whole number');
   return Number(raw);
 }
 
@@ -57,9 +57,9 @@ export function taskRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
     responses: { 200: 'the tasks', 400: 'invalid filter' },
     async handle({ query }) {
       const status = single(query, 'status') ?? 'open';
-      if (!(TASK_STATUSES as readonly string[]).includes(status)) throw badRequest('status', `must be one of ${TASK_STATUSES.join(', ')}`);
+      if (!(TASK_STATUSES as readonly string[]).includes(status)) throw invalidInput('status', `must be one of ${TASK_STATUSES.join(', ')}`);
       const overdue = single(query, 'overdue');
-      if (overdue !== undefined && overdue !== 'true' && overdue !== 'false') throw badRequest('overdue', 'must be true or false');
+      if (overdue !== undefined && overdue !== 'true' && overdue !== 'false') throw invalidInput('overdue', 'must be true or false');
       const ownerRole = single(query, 'ownerRole');
       const ownerName = single(query, 'ownerName');
       const invoice = single(query, 'invoice');
@@ -84,7 +84,7 @@ export function taskRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
       if (!task) throw notFound(`task ${id}`);
       const closers = taskClosers(task);
       if (!closers.includes(actor.role)) {
-        throw new HttpError(403, `closing task ${id} needs role ${closers.join(' or ')}`, [{ message: `${actor.name} has role ${actor.role}` }]);
+        throw refuse('forbidden', `closing task ${id} needs role ${closers.join(' or ')}`, [{ message: `${actor.name} has role ${actor.role}` }]);
       }
       if (task.kind === 'approval') {
         throw conflict(`task ${id} is an approval`, [{ code: 'approval_task', message: `approve or reject step ${task.step} with POST /api/v1/invoices/${task.invoice_no}/approvals (the approval endpoint); that closes this task` }]);

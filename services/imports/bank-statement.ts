@@ -11,9 +11,10 @@ import { cleanAccount, cleanText, currencyInAmount, parseAmount, parseCurrency, 
 import { DEFAULT_TIME_ZONE, localDateOf } from '../../domain/dates';
 import { SUPPORTED_CURRENCIES, toDecimal } from '../../domain/money';
 import type { Actor } from '../../domain/roles';
-import { PaymentRefused, notifyCollections, receivePayment } from '../payments';
+import { notifyCollections, receivePayment } from '../payments';
 import { type EncodingOption, columnOf, readCsvFileOffLoop } from './csv';
 import { type BankImportReport, type BankRowOutcome, ImportInputError, type ProgressListener, type RowError, type SkippedRow, capErrors } from './report';
+import { Refused } from '../../domain/refusal';
 
 export const BANK_FIELDS = ['date', 'amount', 'debitAmount', 'currency', 'payerName', 'payerAccount', 'remittance', 'reference'] as const;
 export type BankField = (typeof BANK_FIELDS)[number];
@@ -212,8 +213,9 @@ export async function importBankStatement(
           });
         }
       } catch (error) {
-        if (!(error instanceof PaymentRefused)) throw error;
-        errors.push({ row: line.row, field: error.field ?? 'payment', message: error.message });
+        if (!(error instanceof Refused)) throw error;
+        const reason = error.reasons[0];
+        errors.push({ row: line.row, field: reason?.field ?? 'payment', message: reason?.message ?? error.message });
         rejectedRows.add(line.row);
       }
       done += 1;

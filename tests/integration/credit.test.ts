@@ -13,12 +13,13 @@ import { addDays } from '../../domain/dates';
 import { DEFAULT_POLICY } from '../../domain/policy';
 import { eventually } from '../support/api-harness';
 import { LOW_RISK, act, apiSuiteWithPeople, cny, createCustomer, daysAgo, registerContract, todayInShanghai, uniqueCode } from '../support/scenario';
+import { type Stage } from '../../domain/stages';
 
 const suite = apiSuiteWithPeople();
 const db = () => suite.harness.database.db;
 
 /** A contract of the customer at a stage, straight in the database. */
-async function contract(customerCode: string, amountMinor: number, stage = 'Collection', createdAt?: string): Promise<string> {
+async function contract(customerCode: string, amountMinor: number, stage: Stage = 'Collection', createdAt?: string): Promise<string> {
   const no = uniqueCode('K');
   await db().insertInto('contracts').values({
     no, customer_code: customerCode, title: 'Supply', amount_minor: amountMinor, currency: 'CNY', payment_terms_type: 'credit_terms', stage,

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../db/connect';
 import { type ApiClient, eventually } from '../support/api-harness';
 import { apiSuiteWithPeople, createCustomer, daysAgo, driveToDelivery, registerContract } from '../support/scenario';
+import { type Stage } from '../../domain/stages';
 
 const suite = apiSuiteWithPeople();
 const fen = (yuan: number) => yuan * 100;
@@ -65,8 +66,8 @@ async function insertCustomersAndContracts(db: Db): Promise<void> {
     { code: 'BETA', name: '贝塔实业', grade: 'B', credit_limit_minor: fen(1_000_000), currency: 'CNY', credit_hold_reason: null },
     { code: 'GAMMA', name: '伽马集团', grade: 'C', credit_limit_minor: fen(1_000_000), currency: 'CNY', credit_hold_reason: null },
   ]).execute();
-  const contract = (no: string, customer: string, amount: number, stage: string, owner: string | null, department: string | null, stuckDays: number) => ({
-    no, customer_code: customer, title: `${no} 项目`, amount_minor: fen(amount), currency: 'CNY', payment_terms_type: 'credit_terms', stage,
+  const contract = (no: string, customer: string, amount: number, stage: Stage, owner: string | null, department: string | null, stuckDays: number) => ({
+    no, customer_code: customer, title: `${no} 项目`, amount_minor: fen(amount), currency: 'CNY', payment_terms_type: 'credit_terms' as const, stage,
     terms: '{}', details: '{}', owners: null, close_reason: null, department, account_owner: owner, created_by: 'sally',
     stage_changed_at: new Date(Date.now() - stuckDays * DAY_MS),
   });

@@ -11,10 +11,11 @@ import { addDays } from '../../domain/dates';
 import { creditReviewWorkflow } from '../../workflows/credit-review';
 import { collectionSuite } from '../support/collection-suite';
 import { testWorker } from '../support/workers';
+import { type Grade } from '../../domain/contract-rules';
 
 const suite = collectionSuite();
 
-async function customer(db: Db, code: string, grade: string | null, limitMinor = 100_000_000) {
+async function customer(db: Db, code: string, grade: Grade | null, limitMinor = 100_000_000) {
   await db.insertInto('customers').values({ code, name: `${code} Ltd`, grade, credit_limit_minor: limitMinor, currency: 'CNY', credit_hold_reason: null }).execute();
   await db.insertInto('customer_contacts').values({ customer_code: code, role: 'payment_owner', name: 'Pat', email: `pat@${code.toLowerCase()}.test`, phone: null }).execute();
   await db.insertInto('contracts').values({
