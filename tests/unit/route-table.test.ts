@@ -1,25 +1,25 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildOpenApi } from '../../api/openapi';
-import { ROUTES_END, ROUTES_START, routeSpecs, routesMarkdown, withRoutesTable } from '../../api/route-table';
+import { ROUTES_DOC, ROUTES_END, ROUTES_START, routeSpecs, routesMarkdown, withRoutesTable } from '../../api/route-table';
 import { taskClosers } from '../../api/routes/tasks';
 import { ACTIONS, rolesFor } from '../../domain/stages';
 
-const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+const apiDoc = fs.readFileSync(ROUTES_DOC, 'utf8');
 const row = (method: string, path: string) => routesMarkdown().split('\n').find((line) => line.startsWith(`| ${method} | ${path} |`));
 
 describe('the route table', () => {
-  it('is what the README shows (run npm run docs:routes when this fails)', () => {
-    expect(readme).toContain(ROUTES_START);
-    expect(readme).toContain(ROUTES_END);
-    expect(withRoutesTable(readme)).toBe(readme);
+  it('is what docs/api.md shows (run npm run docs:routes when this fails)', () => {
+    expect(ROUTES_DOC.endsWith('docs/api.md')).toBe(true);
+    expect(apiDoc).toContain(ROUTES_START);
+    expect(apiDoc).toContain(ROUTES_END);
+    expect(withRoutesTable(apiDoc)).toBe(apiDoc);
   });
 
-  it('notices a stale README', () => {
-    const stale = readme.replace('| GET | /api/v1/credit/warnings | sales, finance, executive |', '| GET | /api/v1/credit/warnings | sales, finance, executive, admin |');
-    expect(stale).not.toBe(readme);
-    expect(withRoutesTable(stale)).toBe(readme);
+  it('notices a stale table', () => {
+    const stale = apiDoc.replace('| GET | /api/v1/credit/warnings | sales, finance, executive |', '| GET | /api/v1/credit/warnings | sales, finance, executive, admin |');
+    expect(stale).not.toBe(apiDoc);
+    expect(withRoutesTable(stale)).toBe(apiDoc);
   });
 
   it('lists every route once, with who may call it', () => {
