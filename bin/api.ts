@@ -4,7 +4,6 @@
  * /healthz can say what is down, and reconnects when they come back.
  */
 import { Client, Connection } from '@temporalio/client';
-import { temporalConnectionSettings } from '../config/temporal';
 import { connect } from '../db/connect';
 import { errorFields, logger } from '../stack/logger';
 import { startApiServer } from '../stack/processes';
@@ -16,10 +15,10 @@ const log = logger('api');
 const STOP_LIMIT_MS = 3_000;
 
 async function main(): Promise<void> {
-  const config = productionConfig(['DATABASE_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL']);
+  const config = productionConfig(['DATABASE_URL', 'TEMPORAL', 'SMTP_URL']);
   const db = connect(config.DATABASE_URL, config.DB_POOL_SIZE);
-  const connection = Connection.lazy(temporalConnectionSettings(config, config.TEMPORAL_ADDRESS));
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const connection = Connection.lazy(config.temporal.settings);
+  const client = new Client({ connection, namespace: config.temporal.namespace });
   // Set by `npm start` when its own SMTP catcher receives the mail (GET /api/v1/mailbox shows it).
   const mailboxEnabled = process.env.HUIKUAN_MAILBOX === 'embedded';
   const server = await startApiServer({ db, client, config, smtpUrl: config.SMTP_URL, mailboxEnabled, checkWorker: true }, config.PORT, config.HOST)

@@ -4,7 +4,7 @@
  *   npm run import -- historical [--customers c.csv] [--contracts k.csv] [--invoices i.csv] [--settlements s.csv]
  *                                [--encoding gbk] [--concurrency 16] [--no-collections]
  * Common: [--actor <name>] (recorded as the finance person who imported), [--json] (the whole report on stdout).
- * Needs DATABASE_URL and TEMPORAL_ADDRESS (with TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE, TLS settings as for the worker).
+ * Needs DATABASE_URL and a Temporal address (TEMPORAL_ADDRESS or an envconfig profile, with the namespace, task queue and TLS settings as for the worker).
  * Progress goes to stderr; the exit code is 1 when rows were rejected (or the import failed), 2 for a usage error.
  */
 import fs from 'node:fs';
@@ -15,7 +15,6 @@ import { type BankMapping, MAPPING_NAMES, type MappingName, importBankStatement 
 import { ENCODINGS, type EncodingOption } from '../services/imports/csv';
 import { type FileInput, HISTORICAL_FILES, type HistoricalFile, importHistorical } from '../services/imports/historical';
 import { type BankImportReport, type HistoricalImportReport, ImportInputError, type Progress, type RowError } from '../services/imports/report';
-import { temporalConnectionSettings } from '../config/temporal';
 import { connect } from '../db/connect';
 import type { SendTime } from '../domain/collection';
 import type { Actor } from '../domain/roles';
@@ -155,10 +154,10 @@ async function main(): Promise<void> {
     if (Object.keys(files).length === 0) usage('name at least one of --customers, --contracts, --invoices, --settlements');
   }
 
-  const config = productionConfig(['DATABASE_URL', 'TEMPORAL_ADDRESS']);
+  const config = productionConfig(['DATABASE_URL', 'TEMPORAL']);
   const actor: Actor = { name: values.actor ?? `import (${os.userInfo().username})`, role: 'finance' };
   const db = connect(config.DATABASE_URL, 4);
-  const temporal = await connectClient(temporalConnectionSettings(config, config.TEMPORAL_ADDRESS), config.TEMPORAL_NAMESPACE);
+  const temporal = await connectClient(config.temporal.settings, config.temporal.namespace);
   const progress = progressPrinter();
   let failed = false;
   try {

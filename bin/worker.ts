@@ -6,7 +6,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Runtime } from '@temporalio/worker';
-import { temporalConnectionSettings } from '../config/temporal';
 import { connect } from '../db/connect';
 import type { SendTime } from '../domain/collection';
 import { connectClient, connectWorker, createWorker, workerTuning } from '../stack/processes';
@@ -31,20 +30,20 @@ function prebuiltBundle(file: string | undefined): { codePath: string } | undefi
 }
 
 async function main(): Promise<void> {
-  const config = productionConfig(['DATABASE_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL']);
+  const config = productionConfig(['DATABASE_URL', 'TEMPORAL', 'SMTP_URL']);
   Runtime.install({
     logger: temporalLogger(log),
     ...(config.WORKER_METRICS_PORT ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${config.WORKER_METRICS_PORT}` } } } } : {}),
   });
-  const settings = temporalConnectionSettings(config, config.TEMPORAL_ADDRESS);
+  const { settings, namespace } = config.temporal;
   const db = connect(config.DATABASE_URL, config.DB_POOL_SIZE);
   const connection = await connectWorker(settings);
   const worker = await createWorker(connection, {
     db, smtpUrl: config.SMTP_URL, mailFrom: config.MAIL_FROM, companyName: config.COMPANY_NAME,
-    sendTime: config.LETTER_SEND_TIME as SendTime, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, tuning: workerTuning(config),
+    sendTime: config.LETTER_SEND_TIME as SendTime, namespace, taskQueue: config.TEMPORAL_TASK_QUEUE, tuning: workerTuning(config),
     workflowBundle: prebuiltBundle(config.WORKFLOW_BUNDLE_PATH),
   });
-  const client = await connectClient(settings, config.TEMPORAL_NAMESPACE);
+  const client = await connectClient(settings, namespace);
   await ensureSchedules(client, config.TEMPORAL_TASK_QUEUE);
   await client.connection.close();
 
@@ -60,7 +59,7 @@ async function main(): Promise<void> {
 
   const running = worker.run();
   const heartbeat = startWorkerHeartbeat(config.DATABASE_URL, worker, config.TEMPORAL_TASK_QUEUE);
-  log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE }, 'polling');
+  log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, namespace }, 'polling');
   tellSupervisor({ type: 'ready' });
   const failure = await running.then(() => undefined, (error: unknown) => error);
   await heartbeat.stop().catch(() => {});
