@@ -47,7 +47,7 @@ export function createApp(deps: ApiDeps): Express {
 }
 
 /**
- * Every authenticated route, in the order express matches them. The OpenAPI document, the README's
+ * Every authenticated route, in the order express matches them. The OpenAPI document, docs/api.md's
  * route table and the access-matrix test are all built from the specs this returns.
  */
 export function registerApiRoutes(router: Router, deps: ApiDeps): ApiRoutes {

@@ -83,7 +83,7 @@ export function rolesOf(spec: RouteSpec): readonly Role[] {
   return spec.roles === 'any' ? ROLES : spec.roles;
 }
 
-/** Who may call a route, in the words of the README's table and the OpenAPI description. */
+/** Who may call a route, in the words of docs/api.md's route table and the OpenAPI description. */
 export function whoMayCall(spec: RouteSpec): string {
   const roles = PUBLIC_PATHS.includes(spec.path) ? 'anyone, no token' : spec.roles === 'any' ? 'any signed-in person' : spec.roles.join(', ');
   return spec.rule ? `${roles}; ${spec.rule}` : roles;

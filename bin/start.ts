@@ -2,7 +2,7 @@
  * `npm start`: a supervisor. It brings up PostgreSQL and a Temporal dev server (each in a child
  * process of its own) and an SMTP catcher unless DATABASE_URL, TEMPORAL_ADDRESS or SMTP_URL point
  * at existing ones, runs migrations and sets the admin token, then runs the API and the worker as
- * separate child processes and restarts whatever dies (see "Faults and recovery" in the README).
+ * separate child processes and restarts whatever dies (see "Faults and recovery" in docs/operations.md).
  * `npm start -- --demo` also loads demo data through the API once it is healthy.
  */
 import crypto from 'node:crypto';
@@ -179,7 +179,7 @@ async function main(): Promise<void> {
     const apiUrl = config.PUBLIC_URL ?? `http://localhost:${config.PORT}`;
     if (demo) {
       await waitForHealth(`http://127.0.0.1:${config.PORT}`, 120_000);
-      await loadDemoData(apiUrl, token);
+      await loadDemoData(`http://127.0.0.1:${config.PORT}`, token);
     }
 
     const banner = [

@@ -62,7 +62,7 @@ export interface WorkerSettings {
   tuning?: Partial<WorkerTuning>;
 }
 
-/** How much one worker process does at once; see "Worker and pool sizes" in the README. */
+/** How much one worker process does at once; see "Worker and pool sizes" in docs/operations.md. */
 export interface WorkerTuning {
   /** Activities at once; each holds a database connection only for its short transactions. */
   maxActivities: number;

@@ -306,7 +306,7 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
       }
     }
     if (!writtenOff) {
-      // Interest is not lost when the principal is paid: the invoice stays open until finance settles it.
+      // Interest is not lost when the principal is paid: the collection stays open until finance settles it.
       interestOpenMinor = await activities.assessInterest({ invoiceNo: input.invoiceNo, at: Date.now() });
       interestAssessed = true;
       await condition(() => interestOpenMinor === 0 || (reopensAfterReversal && !paid()));

@@ -76,7 +76,7 @@ interface ReportDefinition {
   run(db: Db, query: Query, scope: Scope): Promise<Report>;
 }
 
-const AS_OF_DOC = { asOf: 'date YYYY-MM-DD, default today', timeZone: 'IANA zone the dates are read in, default Asia/Shanghai' };
+const AS_OF_DOC = { asOf: 'date YYYY-MM-DD, default today', timeZone: 'IANA zone the dates are read in, default DEFAULT_TIME_ZONE (Asia/Shanghai)' };
 const PERIOD_DOC = { from: 'first day YYYY-MM-DD, default the first of the month of `to`', to: 'last day YYYY-MM-DD, default today', timeZone: AS_OF_DOC.timeZone };
 const FORMAT_DOC = { format: 'json (default), csv (UTF-8 with BOM) or xlsx' };
 
