@@ -148,7 +148,7 @@ export function reviewContext(summary: ReviewSummary, locale: Locale, companyNam
 }
 
 function warningContext(w: WarningRow, locale: Locale) {
-  const f = w.figures as Record<string, any>;
+  const f = w.figures as Record<string, unknown>;
   const currency = typeof f.currency === 'string' ? f.currency : 'CNY';
   return {
     customerCode: w.customerCode, name: w.customerName,

@@ -1,10 +1,11 @@
-import { type Money, parseDecimal, toDecimal } from '../domain/money';
+import { type DecimalMoney, type Money, parseDecimal } from '../domain/money';
 import { invalidInput } from '../domain/refusal';
 
-export interface MoneyInput {
-  value: string;
-  currency: string;
-}
+// fromMinor is pure and the read models use it too: it lives in domain/money.ts; the routes keep importing it here.
+export { fromMinor } from '../domain/money';
+
+/** An amount in a request: the same shape the API returns. */
+export type MoneyInput = DecimalMoney;
 
 /** Converts an API amount to minor units, naming the field when it is not valid. */
 export function toMinor(money: MoneyInput, field: string, expectedCurrency?: string): Money {
@@ -14,8 +15,4 @@ export function toMinor(money: MoneyInput, field: string, expectedCurrency?: str
   const parsed = parseDecimal(money.value, money.currency);
   if ('error' in parsed) throw invalidInput(`${field}.value`, `${money.value} ${parsed.error}`);
   return { minor: parsed.minor, currency: money.currency };
-}
-
-export function fromMinor(minor: number, currency: string): MoneyInput {
-  return { value: toDecimal(minor, currency), currency };
 }

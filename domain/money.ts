@@ -38,6 +38,17 @@ export function toDecimal(minor: number, currency: string): string {
   return `${sign}${text.slice(0, -digits)}.${text.slice(-digits)}`;
 }
 
+/** An amount as the API and the read models return it: a decimal string and its currency ("1234.50", "CNY"). */
+export interface DecimalMoney {
+  value: string;
+  currency: string;
+}
+
+/** Minor units as a decimal amount with its currency. */
+export function fromMinor(minor: number, currency: string): DecimalMoney {
+  return { value: toDecimal(minor, currency), currency };
+}
+
 /** Formats an amount for people to read in a letter or page ("¥1,234.50"). */
 export function formatMoney(minor: number, currency: string, locale: string): string {
   return moneyFormatter(locale, currency).format(Number(toDecimal(minor, currency)));

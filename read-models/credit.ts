@@ -5,7 +5,7 @@ import type { CustomerRow } from '../db/schema';
 import { overrideActive } from '../domain/credit';
 import { localDateOf } from '../domain/dates';
 import { notFound } from '../domain/refusal';
-import { fromMinor } from '../api/money';
+import { fromMinor } from '../domain/money';
 
 /** A customer's credit as the API and the console show it: grade sources, overrides, exposure, hold, warnings, history. */
 

@@ -1,7 +1,7 @@
 import type { Db } from '../db/connect';
 import { DEFAULT_CALENDAR_ID } from '../domain/calendar';
 import type { LetterRow } from '../db/schema';
-import { fromMinor } from '../api/money';
+import { fromMinor } from '../domain/money';
 import { notFound } from '../domain/refusal';
 import { customerCreditFields } from './credit';
 

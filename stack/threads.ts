@@ -99,11 +99,11 @@ export class ThreadPool {
   async close(): Promise<void> {
     this.closed = true;
     for (const job of this.queue.splice(0)) job.reject(new Error('the thread pool was closed'));
-    await Promise.all(this.slots.map((slot) => {
+    await Promise.all(this.slots.map(async (slot) => {
       const { worker } = slot;
       this.finish(slot)?.reject(new Error('the thread pool was closed'));
       slot.worker = undefined;
-      return worker?.terminate();
+      await worker?.terminate();
     }));
   }
 

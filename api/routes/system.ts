@@ -18,7 +18,7 @@ export const HEALTH_SPEC: RouteSpec = {
 
 /** /healthz is the one route without a token, so it is mounted before authentication. */
 export function mountHealth(app: Express, { health }: ApiDeps): void {
-  app.get('/healthz', (_req, res) => {
+  app.get('/healthz', (_req, res, next) => {
     Promise.all(health.map(async ({ name, check }) => {
       try {
         await withTimeout(check(), HEALTH_TIMEOUT_MS);
@@ -31,7 +31,7 @@ export function mountHealth(app: Express, { health }: ApiDeps): void {
       const checks = Object.fromEntries(results.map((r) => [r.name, r.ok ? 'ok' : r.error]));
       if (down.length === 0) res.json({ status: 'ok', checks });
       else res.status(503).json({ error: `unreachable: ${down.map((d) => d.name).join(', ')}`, details: down.map((d) => ({ field: d.name, message: d.error })), checks });
-    });
+    }).catch(next); // the checks never reject, but writing the answer can throw: express's error handler answers, not an unhandled rejection
   });
 }
 

@@ -13,7 +13,7 @@ import type { RouteSpec } from '../../api/route';
 import { DEFAULT_CALENDAR_ID } from '../../domain/calendar';
 import { DISPUTE_REASONS } from '../../domain/disputes';
 import { type ApiClient, eventually } from '../support/api-harness';
-import { act, apiSuiteWithPeople, cny, createCustomer, driveToDelivery, registerContract, todayInShanghai } from '../support/scenario';
+import { apiSuiteWithPeople, cny, createCustomer, driveToDelivery, registerContract, todayInShanghai } from '../support/scenario';
 
 const suite = apiSuiteWithPeople();
 /** Far beyond the app's own Temporal deadline (3 s here): a request still open then is hung. */
@@ -113,7 +113,6 @@ const AMOUNTS: [string, unknown][] = [['-1', '-1'], ['1e309', '1e309'], ['0.001'
   ['too large', '99999999999999999999'], ['zero', '0']];
 const DATES: [string, unknown][] = [['Feb 30', '2026-02-30'], ['year 0', '0000-01-01'], ['far future', '+275760-09-13'], ['month 13', '2026-13-01']];
 const TYPES: [string, unknown][] = [['null', null], ['true', true], ['number', 12], ['negative', -1], ['huge number', 1e308], ['array', []], ['object', {}]];
-const MUTATIONS = [...STRINGS, ...AMOUNTS, ...DATES, ...TYPES];
 
 function nested(depth: number): string {
   return '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
