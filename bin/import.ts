@@ -14,12 +14,13 @@ import { parseArgs } from 'node:util';
 import { type BankMapping, MAPPING_NAMES, type MappingName, importBankStatement } from '../services/imports/bank-statement';
 import { ENCODINGS, type EncodingOption } from '../services/imports/csv';
 import { type FileInput, HISTORICAL_FILES, type HistoricalFile, importHistorical } from '../services/imports/historical';
-import { type BankImportReport, type HistoricalImportReport, ImportInputError, type Progress, type RowError } from '../services/imports/report';
+import { type BankImportReport, type HistoricalImportReport, type Progress, type RowError } from '../services/imports/report';
 import { connect } from '../db/connect';
 import type { SendTime } from '../domain/collection';
 import type { Actor } from '../domain/roles';
 import { connectClient } from '../stack/processes';
 import { productionConfig } from './production';
+import { Refused } from '../domain/refusal';
 
 const USAGE = `usage:
   npm run import -- bank <statement.csv> [--mapping auto|en|zh|mapping.json] [--encoding auto|utf-8|gbk|gb18030] [--currency CNY]
@@ -181,8 +182,8 @@ async function main(): Promise<void> {
     }
   } catch (error) {
     progress.end();
-    if (!(error instanceof ImportInputError)) throw error;
-    console.error(error.message);
+    if (!(error instanceof Refused)) throw error;
+    console.error(error.reasons.map((reason) => `${reason.field ? `${reason.field}: ` : ''}${reason.message}`).join('\n') || error.message);
     failed = true;
   } finally {
     await temporal.connection.close();

@@ -3,13 +3,12 @@ import { z } from 'zod';
 import { type BankMapping, type MappingName, importBankStatement } from '../../services/imports/bank-statement';
 import type { EncodingOption } from '../../services/imports/csv';
 import { type FileInput, HISTORICAL_FILES, type HistoricalFile, importHistorical } from '../../services/imports/historical';
-import { ImportInputError } from '../../services/imports/report';
 import type { SendTime } from '../../domain/collection';
 import { authenticate } from '../auth';
 import { cpuFailureAsHttp } from '../cpu-errors';
 import type { ApiDeps } from '../deps';
 import { HttpError } from '../errors';
-import { invalidInput, notFound } from '../../domain/refusal';
+import { invalidInput, notFound, Refused, refuse } from '../../domain/refusal';
 import type { ApiRoutes } from '../route';
 import { BankStatementImportSchema, type FileSchema, HistoricalImportSchema } from '../schemas/imports';
 
@@ -39,8 +38,12 @@ function bytesOf(file: z.output<typeof FileSchema>, field: string): { bytes: Buf
   return { bytes: Buffer.from(file.contentBase64!, 'base64'), encoding: file.encoding };
 }
 
+/** A refused file names its field inside the request (files.invoices.content, …); CPU limits become 503s. */
 function asHttpError(error: unknown, prefix = ''): unknown {
-  return error instanceof ImportInputError ? invalidInput(`${prefix}${error.field}`, error.detail) : cpuFailureAsHttp(error, 'the import');
+  if (!(error instanceof Refused)) return cpuFailureAsHttp(error, 'the import');
+  if (!prefix || error.kind !== 'invalid') return error;
+  const reasons = error.reasons.map((reason) => ({ ...reason, field: `${prefix}${reason.field ?? ''}` }));
+  return refuse('invalid', `invalid ${reasons[0]?.field ?? prefix}`, reasons);
 }
 
 export function importRoutes(routes: ApiRoutes, { db, temporal, taskQueue, defaultTimeZone, letterSendTime }: ApiDeps): void {

@@ -13,8 +13,8 @@ import { SUPPORTED_CURRENCIES, toDecimal } from '../../domain/money';
 import type { Actor } from '../../domain/roles';
 import { notifyCollections, receivePayment } from '../payments';
 import { type EncodingOption, columnOf, readCsvFileOffLoop } from './csv';
-import { type BankImportReport, type BankRowOutcome, ImportInputError, type ProgressListener, type RowError, type SkippedRow, capErrors } from './report';
-import { Refused } from '../../domain/refusal';
+import { type BankImportReport, type BankRowOutcome, type ProgressListener, type RowError, type SkippedRow, capErrors } from './report';
+import { Refused, invalidInput } from '../../domain/refusal';
 
 export const BANK_FIELDS = ['date', 'amount', 'debitAmount', 'currency', 'payerName', 'payerAccount', 'remittance', 'reference'] as const;
 export type BankField = (typeof BANK_FIELDS)[number];
@@ -57,14 +57,14 @@ function namedMapping(name: MappingName): Record<BankField, string[]> {
 
 /** Checks a mapping given by a person: known fields, header names as text, date and amount present. */
 export function validateMapping(mapping: unknown, field = 'mapping'): BankMapping {
-  if (typeof mapping !== 'object' || mapping === null || Array.isArray(mapping)) throw new ImportInputError(field, `must be an object such as {"date":"交易日期","amount":"贷方金额"} or one of ${MAPPING_NAMES.join(', ')}`);
+  if (typeof mapping !== 'object' || mapping === null || Array.isArray(mapping)) throw invalidInput(field, `must be an object such as {"date":"交易日期","amount":"贷方金额"} or one of ${MAPPING_NAMES.join(', ')}`);
   for (const [key, value] of Object.entries(mapping)) {
-    if (!(BANK_FIELDS as readonly string[]).includes(key)) throw new ImportInputError(`${field}.${key}`, `is not a bank-statement field; fields are ${BANK_FIELDS.join(', ')}`);
+    if (!(BANK_FIELDS as readonly string[]).includes(key)) throw invalidInput(`${field}.${key}`, `is not a bank-statement field; fields are ${BANK_FIELDS.join(', ')}`);
     const ok = (typeof value === 'string' && value.trim() !== '') || (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string' && v.trim() !== ''));
-    if (!ok) throw new ImportInputError(`${field}.${key}`, 'must name a CSV header (or a list of alternatives)');
+    if (!ok) throw invalidInput(`${field}.${key}`, 'must name a CSV header (or a list of alternatives)');
   }
   for (const required of REQUIRED_FIELDS) {
-    if (!(required in mapping)) throw new ImportInputError(`${field}.${required}`, 'is required: name the CSV header holding it');
+    if (!(required in mapping)) throw invalidInput(`${field}.${required}`, 'is required: name the CSV header holding it');
   }
   return mapping as BankMapping;
 }
@@ -108,10 +108,10 @@ export async function importBankStatement(
   deps: ImportDeps, request: BankImportRequest, actor: Actor, options: { onProgress?: ProgressListener; today?: string } = {},
 ): Promise<BankImportReport> {
   const defaultCurrency = request.currency ?? 'CNY';
-  if (!SUPPORTED_CURRENCIES.includes(defaultCurrency)) throw new ImportInputError('currency', `must be one of ${SUPPORTED_CURRENCIES.join(', ')}`);
+  if (!SUPPORTED_CURRENCIES.includes(defaultCurrency)) throw invalidInput('currency', `must be one of ${SUPPORTED_CURRENCIES.join(', ')}`);
   const explicit = typeof request.mapping === 'object' ? validateMapping(request.mapping) : undefined;
   const mappingName = typeof request.mapping === 'string' ? request.mapping : 'auto';
-  if (!explicit && !MAPPING_NAMES.includes(mappingName)) throw new ImportInputError('mapping', `must be one of ${MAPPING_NAMES.join(', ')} or an object naming the headers`);
+  if (!explicit && !MAPPING_NAMES.includes(mappingName)) throw invalidInput('mapping', `must be one of ${MAPPING_NAMES.join(', ')} or an object naming the headers`);
   const mapping: Partial<Record<BankField, string[]>> = explicit
     ? Object.fromEntries(Object.entries(explicit).map(([k, v]) => [k, typeof v === 'string' ? [v] : v]))
     : namedMapping(mappingName);
@@ -123,7 +123,7 @@ export async function importBankStatement(
     if (!alternatives) continue;
     const index = columnOf(table.headers, alternatives);
     if (index === undefined && explicit) {
-      throw new ImportInputError(`mapping.${field}`, `header ${alternatives.map((h) => `"${h}"`).join(' or ')} is not in the file (headers: ${table.headers.map((h) => `"${h}"`).join(', ')})`);
+      throw invalidInput(`mapping.${field}`, `header ${alternatives.map((h) => `"${h}"`).join(' or ')} is not in the file (headers: ${table.headers.map((h) => `"${h}"`).join(', ')})`);
     }
     if (index !== undefined) columns[field] = index;
   }

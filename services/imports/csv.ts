@@ -9,7 +9,7 @@ import iconv from 'iconv-lite';
 import { headerKey } from '../../domain/csv-values';
 import { textProblem } from '../../domain/text';
 import { ThreadJobFailed, cpuPool } from '../../stack/threads';
-import { ImportInputError } from './report';
+import { invalidInput, refuse, type RefusalKind, type RefusalReason } from '../../domain/refusal';
 
 export const ENCODINGS = ['auto', 'utf-8', 'gbk', 'gb18030', 'utf-16le'] as const;
 export type EncodingOption = (typeof ENCODINGS)[number];
@@ -33,13 +33,13 @@ export function decodeFile(bytes: Buffer, encoding: EncodingOption = 'auto', fie
     try {
       text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
     } catch {
-      throw new ImportInputError(field, 'the file is not valid UTF-8; name its encoding (gbk) or leave it to be detected');
+      throw invalidInput(field, 'the file is not valid UTF-8; name its encoding (gbk) or leave it to be detected');
     }
   } else {
     text = iconv.decode(bytes, chosen === 'gbk' ? 'gbk' : chosen === 'gb18030' ? 'gb18030' : 'utf-16le');
   }
   const problem = textProblem(text);
-  if (problem) throw new ImportInputError(field, `the decoded file ${problem}`);
+  if (problem) throw invalidInput(field, `the decoded file ${problem}`);
   return { text: text.replace(/^\uFEFF/, ''), encoding: chosen, sha256 };
 }
 
@@ -96,14 +96,14 @@ function consistency(lines: string[], delimiter: string): { lines: number; colum
  */
 export function readCsv(text: string, field: string, requiredHeaders: string[][] = []): CsvTable {
   const firstLines = text.split(/\r?\n/, 40).filter((l) => l.trim() !== '');
-  if (firstLines.length === 0) throw new ImportInputError(field, 'the file is empty');
+  if (firstLines.length === 0) throw invalidInput(field, 'the file is empty');
   const delimiter = [...DELIMITERS].map((d) => ({ d, ...consistency(firstLines, d) }))
     .sort((a, b) => b.lines - a.lines || b.columns - a.columns)[0].d;
   let records: { record: string[]; info: { lines: number } }[];
   try {
     records = parse(text, { delimiter, info: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, bom: true }) as never;
   } catch (error) {
-    throw new ImportInputError(field, `not a readable CSV file: ${(error as Error).message}`);
+    throw invalidInput(field, `not a readable CSV file: ${(error as Error).message}`);
   }
   // info.lines is the line a record ends on; a record starts one line after the previous one ended.
   let previousEnd = 0;
@@ -116,7 +116,7 @@ export function readCsv(text: string, field: string, requiredHeaders: string[][]
     if (record.every((cell) => cell.trim() === '')) continue;
     rows.push({ line: start, cells: record });
   }
-  if (rows.length === 0) throw new ImportInputError(field, 'the file has no rows');
+  if (rows.length === 0) throw invalidInput(field, 'the file has no rows');
   let headerIndex = 0;
   if (requiredHeaders.length > 0) {
     headerIndex = rows.slice(0, 30).findIndex((row) => {
@@ -125,7 +125,7 @@ export function readCsv(text: string, field: string, requiredHeaders: string[][]
     });
     if (headerIndex < 0) {
       const missing = requiredHeaders.filter((alternatives) => !alternatives.some((h) => new Set(rows[0].cells.map(headerKey)).has(headerKey(h))));
-      throw new ImportInputError(field, `no header row names ${missing.map((a) => a.map((h) => `"${h}"`).join(' or ')).join(', ')} (first row: ${rows[0].cells.map((c) => `"${c.trim()}"`).join(', ')})`);
+      throw invalidInput(field, `no header row names ${missing.map((a) => a.map((h) => `"${h}"`).join(' or ')).join(', ')} (first row: ${rows[0].cells.map((c) => `"${c.trim()}"`).join(', ')})`);
     }
   }
   return { headers: rows[headerIndex].cells.map((h) => h.trim()), headerLine: rows[headerIndex].line, rows: rows.slice(headerIndex + 1) };
@@ -154,13 +154,13 @@ export function readCsvFile(bytes: Uint8Array, encoding: EncodingOption, encodin
 
 const CSV_MODULE = path.join(__dirname, 'csv.ts');
 
-/** readCsvFile on a CPU thread, so a big file does not stop the event loop; its ImportInputError comes back as one. */
+/** readCsvFile on a CPU thread, so a big file does not stop the event loop; its refusal comes back as one. */
 export async function readCsvFileOffLoop(...args: Parameters<typeof readCsvFile>): Promise<ReadFile> {
   try {
     return await cpuPool().run<typeof readCsvFile>(CSV_MODULE, 'readCsvFile', args, { timeoutMs: 120_000 });
   } catch (error) {
-    if (error instanceof ThreadJobFailed && error.jobErrorName === 'ImportInputError') {
-      throw new ImportInputError(String(error.data.field), String(error.data.detail));
+    if (error instanceof ThreadJobFailed && error.jobErrorName === 'Refused') {
+      throw refuse(error.data.kind as RefusalKind, error.message, error.data.reasons as RefusalReason[]);
     }
     throw error;
   }

@@ -23,7 +23,8 @@ import { parseRows } from './historical/parse';
 import { RowErrors } from './historical/row-errors';
 import type { ParsedRows } from './historical/rows';
 import { type Written, writeRows } from './historical/write';
-import { type HistoricalImportReport, ImportInputError, type ProgressListener, type RowError } from './report';
+import { type HistoricalImportReport, type ProgressListener, type RowError } from './report';
+import { invalidInput } from '../../domain/refusal';
 
 export { type FileInput, HISTORICAL_COLUMNS, HISTORICAL_FILES, type HistoricalFile } from './historical/files';
 export { IMPORTED_DISPUTE_NOTE, IMPORTED_DISPUTE_REASON } from './historical/rows';
@@ -51,11 +52,11 @@ export async function importHistorical(
   const started = Date.now();
   const defaultZone = options.timeZone ?? DEFAULT_TIME_ZONE;
   if (!isTimeZone(defaultZone)) {
-    throw new ImportInputError('timeZone', 'must be an IANA time zone such as Asia/Shanghai');
+    throw invalidInput('timeZone', 'must be an IANA time zone such as Asia/Shanghai');
   }
   const today = options.today ?? localDateOf(Date.now(), defaultZone);
   const given = HISTORICAL_FILES.filter((f) => files[f]);
-  if (given.length === 0) throw new ImportInputError('files', `give at least one of ${HISTORICAL_FILES.join(', ')}`);
+  if (given.length === 0) throw invalidInput('files', `give at least one of ${HISTORICAL_FILES.join(', ')}`);
   const tables = await readFiles(files, given);
   const errors = new RowErrors(tables);
   const report = emptyReport(files, tables, errors.list);

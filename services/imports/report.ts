@@ -1,15 +1,5 @@
 /** What an import tells the person who ran it, stored with the `imports` row and returned by the API and CLI. */
 
-/** The whole input cannot be read (no such header, not CSV, bad mapping): the API answers 400 naming the field. */
-export class ImportInputError extends Error {
-  constructor(readonly field: string, message: string) {
-    super(`${field}: ${message}`);
-    this.detail = message;
-  }
-
-  readonly detail: string;
-}
-
 export interface RowError {
   /** Which file, for imports that read several (customers, contracts, invoices, settlements). */
   file?: string;
