@@ -9,19 +9,55 @@ import { type Owners, ownerName } from './letters';
 
 /** Facts the collection workflow records as disputes, promises and write-offs happen; each write is idempotent. */
 
-
 async function invoiceOf(db: Db, invoiceNo: string) {
-  return db.selectFrom('invoices').innerJoin('contracts', 'contracts.no', 'invoices.contract_no')
-    .select(['invoices.contract_no', 'invoices.customer_code', 'invoices.balance_minor', 'contracts.owners', 'contracts.created_by'])
-    .where('invoices.no', '=', invoiceNo).executeTakeFirstOrThrow();
+  return db
+    .selectFrom('invoices')
+    .innerJoin('contracts', 'contracts.no', 'invoices.contract_no')
+    .select([
+      'invoices.contract_no',
+      'invoices.customer_code',
+      'invoices.balance_minor',
+      'contracts.owners',
+      'contracts.created_by',
+    ])
+    .where('invoices.no', '=', invoiceNo)
+    .executeTakeFirstOrThrow();
 }
 
-async function openTask(db: Db, task: { key: string; invoiceNo: string; contractNo: string; kind: string; ownerRole: string; ownerName: string; title: string; dueAt: number }) {
-  await db.insertInto('tasks').values({
-    task_key: task.key, invoice_no: task.invoiceNo, contract_no: task.contractNo, kind: task.kind, step: null, occurrence: null,
-    owner_role: task.ownerRole, owner_name: task.ownerName, title: task.title, status: 'open', due_at: new Date(task.dueAt),
-    escalated_to: null, closed_by: null, closed_at: null, note: null,
-  }).onConflict((oc) => oc.column('task_key').doNothing()).execute();
+async function openTask(
+  db: Db,
+  task: {
+    key: string;
+    invoiceNo: string;
+    contractNo: string;
+    kind: string;
+    ownerRole: string;
+    ownerName: string;
+    title: string;
+    dueAt: number;
+  },
+) {
+  await db
+    .insertInto('tasks')
+    .values({
+      task_key: task.key,
+      invoice_no: task.invoiceNo,
+      contract_no: task.contractNo,
+      kind: task.kind,
+      step: null,
+      occurrence: null,
+      owner_role: task.ownerRole,
+      owner_name: task.ownerName,
+      title: task.title,
+      status: 'open',
+      due_at: new Date(task.dueAt),
+      escalated_to: null,
+      closed_by: null,
+      closed_at: null,
+      note: null,
+    })
+    .onConflict((oc) => oc.column('task_key').doNothing())
+    .execute();
 }
 
 export interface DisputeOpening {
@@ -38,37 +74,85 @@ export async function recordDisputeOpened(db: Db, d: DisputeOpening): Promise<vo
   const invoice = await invoiceOf(db, d.invoiceNo);
   const routedTo = DISPUTE_ROUTES[d.reason];
   await db.transaction().execute(async (trx) => {
-    await trx.insertInto('disputes').values({
-      id: d.disputeId, invoice_no: d.invoiceNo, reason: d.reason, note: d.note ?? null, routed_to: routedTo, status: 'open',
-      opened_by: d.actor.name, opened_at: new Date(d.at), sla_due_at: new Date(d.slaDueAt),
-    }).onConflict((oc) => oc.column('id').doNothing()).execute();
+    await trx
+      .insertInto('disputes')
+      .values({
+        id: d.disputeId,
+        invoice_no: d.invoiceNo,
+        reason: d.reason,
+        note: d.note ?? null,
+        routed_to: routedTo,
+        status: 'open',
+        opened_by: d.actor.name,
+        opened_at: new Date(d.at),
+        sla_due_at: new Date(d.slaDueAt),
+      })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
     await openTask(trx, {
-      key: `dispute/${d.disputeId}`, invoiceNo: d.invoiceNo, contractNo: invoice.contract_no, kind: 'dispute', ownerRole: routedTo,
+      key: `dispute/${d.disputeId}`,
+      invoiceNo: d.invoiceNo,
+      contractNo: invoice.contract_no,
+      kind: 'dispute',
+      ownerRole: routedTo,
       ownerName: ownerName((invoice.owners ?? {}) as Owners, routedTo, invoice.created_by),
-      title: `Resolve the customer's dispute (${d.reason}) on invoice ${d.invoiceNo}`, dueAt: d.slaDueAt,
+      title: `Resolve the customer's dispute (${d.reason}) on invoice ${d.invoiceNo}`,
+      dueAt: d.slaDueAt,
     });
     await appendTimeline(trx, {
-      eventKey: `dispute/${d.disputeId}/opened`, contractNo: invoice.contract_no, invoiceNo: d.invoiceNo, at: new Date(d.at),
-      actor: d.actor, action: 'dispute_opened', reason: d.note, details: { disputeId: d.disputeId, reason: d.reason, routedTo },
+      eventKey: `dispute/${d.disputeId}/opened`,
+      contractNo: invoice.contract_no,
+      invoiceNo: d.invoiceNo,
+      at: new Date(d.at),
+      actor: d.actor,
+      action: 'dispute_opened',
+      reason: d.note,
+      details: { disputeId: d.disputeId, reason: d.reason, routedTo },
     });
   });
 }
 
-export async function recordDisputeEscalated(db: Db, e: { disputeId: string; invoiceNo: string; at: number; taskDueDays: number }): Promise<void> {
+export async function recordDisputeEscalated(
+  db: Db,
+  e: { disputeId: string; invoiceNo: string; at: number; taskDueDays: number },
+): Promise<void> {
   const invoice = await invoiceOf(db, e.invoiceNo);
-  const dispute = await db.selectFrom('disputes').select(['routed_to', 'reason']).where('id', '=', e.disputeId).executeTakeFirstOrThrow();
+  const dispute = await db
+    .selectFrom('disputes')
+    .select(['routed_to', 'reason'])
+    .where('id', '=', e.disputeId)
+    .executeTakeFirstOrThrow();
   const manager = MANAGER_OF[dispute.routed_to as keyof typeof MANAGER_OF];
   await db.transaction().execute(async (trx) => {
-    await trx.updateTable('disputes').set({ escalated_at: new Date(e.at) }).where('id', '=', e.disputeId).where('escalated_at', 'is', null).execute();
-    await trx.updateTable('tasks').set({ escalated_to: manager }).where('task_key', '=', `dispute/${e.disputeId}`).execute();
+    await trx
+      .updateTable('disputes')
+      .set({ escalated_at: new Date(e.at) })
+      .where('id', '=', e.disputeId)
+      .where('escalated_at', 'is', null)
+      .execute();
+    await trx
+      .updateTable('tasks')
+      .set({ escalated_to: manager })
+      .where('task_key', '=', `dispute/${e.disputeId}`)
+      .execute();
     await openTask(trx, {
-      key: `dispute/${e.disputeId}/escalated`, invoiceNo: e.invoiceNo, contractNo: invoice.contract_no, kind: 'dispute_escalation', ownerRole: manager,
+      key: `dispute/${e.disputeId}/escalated`,
+      invoiceNo: e.invoiceNo,
+      contractNo: invoice.contract_no,
+      kind: 'dispute_escalation',
+      ownerRole: manager,
       ownerName: ownerName((invoice.owners ?? {}) as Owners, manager, invoice.created_by),
-      title: `Dispute (${dispute.reason}) on invoice ${e.invoiceNo} is past its deadline: step in`, dueAt: e.at + e.taskDueDays * DAY_MS,
+      title: `Dispute (${dispute.reason}) on invoice ${e.invoiceNo} is past its deadline: step in`,
+      dueAt: e.at + e.taskDueDays * DAY_MS,
     });
     await appendTimeline(trx, {
-      eventKey: `dispute/${e.disputeId}/escalated`, contractNo: invoice.contract_no, invoiceNo: e.invoiceNo, at: new Date(e.at),
-      actor: SYSTEM_ACTOR, action: 'dispute_escalated', details: { disputeId: e.disputeId, escalatedTo: manager },
+      eventKey: `dispute/${e.disputeId}/escalated`,
+      contractNo: invoice.contract_no,
+      invoiceNo: e.invoiceNo,
+      at: new Date(e.at),
+      actor: SYSTEM_ACTOR,
+      action: 'dispute_escalated',
+      details: { disputeId: e.disputeId, escalatedTo: manager },
     });
   });
 }
@@ -88,32 +172,75 @@ export interface DisputeResolution {
 export async function recordDisputeResolved(db: Db, r: DisputeResolution): Promise<number> {
   const invoice = await invoiceOf(db, r.invoiceNo);
   return db.transaction().execute(async (trx) => {
-    const closed = await trx.updateTable('disputes')
-      .set({ status: 'resolved', outcome: r.outcome, credit_minor: r.creditMinor, resolved_by: r.actor.name, resolved_at: new Date(r.at) })
-      .where('id', '=', r.disputeId).where('status', '=', 'open').returning('id').executeTakeFirst();
+    const closed = await trx
+      .updateTable('disputes')
+      .set({
+        status: 'resolved',
+        outcome: r.outcome,
+        credit_minor: r.creditMinor,
+        resolved_by: r.actor.name,
+        resolved_at: new Date(r.at),
+      })
+      .where('id', '=', r.disputeId)
+      .where('status', '=', 'open')
+      .returning('id')
+      .executeTakeFirst();
     if (closed && r.creditMinor > 0) {
-      const updated = await trx.updateTable('invoices')
-        .set((eb) => ({ amount_minor: eb('amount_minor', '-', r.creditMinor), balance_minor: eb('balance_minor', '-', r.creditMinor) }))
-        .where('no', '=', r.invoiceNo).returning('balance_minor').executeTakeFirstOrThrow();
-      if (updated.balance_minor <= 0) await trx.updateTable('invoices').set({ status: 'paid', paid_at: new Date(r.at) }).where('no', '=', r.invoiceNo).execute();
+      const updated = await trx
+        .updateTable('invoices')
+        .set((eb) => ({
+          amount_minor: eb('amount_minor', '-', r.creditMinor),
+          balance_minor: eb('balance_minor', '-', r.creditMinor),
+        }))
+        .where('no', '=', r.invoiceNo)
+        .returning('balance_minor')
+        .executeTakeFirstOrThrow();
+      if (updated.balance_minor <= 0)
+        await trx
+          .updateTable('invoices')
+          .set({ status: 'paid', paid_at: new Date(r.at) })
+          .where('no', '=', r.invoiceNo)
+          .execute();
     }
-    await trx.updateTable('tasks').set({ status: 'done', closed_by: r.actor.name, closed_at: new Date(r.at), note: r.note })
-      .where('task_key', 'in', [`dispute/${r.disputeId}`, `dispute/${r.disputeId}/escalated`]).where('status', '=', 'open').execute();
+    await trx
+      .updateTable('tasks')
+      .set({ status: 'done', closed_by: r.actor.name, closed_at: new Date(r.at), note: r.note })
+      .where('task_key', 'in', [`dispute/${r.disputeId}`, `dispute/${r.disputeId}/escalated`])
+      .where('status', '=', 'open')
+      .execute();
     await appendTimeline(trx, {
-      eventKey: `dispute/${r.disputeId}/resolved`, contractNo: invoice.contract_no, invoiceNo: r.invoiceNo, at: new Date(r.at),
-      actor: r.actor, action: 'dispute_resolved', reason: r.note, details: { disputeId: r.disputeId, outcome: r.outcome, creditMinor: r.creditMinor },
+      eventKey: `dispute/${r.disputeId}/resolved`,
+      contractNo: invoice.contract_no,
+      invoiceNo: r.invoiceNo,
+      at: new Date(r.at),
+      actor: r.actor,
+      action: 'dispute_resolved',
+      reason: r.note,
+      details: { disputeId: r.disputeId, outcome: r.outcome, creditMinor: r.creditMinor },
     });
-    const { balance_minor: balance } = await trx.selectFrom('invoices').select('balance_minor').where('no', '=', r.invoiceNo).executeTakeFirstOrThrow();
+    const { balance_minor: balance } = await trx
+      .selectFrom('invoices')
+      .select('balance_minor')
+      .where('no', '=', r.invoiceNo)
+      .executeTakeFirstOrThrow();
     return balance;
   });
 }
 
 /** When a collection ends, nothing stays open behind it: a pending promise was kept (paid) or falls away (written off). */
 async function closeOpenFacts(db: Db, invoiceNo: string, outcome: 'paid' | 'written_off', at: number): Promise<void> {
-  await db.updateTable('promises').set({ status: outcome === 'paid' ? 'kept' : 'cancelled', closed_at: new Date(at) })
-    .where('invoice_no', '=', invoiceNo).where('status', '=', 'open').execute();
-  await db.updateTable('disputes').set({ status: 'closed', outcome: outcome === 'paid' ? 'paid' : 'written_off', resolved_at: new Date(at) })
-    .where('invoice_no', '=', invoiceNo).where('status', '=', 'open').execute();
+  await db
+    .updateTable('promises')
+    .set({ status: outcome === 'paid' ? 'kept' : 'cancelled', closed_at: new Date(at) })
+    .where('invoice_no', '=', invoiceNo)
+    .where('status', '=', 'open')
+    .execute();
+  await db
+    .updateTable('disputes')
+    .set({ status: 'closed', outcome: outcome === 'paid' ? 'paid' : 'written_off', resolved_at: new Date(at) })
+    .where('invoice_no', '=', invoiceNo)
+    .where('status', '=', 'open')
+    .execute();
 }
 
 export interface PromiseRecord {
@@ -129,29 +256,62 @@ export interface PromiseRecord {
 export async function recordPromiseMade(db: Db, p: PromiseRecord): Promise<void> {
   const invoice = await invoiceOf(db, p.invoiceNo);
   await db.transaction().execute(async (trx) => {
-    await trx.insertInto('promises').values({
-      id: p.promiseId, invoice_no: p.invoiceNo, customer_code: invoice.customer_code, contact: p.contact, promised_date: p.promisedDate,
-      amount_minor: p.amountMinor, status: 'open', recorded_by: p.actor.name, recorded_at: new Date(p.at),
-    }).onConflict((oc) => oc.column('id').doNothing()).execute();
+    await trx
+      .insertInto('promises')
+      .values({
+        id: p.promiseId,
+        invoice_no: p.invoiceNo,
+        customer_code: invoice.customer_code,
+        contact: p.contact,
+        promised_date: p.promisedDate,
+        amount_minor: p.amountMinor,
+        status: 'open',
+        recorded_by: p.actor.name,
+        recorded_at: new Date(p.at),
+      })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
     await appendTimeline(trx, {
-      eventKey: `promise/${p.promiseId}/made`, contractNo: invoice.contract_no, invoiceNo: p.invoiceNo, at: new Date(p.at), actor: p.actor,
-      action: 'promise_recorded', details: { promiseId: p.promiseId, contact: p.contact, promisedDate: p.promisedDate, amountMinor: p.amountMinor },
+      eventKey: `promise/${p.promiseId}/made`,
+      contractNo: invoice.contract_no,
+      invoiceNo: p.invoiceNo,
+      at: new Date(p.at),
+      actor: p.actor,
+      action: 'promise_recorded',
+      details: { promiseId: p.promiseId, contact: p.contact, promisedDate: p.promisedDate, amountMinor: p.amountMinor },
     });
   });
 }
 
 /** Closes a promise as kept or broken; a broken one counts against the customer's credit, once. */
-export async function recordPromiseClosed(db: Db, c: { promiseId: string; invoiceNo: string; kept: boolean; at: number }): Promise<void> {
+export async function recordPromiseClosed(
+  db: Db,
+  c: { promiseId: string; invoiceNo: string; kept: boolean; at: number },
+): Promise<void> {
   const invoice = await invoiceOf(db, c.invoiceNo);
   await db.transaction().execute(async (trx) => {
-    const closed = await trx.updateTable('promises').set({ status: c.kept ? 'kept' : 'broken', closed_at: new Date(c.at) })
-      .where('id', '=', c.promiseId).where('status', '=', 'open').returning('id').executeTakeFirst();
+    const closed = await trx
+      .updateTable('promises')
+      .set({ status: c.kept ? 'kept' : 'broken', closed_at: new Date(c.at) })
+      .where('id', '=', c.promiseId)
+      .where('status', '=', 'open')
+      .returning('id')
+      .executeTakeFirst();
     if (closed && !c.kept) {
-      await trx.updateTable('customers').set((eb) => ({ broken_promises: eb('broken_promises', '+', 1) })).where('code', '=', invoice.customer_code).execute();
+      await trx
+        .updateTable('customers')
+        .set((eb) => ({ broken_promises: eb('broken_promises', '+', 1) }))
+        .where('code', '=', invoice.customer_code)
+        .execute();
     }
     await appendTimeline(trx, {
-      eventKey: `promise/${c.promiseId}/closed`, contractNo: invoice.contract_no, invoiceNo: c.invoiceNo, at: new Date(c.at), actor: SYSTEM_ACTOR,
-      action: c.kept ? 'promise_kept' : 'promise_broken', details: { promiseId: c.promiseId },
+      eventKey: `promise/${c.promiseId}/closed`,
+      contractNo: invoice.contract_no,
+      invoiceNo: c.invoiceNo,
+      at: new Date(c.at),
+      actor: SYSTEM_ACTOR,
+      action: c.kept ? 'promise_kept' : 'promise_broken',
+      details: { promiseId: c.promiseId },
     });
   });
 }
@@ -168,25 +328,46 @@ export interface WriteOff {
 export async function recordWriteOff(db: Db, w: WriteOff): Promise<void> {
   const invoice = await invoiceOf(db, w.invoiceNo);
   await db.transaction().execute(async (trx) => {
-    await trx.updateTable('invoices').set({ status: 'written_off', written_off_at: new Date(w.at), write_off_reason: w.requestReason })
-      .where('no', '=', w.invoiceNo).where('status', '=', 'open').execute();
+    await trx
+      .updateTable('invoices')
+      .set({ status: 'written_off', written_off_at: new Date(w.at), write_off_reason: w.requestReason })
+      .where('no', '=', w.invoiceNo)
+      .where('status', '=', 'open')
+      .execute();
     await closeOpenFacts(trx, w.invoiceNo, 'written_off', w.at);
-    await trx.updateTable('tasks').set({ status: 'skipped', closed_by: w.approvedBy.name, closed_at: new Date(w.at), note: 'invoice written off' })
-      .where('invoice_no', '=', w.invoiceNo).where('status', '=', 'open').execute();
+    await trx
+      .updateTable('tasks')
+      .set({ status: 'skipped', closed_by: w.approvedBy.name, closed_at: new Date(w.at), note: 'invoice written off' })
+      .where('invoice_no', '=', w.invoiceNo)
+      .where('status', '=', 'open')
+      .execute();
     await appendTimeline(trx, {
-      eventKey: `writeoff/${w.invoiceNo}`, contractNo: invoice.contract_no, invoiceNo: w.invoiceNo, at: new Date(w.at), actor: w.approvedBy,
-      action: 'written_off', reason: w.reason,
+      eventKey: `writeoff/${w.invoiceNo}`,
+      contractNo: invoice.contract_no,
+      invoiceNo: w.invoiceNo,
+      at: new Date(w.at),
+      actor: w.approvedBy,
+      action: 'written_off',
+      reason: w.reason,
       details: { requestedBy: w.requestedBy, requestReason: w.requestReason, balanceMinor: invoice.balance_minor },
     });
   });
 }
 
-export async function recordWriteOffRequest(db: Db, r: { invoiceNo: string; actor: Actor; reason: string; at: number; approved?: boolean }): Promise<void> {
+export async function recordWriteOffRequest(
+  db: Db,
+  r: { invoiceNo: string; actor: Actor; reason: string; at: number; approved?: boolean },
+): Promise<void> {
   const invoice = await invoiceOf(db, r.invoiceNo);
   const action = r.approved === undefined ? 'write_off_requested' : 'write_off_rejected';
   await appendTimeline(db, {
-    eventKey: `writeoff/${r.invoiceNo}/${action}/${r.at}`, contractNo: invoice.contract_no, invoiceNo: r.invoiceNo, at: new Date(r.at),
-    actor: r.actor, action, reason: r.reason,
+    eventKey: `writeoff/${r.invoiceNo}/${action}/${r.at}`,
+    contractNo: invoice.contract_no,
+    invoiceNo: r.invoiceNo,
+    at: new Date(r.at),
+    actor: r.actor,
+    action,
+    reason: r.reason,
   });
 }
 
@@ -203,10 +384,20 @@ export interface PolicyChange {
 export async function recordPolicyChange(db: Db, change: PolicyChange): Promise<void> {
   const invoice = await invoiceOf(db, change.invoiceNo);
   await db.transaction().execute(async (trx) => {
-    await trx.updateTable('invoices').set({ policy_id: change.to.id, policy_version: change.to.version }).where('no', '=', change.invoiceNo).execute();
+    await trx
+      .updateTable('invoices')
+      .set({ policy_id: change.to.id, policy_version: change.to.version })
+      .where('no', '=', change.invoiceNo)
+      .execute();
     await appendTimeline(trx, {
-      eventKey: `policy/${change.invoiceNo}/${change.at}`, contractNo: invoice.contract_no, invoiceNo: change.invoiceNo, at: new Date(change.at),
-      actor: change.actor, action: 'policy_changed', reason: change.reason, details: { from: change.from, to: change.to },
+      eventKey: `policy/${change.invoiceNo}/${change.at}`,
+      contractNo: invoice.contract_no,
+      invoiceNo: change.invoiceNo,
+      at: new Date(change.at),
+      actor: change.actor,
+      action: 'policy_changed',
+      reason: change.reason,
+      details: { from: change.from, to: change.to },
     });
   });
 }
@@ -216,39 +407,82 @@ export async function recordPolicyChange(db: Db, change: PolicyChange): Promise<
  * payment). Returns the amount; above zero the invoice stays open for interest until finance settles it.
  */
 export async function assessInterest(db: Db, request: { invoiceNo: string; at: number }): Promise<number> {
-  const invoice = await db.selectFrom('invoices').innerJoin('contracts', 'contracts.no', 'invoices.contract_no')
+  const invoice = await db
+    .selectFrom('invoices')
+    .innerJoin('contracts', 'contracts.no', 'invoices.contract_no')
     .innerJoin('customers', 'customers.code', 'invoices.customer_code')
-    .select(['invoices.amount_minor', 'invoices.due_date', 'invoices.contract_no', 'invoices.interest_minor', 'invoices.interest_status', 'contracts.terms', 'customers.time_zone'])
-    .where('invoices.no', '=', request.invoiceNo).executeTakeFirstOrThrow();
+    .select([
+      'invoices.amount_minor',
+      'invoices.due_date',
+      'invoices.contract_no',
+      'invoices.interest_minor',
+      'invoices.interest_status',
+      'contracts.terms',
+      'customers.time_zone',
+    ])
+    .where('invoices.no', '=', request.invoiceNo)
+    .executeTakeFirstOrThrow();
   // Already assessed: still open, or settled by finance before a reversal reopened the invoice (nothing more to wait for).
   if (invoice.interest_minor !== null) return invoice.interest_status === 'open' ? invoice.interest_minor : 0;
-  const rate = parseAnnualRatePercent((invoice.terms as { lateInterestRatePercent?: string }).lateInterestRatePercent ?? '') ?? 0;
-  const payments = await db.selectFrom('allocations').innerJoin('payments', 'payments.id', 'allocations.payment_id')
-    .select(['payments.received_on as date', 'allocations.amount_minor as amountMinor']).where('allocations.invoice_no', '=', request.invoiceNo).where('allocations.reversed_at', 'is', null).execute();
+  const rate =
+    parseAnnualRatePercent((invoice.terms as { lateInterestRatePercent?: string }).lateInterestRatePercent ?? '') ?? 0;
+  const payments = await db
+    .selectFrom('allocations')
+    .innerJoin('payments', 'payments.id', 'allocations.payment_id')
+    .select(['payments.received_on as date', 'allocations.amount_minor as amountMinor'])
+    .where('allocations.invoice_no', '=', request.invoiceNo)
+    .where('allocations.reversed_at', 'is', null)
+    .execute();
   const interest = accruedInterest({
-    principalMinor: invoice.amount_minor, dueDate: invoice.due_date, asOf: localDateOf(request.at, invoice.time_zone), annualRate: rate, payments,
+    principalMinor: invoice.amount_minor,
+    dueDate: invoice.due_date,
+    asOf: localDateOf(request.at, invoice.time_zone),
+    annualRate: rate,
+    payments,
   });
   await db.transaction().execute(async (trx) => {
     await closeOpenFacts(trx, request.invoiceNo, 'paid', request.at);
-    await trx.updateTable('invoices').set({ interest_minor: interest, interest_status: interest > 0 ? 'open' : 'none' })
-      .where('no', '=', request.invoiceNo).where('interest_minor', 'is', null).execute();
+    await trx
+      .updateTable('invoices')
+      .set({ interest_minor: interest, interest_status: interest > 0 ? 'open' : 'none' })
+      .where('no', '=', request.invoiceNo)
+      .where('interest_minor', 'is', null)
+      .execute();
     if (interest > 0) {
       await appendTimeline(trx, {
-        eventKey: `interest/${request.invoiceNo}/assessed`, contractNo: invoice.contract_no, invoiceNo: request.invoiceNo, at: new Date(request.at),
-        actor: SYSTEM_ACTOR, action: 'interest_assessed', details: { interestMinor: interest },
+        eventKey: `interest/${request.invoiceNo}/assessed`,
+        contractNo: invoice.contract_no,
+        invoiceNo: request.invoiceNo,
+        at: new Date(request.at),
+        actor: SYSTEM_ACTOR,
+        action: 'interest_assessed',
+        details: { interestMinor: interest },
       });
     }
   });
   return interest;
 }
 
-export async function recordInterestSettled(db: Db, s: { invoiceNo: string; outcome: 'collected' | 'waived'; reason: string; actor: Actor; at: number }): Promise<void> {
+export async function recordInterestSettled(
+  db: Db,
+  s: { invoiceNo: string; outcome: 'collected' | 'waived'; reason: string; actor: Actor; at: number },
+): Promise<void> {
   const invoice = await invoiceOf(db, s.invoiceNo);
   await db.transaction().execute(async (trx) => {
-    await trx.updateTable('invoices').set({ interest_status: s.outcome, interest_note: s.reason }).where('no', '=', s.invoiceNo).where('interest_status', '=', 'open').execute();
+    await trx
+      .updateTable('invoices')
+      .set({ interest_status: s.outcome, interest_note: s.reason })
+      .where('no', '=', s.invoiceNo)
+      .where('interest_status', '=', 'open')
+      .execute();
     await appendTimeline(trx, {
-      eventKey: `interest/${s.invoiceNo}/settled`, contractNo: invoice.contract_no, invoiceNo: s.invoiceNo, at: new Date(s.at),
-      actor: s.actor, action: `interest_${s.outcome}`, reason: s.reason,
+      eventKey: `interest/${s.invoiceNo}/settled`,
+      contractNo: invoice.contract_no,
+      invoiceNo: s.invoiceNo,
+      at: new Date(s.at),
+      actor: s.actor,
+      action: `interest_${s.outcome}`,
+      reason: s.reason,
     });
   });
 }

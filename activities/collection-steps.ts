@@ -8,33 +8,64 @@ import { reevaluateCreditHold } from '../services/credit-holds';
 import { DAY_MS, localDateOf } from '../domain/dates';
 import type { StepRequest, StepResult } from './types';
 
-
 async function invoiceOwners(db: Db, invoiceNo: string) {
-  return db.selectFrom('invoices').innerJoin('contracts', 'contracts.no', 'invoices.contract_no')
-    .select(['invoices.contract_no', 'invoices.customer_code', 'invoices.balance_minor', 'contracts.owners', 'contracts.created_by'])
-    .where('invoices.no', '=', invoiceNo).executeTakeFirstOrThrow();
+  return db
+    .selectFrom('invoices')
+    .innerJoin('contracts', 'contracts.no', 'invoices.contract_no')
+    .select([
+      'invoices.contract_no',
+      'invoices.customer_code',
+      'invoices.balance_minor',
+      'contracts.owners',
+      'contracts.created_by',
+    ])
+    .where('invoices.no', '=', invoiceNo)
+    .executeTakeFirstOrThrow();
 }
 
 /** Creates the task of a step occurrence for the owner of its role; a retry creates nothing more. */
 async function createStepTask(db: Db, request: StepRequest): Promise<boolean> {
   const invoice = await invoiceOwners(db, request.invoiceNo);
   const owner = ownerName((invoice.owners ?? {}) as Owners, request.step.owner, invoice.created_by);
-  const created = await db.insertInto('tasks').values({
-    task_key: `invoice/${request.invoiceNo}/${request.step.key}/${request.occurrence}`, invoice_no: request.invoiceNo, contract_no: invoice.contract_no,
-    kind: 'collection', step: request.step.key, occurrence: request.occurrence, owner_role: request.step.owner, owner_name: owner,
-    title: request.step.task!, status: 'open', due_at: new Date(request.decidedAt + request.taskDueDays * DAY_MS),
-    escalated_to: null, closed_by: null, closed_at: null, note: null,
-  }).onConflict((oc) => oc.column('task_key').doNothing()).returning('id').executeTakeFirst();
+  const created = await db
+    .insertInto('tasks')
+    .values({
+      task_key: `invoice/${request.invoiceNo}/${request.step.key}/${request.occurrence}`,
+      invoice_no: request.invoiceNo,
+      contract_no: invoice.contract_no,
+      kind: 'collection',
+      step: request.step.key,
+      occurrence: request.occurrence,
+      owner_role: request.step.owner,
+      owner_name: owner,
+      title: request.step.task!,
+      status: 'open',
+      due_at: new Date(request.decidedAt + request.taskDueDays * DAY_MS),
+      escalated_to: null,
+      closed_by: null,
+      closed_at: null,
+      note: null,
+    })
+    .onConflict((oc) => oc.column('task_key').doNothing())
+    .returning('id')
+    .executeTakeFirst();
   return created !== undefined;
 }
 
 /** The step that puts the customer on credit hold re-evaluates the automatic hold rule (domain/credit-hold.ts) as of the step's day. */
 async function putOnCreditHold(db: Db, request: StepRequest): Promise<void> {
   const invoice = await invoiceOwners(db, request.invoiceNo);
-  const { time_zone: timeZone } = await db.selectFrom('customers').select('time_zone').where('code', '=', invoice.customer_code).executeTakeFirstOrThrow();
-  await db.transaction().execute((trx) => reevaluateCreditHold(trx, invoice.customer_code, localDateOf(request.decidedAt, timeZone), SYSTEM_ACTOR, {
-    at: new Date(request.decidedAt), invoiceNo: request.invoiceNo,
-  }));
+  const { time_zone: timeZone } = await db
+    .selectFrom('customers')
+    .select('time_zone')
+    .where('code', '=', invoice.customer_code)
+    .executeTakeFirstOrThrow();
+  await db.transaction().execute((trx) =>
+    reevaluateCreditHold(trx, invoice.customer_code, localDateOf(request.decidedAt, timeZone), SYSTEM_ACTOR, {
+      at: new Date(request.decidedAt),
+      invoiceNo: request.invoiceNo,
+    }),
+  );
 }
 
 /** Carries out one occurrence of a ladder step: its letter, its task and its credit hold, each exactly once. */
@@ -54,12 +85,19 @@ export async function performStep(db: Db, mail: MailSettings, request: StepReque
  * else the default; as saved by an admin, else the built-in China calendar.
  */
 export async function loadCalendar(db: Db, invoiceNo?: string): Promise<BusinessCalendar> {
-  const customer = invoiceNo === undefined ? undefined : await db.selectFrom('invoices').innerJoin('customers', 'customers.code', 'invoices.customer_code')
-    .select('customers.calendar_id').where('invoices.no', '=', invoiceNo).executeTakeFirst();
+  const customer =
+    invoiceNo === undefined
+      ? undefined
+      : await db
+          .selectFrom('invoices')
+          .innerJoin('customers', 'customers.code', 'invoices.customer_code')
+          .select('customers.calendar_id')
+          .where('invoices.no', '=', invoiceNo)
+          .executeTakeFirst();
   const ids = [...new Set([customer?.calendar_id ?? DEFAULT_CALENDAR_ID, DEFAULT_CALENDAR_ID])];
   const rows = await db.selectFrom('calendars').select(['id', 'definition']).where('id', 'in', ids).execute();
   const stored = rows.find((r) => r.id === ids[0]) ?? rows.find((r) => r.id === DEFAULT_CALENDAR_ID);
-  return stored ? (stored.definition) : CHINA_MAINLAND_CALENDAR;
+  return stored ? stored.definition : CHINA_MAINLAND_CALENDAR;
 }
 
 export interface ApprovalRequest {
@@ -72,12 +110,27 @@ export interface ApprovalRequest {
 /** Asks finance to approve a gated step (the legal notice) with a task of their own. */
 export async function requestStepApproval(db: Db, request: ApprovalRequest): Promise<void> {
   const invoice = await invoiceOwners(db, request.invoiceNo);
-  await db.insertInto('tasks').values({
-    task_key: `approval/${request.invoiceNo}/${request.step}`, invoice_no: request.invoiceNo, contract_no: invoice.contract_no,
-    kind: 'approval', step: request.step, occurrence: 1, owner_role: 'finance', owner_name: ownerName((invoice.owners ?? {}) as Owners, 'finance', 'finance'),
-    title: `Approve or reject step ${request.step} for invoice ${request.invoiceNo}`, status: 'open',
-    due_at: new Date(request.decidedAt + request.taskDueDays * DAY_MS), escalated_to: null, closed_by: null, closed_at: null, note: null,
-  }).onConflict((oc) => oc.column('task_key').doNothing()).execute();
+  await db
+    .insertInto('tasks')
+    .values({
+      task_key: `approval/${request.invoiceNo}/${request.step}`,
+      invoice_no: request.invoiceNo,
+      contract_no: invoice.contract_no,
+      kind: 'approval',
+      step: request.step,
+      occurrence: 1,
+      owner_role: 'finance',
+      owner_name: ownerName((invoice.owners ?? {}) as Owners, 'finance', 'finance'),
+      title: `Approve or reject step ${request.step} for invoice ${request.invoiceNo}`,
+      status: 'open',
+      due_at: new Date(request.decidedAt + request.taskDueDays * DAY_MS),
+      escalated_to: null,
+      closed_by: null,
+      closed_at: null,
+      note: null,
+    })
+    .onConflict((oc) => oc.column('task_key').doNothing())
+    .execute();
 }
 
 export interface ApprovalDecisionRecord {
@@ -92,13 +145,21 @@ export interface ApprovalDecisionRecord {
 export async function recordStepApproval(db: Db, decision: ApprovalDecisionRecord): Promise<void> {
   const invoice = await invoiceOwners(db, decision.invoiceNo);
   await db.transaction().execute(async (trx) => {
-    await trx.updateTable('tasks')
+    await trx
+      .updateTable('tasks')
       .set({ status: 'done', closed_by: decision.actor.name, closed_at: new Date(decision.at), note: decision.reason })
-      .where('task_key', '=', `approval/${decision.invoiceNo}/${decision.step}`).where('status', '=', 'open').execute();
+      .where('task_key', '=', `approval/${decision.invoiceNo}/${decision.step}`)
+      .where('status', '=', 'open')
+      .execute();
     await appendTimeline(trx, {
-      eventKey: `approval/${decision.invoiceNo}/${decision.step}`, contractNo: invoice.contract_no, invoiceNo: decision.invoiceNo,
-      at: new Date(decision.at), actor: decision.actor, action: decision.approved ? 'step_approved' : 'step_rejected',
-      reason: decision.reason, details: { step: decision.step },
+      eventKey: `approval/${decision.invoiceNo}/${decision.step}`,
+      contractNo: invoice.contract_no,
+      invoiceNo: decision.invoiceNo,
+      at: new Date(decision.at),
+      actor: decision.actor,
+      action: decision.approved ? 'step_approved' : 'step_rejected',
+      reason: decision.reason,
+      details: { step: decision.step },
     });
   });
 }

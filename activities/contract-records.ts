@@ -21,26 +21,47 @@ export async function recordContractEvent(db: Db, event: ContractEvent): Promise
     const update: Record<string, unknown> = {};
     if (changes.stage) Object.assign(update, { stage: changes.stage, stage_changed_at: at });
     if (changes.terms) update.terms = JSON.stringify(changes.terms);
-    if (changes.owners) Object.assign(update, { owners: JSON.stringify(changes.owners), account_owner: changes.owners.account ?? null });
+    if (changes.owners)
+      Object.assign(update, { owners: JSON.stringify(changes.owners), account_owner: changes.owners.account ?? null });
     if (changes.closeReason) update.close_reason = changes.closeReason;
     if (changes.details) update.details = sql`details || ${JSON.stringify(changes.details)}::jsonb`;
     if (Object.keys(update).length > 0) {
       await trx.updateTable('contracts').set(update).where('no', '=', event.contractNo).execute();
     }
     if (changes.newMilestones?.length) {
-      await trx.insertInto('milestones').values(changes.newMilestones.map((m) => ({
-        contract_no: event.contractNo, seq: m.seq, kind: m.kind, amount_minor: m.amountMinor,
-        trigger: JSON.stringify(m.trigger), term_days: m.termDays, status: 'pending',
-      }))).execute();
+      await trx
+        .insertInto('milestones')
+        .values(
+          changes.newMilestones.map((m) => ({
+            contract_no: event.contractNo,
+            seq: m.seq,
+            kind: m.kind,
+            amount_minor: m.amountMinor,
+            trigger: JSON.stringify(m.trigger),
+            term_days: m.termDays,
+            status: 'pending',
+          })),
+        )
+        .execute();
     }
     for (const change of changes.milestoneStatus ?? []) {
-      await trx.updateTable('milestones')
+      await trx
+        .updateTable('milestones')
         .set({ status: change.status, ...(change.readyOn ? { ready_on: change.readyOn } : {}) })
-        .where('contract_no', '=', event.contractNo).where('seq', '=', change.seq).execute();
+        .where('contract_no', '=', event.contractNo)
+        .where('seq', '=', change.seq)
+        .execute();
     }
     await appendTimeline(trx, {
-      eventKey, contractNo: event.contractNo, at, actor: event.actor, action: event.action,
-      fromStage: event.fromStage, toStage: event.toStage, reason: event.reason, details: event.details,
+      eventKey,
+      contractNo: event.contractNo,
+      at,
+      actor: event.actor,
+      action: event.action,
+      fromStage: event.fromStage,
+      toStage: event.toStage,
+      reason: event.reason,
+      details: event.details,
     });
     if (changes.stage && EXPOSURE_CHANGES.includes(changes.stage)) await reevaluateExposure(trx, event.contractNo, at);
   });
@@ -48,7 +69,11 @@ export async function recordContractEvent(db: Db, event: ContractEvent): Promise
 
 /** Approval adds the contract to the customer's exposure (cancel and close take it away): the hold may change. */
 async function reevaluateExposure(trx: Db, contractNo: string, at: Date): Promise<void> {
-  const { customer_code, time_zone } = await trx.selectFrom('contracts').innerJoin('customers', 'customers.code', 'contracts.customer_code')
-    .select(['contracts.customer_code', 'customers.time_zone']).where('contracts.no', '=', contractNo).executeTakeFirstOrThrow();
+  const { customer_code, time_zone } = await trx
+    .selectFrom('contracts')
+    .innerJoin('customers', 'customers.code', 'contracts.customer_code')
+    .select(['contracts.customer_code', 'customers.time_zone'])
+    .where('contracts.no', '=', contractNo)
+    .executeTakeFirstOrThrow();
   await reevaluateCreditHold(trx, customer_code, localDateOf(at.getTime(), time_zone), SYSTEM_ACTOR, { at });
 }

@@ -2,10 +2,30 @@ import type { Db } from '../db/connect';
 import type { SendTime } from '../domain/collection';
 import { recordContractEvent } from './contract-records';
 import { createInvoice } from './invoices';
-import { type ApprovalDecisionRecord, type ApprovalRequest, loadCalendar, performStep, recordStepApproval, requestStepApproval } from './collection-steps';
 import {
-  type DisputeOpening, type DisputeResolution, type PolicyChange, type PromiseRecord, type WriteOff, assessInterest, recordInterestSettled, recordPolicyChange,
-  recordDisputeEscalated, recordDisputeOpened, recordDisputeResolved, recordPromiseClosed, recordPromiseMade, recordWriteOff, recordWriteOffRequest,
+  type ApprovalDecisionRecord,
+  type ApprovalRequest,
+  loadCalendar,
+  performStep,
+  recordStepApproval,
+  requestStepApproval,
+} from './collection-steps';
+import {
+  type DisputeOpening,
+  type DisputeResolution,
+  type PolicyChange,
+  type PromiseRecord,
+  type WriteOff,
+  assessInterest,
+  recordInterestSettled,
+  recordPolicyChange,
+  recordDisputeEscalated,
+  recordDisputeOpened,
+  recordDisputeResolved,
+  recordPromiseClosed,
+  recordPromiseMade,
+  recordWriteOff,
+  recordWriteOffRequest,
 } from './collection-facts';
 import type { MailSettings } from './letters';
 import { escalateOverdueTasks } from './task-escalation';
@@ -30,20 +50,27 @@ export function createActivities(deps: ActivityDeps) {
     requestStepApproval: (request: ApprovalRequest) => requestStepApproval(deps.db, request),
     recordStepApproval: (decision: ApprovalDecisionRecord) => recordStepApproval(deps.db, decision),
     recordDisputeOpened: (dispute: DisputeOpening) => recordDisputeOpened(deps.db, dispute),
-    recordDisputeEscalated: (escalation: Parameters<typeof recordDisputeEscalated>[1]) => recordDisputeEscalated(deps.db, escalation),
+    recordDisputeEscalated: (escalation: Parameters<typeof recordDisputeEscalated>[1]) =>
+      recordDisputeEscalated(deps.db, escalation),
     recordDisputeResolved: (resolution: DisputeResolution) => recordDisputeResolved(deps.db, resolution),
     recordPromiseMade: (promise: PromiseRecord) => recordPromiseMade(deps.db, promise),
     recordPromiseClosed: (closing: Parameters<typeof recordPromiseClosed>[1]) => recordPromiseClosed(deps.db, closing),
-    recordWriteOffRequest: (request: Parameters<typeof recordWriteOffRequest>[1]) => recordWriteOffRequest(deps.db, request),
+    recordWriteOffRequest: (request: Parameters<typeof recordWriteOffRequest>[1]) =>
+      recordWriteOffRequest(deps.db, request),
     recordWriteOff: (writeOff: WriteOff) => recordWriteOff(deps.db, writeOff),
     recordPolicyChange: (change: PolicyChange) => recordPolicyChange(deps.db, change),
     assessInterest: (request: Parameters<typeof assessInterest>[1]) => assessInterest(deps.db, request),
-    recordInterestSettled: (settlement: Parameters<typeof recordInterestSettled>[1]) => recordInterestSettled(deps.db, settlement),
+    recordInterestSettled: (settlement: Parameters<typeof recordInterestSettled>[1]) =>
+      recordInterestSettled(deps.db, settlement),
     escalateOverdueTasks: () => escalateOverdueTasks(deps.db, Date.now()),
     beginCreditReview: (input: { reviewDate: string; timeZone: string }) => beginCreditReview(deps.db, input),
-    reviewCreditBatch: (input: { reviewDate: string; afterCode: string | null; limit: number }) => reviewCreditBatch(deps.db, input),
-    storeCreditReview: async (input: { reviewDate: string; sinceMs: number; totals: ReviewTotals }): Promise<void> => { await storeCreditReview(deps.db, input); },
-    sendCreditReviewMail: (input: { reviewDate: string; locale: Locale }) => sendCreditReviewMail(deps.db, deps.mail, input),
+    reviewCreditBatch: (input: { reviewDate: string; afterCode: string | null; limit: number }) =>
+      reviewCreditBatch(deps.db, input),
+    storeCreditReview: async (input: { reviewDate: string; sinceMs: number; totals: ReviewTotals }): Promise<void> => {
+      await storeCreditReview(deps.db, input);
+    },
+    sendCreditReviewMail: (input: { reviewDate: string; locale: Locale }) =>
+      sendCreditReviewMail(deps.db, deps.mail, input),
   };
 }
 

@@ -23,12 +23,22 @@ export interface MailSettings {
 
 /** Which handover owner acts for each internal role (the iron triangle plus finance and the executive sponsor). */
 export const OWNER_FOR_ROLE: Record<InternalRole, 'account' | 'fulfilment' | 'finance' | 'executiveSponsor'> = {
-  sales: 'account', assistant: 'account', delivery: 'fulfilment', finance: 'finance', executive: 'executiveSponsor',
+  sales: 'account',
+  assistant: 'account',
+  delivery: 'fulfilment',
+  finance: 'finance',
+  executive: 'executiveSponsor',
 };
 
 const TITLES: Record<Locale, Record<InternalRole, string>> = {
   'zh-CN': { sales: '客户经理', assistant: '销售助理', delivery: '交付经理', finance: '财务经理', executive: '总经理' },
-  en: { sales: 'Account Manager', assistant: 'Sales Assistant', delivery: 'Delivery Manager', finance: 'Finance Manager', executive: 'Managing Director' },
+  en: {
+    sales: 'Account Manager',
+    assistant: 'Sales Assistant',
+    delivery: 'Delivery Manager',
+    finance: 'Finance Manager',
+    executive: 'Managing Director',
+  },
 };
 
 /** Days a final demand gives the customer before remedies are pursued. */
@@ -58,53 +68,110 @@ function senderFrom(from: string, senderName: string): string {
 }
 
 async function findLetter(db: Db, request: StepRequest): Promise<LetterRow | undefined> {
-  return db.selectFrom('letters').selectAll()
-    .where('invoice_no', '=', request.invoiceNo).where('step', '=', request.step.key).where('occurrence', '=', request.occurrence)
+  return db
+    .selectFrom('letters')
+    .selectAll()
+    .where('invoice_no', '=', request.invoiceNo)
+    .where('step', '=', request.step.key)
+    .where('occurrence', '=', request.occurrence)
     .executeTakeFirst();
 }
 
 async function letterFacts(db: Db, invoiceNo: string) {
-  const invoice = await db.selectFrom('invoices')
+  const invoice = await db
+    .selectFrom('invoices')
     .innerJoin('contracts', 'contracts.no', 'invoices.contract_no')
     .innerJoin('customers', 'customers.code', 'invoices.customer_code')
     .select([
-      'invoices.no', 'invoices.contract_no', 'invoices.amount_minor', 'invoices.balance_minor', 'invoices.currency',
-      'invoices.due_date', 'invoices.customer_code', 'contracts.title', 'contracts.terms', 'contracts.owners', 'contracts.created_by',
-      'customers.name as customer_name', 'customers.locale', 'customers.time_zone',
+      'invoices.no',
+      'invoices.contract_no',
+      'invoices.amount_minor',
+      'invoices.balance_minor',
+      'invoices.currency',
+      'invoices.due_date',
+      'invoices.customer_code',
+      'contracts.title',
+      'contracts.terms',
+      'contracts.owners',
+      'contracts.created_by',
+      'customers.name as customer_name',
+      'customers.locale',
+      'customers.time_zone',
     ])
-    .where('invoices.no', '=', invoiceNo).executeTakeFirstOrThrow();
-  const payments = await db.selectFrom('allocations').innerJoin('payments', 'payments.id', 'allocations.payment_id')
+    .where('invoices.no', '=', invoiceNo)
+    .executeTakeFirstOrThrow();
+  const payments = await db
+    .selectFrom('allocations')
+    .innerJoin('payments', 'payments.id', 'allocations.payment_id')
     .select(['payments.received_on as date', 'allocations.amount_minor as amountMinor'])
-    .where('allocations.invoice_no', '=', invoiceNo).where('allocations.reversed_at', 'is', null).execute();
-  const contacts = await db.selectFrom('customer_contacts').selectAll().where('customer_code', '=', invoice.customer_code).orderBy('id').execute();
+    .where('allocations.invoice_no', '=', invoiceNo)
+    .where('allocations.reversed_at', 'is', null)
+    .execute();
+  const contacts = await db
+    .selectFrom('customer_contacts')
+    .selectAll()
+    .where('customer_code', '=', invoice.customer_code)
+    .orderBy('id')
+    .execute();
   return { invoice, payments, contacts };
 }
 
 /** Everything a letter states: balance, due date, days overdue, interest and how to pay, in the customer's language. */
-function letterContext(facts: Awaited<ReturnType<typeof letterFacts>>, step: PolicyStep, request: StepRequest, locale: Locale, contactName: string, companyName: string) {
+function letterContext(
+  facts: Awaited<ReturnType<typeof letterFacts>>,
+  step: PolicyStep,
+  request: StepRequest,
+  locale: Locale,
+  contactName: string,
+  companyName: string,
+) {
   const { invoice, payments } = facts;
   const terms = invoice.terms as { paymentMethod?: string; lateInterestRatePercent?: string; penaltyClause?: string };
   const owners = (invoice.owners ?? {}) as Owners;
   const today = localDateOf(request.decidedAt, invoice.time_zone);
   const overdue = daysBetween(invoice.due_date, today);
   const rate = parseAnnualRatePercent(terms.lateInterestRatePercent ?? '') ?? 0;
-  const interest = accruedInterest({ principalMinor: invoice.amount_minor, dueDate: invoice.due_date, asOf: today, annualRate: rate, payments });
+  const interest = accruedInterest({
+    principalMinor: invoice.amount_minor,
+    dueDate: invoice.due_date,
+    asOf: today,
+    annualRate: rate,
+    payments,
+  });
   const money = (minor: number) => formatMoney(minor, invoice.currency, locale);
   return {
-    contactName, customerName: invoice.customer_name, contractNo: invoice.contract_no, contractTitle: invoice.title, invoiceNo: invoice.no,
-    amount: money(invoice.amount_minor), paidSoFar: money(invoice.amount_minor - invoice.balance_minor), balance: money(invoice.balance_minor),
-    dueDate: formatDate(invoice.due_date, locale), daysOverdue: Math.max(overdue, 0), daysUntilDue: Math.max(-overdue, 0),
-    paymentMethod: terms.paymentMethod ?? '', penaltyClause: terms.penaltyClause ?? '',
-    senderName: ownerName(owners, step.owner, invoice.created_by), senderTitle: TITLES[locale][step.owner], companyName,
-    occurrence: request.occurrence, repeated: request.occurrence > 1,
-    accruedInterest: interest > 0 ? money(interest) : '', interestRatePercent: terms.lateInterestRatePercent ?? '',
+    contactName,
+    customerName: invoice.customer_name,
+    contractNo: invoice.contract_no,
+    contractTitle: invoice.title,
+    invoiceNo: invoice.no,
+    amount: money(invoice.amount_minor),
+    paidSoFar: money(invoice.amount_minor - invoice.balance_minor),
+    balance: money(invoice.balance_minor),
+    dueDate: formatDate(invoice.due_date, locale),
+    daysOverdue: Math.max(overdue, 0),
+    daysUntilDue: Math.max(-overdue, 0),
+    paymentMethod: terms.paymentMethod ?? '',
+    penaltyClause: terms.penaltyClause ?? '',
+    senderName: ownerName(owners, step.owner, invoice.created_by),
+    senderTitle: TITLES[locale][step.owner],
+    companyName,
+    occurrence: request.occurrence,
+    repeated: request.occurrence > 1,
+    accruedInterest: interest > 0 ? money(interest) : '',
+    interestRatePercent: terms.lateInterestRatePercent ?? '',
     totalDue: money(invoice.balance_minor + interest),
-    statementDate: formatDate(today, locale), finalDeadline: formatDate(addDays(today, FINAL_DEMAND_DAYS), locale),
+    statementDate: formatDate(today, locale),
+    finalDeadline: formatDate(addDays(today, FINAL_DEMAND_DAYS), locale),
   };
 }
 
 /** Renders the letter of a step and stores it in the outbox once; returns the stored row, or why there is none. */
-async function prepareLetter(db: Db, mail: MailSettings, request: StepRequest): Promise<LetterRow | 'invoice_paid' | 'no_recipient'> {
+async function prepareLetter(
+  db: Db,
+  mail: MailSettings,
+  request: StepRequest,
+): Promise<LetterRow | 'invoice_paid' | 'no_recipient'> {
   const stored = await findLetter(db, request);
   if (stored) return stored;
   const facts = await letterFacts(db, request.invoiceNo);
@@ -112,20 +179,43 @@ async function prepareLetter(db: Db, mail: MailSettings, request: StepRequest): 
   const { step } = request;
   const to = facts.contacts.filter((c) => (step.recipients as string[]).includes(c.role));
   if (to.length === 0) return 'no_recipient';
-  const ccContacts = facts.contacts.filter((c) => (step.cc.contacts as string[]).includes(c.role) && !to.some((t) => t.email === c.email));
+  const ccContacts = facts.contacts.filter(
+    (c) => (step.cc.contacts as string[]).includes(c.role) && !to.some((t) => t.email === c.email),
+  );
   const owners = (facts.invoice.owners ?? {}) as Owners;
-  const ccInternal = step.cc.internal.map((role) => owners.emails?.[OWNER_FOR_ROLE[role]]).filter((email): email is string => Boolean(email));
-  const locale: Locale = (LOCALES as readonly string[]).includes(facts.invoice.locale) ? (facts.invoice.locale as Locale) : DEFAULT_LOCALE;
+  const ccInternal = step.cc.internal
+    .map((role) => owners.emails?.[OWNER_FOR_ROLE[role]])
+    .filter((email): email is string => Boolean(email));
+  const locale: Locale = (LOCALES as readonly string[]).includes(facts.invoice.locale)
+    ? (facts.invoice.locale as Locale)
+    : DEFAULT_LOCALE;
   // Letters say a colleague is copied only when the copy really goes to them.
-  const context = { ...letterContext(facts, step, request, locale, to[0].name, mail.companyName), deliveryCopied: step.cc.internal.includes('delivery') && Boolean(owners.emails?.fulfilment) };
+  const context = {
+    ...letterContext(facts, step, request, locale, to[0].name, mail.companyName),
+    deliveryCopied: step.cc.internal.includes('delivery') && Boolean(owners.emails?.fulfilment),
+  };
   const letter = renderLetter(locale, step.template!, context);
-  await db.insertInto('letters').values({
-    invoice_no: facts.invoice.no, contract_no: facts.invoice.contract_no, step: step.key, occurrence: request.occurrence, locale,
-    recipients: JSON.stringify([...new Set(to.map((c) => c.email))]), cc: JSON.stringify([...new Set([...ccContacts.map((c) => c.email), ...ccInternal])]),
-    subject: letter.subject, body_text: letter.text, body_html: letter.html,
-    message_id: messageId(request, mail.from), sender_name: context.senderName, status: 'pending',
-    scheduled_for: new Date(request.scheduledFor), decided_at: new Date(request.decidedAt),
-  }).onConflict((oc) => oc.columns(['invoice_no', 'step', 'occurrence']).doNothing()).execute();
+  await db
+    .insertInto('letters')
+    .values({
+      invoice_no: facts.invoice.no,
+      contract_no: facts.invoice.contract_no,
+      step: step.key,
+      occurrence: request.occurrence,
+      locale,
+      recipients: JSON.stringify([...new Set(to.map((c) => c.email))]),
+      cc: JSON.stringify([...new Set([...ccContacts.map((c) => c.email), ...ccInternal])]),
+      subject: letter.subject,
+      body_text: letter.text,
+      body_html: letter.html,
+      message_id: messageId(request, mail.from),
+      sender_name: context.senderName,
+      status: 'pending',
+      scheduled_for: new Date(request.scheduledFor),
+      decided_at: new Date(request.decidedAt),
+    })
+    .onConflict((oc) => oc.columns(['invoice_no', 'step', 'occurrence']).doNothing())
+    .execute();
   return (await findLetter(db, request))!;
 }
 
@@ -133,20 +223,45 @@ export type LetterOutcome = 'sent' | 'already_sent' | 'invoice_paid' | 'no_recip
 
 /** A letter is not sent for an invoice paid in the meantime; its row says so. */
 async function cancelIfPaid(db: Db, letter: LetterRow, paidToleranceMinor: number): Promise<boolean> {
-  const { balance_minor: balanceMinor } = await db.selectFrom('invoices').select('balance_minor').where('no', '=', letter.invoice_no).executeTakeFirstOrThrow();
+  const { balance_minor: balanceMinor } = await db
+    .selectFrom('invoices')
+    .select('balance_minor')
+    .where('no', '=', letter.invoice_no)
+    .executeTakeFirstOrThrow();
   if (balanceMinor > paidToleranceMinor) return false;
-  await db.updateTable('letters').set({ status: 'cancelled_paid' }).where('id', '=', letter.id).where('status', '=', 'pending').execute();
+  await db
+    .updateTable('letters')
+    .set({ status: 'cancelled_paid' })
+    .where('id', '=', letter.id)
+    .where('status', '=', 'pending')
+    .execute();
   return true;
 }
 
 async function markLetterSent(db: Db, letter: LetterRow, request: StepRequest): Promise<void> {
   const sentAt = new Date();
   await db.transaction().execute(async (trx) => {
-    await trx.updateTable('letters').set({ status: 'sent', sent_at: sentAt, claimed_until: null, last_error: null }).where('id', '=', letter.id).execute();
+    await trx
+      .updateTable('letters')
+      .set({ status: 'sent', sent_at: sentAt, claimed_until: null, last_error: null })
+      .where('id', '=', letter.id)
+      .execute();
     await appendTimeline(trx, {
-      eventKey: `letter/${letter.invoice_no}/${letter.step}/${letter.occurrence}`, contractNo: letter.contract_no, invoiceNo: letter.invoice_no,
-      at: sentAt, actor: SYSTEM_ACTOR, action: 'letter_sent',
-      details: { step: letter.step, occurrence: letter.occurrence, tone: request.step.tone, recipients: letter.recipients, cc: letter.cc, subject: letter.subject, skippedSteps: request.skippedSteps },
+      eventKey: `letter/${letter.invoice_no}/${letter.step}/${letter.occurrence}`,
+      contractNo: letter.contract_no,
+      invoiceNo: letter.invoice_no,
+      at: sentAt,
+      actor: SYSTEM_ACTOR,
+      action: 'letter_sent',
+      details: {
+        step: letter.step,
+        occurrence: letter.occurrence,
+        tone: request.step.tone,
+        recipients: letter.recipients,
+        cc: letter.cc,
+        subject: letter.subject,
+        skippedSteps: request.skippedSteps,
+      },
     });
   });
 }
@@ -159,14 +274,21 @@ export async function sendStepLetter(db: Db, mail: MailSettings, request: StepRe
   const letter = await prepareLetter(db, mail, request);
   if (typeof letter === 'string') return letter;
   if (letter.status === 'sent') return 'already_sent';
-  if (letter.status === 'cancelled_paid' || await cancelIfPaid(db, letter, request.paidToleranceMinor)) return 'invoice_paid';
+  if (letter.status === 'cancelled_paid' || (await cancelIfPaid(db, letter, request.paidToleranceMinor)))
+    return 'invoice_paid';
   const claim = await claimRow(db, 'letters', letter.id, mail.claimMs ?? DEFAULT_CLAIM_MS);
   if (claim === 'sent') return 'already_sent';
   if (claim === 'other') return 'invoice_paid';
   try {
     await mail.transport.sendMail({
-      from: senderFrom(mail.from, letter.sender_name), to: letter.recipients, cc: letter.cc, subject: letter.subject, text: letter.body_text, html: letter.body_html,
-      messageId: letter.message_id, headers: { 'X-Huikuan-Letter': `${letter.invoice_no}/${letter.step}/${letter.occurrence}` },
+      from: senderFrom(mail.from, letter.sender_name),
+      to: letter.recipients,
+      cc: letter.cc,
+      subject: letter.subject,
+      text: letter.body_text,
+      html: letter.body_html,
+      messageId: letter.message_id,
+      headers: { 'X-Huikuan-Letter': `${letter.invoice_no}/${letter.step}/${letter.occurrence}` },
     });
   } catch (error) {
     await releaseClaim(db, 'letters', letter.id, error);

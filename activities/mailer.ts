@@ -11,9 +11,15 @@ export function createTransport(smtpUrl: string, timeoutMs = DEFAULT_SMTP_TIMEOU
   const url = new URL(smtpUrl);
   const secure = url.protocol === 'smtps:';
   return nodemailer.createTransport({
-    host: url.hostname, port: Number(url.port) || (secure ? 465 : 587), secure,
+    host: url.hostname,
+    port: Number(url.port) || (secure ? 465 : 587),
+    secure,
     auth: url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined,
-    pool: true, maxConnections, maxMessages: 1000,
-    connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs,
+    pool: true,
+    maxConnections,
+    maxMessages: 1000,
+    connectionTimeout: timeoutMs,
+    greetingTimeout: timeoutMs,
+    socketTimeout: timeoutMs,
   });
 }

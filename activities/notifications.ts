@@ -60,11 +60,21 @@ export function notificationMessageId(key: string, from: string): string {
 
 /** Stores a notification once per key (a second call returns the stored row, its content unchanged). */
 export async function storeNotification(db: Db, mail: MailSettings, draft: NotificationDraft) {
-  await db.insertInto('notifications').values({
-    notification_key: draft.key, kind: draft.kind, locale: draft.locale, recipients: JSON.stringify(draft.recipients),
-    subject: draft.subject, body_text: draft.text, body_html: draft.html, message_id: notificationMessageId(draft.key, mail.from),
-    status: draft.recipients.length === 0 ? 'no_recipient' : 'pending',
-  }).onConflict((oc) => oc.column('notification_key').doNothing()).execute();
+  await db
+    .insertInto('notifications')
+    .values({
+      notification_key: draft.key,
+      kind: draft.kind,
+      locale: draft.locale,
+      recipients: JSON.stringify(draft.recipients),
+      subject: draft.subject,
+      body_text: draft.text,
+      body_html: draft.html,
+      message_id: notificationMessageId(draft.key, mail.from),
+      status: draft.recipients.length === 0 ? 'no_recipient' : 'pending',
+    })
+    .onConflict((oc) => oc.column('notification_key').doNothing())
+    .execute();
   return db.selectFrom('notifications').selectAll().where('notification_key', '=', draft.key).executeTakeFirstOrThrow();
 }
 
@@ -72,7 +82,11 @@ export type NotificationOutcome = 'sent' | 'already_sent' | 'no_recipient';
 
 /** Sends a stored notification exactly once, with no transaction open during the SMTP conversation (activities/outbox.ts). */
 export async function sendNotification(db: Db, mail: MailSettings, key: string): Promise<NotificationOutcome> {
-  const row = await db.selectFrom('notifications').selectAll().where('notification_key', '=', key).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('notifications')
+    .selectAll()
+    .where('notification_key', '=', key)
+    .executeTakeFirstOrThrow();
   if (row.status === 'sent') return 'already_sent';
   if (row.recipients.length === 0) return 'no_recipient';
   const claim = await claimRow(db, 'notifications', row.id, mail.claimMs ?? DEFAULT_CLAIM_MS);
@@ -80,15 +94,24 @@ export async function sendNotification(db: Db, mail: MailSettings, key: string):
   if (claim === 'other') return 'no_recipient';
   try {
     await mail.transport.sendMail({
-      from: mail.from, to: row.recipients, subject: row.subject, text: row.body_text, html: row.body_html,
-      messageId: row.message_id, headers: { 'X-Huikuan-Notification': row.notification_key },
+      from: mail.from,
+      to: row.recipients,
+      subject: row.subject,
+      text: row.body_text,
+      html: row.body_html,
+      messageId: row.message_id,
+      headers: { 'X-Huikuan-Notification': row.notification_key },
     });
   } catch (error) {
     await releaseClaim(db, 'notifications', row.id, error);
     throw error;
   }
   await markWithRetries(async () => {
-    await db.updateTable('notifications').set({ status: 'sent', sent_at: new Date(), claimed_until: null, last_error: null }).where('id', '=', row.id).execute();
+    await db
+      .updateTable('notifications')
+      .set({ status: 'sent', sent_at: new Date(), claimed_until: null, last_error: null })
+      .where('id', '=', row.id)
+      .execute();
   });
   return 'sent';
 }
@@ -98,7 +121,13 @@ export async function sendNotification(db: Db, mail: MailSettings, key: string):
 
 /** Management: every person with the executive or finance role who has an e-mail address. */
 export async function reviewRecipients(db: Db): Promise<string[]> {
-  const people = await db.selectFrom('people').select('email').where('role', 'in', ['executive', 'finance']).where('email', 'is not', null).orderBy('email').execute();
+  const people = await db
+    .selectFrom('people')
+    .select('email')
+    .where('role', 'in', ['executive', 'finance'])
+    .where('email', 'is not', null)
+    .orderBy('email')
+    .execute();
   return [...new Set(people.map((p) => p.email!))];
 }
 
@@ -107,9 +136,25 @@ interface ReviewSummary {
   customersReviewed: number;
   onHoldCount: number;
   gradeCounts: Record<string, number>;
-  gradeChanges: { count: number; items: { customerCode: string; name: string; from: string | null; to: string | null; scoreTenths: number | null; reason: string | null }[] };
-  holdsSet: { count: number; items: { customerCode: string; name: string; source: string; reason: string | null; onHoldNow: boolean }[] };
-  holdsLifted: { count: number; items: { customerCode: string; name: string; source: string; reason: string | null }[] };
+  gradeChanges: {
+    count: number;
+    items: {
+      customerCode: string;
+      name: string;
+      from: string | null;
+      to: string | null;
+      scoreTenths: number | null;
+      reason: string | null;
+    }[];
+  };
+  holdsSet: {
+    count: number;
+    items: { customerCode: string; name: string; source: string; reason: string | null; onHoldNow: boolean }[];
+  };
+  holdsLifted: {
+    count: number;
+    items: { customerCode: string; name: string; source: string; reason: string | null }[];
+  };
   topOverdue: TopOverdue[];
   warnings: { count: number; items: WarningRow[] };
 }
@@ -129,20 +174,56 @@ export function reviewContext(summary: ReviewSummary, locale: Locale, companyNam
   const lifted = summary.holdsLifted.items.slice(0, LIST_IN_MAIL);
   const warnings = summary.warnings.items.slice(0, LIST_IN_MAIL);
   return {
-    companyName, reviewDate: formatDate(summary.reviewDate, locale), customersReviewed: summary.customersReviewed, onHoldCount: summary.onHoldCount,
-    gradeCounts: ['A', 'B', 'C', 'D', 'new'].map((g) => ({ grade: gradeLabel(g === 'new' ? null : g, locale), count: summary.gradeCounts[g] ?? 0 })),
-    gradeChangeCount: summary.gradeChanges.count, hasGradeChanges: changes.length > 0, moreGradeChanges: more(summary.gradeChanges.count, changes.length),
-    gradeChanges: changes.map((c) => ({ customerCode: c.customerCode, name: c.name, from: gradeLabel(c.from, locale), to: gradeLabel(c.to, locale), score: c.scoreTenths === null ? '' : (c.scoreTenths / 10).toFixed(1) })),
-    holdsSetCount: summary.holdsSet.count, hasHoldsSet: set.length > 0, moreHoldsSet: more(summary.holdsSet.count, set.length),
-    holdsSet: set.map((h) => ({ customerCode: h.customerCode, name: h.name, auto: h.source === 'auto', reason: h.reason ?? '' })),
-    holdsLiftedCount: summary.holdsLifted.count, hasHoldsLifted: lifted.length > 0, moreHoldsLifted: more(summary.holdsLifted.count, lifted.length),
-    holdsLifted: lifted.map((h) => ({ customerCode: h.customerCode, name: h.name, auto: h.source === 'auto', reason: h.reason ?? '' })),
+    companyName,
+    reviewDate: formatDate(summary.reviewDate, locale),
+    customersReviewed: summary.customersReviewed,
+    onHoldCount: summary.onHoldCount,
+    gradeCounts: ['A', 'B', 'C', 'D', 'new'].map((g) => ({
+      grade: gradeLabel(g === 'new' ? null : g, locale),
+      count: summary.gradeCounts[g] ?? 0,
+    })),
+    gradeChangeCount: summary.gradeChanges.count,
+    hasGradeChanges: changes.length > 0,
+    moreGradeChanges: more(summary.gradeChanges.count, changes.length),
+    gradeChanges: changes.map((c) => ({
+      customerCode: c.customerCode,
+      name: c.name,
+      from: gradeLabel(c.from, locale),
+      to: gradeLabel(c.to, locale),
+      score: c.scoreTenths === null ? '' : (c.scoreTenths / 10).toFixed(1),
+    })),
+    holdsSetCount: summary.holdsSet.count,
+    hasHoldsSet: set.length > 0,
+    moreHoldsSet: more(summary.holdsSet.count, set.length),
+    holdsSet: set.map((h) => ({
+      customerCode: h.customerCode,
+      name: h.name,
+      auto: h.source === 'auto',
+      reason: h.reason ?? '',
+    })),
+    holdsLiftedCount: summary.holdsLifted.count,
+    hasHoldsLifted: lifted.length > 0,
+    moreHoldsLifted: more(summary.holdsLifted.count, lifted.length),
+    holdsLifted: lifted.map((h) => ({
+      customerCode: h.customerCode,
+      name: h.name,
+      auto: h.source === 'auto',
+      reason: h.reason ?? '',
+    })),
     hasTopOverdue: summary.topOverdue.length > 0,
     topOverdue: summary.topOverdue.map((t, i) => ({
-      rank: i + 1, customerCode: t.customerCode, name: t.name, overdue: money(t.overdueMinor, t.currency), oldestDueDate: formatDate(t.oldestDueDate, locale),
-      daysOverdue: t.daysOverdue, grade: gradeLabel(t.grade, locale), creditHold: t.creditHold,
+      rank: i + 1,
+      customerCode: t.customerCode,
+      name: t.name,
+      overdue: money(t.overdueMinor, t.currency),
+      oldestDueDate: formatDate(t.oldestDueDate, locale),
+      daysOverdue: t.daysOverdue,
+      grade: gradeLabel(t.grade, locale),
+      creditHold: t.creditHold,
     })),
-    warningCount: summary.warnings.count, hasWarnings: warnings.length > 0, moreWarnings: more(summary.warnings.count, warnings.length),
+    warningCount: summary.warnings.count,
+    hasWarnings: warnings.length > 0,
+    moreWarnings: more(summary.warnings.count, warnings.length),
     warnings: warnings.map((w) => warningContext(w, locale)),
   };
 }
@@ -151,22 +232,53 @@ function warningContext(w: WarningRow, locale: Locale) {
   const f = w.figures as Record<string, unknown>;
   const currency = typeof f.currency === 'string' ? f.currency : 'CNY';
   return {
-    customerCode: w.customerCode, name: w.customerName,
-    surge: w.kind === 'order_surge', collapse: w.kind === 'order_collapse', trend: w.kind === 'payment_delay_trend', extension: w.kind === 'term_extension_while_late',
-    recentCount: f.recentCount ?? 0, historyCount: f.historyCount ?? 0, ratioPercent: f.ratioPercent ?? 0,
+    customerCode: w.customerCode,
+    name: w.customerName,
+    surge: w.kind === 'order_surge',
+    collapse: w.kind === 'order_collapse',
+    trend: w.kind === 'payment_delay_trend',
+    extension: w.kind === 'term_extension_while_late',
+    recentCount: f.recentCount ?? 0,
+    historyCount: f.historyCount ?? 0,
+    ratioPercent: f.ratioPercent ?? 0,
     daysLate: Array.isArray(f.daysLate) ? f.daysLate.join(', ') : '',
-    requestedDays: f.requestedDays ?? 0, overdue: typeof f.overdueMinor === 'number' ? formatMoney(f.overdueMinor, currency, locale) : '', oldestDaysOverdue: f.oldestDaysOverdue ?? 0,
+    requestedDays: f.requestedDays ?? 0,
+    overdue: typeof f.overdueMinor === 'number' ? formatMoney(f.overdueMinor, currency, locale) : '',
+    oldestDaysOverdue: f.oldestDaysOverdue ?? 0,
   };
 }
 
 /** Renders, stores and sends the review mail in one language, once per review date and language. */
-export async function sendCreditReviewMail(db: Db, mail: MailSettings, input: { reviewDate: string; locale: Locale }): Promise<NotificationOutcome> {
+export async function sendCreditReviewMail(
+  db: Db,
+  mail: MailSettings,
+  input: { reviewDate: string; locale: Locale },
+): Promise<NotificationOutcome> {
   const key = `credit-review/${input.reviewDate}/${input.locale}`;
-  const stored = await db.selectFrom('notifications').select('status').where('notification_key', '=', key).executeTakeFirst();
+  const stored = await db
+    .selectFrom('notifications')
+    .select('status')
+    .where('notification_key', '=', key)
+    .executeTakeFirst();
   if (!stored) {
-    const review = await db.selectFrom('credit_reviews').select('summary').where('review_date', '=', input.reviewDate).executeTakeFirstOrThrow();
-    const rendered = renderNotification('credit-review', input.locale, 'review', reviewContext(review.summary as unknown as ReviewSummary, input.locale, mail.companyName));
-    await storeNotification(db, mail, { key, kind: 'credit_review', locale: input.locale, recipients: await reviewRecipients(db), ...rendered });
+    const review = await db
+      .selectFrom('credit_reviews')
+      .select('summary')
+      .where('review_date', '=', input.reviewDate)
+      .executeTakeFirstOrThrow();
+    const rendered = renderNotification(
+      'credit-review',
+      input.locale,
+      'review',
+      reviewContext(review.summary as unknown as ReviewSummary, input.locale, mail.companyName),
+    );
+    await storeNotification(db, mail, {
+      key,
+      kind: 'credit_review',
+      locale: input.locale,
+      recipients: await reviewRecipients(db),
+      ...rendered,
+    });
   }
   return sendNotification(db, mail, key);
 }

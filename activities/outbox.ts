@@ -29,11 +29,17 @@ export async function claimRow(db: Db, table: OutboxTable, id: number, claimMs: 
     where id = ${id} and (status = 'pending' or (status = 'sending' and claimed_until < now()))
     returning id`.execute(db);
   if (claimed.rows.length > 0) return 'claimed';
-  const row = await sql<{ status: string; claimed_until: Date | null }>`select status, claimed_until from ${sql.table(table)} where id = ${id}`.execute(db);
+  const row = await sql<{
+    status: string;
+    claimed_until: Date | null;
+  }>`select status, claimed_until from ${sql.table(table)} where id = ${id}`.execute(db);
   const current = row.rows[0];
   if (current?.status === 'sent') return 'sent';
   if (current?.status === 'sending') {
-    throw ApplicationFailure.retryable(`${table} row ${id} is being sent by another attempt until ${current.claimed_until?.toISOString()}`, BEING_SENT);
+    throw ApplicationFailure.retryable(
+      `${table} row ${id} is being sent by another attempt until ${current.claimed_until?.toISOString()}`,
+      BEING_SENT,
+    );
   }
   return 'other';
 }

@@ -13,20 +13,47 @@ const SWEEP_LIMIT = 1000;
  */
 export async function escalateOverdueTasks(db: Db, now: number): Promise<number> {
   const managerCase = sql<string>`case owner_role ${sql.join(
-    Object.entries(MANAGER_OF).map(([role, manager]) => sql`when ${role} then ${manager}`), sql` `,
+    Object.entries(MANAGER_OF).map(([role, manager]) => sql`when ${role} then ${manager}`),
+    sql` `,
   )} else 'executive' end`;
   return db.transaction().execute(async (trx) => {
-    const overdue = await trx.selectFrom('tasks').select(['id'])
-      .where('status', '=', 'open').where('due_at', '<', new Date(now)).where('escalated_to', 'is', null)
-      .orderBy('due_at').limit(SWEEP_LIMIT).forUpdate().skipLocked().execute();
+    const overdue = await trx
+      .selectFrom('tasks')
+      .select(['id'])
+      .where('status', '=', 'open')
+      .where('due_at', '<', new Date(now))
+      .where('escalated_to', 'is', null)
+      .orderBy('due_at')
+      .limit(SWEEP_LIMIT)
+      .forUpdate()
+      .skipLocked()
+      .execute();
     if (overdue.length === 0) return 0;
-    const escalated = await trx.updateTable('tasks').set({ escalated_to: managerCase })
-      .where('id', 'in', overdue.map((t) => t.id))
-      .returning(['id', 'contract_no', 'invoice_no', 'owner_role', 'owner_name', 'title', 'escalated_to']).execute();
+    const escalated = await trx
+      .updateTable('tasks')
+      .set({ escalated_to: managerCase })
+      .where(
+        'id',
+        'in',
+        overdue.map((t) => t.id),
+      )
+      .returning(['id', 'contract_no', 'invoice_no', 'owner_role', 'owner_name', 'title', 'escalated_to'])
+      .execute();
     for (const task of escalated) {
       await appendTimeline(trx, {
-        eventKey: `task/${task.id}/escalated`, contractNo: task.contract_no, invoiceNo: task.invoice_no ?? undefined, at: new Date(now),
-        actor: SYSTEM_ACTOR, action: 'task_escalated', details: { taskId: task.id, title: task.title, owner: task.owner_name, ownerRole: task.owner_role, escalatedTo: task.escalated_to },
+        eventKey: `task/${task.id}/escalated`,
+        contractNo: task.contract_no,
+        invoiceNo: task.invoice_no ?? undefined,
+        at: new Date(now),
+        actor: SYSTEM_ACTOR,
+        action: 'task_escalated',
+        details: {
+          taskId: task.id,
+          title: task.title,
+          owner: task.owner_name,
+          ownerRole: task.owner_role,
+          escalatedTo: task.escalated_to,
+        },
       });
     }
     return escalated.length;

@@ -51,7 +51,10 @@ export function createApp(deps: ApiDeps): Express {
  * route table and the access-matrix test are all built from the specs this returns.
  */
 export function registerApiRoutes(router: Router, deps: ApiDeps): ApiRoutes {
-  const routes = new ApiRoutes(router, { temporal: deps.temporal, ms: deps.temporalDeadlineMs ?? DEFAULT_TEMPORAL_DEADLINE_MS });
+  const routes = new ApiRoutes(router, {
+    temporal: deps.temporal,
+    ms: deps.temporalDeadlineMs ?? DEFAULT_TEMPORAL_DEADLINE_MS,
+  });
   peopleRoutes(routes, deps);
   customerRoutes(routes, deps);
   creditRoutes(routes, deps);
@@ -68,8 +71,11 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): ApiRoutes {
   mailboxRoutes(routes, deps);
   let openApi: Record<string, unknown> | undefined;
   routes.add({
-    method: 'get', path: '/api/v1/openapi.json', summary: 'This OpenAPI 3 document, generated from the route table and the zod schemas that validate the requests',
-    roles: 'any', responses: { 200: 'the document' },
+    method: 'get',
+    path: '/api/v1/openapi.json',
+    summary: 'This OpenAPI 3 document, generated from the route table and the zod schemas that validate the requests',
+    roles: 'any',
+    responses: { 200: 'the document' },
     handle: async () => ({ body: (openApi ??= buildOpenApi(routes.specs, [HEALTH_SPEC])) }),
   });
   return routes;

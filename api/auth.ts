@@ -28,12 +28,18 @@ declare module 'express-serve-static-core' {
   }
 }
 
-const unauthorized = (message: string, detail: string) => new HttpError(401, message, [{ field: 'Authorization', message: detail }]);
+const unauthorized = (message: string, detail: string) =>
+  new HttpError(401, message, [{ field: 'Authorization', message: detail }]);
 
 async function touchLastUsed(db: Db, tokenId: number, lastUsedAt: Date | null, now: Date): Promise<void> {
   if (lastUsedAt && now.getTime() - lastUsedAt.getTime() < LAST_USED_RESOLUTION_MS) return;
-  await db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', tokenId)
-    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', sql<Date>`now() - interval '1 minute'`)]))
+  await db
+    .updateTable('api_tokens')
+    .set({ last_used_at: now })
+    .where('id', '=', tokenId)
+    .where((eb) =>
+      eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', sql<Date>`now() - interval '1 minute'`)]),
+    )
     .execute();
 }
 
@@ -43,13 +49,31 @@ export function authenticate(db: Db): RequestHandler {
     const match = /^Bearer\s+(\S+)$/i.exec(req.header('authorization') ?? '');
     if (!match) return next(unauthorized('missing bearer token', 'send "Authorization: Bearer <token>"'));
     (async () => {
-      const token = await db.selectFrom('api_tokens').innerJoin('people', 'people.id', 'api_tokens.person_id')
-        .select(['api_tokens.id', 'api_tokens.expires_at', 'api_tokens.revoked_at', 'api_tokens.last_used_at', 'people.name', 'people.role'])
-        .where('api_tokens.token_hash', '=', hashToken(match[1])).executeTakeFirst();
+      const token = await db
+        .selectFrom('api_tokens')
+        .innerJoin('people', 'people.id', 'api_tokens.person_id')
+        .select([
+          'api_tokens.id',
+          'api_tokens.expires_at',
+          'api_tokens.revoked_at',
+          'api_tokens.last_used_at',
+          'people.name',
+          'people.role',
+        ])
+        .where('api_tokens.token_hash', '=', hashToken(match[1]))
+        .executeTakeFirst();
       if (!token) throw unauthorized('unknown token', 'no person holds this token');
-      if (token.revoked_at) throw unauthorized('token revoked', `this token was revoked at ${token.revoked_at.toISOString()}; ask an admin for a new one`);
+      if (token.revoked_at)
+        throw unauthorized(
+          'token revoked',
+          `this token was revoked at ${token.revoked_at.toISOString()}; ask an admin for a new one`,
+        );
       const now = new Date();
-      if (token.expires_at && token.expires_at <= now) throw unauthorized('token expired', `this token expired at ${token.expires_at.toISOString()}; ask an admin for a new one`);
+      if (token.expires_at && token.expires_at <= now)
+        throw unauthorized(
+          'token expired',
+          `this token expired at ${token.expires_at.toISOString()}; ask an admin for a new one`,
+        );
       await touchLastUsed(db, token.id, token.last_used_at, now);
       req.actor = { name: token.name, role: token.role as Role };
       req.tokenId = token.id;
@@ -60,7 +84,9 @@ export function authenticate(db: Db): RequestHandler {
 export function requireRole(actor: Actor | undefined, roles: readonly Role[], what: string): Actor {
   if (!actor) throw new HttpError(401, 'missing bearer token');
   if (!(roles as readonly string[]).includes(actor.role)) {
-    throw refuse('forbidden', `${what} needs role ${roles.join(' or ')}`, [{ message: `${actor.name} has role ${actor.role}` }]);
+    throw refuse('forbidden', `${what} needs role ${roles.join(' or ')}`, [
+      { message: `${actor.name} has role ${actor.role}` },
+    ]);
   }
   return actor;
 }
@@ -72,12 +98,22 @@ export interface IssuedToken {
 
 /** Stores a new token for a person and returns its secret, which is never stored and cannot be shown again. */
 export async function issueToken(
-  db: Db, personId: number, token: { label: string; createdBy: string; expiresAt?: Date | null },
+  db: Db,
+  personId: number,
+  token: { label: string; createdBy: string; expiresAt?: Date | null },
 ): Promise<IssuedToken> {
   const secret = newToken();
-  const row = await db.insertInto('api_tokens').values({
-    person_id: personId, label: token.label, token_hash: hashToken(secret), created_by: token.createdBy, expires_at: token.expiresAt ?? null,
-  }).returning('id').executeTakeFirstOrThrow();
+  const row = await db
+    .insertInto('api_tokens')
+    .values({
+      person_id: personId,
+      label: token.label,
+      token_hash: hashToken(secret),
+      created_by: token.createdBy,
+      expires_at: token.expiresAt ?? null,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   return { id: row.id, token: secret };
 }
 
@@ -86,21 +122,46 @@ export async function issueToken(
  * The token becomes the person's start-up token: a different start-up token given before is revoked,
  * tokens issued through the API stay valid.
  */
-export async function upsertPersonToken(db: Db, person: { name: string; role: Role; email?: string }, token: string): Promise<void> {
+export async function upsertPersonToken(
+  db: Db,
+  person: { name: string; role: Role; email?: string },
+  token: string,
+): Promise<void> {
   const hash = hashToken(token);
   await db.transaction().execute(async (trx) => {
-    const { id } = await trx.insertInto('people')
+    const { id } = await trx
+      .insertInto('people')
       .values({ name: person.name, role: person.role, email: person.email ?? null })
       .onConflict((oc) => oc.column('name').doUpdateSet({ role: person.role, email: person.email ?? null }))
-      .returning('id').executeTakeFirstOrThrow();
-    const existing = await trx.selectFrom('api_tokens').select(['id', 'person_id']).where('token_hash', '=', hash).forUpdate().executeTakeFirst();
-    if (existing && existing.person_id !== id) throw new Error(`the token given for ${person.name} already belongs to another person`);
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const existing = await trx
+      .selectFrom('api_tokens')
+      .select(['id', 'person_id'])
+      .where('token_hash', '=', hash)
+      .forUpdate()
+      .executeTakeFirst();
+    if (existing && existing.person_id !== id)
+      throw new Error(`the token given for ${person.name} already belongs to another person`);
     if (existing) {
-      await trx.updateTable('api_tokens').set({ label: START_UP_LABEL, expires_at: null, revoked_at: null, revoked_by: null }).where('id', '=', existing.id).execute();
+      await trx
+        .updateTable('api_tokens')
+        .set({ label: START_UP_LABEL, expires_at: null, revoked_at: null, revoked_by: null })
+        .where('id', '=', existing.id)
+        .execute();
     } else {
-      await trx.insertInto('api_tokens').values({ person_id: id, label: START_UP_LABEL, token_hash: hash, created_by: START_UP_LABEL }).execute();
+      await trx
+        .insertInto('api_tokens')
+        .values({ person_id: id, label: START_UP_LABEL, token_hash: hash, created_by: START_UP_LABEL })
+        .execute();
     }
-    await trx.updateTable('api_tokens').set({ revoked_at: new Date(), revoked_by: START_UP_LABEL })
-      .where('person_id', '=', id).where('label', '=', START_UP_LABEL).where('token_hash', '!=', hash).where('revoked_at', 'is', null).execute();
+    await trx
+      .updateTable('api_tokens')
+      .set({ revoked_at: new Date(), revoked_by: START_UP_LABEL })
+      .where('person_id', '=', id)
+      .where('label', '=', START_UP_LABEL)
+      .where('token_hash', '!=', hash)
+      .where('revoked_at', 'is', null)
+      .execute();
   });
 }

@@ -37,12 +37,17 @@ function csvLines(table: ReportTable): string[] {
 /** CSV with a BOM and CRLF lines; a report of several tables gives one section each, its title first, a blank line between. */
 export function renderCsv(report: Report): Buffer {
   const several = report.tables.length > 1;
-  const sections = report.tables.map((table) => [...(several ? [csvField(table.title, 'text')] : []), ...csvLines(table)].join('\r\n'));
+  const sections = report.tables.map((table) =>
+    [...(several ? [csvField(table.title, 'text')] : []), ...csvLines(table)].join('\r\n'),
+  );
   return Buffer.from(UTF8_BOM + sections.join('\r\n\r\n') + '\r\n', 'utf8');
 }
 
 const NUMBER_FORMATS: Partial<Record<Column['type'], string>> = {
-  money: '#,##0.00', integer: '0', decimal: '0.0#', percent: '0.0"%"',
+  money: '#,##0.00',
+  integer: '0',
+  decimal: '0.0#',
+  percent: '0.0"%"',
 };
 
 function xlsxValue(value: Cell, type: Column['type']): ExcelJS.CellValue {
@@ -52,7 +57,12 @@ function xlsxValue(value: Cell, type: Column['type']): ExcelJS.CellValue {
 
 function addSheet(workbook: ExcelJS.Workbook, table: ReportTable): void {
   const sheet = workbook.addWorksheet(table.name.slice(0, 31), { views: [{ state: 'frozen', ySplit: 1 }] });
-  sheet.columns = table.columns.map((c) => ({ header: c.header, key: c.key, width: Math.max(12, Math.min(40, c.header.length + 2)), style: { numFmt: NUMBER_FORMATS[c.type] } }));
+  sheet.columns = table.columns.map((c) => ({
+    header: c.header,
+    key: c.key,
+    width: Math.max(12, Math.min(40, c.header.length + 2)),
+    style: { numFmt: NUMBER_FORMATS[c.type] },
+  }));
   sheet.getRow(1).font = { bold: true };
   for (const row of table.rows) {
     sheet.addRow(Object.fromEntries(table.columns.map((c) => [c.key, xlsxValue(row[c.key], c.type)])));
@@ -78,10 +88,16 @@ export async function renderContent(tables: ReportTable[], format: Exclude<Expor
 const EXPORT_MODULE = path.join(__dirname, 'export.ts');
 
 export async function exportFile(report: Report, format: Exclude<ExportFormat, 'json'>): Promise<ExportFile> {
-  const bytes = await cpuPool().run<typeof renderContent>(EXPORT_MODULE, 'renderContent', [report.tables, format]).catch((error: unknown) => {
-    throw cpuFailureAsHttp(error, `the ${format} file`);
-  });
+  const bytes = await cpuPool()
+    .run<typeof renderContent>(EXPORT_MODULE, 'renderContent', [report.tables, format])
+    .catch((error: unknown) => {
+      throw cpuFailureAsHttp(error, `the ${format} file`);
+    });
   const content = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (format === 'csv') return { contentType: 'text/csv; charset=utf-8', fileName: `${report.fileName}.csv`, content };
-  return { contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', fileName: `${report.fileName}.xlsx`, content };
+  return {
+    contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    fileName: `${report.fileName}.xlsx`,
+    content,
+  };
 }

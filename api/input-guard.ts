@@ -27,7 +27,12 @@ export function findBadInput(value: unknown, path = '', depth = 0): RefusalReaso
     return problem ? { code: 'invalid_text', field: path || undefined, message: problem } : undefined;
   }
   if (value === null || typeof value !== 'object') return undefined;
-  if (depth >= MAX_DEPTH) return { code: 'too_deep', field: path || undefined, message: `must not be nested deeper than ${MAX_DEPTH} levels` };
+  if (depth >= MAX_DEPTH)
+    return {
+      code: 'too_deep',
+      field: path || undefined,
+      message: `must not be nested deeper than ${MAX_DEPTH} levels`,
+    };
   if (Array.isArray(value)) {
     for (let index = 0; index < value.length; index += 1) {
       const found = findBadInput(value[index], join(path, index), depth + 1);
@@ -37,7 +42,8 @@ export function findBadInput(value: unknown, path = '', depth = 0): RefusalReaso
   }
   for (const key of Object.keys(value)) {
     const field = join(path, wellFormed(key));
-    const keyProblem = textProblem(key) ?? (RESERVED_KEYS.has(key) ? `"${key}" is not a field of any request` : undefined);
+    const keyProblem =
+      textProblem(key) ?? (RESERVED_KEYS.has(key) ? `"${key}" is not a field of any request` : undefined);
     if (keyProblem) return { code: 'invalid_key', field, message: `key ${keyProblem}` };
     const found = findBadInput((value as Record<string, unknown>)[key], field, depth + 1);
     if (found) return found;

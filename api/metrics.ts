@@ -22,13 +22,18 @@ export function createMetrics(db: Db): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'huikuan_api_' });
   const requests = new Histogram({
-    name: 'huikuan_http_request_duration_seconds', help: 'API requests by route pattern, method and status',
-    labelNames: ['method', 'route', 'status'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry],
+    name: 'huikuan_http_request_duration_seconds',
+    help: 'API requests by route pattern, method and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
   });
   businessGauges(registry, db);
   const middleware: RequestHandler = (req, res, next) => {
     const stop = requests.startTimer();
-    res.on('finish', () => stop({ method: req.method, route: routeOf(req) ?? 'unmatched', status: String(res.statusCode) }));
+    res.on('finish', () =>
+      stop({ method: req.method, route: routeOf(req) ?? 'unmatched', status: String(res.statusCode) }),
+    );
     next();
   };
   return { registry, middleware };
@@ -40,9 +45,15 @@ type Reading = { labels?: Record<string, string>; value: number };
  * A gauge read from PostgreSQL at each scrape. When the database cannot answer, the gauge is left out
  * of that scrape (and a warning logged) instead of failing the whole of /metrics.
  */
-function sqlGauge(registry: Registry, spec: { name: string; help: string; labelNames?: string[] }, read: () => Promise<Reading[]>): void {
+function sqlGauge(
+  registry: Registry,
+  spec: { name: string; help: string; labelNames?: string[] },
+  read: () => Promise<Reading[]>,
+): void {
   new Gauge({
-    ...spec, labelNames: spec.labelNames ?? [], registers: [registry],
+    ...spec,
+    labelNames: spec.labelNames ?? [],
+    registers: [registry],
     async collect() {
       this.reset();
       try {
@@ -59,27 +70,72 @@ function sqlGauge(registry: Registry, spec: { name: string; help: string; labelN
 
 /** Few, indexed or small queries: the outbox by status, its oldest unsent letter, open tasks, import rows. */
 function businessGauges(registry: Registry, db: Db): void {
-  sqlGauge(registry, { name: 'huikuan_letters', help: 'Letters in the outbox by status (pending, sending, sent)', labelNames: ['status'] }, async () => {
-    const rows = await db.selectFrom('letters').select(['status', (eb) => eb.fn.countAll<string>().as('count')]).groupBy('status').execute();
-    return rows.map((row) => ({ labels: { status: row.status }, value: Number(row.count) }));
-  });
-  sqlGauge(registry, {
-    name: 'huikuan_letter_oldest_unsent_seconds', help: 'How long the oldest letter not yet sent (pending or sending) has been due; 0 when none',
-  }, async () => {
-    const row = await db.selectFrom('letters').select(sql<string | null>`extract(epoch from now() - min(scheduled_for))`.as('age'))
-      .where('status', 'in', ['pending', 'sending']).where('scheduled_for', '<=', sql<Date>`now()`).executeTakeFirst();
-    return [{ value: Math.max(Number(row?.age ?? 0), 0) }];
-  });
-  sqlGauge(registry, {
-    name: 'huikuan_tasks_open', help: 'Open tasks by owner role, split by whether they are past their due time', labelNames: ['owner_role', 'overdue'],
-  }, async () => {
-    const rows = await db.selectFrom('tasks')
-      .select(['owner_role', sql<boolean>`due_at < now()`.as('overdue'), (eb) => eb.fn.countAll<string>().as('count')])
-      .where('status', '=', 'open').groupBy(['owner_role', sql`due_at < now()`]).execute();
-    return rows.map((row) => ({ labels: { owner_role: row.owner_role, overdue: String(row.overdue) }, value: Number(row.count) }));
-  });
-  sqlGauge(registry, { name: 'huikuan_import_rows', help: 'Rows read by imports so far, by kind and outcome', labelNames: ['kind', 'outcome'] }, async () =>
-    (await importRowCounts(db)).map((row) => ({ labels: { kind: row.kind, outcome: row.outcome }, value: row.rows })));
+  sqlGauge(
+    registry,
+    {
+      name: 'huikuan_letters',
+      help: 'Letters in the outbox by status (pending, sending, sent)',
+      labelNames: ['status'],
+    },
+    async () => {
+      const rows = await db
+        .selectFrom('letters')
+        .select(['status', (eb) => eb.fn.countAll<string>().as('count')])
+        .groupBy('status')
+        .execute();
+      return rows.map((row) => ({ labels: { status: row.status }, value: Number(row.count) }));
+    },
+  );
+  sqlGauge(
+    registry,
+    {
+      name: 'huikuan_letter_oldest_unsent_seconds',
+      help: 'How long the oldest letter not yet sent (pending or sending) has been due; 0 when none',
+    },
+    async () => {
+      const row = await db
+        .selectFrom('letters')
+        .select(sql<string | null>`extract(epoch from now() - min(scheduled_for))`.as('age'))
+        .where('status', 'in', ['pending', 'sending'])
+        .where('scheduled_for', '<=', sql<Date>`now()`)
+        .executeTakeFirst();
+      return [{ value: Math.max(Number(row?.age ?? 0), 0) }];
+    },
+  );
+  sqlGauge(
+    registry,
+    {
+      name: 'huikuan_tasks_open',
+      help: 'Open tasks by owner role, split by whether they are past their due time',
+      labelNames: ['owner_role', 'overdue'],
+    },
+    async () => {
+      const rows = await db
+        .selectFrom('tasks')
+        .select([
+          'owner_role',
+          sql<boolean>`due_at < now()`.as('overdue'),
+          (eb) => eb.fn.countAll<string>().as('count'),
+        ])
+        .where('status', '=', 'open')
+        .groupBy(['owner_role', sql`due_at < now()`])
+        .execute();
+      return rows.map((row) => ({
+        labels: { owner_role: row.owner_role, overdue: String(row.overdue) },
+        value: Number(row.count),
+      }));
+    },
+  );
+  sqlGauge(
+    registry,
+    {
+      name: 'huikuan_import_rows',
+      help: 'Rows read by imports so far, by kind and outcome',
+      labelNames: ['kind', 'outcome'],
+    },
+    async () =>
+      (await importRowCounts(db)).map((row) => ({ labels: { kind: row.kind, outcome: row.outcome }, value: row.rows })),
+  );
 }
 
 /** Sums the counts every stored import report carries: a bank statement's lines, a go-live file's rows of each kind. */

@@ -27,14 +27,27 @@ export function buildOpenApi(specs: RouteSpec[], extra: RouteSpec[] = []): Recor
   const paths: Record<string, Record<string, unknown>> = {};
   for (const spec of [...extra, ...specs]) {
     const path = spec.path.replace(/:([A-Za-z]+)/g, '{$1}');
-    const params = [...spec.path.matchAll(/:([A-Za-z]+)/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
-    const query = Object.entries(spec.query ?? {}).map(([name, description]) => ({ name, in: 'query', required: false, description, schema: { type: 'string' } }));
-    const responses = Object.fromEntries(Object.entries({ ...spec.responses, ...accessResponses(spec) }).map(([status, description]) => [
-      status,
-      Number(status) >= 400
-        ? { description, content: { 'application/json': { schema: jsonSchema(ErrorSchema) } } }
-        : { description },
-    ]));
+    const params = [...spec.path.matchAll(/:([A-Za-z]+)/g)].map(([, name]) => ({
+      name,
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+    }));
+    const query = Object.entries(spec.query ?? {}).map(([name, description]) => ({
+      name,
+      in: 'query',
+      required: false,
+      description,
+      schema: { type: 'string' },
+    }));
+    const responses = Object.fromEntries(
+      Object.entries({ ...spec.responses, ...accessResponses(spec) }).map(([status, description]) => [
+        status,
+        Number(status) >= 400
+          ? { description, content: { 'application/json': { schema: jsonSchema(ErrorSchema) } } }
+          : { description },
+      ]),
+    );
     paths[path] ??= {};
     paths[path][spec.method] = {
       summary: spec.summary,
@@ -42,14 +55,21 @@ export function buildOpenApi(specs: RouteSpec[], extra: RouteSpec[] = []): Recor
       'x-roles': rolesOf(spec),
       ...(spec.rule ? { 'x-rule': spec.rule } : {}),
       ...(params.length + query.length > 0 ? { parameters: [...params, ...query] } : {}),
-      ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(spec.body) } } } } : {}),
+      ...(spec.body
+        ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(spec.body) } } } }
+        : {}),
       responses,
       ...(PUBLIC_PATHS.includes(spec.path) ? { security: [] } : {}),
     };
   }
   return {
     openapi: '3.0.3',
-    info: { title: 'Huikuan API', version: '1.0.0', description: 'Contract-to-cash: contracts, invoices, payments and collection letters. Amounts are decimal strings with a currency code.' },
+    info: {
+      title: 'Huikuan API',
+      version: '1.0.0',
+      description:
+        'Contract-to-cash: contracts, invoices, payments and collection letters. Amounts are decimal strings with a currency code.',
+    },
     components: { schemas: componentSchemas(), securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     security: [{ bearer: [] }],
     paths,

@@ -27,8 +27,12 @@ export function requestLog(log: Logger = namedLogger('api')): RequestHandler {
       if (logged) return;
       logged = true;
       const fields = {
-        requestId, method: req.method, route: routeOf(req), path: req.route ? undefined : req.path,
-        status: res.writableFinished ? res.statusCode : undefined, aborted: res.writableFinished ? undefined : true,
+        requestId,
+        method: req.method,
+        route: routeOf(req),
+        path: req.route ? undefined : req.path,
+        status: res.writableFinished ? res.statusCode : undefined,
+        aborted: res.writableFinished ? undefined : true,
         durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e4) / 100,
         person: req.actor ? `${req.actor.name} (${req.actor.role})` : undefined,
       };

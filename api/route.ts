@@ -29,7 +29,9 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType> {
   responses: Record<number, string>;
   /** How long the handler's Temporal calls may take in all, when not the default (long imports). */
   deadlineMs?: number;
-  handle(ctx: HandlerContext<z.output<B>>): Promise<{ status?: number; body: unknown; headers?: Record<string, string> }>;
+  handle(
+    ctx: HandlerContext<z.output<B>>,
+  ): Promise<{ status?: number; body: unknown; headers?: Record<string, string> }>;
 }
 
 const SERVER_PING_MS = 1_000;
@@ -42,7 +44,10 @@ export class ApiRoutes {
    * `deadline` bounds every Temporal call a handler makes: an update or query that no worker answers
    * fails with DEADLINE_EXCEEDED (a 503 naming the worker) instead of hanging the request.
    */
-  constructor(private readonly router: Router, private readonly deadline?: { temporal: Pick<Client, 'withDeadline' | 'workflowService'>; ms: number }) {}
+  constructor(
+    private readonly router: Router,
+    private readonly deadline?: { temporal: Pick<Client, 'withDeadline' | 'workflowService'>; ms: number },
+  ) {}
 
   private underDeadline<T>(spec: RouteSpec, fn: () => Promise<T>): Promise<T> {
     if (!this.deadline) return fn();
@@ -53,20 +58,35 @@ export class ApiRoutes {
   private async nameWhatIsDown(error: unknown): Promise<unknown> {
     const temporal = this.deadline?.temporal;
     if (!temporal || toHttpError(error).details[0]?.field !== 'worker') return error;
-    const serverAnswers = await temporal.withDeadline(Date.now() + SERVER_PING_MS, () => temporal.workflowService.getSystemInfo({})).then(() => true, () => false);
-    return serverAnswers ? error : unavailable('temporal', `the Temporal server did not answer within ${SERVER_PING_MS} ms`);
+    const serverAnswers = await temporal
+      .withDeadline(Date.now() + SERVER_PING_MS, () => temporal.workflowService.getSystemInfo({}))
+      .then(
+        () => true,
+        () => false,
+      );
+    return serverAnswers
+      ? error
+      : unavailable('temporal', `the Temporal server did not answer within ${SERVER_PING_MS} ms`);
   }
 
   add<B extends z.ZodType>(spec: RouteSpec<B>): void {
     this.specs.push(spec as unknown as RouteSpec);
     this.router[spec.method](spec.path, (req, res, next) => {
       (async () => {
-        const actor = spec.roles === 'any' ? req.actor! : requireRole(req.actor, spec.roles, `${spec.method.toUpperCase()} ${spec.path}`);
+        const actor =
+          spec.roles === 'any'
+            ? req.actor!
+            : requireRole(req.actor, spec.roles, `${spec.method.toUpperCase()} ${spec.path}`);
         const body = spec.body ? spec.body.parse(req.body ?? {}) : undefined;
-        const result = await this.underDeadline(spec as unknown as RouteSpec, () => spec.handle({
-          req, actor, body: body as z.output<B>, params: req.params as Record<string, string>,
-          query: req.query as Record<string, string | undefined>,
-        }));
+        const result = await this.underDeadline(spec as unknown as RouteSpec, () =>
+          spec.handle({
+            req,
+            actor,
+            body: body as z.output<B>,
+            params: req.params as Record<string, string>,
+            query: req.query as Record<string, string | undefined>,
+          }),
+        );
         for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
         res.status(result.status ?? 200).json(result.body);
       })().catch((error: unknown) => this.nameWhatIsDown(error).then(next));
@@ -85,6 +105,10 @@ export function rolesOf(spec: RouteSpec): readonly Role[] {
 
 /** Who may call a route, in the words of docs/api.md's route table and the OpenAPI description. */
 export function whoMayCall(spec: RouteSpec): string {
-  const roles = PUBLIC_PATHS.includes(spec.path) ? 'anyone, no token' : spec.roles === 'any' ? 'any signed-in person' : spec.roles.join(', ');
+  const roles = PUBLIC_PATHS.includes(spec.path)
+    ? 'anyone, no token'
+    : spec.roles === 'any'
+      ? 'any signed-in person'
+      : spec.roles.join(', ');
   return spec.rule ? `${roles}; ${spec.rule}` : roles;
 }

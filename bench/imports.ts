@@ -17,7 +17,6 @@ import { toDecimal } from '../domain/money';
 import { startEmbeddedPostgres } from '../stack/postgres';
 import { freePort } from '../stack/ports';
 
-
 /** A deterministic pseudo-random sequence, so every run imports the same data. */
 function random(seed: number): () => number {
   let state = seed;
@@ -45,7 +44,9 @@ export function generate(invoiceCount: number, today: string): GeneratedFiles {
   const customerCount = Math.max(1, Math.ceil(invoiceCount / 50));
   const contractCount = Math.max(1, Math.ceil(invoiceCount / 5));
   for (let c = 0; c < customerCount; c++) {
-    customers.push(`B-C${c},"Bench Customer ${c} Co., Ltd",${toDecimal(100_000_000 + c * 1000, 'CNY')},CNY,zh-CN,Asia/Shanghai,Payer ${c},payer${c}@bench.test`);
+    customers.push(
+      `B-C${c},"Bench Customer ${c} Co., Ltd",${toDecimal(100_000_000 + c * 1000, 'CNY')},CNY,zh-CN,Asia/Shanghai,Payer ${c},payer${c}@bench.test`,
+    );
   }
   let open = 0;
   let settlementCount = 0;
@@ -79,21 +80,37 @@ export function generate(invoiceCount: number, today: string): GeneratedFiles {
         open += 1;
       }
     }
-    contracts.push(`B-K${k},B-C${k % customerCount},Bench contract ${k},${toDecimal(contractMinor, 'CNY')},CNY,Dept ${k % 7},Owner ${k % 13},${addDays(today, -800)}`);
+    contracts.push(
+      `B-K${k},B-C${k % customerCount},Bench contract ${k},${toDecimal(contractMinor, 'CNY')},CNY,Dept ${k % 7},Owner ${k % 13},${addDays(today, -800)}`,
+    );
   }
   return {
-    customers: `${customers.join('\n')}\n`, contracts: `${contracts.join('\n')}\n`, invoices: `${invoices.join('\n')}\n`, settlements: `${settlements.join('\n')}\n`,
-    counts: { customers: customerCount, contracts: contractCount, invoices: invoiceCount, settlements: settlementCount, open },
+    customers: `${customers.join('\n')}\n`,
+    contracts: `${contracts.join('\n')}\n`,
+    invoices: `${invoices.join('\n')}\n`,
+    settlements: `${settlements.join('\n')}\n`,
+    counts: {
+      customers: customerCount,
+      contracts: contractCount,
+      invoices: invoiceCount,
+      settlements: settlementCount,
+      open,
+    },
   };
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { invoices: { type: 'string', default: '100000' }, keep: { type: 'boolean' } } });
+  const { values } = parseArgs({
+    options: { invoices: { type: 'string', default: '100000' }, keep: { type: 'boolean' } },
+  });
   const invoiceCount = Number(values.invoices);
-  if (!Number.isInteger(invoiceCount) || invoiceCount < 1) throw new Error('--invoices must be a positive whole number');
+  if (!Number.isInteger(invoiceCount) || invoiceCount < 1)
+    throw new Error('--invoices must be a positive whole number');
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'huikuan-bench-imports-'));
   fs.chmodSync(workDir, 0o755);
-  const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres(workDir, await freePort(), 'bench_imports');
+  const embedded = process.env.DATABASE_URL
+    ? undefined
+    : await startEmbeddedPostgres(workDir, await freePort(), 'bench_imports');
   const db = connect(process.env.DATABASE_URL ?? embedded!.url, 4);
   try {
     await migrateToLatest(db);
@@ -108,26 +125,43 @@ async function main(): Promise<void> {
       settlements: { fileName: 'settlements.csv', bytes: bytes(files.settlements) },
     };
     const megabytes = Object.values(input).reduce((n, f) => n + f.bytes.length, 0) / 1e6;
-    console.log(`generated ${JSON.stringify(files.counts)} (${megabytes.toFixed(1)} MB of CSV) in ${Date.now() - started} ms`);
+    console.log(
+      `generated ${JSON.stringify(files.counts)} (${megabytes.toFixed(1)} MB of CSV) in ${Date.now() - started} ms`,
+    );
     const actor = { name: 'bench', role: 'finance' as const };
     let lastPhase = '';
-    const onProgress = ({ phase }: { phase: string }) => { if (phase !== lastPhase) { lastPhase = phase; console.log(`  ${((Date.now() - started) / 1000).toFixed(1)}s ${phase}`); } };
+    const onProgress = ({ phase }: { phase: string }) => {
+      if (phase !== lastPhase) {
+        lastPhase = phase;
+        console.log(`  ${((Date.now() - started) / 1000).toFixed(1)}s ${phase}`);
+      }
+    };
 
     started = Date.now();
     const first = await importHistorical(db, input, actor, { today, onProgress });
     const firstMs = Date.now() - started;
-    if (first.status !== 'imported') throw new Error(`bench data rejected: ${JSON.stringify(first.errors.slice(0, 5))}`);
-    console.log(`first import: ${firstMs} ms (validate + write ${first.durationMs.validateAndWrite} ms, credit holds ${firstMs - first.durationMs.validateAndWrite} ms); `
-      + `invoices ${first.invoices.imported}, settlements ${first.settlements.imported}, open ${first.openInvoices}, disputes ${first.disputesOpened}`);
+    if (first.status !== 'imported')
+      throw new Error(`bench data rejected: ${JSON.stringify(first.errors.slice(0, 5))}`);
+    console.log(
+      `first import: ${firstMs} ms (validate + write ${first.durationMs.validateAndWrite} ms, credit holds ${firstMs - first.durationMs.validateAndWrite} ms); ` +
+        `invoices ${first.invoices.imported}, settlements ${first.settlements.imported}, open ${first.openInvoices}, disputes ${first.disputesOpened}`,
+    );
 
     started = Date.now();
     lastPhase = '';
     const second = await importHistorical(db, input, actor, { today, onProgress });
     const secondMs = Date.now() - started;
-    console.log(`same files again: ${secondMs} ms; imported ${second.invoices.imported} invoices, ${second.invoices.duplicates} duplicates`);
+    console.log(
+      `same files again: ${secondMs} ms; imported ${second.invoices.imported} invoices, ${second.invoices.duplicates} duplicates`,
+    );
     const result = {
-      invoices: invoiceCount, settlements: files.counts.settlements, contracts: files.counts.contracts, customers: files.counts.customers,
-      firstImportMs: firstMs, validateAndWriteMs: first.durationMs.validateAndWrite, reimportMs: secondMs,
+      invoices: invoiceCount,
+      settlements: files.counts.settlements,
+      contracts: files.counts.contracts,
+      customers: files.counts.customers,
+      firstImportMs: firstMs,
+      validateAndWriteMs: first.durationMs.validateAndWrite,
+      reimportMs: secondMs,
       invoicesPerSecond: Math.round(invoiceCount / (first.durationMs.validateAndWrite / 1000)),
     };
     console.log(JSON.stringify(result));
@@ -139,4 +173,8 @@ async function main(): Promise<void> {
   }
 }
 
-if (require.main === module) main().catch((error) => { console.error(error); process.exit(1); });
+if (require.main === module)
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });

@@ -37,82 +37,126 @@ const CONTRACTS = Math.max(1, Math.round(INVOICES / 5));
 const CUSTOMERS = Math.max(1, Math.round(INVOICES / 200));
 const RUNS = 3;
 
-interface Captured { sql: string; parameters: readonly unknown[] }
+interface Captured {
+  sql: string;
+  parameters: readonly unknown[];
+}
 
 /** Generates the data set in SQL; `today` anchors every date. */
 function generationSteps(today: string): [string, string][] {
   const stageArray = `array[${STAGES.map((s) => `'${s}'`).join(',')}]`;
   return [
-    ['customers', `insert into customers (code, name, grade, credit_limit_minor, currency)
-      select 'C' || lpad(n::text, 6, '0'), '客户' || n || '有限公司', (array['A','B','C','D'])[1 + n % 4], 1000000000, 'CNY' from generate_series(1, ${CUSTOMERS}) n`],
-    ['contracts', `create temp table bench_contracts as
+    [
+      'customers',
+      `insert into customers (code, name, grade, credit_limit_minor, currency)
+      select 'C' || lpad(n::text, 6, '0'), '客户' || n || '有限公司', (array['A','B','C','D'])[1 + n % 4], 1000000000, 'CNY' from generate_series(1, ${CUSTOMERS}) n`,
+    ],
+    [
+      'contracts',
+      `create temp table bench_contracts as
       select n, 'HT' || lpad(n::text, 7, '0') as no, 'C' || lpad((1 + n % ${CUSTOMERS})::text, 6, '0') as customer_code,
         case when n % 20 <= 8 then n % 20 when n % 20 <= 14 then 8 when n % 20 <= 18 then 9 else 10 end as stage_idx,
         (timestamp '${today}' - make_interval(days => 120 + n % 900)) at time zone '${TZ}' as created_at, 5 + n % 11 as step_days
-      from generate_series(1, ${CONTRACTS}) n`],
-    ['contracts', `insert into contracts (no, customer_code, title, amount_minor, currency, payment_terms_type, stage, terms, details, department, account_owner, created_by, created_at, stage_changed_at)
+      from generate_series(1, ${CONTRACTS}) n`,
+    ],
+    [
+      'contracts',
+      `insert into contracts (no, customer_code, title, amount_minor, currency, payment_terms_type, stage, terms, details, department, account_owner, created_by, created_at, stage_changed_at)
       select no, customer_code, '项目 ' || n, 1000000 + (n * 7919) % 500000000, 'CNY', 'credit_terms', (${stageArray})[stage_idx + 1], '{}', '{}',
         (array['华东','华南','华北','西部','海外','政企','金融','制造'])[1 + n % 8], 'owner' || lpad((n % 60)::text, 2, '0'), 'bench', created_at,
         created_at + make_interval(days => step_days * least(stage_idx, 9))
-      from bench_contracts`],
-    ['timeline', `insert into timeline (event_key, contract_no, at, actor_name, actor_role, action, from_stage, to_stage, details)
+      from bench_contracts`,
+    ],
+    [
+      'timeline',
+      `insert into timeline (event_key, contract_no, at, actor_name, actor_role, action, from_stage, to_stage, details)
       select 'bench/' || c.no || '/' || k, c.no, c.created_at + make_interval(days => c.step_days * k), 'bench', 'system', 'transition',
         case when k = 0 then null else (${stageArray})[k] end, (${stageArray})[k + 1], '{}'
       from bench_contracts c cross join lateral generate_series(0, least(c.stage_idx, 9)) k
-      where c.stage_idx <> 10 or k <= 2`],
-    ['timeline', `insert into timeline (event_key, contract_no, at, actor_name, actor_role, action, from_stage, to_stage, details)
+      where c.stage_idx <> 10 or k <= 2`,
+    ],
+    [
+      'timeline',
+      `insert into timeline (event_key, contract_no, at, actor_name, actor_role, action, from_stage, to_stage, details)
       select 'bench/' || c.no || '/cancel', c.no, c.created_at + make_interval(days => c.step_days * 3), 'bench', 'system', 'cancel', 'ContractReview', 'Cancelled', '{}'
-      from bench_contracts c where c.stage_idx = 10`],
-    ['invoices', `create temp table bench_invoices as
+      from bench_contracts c where c.stage_idx = 10`,
+    ],
+    [
+      'invoices',
+      `create temp table bench_invoices as
       select n, 'INV' || lpad(n::text, 8, '0') as no, 'HT' || lpad((1 + n % ${CONTRACTS})::text, 7, '0') as contract_no,
         'C' || lpad((1 + (1 + n % ${CONTRACTS}) % ${CUSTOMERS})::text, 6, '0') as customer_code,
         100000 + (n::bigint * 104729) % 50000000 as amount_minor, date '${today}' - ((n::bigint * 7919) % 1095)::int as issue_date,
         30 * (1 + n % 3) as term_days, floor(random() * random() * 120)::int - 10 as days_late, random() as r
-      from generate_series(1, ${INVOICES}) n`],
-    ['invoices', `alter table bench_invoices add column due_date date, add column status text, add column paid_on date`],
-    ['invoices', `update bench_invoices set due_date = issue_date + term_days,
+      from generate_series(1, ${INVOICES}) n`,
+    ],
+    [
+      'invoices',
+      `alter table bench_invoices add column due_date date, add column status text, add column paid_on date`,
+    ],
+    [
+      'invoices',
+      `update bench_invoices set due_date = issue_date + term_days,
       status = case when issue_date + term_days + days_late <= date '${today}' and r < 0.95 then 'paid'
-                    when issue_date < date '${today}' - 400 and r >= 0.97 then 'written_off' else 'open' end`],
+                    when issue_date < date '${today}' - 400 and r >= 0.97 then 'written_off' else 'open' end`,
+    ],
     ['invoices', `update bench_invoices set paid_on = due_date + days_late where status = 'paid'`],
-    ['invoices', `insert into invoices (no, contract_no, milestone_seq, customer_code, currency, amount_minor, tax_minor, balance_minor, issue_date, due_date, status,
+    [
+      'invoices',
+      `insert into invoices (no, contract_no, milestone_seq, customer_code, currency, amount_minor, tax_minor, balance_minor, issue_date, due_date, status,
         paid_at, paid_on, issued_by, written_off_at, write_off_reason)
       select no, contract_no, 1 + n / ${CONTRACTS}, customer_code, 'CNY', amount_minor, 0,
         case when status = 'paid' then 0 when status = 'open' and r < 0.3 then amount_minor - amount_minor / 2 else amount_minor end,
         issue_date, due_date, status, case when status = 'paid' then (paid_on::timestamp at time zone '${TZ}') end, paid_on, 'bench',
         case when status = 'written_off' then ((due_date + 200)::timestamp at time zone '${TZ}') end, case when status = 'written_off' then 'bench' end
-      from bench_invoices`],
-    ['payments', `insert into payments (id, customer_code, reference, amount_minor, currency, received_on, unallocated_minor, recorded_by, source, status)
+      from bench_invoices`,
+    ],
+    [
+      'payments',
+      `insert into payments (id, customer_code, reference, amount_minor, currency, received_on, unallocated_minor, recorded_by, source, status)
       select n, customer_code, 'P' || n, amount_minor, 'CNY', paid_on, 0, 'bench', 'api', 'matched' from bench_invoices where status = 'paid'
       union all
       select 2000000000 + n, customer_code, 'PP' || n, amount_minor / 2, 'CNY', least(due_date + 5, date '${today}'), 0, 'bench', 'api', 'matched'
       from bench_invoices where status = 'open' and r < 0.3
       union all
       select 4000000000 + n, customer_code, 'PR' || n, amount_minor, 'CNY', paid_on - 5, amount_minor, 'bench', 'api', 'matched'
-      from bench_invoices where status = 'paid' and n % 100 = 1`],
-    ['allocations', `insert into allocations (payment_id, invoice_no, amount_minor, rule, reversed_at, reversed_by, reversal_reason)
+      from bench_invoices where status = 'paid' and n % 100 = 1`,
+    ],
+    [
+      'allocations',
+      `insert into allocations (payment_id, invoice_no, amount_minor, rule, reversed_at, reversed_by, reversal_reason)
       select id, 'INV' || lpad((id % 1000000000)::text, 8, '0'), case when id >= 4000000000 then amount_minor else amount_minor end, 'oldest_first',
         case when id >= 4000000000 then (received_on + 2)::timestamp at time zone '${TZ}' end,
         case when id >= 4000000000 then 'bench' end, case when id >= 4000000000 then 'wrong customer' end
-      from payments`],
-    ['disputes', `insert into disputes (id, invoice_no, reason, routed_to, status, opened_by, opened_at, sla_due_at, outcome, credit_minor, resolved_by, resolved_at)
+      from payments`,
+    ],
+    [
+      'disputes',
+      `insert into disputes (id, invoice_no, reason, routed_to, status, opened_by, opened_at, sla_due_at, outcome, credit_minor, resolved_by, resolved_at)
       select 'D' || n, no, (array['quality','service','price','invoice_error','delivery_defect','contract_clause'])[1 + n % 6], 'finance',
         case when n % 100 = 7 then 'resolved' when status = 'open' then 'open' else 'closed' end, 'bench',
         (due_date + 5)::timestamp at time zone '${TZ}', (due_date + 15)::timestamp at time zone '${TZ}',
         case when n % 100 = 7 then 'accepted' end, case when n % 300 = 7 then 10000 end, case when n % 100 = 7 then 'bench' end,
         case when n % 100 = 7 or status <> 'open' then (due_date + 5 + n % 30)::timestamp at time zone '${TZ}' end
-      from bench_invoices where n % 50 = 7`],
-    ['promises', `insert into promises (id, invoice_no, customer_code, contact, promised_date, amount_minor, status, recorded_by, recorded_at, closed_at)
+      from bench_invoices where n % 50 = 7`,
+    ],
+    [
+      'promises',
+      `insert into promises (id, invoice_no, customer_code, contact, promised_date, amount_minor, status, recorded_by, recorded_at, closed_at)
       select 'PR' || n, no, customer_code, 'Pat', due_date + 15, amount_minor,
         case when status = 'paid' then 'kept' when n % 3 = 0 then 'open' else 'broken' end, 'bench',
         (due_date + 10)::timestamp at time zone '${TZ}',
         case when status = 'paid' then paid_on::timestamp at time zone '${TZ}' when n % 3 <> 0 then (due_date + 18)::timestamp at time zone '${TZ}' end
-      from bench_invoices where n % 20 = 3`],
+      from bench_invoices where n % 20 = 3`,
+    ],
     ['vacuum', 'vacuum analyze'],
   ];
 }
 
 async function generateAll(url: string, today: string): Promise<void> {
-  console.log(`generating ${INVOICES.toLocaleString('en')} invoices, ${CONTRACTS.toLocaleString('en')} contracts, ${CUSTOMERS.toLocaleString('en')} customers (today ${today})`);
+  console.log(
+    `generating ${INVOICES.toLocaleString('en')} invoices, ${CONTRACTS.toLocaleString('en')} contracts, ${CUSTOMERS.toLocaleString('en')} customers (today ${today})`,
+  );
   const started = Date.now();
   await generate(url, today);
   console.log(`generated in ${((Date.now() - started) / 1000).toFixed(0)} s`);
@@ -134,10 +178,15 @@ async function generate(url: string, today: string): Promise<void> {
   }
 }
 
-interface PlanSummary { executionMs: number; topNode: string; seqScans: string[] }
+interface PlanSummary {
+  executionMs: number;
+  topNode: string;
+  seqScans: string[];
+}
 
 function seqScansOf(plan: any, found: string[] = []): string[] {
-  if (plan['Node Type'] === 'Seq Scan') found.push(`${plan['Relation Name']} (${plan['Actual Rows'] * (plan['Actual Loops'] ?? 1)} rows)`);
+  if (plan['Node Type'] === 'Seq Scan')
+    found.push(`${plan['Relation Name']} (${plan['Actual Rows'] * (plan['Actual Loops'] ?? 1)} rows)`);
   for (const child of plan.Plans ?? []) seqScansOf(child, found);
   return found;
 }
@@ -152,7 +201,10 @@ async function explain(pool: pg.Pool, query: Captured): Promise<PlanSummary> {
       const text = await client.query(`explain (analyze, buffers) ${query.sql}`, query.parameters as unknown[]);
       console.log(text.rows.map((r) => r['QUERY PLAN']).join('\n'));
     }
-    const result = await client.query(`explain (analyze, buffers, format json) ${query.sql}`, query.parameters as unknown[]);
+    const result = await client.query(
+      `explain (analyze, buffers, format json) ${query.sql}`,
+      query.parameters as unknown[],
+    );
     const [{ Plan: plan, 'Execution Time': executionMs }] = result.rows[0]['QUERY PLAN'];
     return { executionMs, topNode: plan['Node Type'], seqScans: seqScansOf(plan) };
   } finally {
@@ -164,18 +216,33 @@ async function explain(pool: pg.Pool, query: Captured): Promise<PlanSummary> {
 /** The report's own queries, not the session's statements around them. */
 const isReportQuery = (query: Captured) => /^\s*(with|select)\b/i.test(query.sql) && !query.sql.includes('set_config');
 
-interface Case { name: string; run: (db: Db) => Promise<Report> }
+interface Case {
+  name: string;
+  run: (db: Db) => Promise<Report>;
+}
 
 function cases(today: string): Case[] {
   const lastMonthEnd = addDays(`${today.slice(0, 8)}01`, -1);
   const lastMonth = { from: `${lastMonthEnd.slice(0, 8)}01`, to: lastMonthEnd, timeZone: TZ };
   const lastYear = { from: addDays(today, -364), to: today, timeZone: TZ };
   return [
-    { name: 'aging by customer, today', run: (db) => agingReport(db, { asOf: today, timeZone: TZ, groupBy: 'customer' }) },
+    {
+      name: 'aging by customer, today',
+      run: (db) => agingReport(db, { asOf: today, timeZone: TZ, groupBy: 'customer' }),
+    },
     { name: 'aging by owner, today', run: (db) => agingReport(db, { asOf: today, timeZone: TZ, groupBy: 'owner' }) },
-    { name: 'aging by contract, today', run: (db) => agingReport(db, { asOf: today, timeZone: TZ, groupBy: 'contract' }) },
-    { name: 'aging by department, 90 days ago', run: (db) => agingReport(db, { asOf: addDays(today, -90), timeZone: TZ, groupBy: 'department' }) },
-    { name: 'aging by customer, a year ago', run: (db) => agingReport(db, { asOf: addDays(today, -365), timeZone: TZ, groupBy: 'customer' }) },
+    {
+      name: 'aging by contract, today',
+      run: (db) => agingReport(db, { asOf: today, timeZone: TZ, groupBy: 'contract' }),
+    },
+    {
+      name: 'aging by department, 90 days ago',
+      run: (db) => agingReport(db, { asOf: addDays(today, -90), timeZone: TZ, groupBy: 'department' }),
+    },
+    {
+      name: 'aging by customer, a year ago',
+      run: (db) => agingReport(db, { asOf: addDays(today, -365), timeZone: TZ, groupBy: 'customer' }),
+    },
     { name: 'DSO, last month', run: (db) => dsoReport(db, lastMonth) },
     { name: 'CEI, last month', run: (db) => ceiReport(db, lastMonth) },
     { name: 'overdue ratio, today', run: (db) => overdueRatioReport(db, { asOf: today, timeZone: TZ }) },
@@ -221,7 +288,13 @@ async function scratchDatabase(): Promise<{ url: string; stop(): Promise<void> }
   fs.mkdirSync(dir, { recursive: true });
   fs.chmodSync(dir, 0o755);
   const postgres = await startEmbeddedPostgres(dir, await freePort(), name);
-  return { url: postgres.url, stop: async () => { await postgres.stop(); if (!keep) fs.rmSync(dir, { recursive: true, force: true }); } };
+  return {
+    url: postgres.url,
+    stop: async () => {
+      await postgres.stop();
+      if (!keep) fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 async function main(): Promise<void> {
@@ -233,24 +306,34 @@ async function main(): Promise<void> {
   const captured: Captured[] = [];
   const db: Db = new Kysely<Database>({
     dialect: new PostgresDialect({ pool }),
-    log: (event) => { if (event.level === 'query') captured.push({ sql: event.query.sql, parameters: event.query.parameters }); },
+    log: (event) => {
+      if (event.level === 'query') captured.push({ sql: event.query.sql, parameters: event.query.parameters });
+    },
   });
   try {
     await migrateToLatest(db);
     const existing = await pool.query('select count(*)::int as n from invoices');
     if (existing.rows[0].n === 0) await generateAll(scratch.url, today);
-    const counts = await pool.query(`select (select count(*) from invoices) invoices, (select count(*) from payments) payments, (select count(*) from allocations) allocations,
+    const counts =
+      await pool.query(`select (select count(*) from invoices) invoices, (select count(*) from payments) payments, (select count(*) from allocations) allocations,
       (select count(*) from timeline) timeline, (select count(*) from invoices where status <> 'paid') not_paid, (select version()) version`);
     console.log(counts.rows[0]);
     console.log('\n| report | median of 3 | queries: execution time, top node, sequential scans |\n|---|---:|---|');
     for (const c of cases(today).filter((c) => c.name.includes(process.env.BENCH_ONLY ?? ''))) {
       const result = await measure(db, pool, captured, c);
-      const plans = result.plans.map((p) => `${p.executionMs.toFixed(0)} ms ${p.topNode}${p.seqScans.length ? `, seq: ${p.seqScans.join(', ')}` : ''}`).join('; ');
+      const plans = result.plans
+        .map(
+          (p) =>
+            `${p.executionMs.toFixed(0)} ms ${p.topNode}${p.seqScans.length ? `, seq: ${p.seqScans.join(', ')}` : ''}`,
+        )
+        .join('; ');
       console.log(`| ${result.name} | ${result.medianMs.toFixed(0)} ms | ${plans} |`);
       if (c.name.startsWith('aging by customer, today')) {
         const xlsxStarted = performance.now();
         const xlsx = await renderXlsx(result.report);
-        console.log(`| (xlsx export of the above: ${result.report.tables[0].rows.length} rows, ${(xlsx.length / 1024).toFixed(0)} KiB) | ${(performance.now() - xlsxStarted).toFixed(0)} ms | |`);
+        console.log(
+          `| (xlsx export of the above: ${result.report.tables[0].rows.length} rows, ${(xlsx.length / 1024).toFixed(0)} KiB) | ${(performance.now() - xlsxStarted).toFixed(0)} ms | |`,
+        );
       }
     }
   } finally {

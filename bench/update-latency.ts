@@ -12,29 +12,69 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { addDays, localDateOf } from '../domain/dates';
 import { touchUpdate, touchWorkflow } from './support/trivial-workflows';
-import { type BenchStack, TRIVIAL_TASK_QUEUE, apiCall, eachWithLimit, percentile, startBenchStack } from './support/stack';
+import {
+  type BenchStack,
+  TRIVIAL_TASK_QUEUE,
+  apiCall,
+  eachWithLimit,
+  percentile,
+  startBenchStack,
+} from './support/stack';
 
 const CLIENTS = 8;
 const cny = (value: string) => ({ value, currency: 'CNY' });
 const today = () => localDateOf(Date.now(), 'Asia/Shanghai');
 const TERMS = {
-  deliverables: ['system'], acceptanceOwner: 'Li Wei', acceptanceCriteria: 'UAT report signed', invoicingDetails: 'VAT invoice',
-  paymentSchedule: '40/60', paymentOwner: 'Wang Fang', paymentMethod: 'bank transfer', lateInterestRatePercent: '18.25', penaltyClause: '0.05% a day',
+  deliverables: ['system'],
+  acceptanceOwner: 'Li Wei',
+  acceptanceCriteria: 'UAT report signed',
+  invoicingDetails: 'VAT invoice',
+  paymentSchedule: '40/60',
+  paymentOwner: 'Wang Fang',
+  paymentMethod: 'bank transfer',
+  lateInterestRatePercent: '18.25',
+  penaltyClause: '0.05% a day',
 };
 
 /** The eight transitions from opportunity to accepted, each with the role that may make it. */
 const TRANSITIONS: { action: string; role: 'finance' | 'sales' | 'delivery'; body: () => unknown }[] = [
-  { action: 'approve', role: 'finance', body: () => ({ risk: { customerRisk: 1, projectRisk: 2, requirementRisk: 2 } }) },
+  {
+    action: 'approve',
+    role: 'finance',
+    body: () => ({ risk: { customerRisk: 1, projectRisk: 2, requirementRisk: 2 } }),
+  },
   { action: 'review', role: 'sales', body: () => ({ estimatedCost: cny('60000.00') }) },
   { action: 'sign', role: 'sales', body: () => ({ signedOn: addDays(today(), -1) }) },
-  { action: 'split', role: 'finance', body: () => ({ milestones: [
-    { kind: 'advance', percent: '40', trigger: { type: 'on_signing' }, termDays: 30 },
-    { kind: 'final', percent: '60', trigger: { type: 'on_acceptance' }, termDays: 30 },
-  ] }) },
+  {
+    action: 'split',
+    role: 'finance',
+    body: () => ({
+      milestones: [
+        { kind: 'advance', percent: '40', trigger: { type: 'on_signing' }, termDays: 30 },
+        { kind: 'final', percent: '60', trigger: { type: 'on_acceptance' }, termDays: 30 },
+      ],
+    }),
+  },
   { action: 'budget', role: 'finance', body: () => ({ budget: cny('65000.00') }) },
-  { action: 'handover', role: 'sales', body: () => ({ owners: { account: 'Sally Sales', solution: 'Sam Solution', fulfilment: 'Dee Delivery', finance: 'Fiona Finance', executiveSponsor: 'Eve Exec' } }) },
+  {
+    action: 'handover',
+    role: 'sales',
+    body: () => ({
+      owners: {
+        account: 'Sally Sales',
+        solution: 'Sam Solution',
+        fulfilment: 'Dee Delivery',
+        finance: 'Fiona Finance',
+        executiveSponsor: 'Eve Exec',
+      },
+    }),
+  },
   { action: 'deliver', role: 'delivery', body: () => ({ deliveredOn: today() }) },
-  { action: 'accept', role: 'delivery', body: () => ({ acceptedOn: today(), acceptor: 'Li Wei', documentRef: 'UAT-1' }) },
+  {
+    action: 'accept',
+    role: 'delivery',
+    body: () => ({ acceptedOn: today(), acceptor: 'Li Wei', documentRef: 'UAT-1' }),
+  },
 ];
 
 async function timed(call: () => Promise<unknown>): Promise<number> {
@@ -48,16 +88,29 @@ function summary(latencies: number[]) {
   return { p50: percentile(sorted, 50), p95: percentile(sorted, 95) };
 }
 
-async function expectStatus(call: Promise<{ status: number; body: unknown }>, status: number, what: string): Promise<void> {
+async function expectStatus(
+  call: Promise<{ status: number; body: unknown }>,
+  status: number,
+  what: string,
+): Promise<void> {
   const response = await call;
-  if (response.status !== status) throw new Error(`${what}: ${response.status} ${JSON.stringify(response.body).slice(0, 300)}`);
+  if (response.status !== status)
+    throw new Error(`${what}: ${response.status} ${JSON.stringify(response.body).slice(0, 300)}`);
 }
 
 async function createCustomer(stack: BenchStack): Promise<string> {
   const code = `LAT-${crypto.randomBytes(3).toString('hex')}`;
-  await expectStatus(apiCall(stack.apiUrl, stack.tokens.sales, 'POST', '/api/v1/customers', {
-    code, name: `${code} Co.`, grade: 'A', creditLimit: cny('1000000000.00'), contacts: [{ role: 'payment_owner', name: 'Wang Fang', email: 'ap@lat.example' }],
-  }), 201, 'customer');
+  await expectStatus(
+    apiCall(stack.apiUrl, stack.tokens.sales, 'POST', '/api/v1/customers', {
+      code,
+      name: `${code} Co.`,
+      grade: 'A',
+      creditLimit: cny('1000000000.00'),
+      contacts: [{ role: 'payment_owner', name: 'Wang Fang', email: 'ap@lat.example' }],
+    }),
+    201,
+    'customer',
+  );
   return code;
 }
 
@@ -65,16 +118,29 @@ async function createCustomer(stack: BenchStack): Promise<string> {
 async function registrations(stack: BenchStack, customer: string, count: number) {
   const nos = Array.from({ length: count }, (_, i) => `LAT-HT-${i}-${crypto.randomBytes(2).toString('hex')}`);
   const started = performance.now();
-  await eachWithLimit(nos, CLIENTS, (no) => expectStatus(apiCall(stack.apiUrl, stack.tokens.sales, 'POST', '/api/v1/contracts', {
-    no, customerCode: customer, title: 'Latency bench', amount: cny('100000.00'), paymentTermsType: 'credit_terms', terms: TERMS,
-  }), 201, `register ${no}`));
+  await eachWithLimit(nos, CLIENTS, (no) =>
+    expectStatus(
+      apiCall(stack.apiUrl, stack.tokens.sales, 'POST', '/api/v1/contracts', {
+        no,
+        customerCode: customer,
+        title: 'Latency bench',
+        amount: cny('100000.00'),
+        paymentTermsType: 'credit_terms',
+        terms: TERMS,
+      }),
+      201,
+      `register ${no}`,
+    ),
+  );
   return { perSecond: count / ((performance.now() - started) / 1000), nos };
 }
 
 async function trivialStarts(stack: BenchStack, count: number): Promise<number> {
   const ids = Array.from({ length: count }, (_, i) => `touch-start-${i}-${crypto.randomBytes(3).toString('hex')}`);
   const started = performance.now();
-  await eachWithLimit(ids, CLIENTS, async (workflowId) => { await stack.client.workflow.start(touchWorkflow, { workflowId, taskQueue: TRIVIAL_TASK_QUEUE }); });
+  await eachWithLimit(ids, CLIENTS, async (workflowId) => {
+    await stack.client.workflow.start(touchWorkflow, { workflowId, taskQueue: TRIVIAL_TASK_QUEUE });
+  });
   return count / ((performance.now() - started) / 1000);
 }
 
@@ -94,12 +160,21 @@ async function main(): Promise<void> {
     const byAction = new Map<string, number[]>(TRANSITIONS.map(({ action }) => [action, []]));
     for (const no of registration.nos.slice(0, contracts)) {
       for (const { action, role, body } of TRANSITIONS) {
-        const ms = await timed(() => expectStatus(apiCall(stack.apiUrl, stack.tokens[role], 'POST', `/api/v1/contracts/${no}/${action}`, body()), 200, `${action} ${no}`));
+        const ms = await timed(() =>
+          expectStatus(
+            apiCall(stack.apiUrl, stack.tokens[role], 'POST', `/api/v1/contracts/${no}/${action}`, body()),
+            200,
+            `${action} ${no}`,
+          ),
+        );
         transitionMs.push(ms);
         byAction.get(action)!.push(ms);
       }
     }
-    const handle = await stack.client.workflow.start(touchWorkflow, { workflowId: `touch-${crypto.randomBytes(4).toString('hex')}`, taskQueue: TRIVIAL_TASK_QUEUE });
+    const handle = await stack.client.workflow.start(touchWorkflow, {
+      workflowId: `touch-${crypto.randomBytes(4).toString('hex')}`,
+      taskQueue: TRIVIAL_TASK_QUEUE,
+    });
     const updateMs: number[] = [];
     for (let i = 0; i < transitionMs.length + 10; i += 1) {
       const ms = await timed(() => handle.executeUpdate(touchUpdate, { args: [1] }));
@@ -108,7 +183,11 @@ async function main(): Promise<void> {
     const getMs: number[] = [];
     for (let i = 0; i < transitionMs.length; i += 1) {
       const no = registration.nos[i % contracts];
-      getMs.push(await timed(() => expectStatus(apiCall(stack.apiUrl, stack.tokens.sales, 'GET', `/api/v1/contracts/${no}`), 200, 'get')));
+      getMs.push(
+        await timed(() =>
+          expectStatus(apiCall(stack.apiUrl, stack.tokens.sales, 'GET', `/api/v1/contracts/${no}`), 200, 'get'),
+        ),
+      );
     }
 
     const transition = summary(transitionMs);
@@ -117,21 +196,49 @@ async function main(): Promise<void> {
     const budget = 1.5 * (update.p50 + get.p50);
     const rows = [
       ['', 'p50 ms', 'p95 ms', 'n'],
-      ['contract transition through the API', transition.p50.toFixed(1), transition.p95.toFixed(1), String(transitionMs.length)],
+      [
+        'contract transition through the API',
+        transition.p50.toFixed(1),
+        transition.p95.toFixed(1),
+        String(transitionMs.length),
+      ],
       ['trivial executeUpdate', update.p50.toFixed(1), update.p95.toFixed(1), String(updateMs.length)],
       ['plain API GET (a contract)', get.p50.toFixed(1), get.p95.toFixed(1), String(getMs.length)],
-      ['goal: transition p50 ≤ 1.5 × (update + GET)', `${transition.p50.toFixed(1)} ≤ ${budget.toFixed(1)}`, transition.p50 <= budget ? 'met' : 'MISSED', ''],
+      [
+        'goal: transition p50 ≤ 1.5 × (update + GET)',
+        `${transition.p50.toFixed(1)} ≤ ${budget.toFixed(1)}`,
+        transition.p50 <= budget ? 'met' : 'MISSED',
+        '',
+      ],
       ['', 'per second', '', ''],
       [`registrations, ${CLIENTS} clients`, registration.perSecond.toFixed(1), '', String(contracts * 8)],
       [`trivial workflow starts, ${CLIENTS} clients`, trivialStartRate.toFixed(1), '', String(contracts * 8)],
-      ['goal: registrations ≥ 0.8 × starts', (registration.perSecond / trivialStartRate).toFixed(2), registration.perSecond >= 0.8 * trivialStartRate ? 'met' : 'MISSED', ''],
+      [
+        'goal: registrations ≥ 0.8 × starts',
+        (registration.perSecond / trivialStartRate).toFixed(2),
+        registration.perSecond >= 0.8 * trivialStartRate ? 'met' : 'MISSED',
+        '',
+      ],
     ];
     console.log(`\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}`);
-    console.log(`\ntransition p50 by action: ${[...byAction].map(([action, ms]) => `${action} ${summary(ms).p50.toFixed(1)}`).join(', ')}`);
-    console.log(`\nmachine: ${os.cpus().length} × ${os.cpus()[0].model}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    console.log(
+      `\ntransition p50 by action: ${[...byAction].map(([action, ms]) => `${action} ${summary(ms).p50.toFixed(1)}`).join(', ')}`,
+    );
+    console.log(
+      `\nmachine: ${os.cpus().length} × ${os.cpus()[0].model}, load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
   } finally {
     await stack.stop();
   }
 }
 
-main().then(() => process.exit(0), (error) => { console.error(error); process.exit(1); });
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -21,22 +21,31 @@ async function main(): Promise<void> {
   const client = new Client({ connection, namespace: config.temporal.namespace });
   // Set by `npm start` when its own SMTP catcher receives the mail (GET /api/v1/mailbox shows it).
   const mailboxEnabled = process.env.HUIKUAN_MAILBOX === 'embedded';
-  const server = await startApiServer({ db, client, config, smtpUrl: config.SMTP_URL, mailboxEnabled, checkWorker: true }, config.PORT, config.HOST)
-    .catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE' || error.code === 'EACCES') {
-        const message = `cannot listen on ${config.HOST}:${config.PORT} (PORT): ${error.code === 'EADDRINUSE' ? 'the port is already in use' : 'permission denied'}`;
-        tellSupervisor({ type: 'fatal', message });
-        throw new Error(message);
-      }
-      throw error;
-    });
+  const server = await startApiServer(
+    { db, client, config, smtpUrl: config.SMTP_URL, mailboxEnabled, checkWorker: true },
+    config.PORT,
+    config.HOST,
+  ).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'EADDRINUSE' || error.code === 'EACCES') {
+      const message = `cannot listen on ${config.HOST}:${config.PORT} (PORT): ${error.code === 'EADDRINUSE' ? 'the port is already in use' : 'permission denied'}`;
+      tellSupervisor({ type: 'fatal', message });
+      throw new Error(message);
+    }
+    throw error;
+  });
   log.info({ url: `http://${config.HOST}:${config.PORT}` }, 'listening');
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
     setTimeout(() => process.exit(0), STOP_LIMIT_MS).unref();
-    server.close(() => { void connection.close().catch(() => {}).then(() => db.destroy()).finally(() => process.exit(0)); });
+    server.close(() => {
+      void connection
+        .close()
+        .catch(() => {})
+        .then(() => db.destroy())
+        .finally(() => process.exit(0));
+    });
     server.closeAllConnections();
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
@@ -44,4 +53,7 @@ async function main(): Promise<void> {
   tellSupervisor({ type: 'ready', url: `http://${config.HOST}:${config.PORT}` });
 }
 
-main().catch((error) => { log.error(errorFields(error), 'could not start'); process.exit(1); });
+main().catch((error) => {
+  log.error(errorFields(error), 'could not start');
+  process.exit(1);
+});

@@ -16,8 +16,13 @@ async function main(): Promise<void> {
   const file = path.resolve(values.out ?? DEFAULT_BUNDLE_PATH);
   const started = performance.now();
   const { bytes } = await writeWorkflowBundle(file);
-  console.log(`workflow bundle: ${file} (${(bytes / 1024).toFixed(0)} KiB, ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  console.log(
+    `workflow bundle: ${file} (${(bytes / 1024).toFixed(0)} KiB, ${((performance.now() - started) / 1000).toFixed(1)} s)`,
+  );
   console.log(`start workers with WORKFLOW_BUNDLE_PATH=${file}`);
 }
 
-main().catch((error) => { console.error(error instanceof Error ? error.message : error); process.exit(1); });
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

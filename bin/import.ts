@@ -11,10 +11,25 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { type BankMapping, MAPPING_NAMES, type MappingName, importBankStatement } from '../services/imports/bank-statement';
+import {
+  type BankMapping,
+  MAPPING_NAMES,
+  type MappingName,
+  importBankStatement,
+} from '../services/imports/bank-statement';
 import { ENCODINGS, type EncodingOption } from '../services/imports/csv';
-import { type FileInput, HISTORICAL_FILES, type HistoricalFile, importHistorical } from '../services/imports/historical';
-import { type BankImportReport, type HistoricalImportReport, type Progress, type RowError } from '../services/imports/report';
+import {
+  type FileInput,
+  HISTORICAL_FILES,
+  type HistoricalFile,
+  importHistorical,
+} from '../services/imports/historical';
+import {
+  type BankImportReport,
+  type HistoricalImportReport,
+  type Progress,
+  type RowError,
+} from '../services/imports/report';
 import { connect } from '../db/connect';
 import type { SendTime } from '../domain/collection';
 import type { Actor } from '../domain/roles';
@@ -35,7 +50,10 @@ function usage(message?: string): never {
 }
 
 /** A one-line progress indicator on stderr: phase, rows done / total, percent, rate. */
-export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): { update(p: Progress): void; end(): void } {
+export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): {
+  update(p: Progress): void;
+  end(): void;
+} {
   let phase = '';
   let phaseStarted = Date.now();
   let lastPrint = 0;
@@ -77,8 +95,14 @@ function printErrors(errors: RowError[], omitted = 0): void {
 }
 
 function printBank(report: BankImportReport): void {
-  console.log(`import ${report.importId}: ${report.fileName} (${report.encoding}), columns ${Object.entries(report.columns).map(([f, h]) => `${f}="${h}"`).join(' ')}`);
-  console.log(`rows read ${report.rowsRead}: imported ${report.imported}, unmatched ${report.unmatched} (queued for finance), duplicates ${report.duplicates}, skipped ${report.skipped.length}, rejected ${report.rejected}`);
+  console.log(
+    `import ${report.importId}: ${report.fileName} (${report.encoding}), columns ${Object.entries(report.columns)
+      .map(([f, h]) => `${f}="${h}"`)
+      .join(' ')}`,
+  );
+  console.log(
+    `rows read ${report.rowsRead}: imported ${report.imported}, unmatched ${report.unmatched} (queued for finance), duplicates ${report.duplicates}, skipped ${report.skipped.length}, rejected ${report.rejected}`,
+  );
   for (const s of report.skipped.slice(0, 20)) console.log(`  skipped row ${s.row}: ${s.reason}`);
   if (report.skipped.length > 20) console.log(`  … and ${report.skipped.length - 20} more skipped`);
   printErrors(report.errors);
@@ -86,18 +110,29 @@ function printBank(report: BankImportReport): void {
 }
 
 function printHistorical(report: HistoricalImportReport): void {
-  console.log(`import ${report.importId}: ${report.status === 'imported' ? 'imported' : 'REJECTED: nothing was imported'}`);
+  console.log(
+    `import ${report.importId}: ${report.status === 'imported' ? 'imported' : 'REJECTED: nothing was imported'}`,
+  );
   for (const f of HISTORICAL_FILES) {
     const c = report[f];
-    if (c.read > 0) console.log(`  ${f}: read ${c.read}, imported ${c.imported}, duplicates ${c.duplicates}, rejected ${c.rejected}`);
+    if (c.read > 0)
+      console.log(`  ${f}: read ${c.read}, imported ${c.imported}, duplicates ${c.duplicates}, rejected ${c.rejected}`);
   }
   if (report.status === 'imported') {
-    console.log(`  invoices open ${report.openInvoices}, paid ${report.paidInvoices}; disputes opened ${report.disputesOpened}`);
-    if (report.creditHolds) console.log(`  credit holds: ${report.creditHolds.onHold} of ${report.creditHolds.customers} customers on hold`);
+    console.log(
+      `  invoices open ${report.openInvoices}, paid ${report.paidInvoices}; disputes opened ${report.disputesOpened}`,
+    );
+    if (report.creditHolds)
+      console.log(`  credit holds: ${report.creditHolds.onHold} of ${report.creditHolds.customers} customers on hold`);
     const c = report.collections;
-    if (c) console.log(`  collections: ${c.open} open invoices, ${c.started} started, ${c.alreadyRunning} already running, ${c.failed.length} failed`);
+    if (c)
+      console.log(
+        `  collections: ${c.open} open invoices, ${c.started} started, ${c.alreadyRunning} already running, ${c.failed.length} failed`,
+      );
     for (const f of c?.failed.slice(0, 20) ?? []) console.log(`    ${f.invoiceNo}: ${f.message}`);
-    console.log(`  took ${(report.durationMs.validateAndWrite / 1000).toFixed(1)}s to validate and write${report.durationMs.collections !== undefined ? `, ${(report.durationMs.collections / 1000).toFixed(1)}s to start collections` : ''}`);
+    console.log(
+      `  took ${(report.durationMs.validateAndWrite / 1000).toFixed(1)}s to validate and write${report.durationMs.collections !== undefined ? `, ${(report.durationMs.collections / 1000).toFixed(1)}s to start collections` : ''}`,
+    );
   }
   printErrors(report.errors);
   for (const w of report.warnings) console.log(`  warning: ${w}`);
@@ -117,11 +152,21 @@ async function main(): Promise<void> {
   let parsed;
   try {
     parsed = parseArgs({
-      args: rest, allowPositionals: true, strict: true,
+      args: rest,
+      allowPositionals: true,
+      strict: true,
       options: {
-        mapping: { type: 'string' }, encoding: { type: 'string' }, currency: { type: 'string' },
-        customers: { type: 'string' }, contracts: { type: 'string' }, invoices: { type: 'string' }, settlements: { type: 'string' },
-        concurrency: { type: 'string' }, 'no-collections': { type: 'boolean' }, actor: { type: 'string' }, json: { type: 'boolean' },
+        mapping: { type: 'string' },
+        encoding: { type: 'string' },
+        currency: { type: 'string' },
+        customers: { type: 'string' },
+        contracts: { type: 'string' },
+        invoices: { type: 'string' },
+        settlements: { type: 'string' },
+        concurrency: { type: 'string' },
+        'no-collections': { type: 'boolean' },
+        actor: { type: 'string' },
+        json: { type: 'boolean' },
       },
     });
   } catch (error) {
@@ -131,7 +176,8 @@ async function main(): Promise<void> {
   const encoding = (values.encoding ?? 'auto') as EncodingOption;
   if (!ENCODINGS.includes(encoding)) usage(`--encoding must be one of ${ENCODINGS.join(', ')}`);
   const concurrency = Number(values.concurrency ?? 16);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) usage('--concurrency must be a whole number from 1 to 256');
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256)
+    usage('--concurrency must be a whole number from 1 to 256');
   let mapping: MappingName | BankMapping = 'auto';
   if (values.mapping) {
     if ((MAPPING_NAMES as string[]).includes(values.mapping)) mapping = values.mapping as MappingName;
@@ -152,7 +198,8 @@ async function main(): Promise<void> {
       const file = values[name];
       if (file) files[name] = { fileName: path.basename(file), bytes: readFile(file), encoding };
     }
-    if (Object.keys(files).length === 0) usage('name at least one of --customers, --contracts, --invoices, --settlements');
+    if (Object.keys(files).length === 0)
+      usage('name at least one of --customers, --contracts, --invoices, --settlements');
   }
 
   const config = productionConfig(['DATABASE_URL', 'TEMPORAL']);
@@ -163,27 +210,48 @@ async function main(): Promise<void> {
   let failed = false;
   try {
     if (command === 'bank') {
-      const report = await importBankStatement({ db, temporal }, {
-        fileName: path.basename(positionals[0]), bytes: readFile(positionals[0]), encoding, mapping,
-        currency: values.currency ?? 'CNY', timeZone: config.DEFAULT_TIME_ZONE,
-      }, actor, { onProgress: progress.update });
+      const report = await importBankStatement(
+        { db, temporal },
+        {
+          fileName: path.basename(positionals[0]),
+          bytes: readFile(positionals[0]),
+          encoding,
+          mapping,
+          currency: values.currency ?? 'CNY',
+          timeZone: config.DEFAULT_TIME_ZONE,
+        },
+        actor,
+        { onProgress: progress.update },
+      );
       progress.end();
-      if (values.json) console.log(JSON.stringify(report, null, 2)); else printBank(report);
+      if (values.json) console.log(JSON.stringify(report, null, 2));
+      else printBank(report);
       failed = report.rejected > 0;
     } else {
       const report = await importHistorical(db, files, actor, {
-        timeZone: config.DEFAULT_TIME_ZONE, onProgress: progress.update,
-        collections: values['no-collections'] ? undefined
-          : { temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, sendTime: config.LETTER_SEND_TIME as SendTime, concurrency },
+        timeZone: config.DEFAULT_TIME_ZONE,
+        onProgress: progress.update,
+        collections: values['no-collections']
+          ? undefined
+          : {
+              temporal,
+              taskQueue: config.TEMPORAL_TASK_QUEUE,
+              sendTime: config.LETTER_SEND_TIME as SendTime,
+              concurrency,
+            },
       });
       progress.end();
-      if (values.json) console.log(JSON.stringify(report, null, 2)); else printHistorical(report);
+      if (values.json) console.log(JSON.stringify(report, null, 2));
+      else printHistorical(report);
       failed = report.status === 'rejected' || (report.collections?.failed.length ?? 0) > 0;
     }
   } catch (error) {
     progress.end();
     if (!(error instanceof Refused)) throw error;
-    console.error(error.reasons.map((reason) => `${reason.field ? `${reason.field}: ` : ''}${reason.message}`).join('\n') || error.message);
+    console.error(
+      error.reasons.map((reason) => `${reason.field ? `${reason.field}: ` : ''}${reason.message}`).join('\n') ||
+        error.message,
+    );
     failed = true;
   } finally {
     await temporal.connection.close();
@@ -192,4 +260,7 @@ async function main(): Promise<void> {
   process.exitCode = failed ? 1 : 0;
 }
 
-main().catch((error) => { console.error(error instanceof Error ? error.message : error); process.exit(1); });
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -15,4 +15,7 @@ async function main(): Promise<void> {
   console.log(`migrations applied${config.ADMIN_TOKEN ? '; admin token set' : ''}`);
 }
 
-main().catch((error) => { console.error(error); process.exit(1); });
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

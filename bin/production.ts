@@ -13,7 +13,10 @@ export function productionConfig(required: Service[]): ProductionConfig {
   try {
     const config = loadConfig();
     const missing = required.filter((name) => name !== 'TEMPORAL' && !config[name]);
-    if (missing.length > 0) throw new ConfigError(`invalid configuration:\n${missing.map((name) => `  ${name}: required for this process (npm start starts embedded services instead)`).join('\n')}`);
+    if (missing.length > 0)
+      throw new ConfigError(
+        `invalid configuration:\n${missing.map((name) => `  ${name}: required for this process (npm start starts embedded services instead)`).join('\n')}`,
+      );
     const temporal = required.includes('TEMPORAL') ? temporalTarget(process.env) : undefined;
     return { ...config, temporal } as ProductionConfig;
   } catch (error) {

@@ -26,7 +26,9 @@ async function main(): Promise<void> {
   try {
     const result = await runSimulation(db, policyId, parsed.data, config.LETTER_SEND_TIME as SendTime);
     const { summary } = result;
-    console.log(`policy ${result.policy.id} v${result.policy.version}: ${summary.invoices} invoices, ${summary.letters} letters, ${summary.tasks} tasks, ${summary.lettersBeforeFirstPayment} letters before the first payment`);
+    console.log(
+      `policy ${result.policy.id} v${result.policy.version}: ${summary.invoices} invoices, ${summary.letters} letters, ${summary.tasks} tasks, ${summary.lettersBeforeFirstPayment} letters before the first payment`,
+    );
     console.table(Object.fromEntries(Object.entries(summary.perStep).map(([step, counts]) => [step, counts])));
     if (process.argv.includes('--json')) console.log(JSON.stringify(result, null, 2));
   } finally {
@@ -34,4 +36,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error) => { console.error(error instanceof Error ? error.message : error); process.exit(1); });
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -67,7 +67,7 @@ async function waitForHealth(apiUrl: string, timeoutMs: number): Promise<void> {
     try {
       const response = await fetch(`${apiUrl}/healthz`, { signal: AbortSignal.timeout(3_000) });
       if (response.ok) return;
-      last = (await response.json() as { error?: string }).error ?? String(response.status);
+      last = ((await response.json()) as { error?: string }).error ?? String(response.status);
     } catch (error) {
       last = message(error);
     }
@@ -131,7 +131,9 @@ async function startCatcher(stack: Stack, databaseUrl: string, port: number): Pr
   const mailboxDb: Db = connect(databaseUrl, 2);
   stack.onStop(() => mailboxDb.destroy());
   const catcher = await startSmtpCatcher(mailboxDb, port).catch((error: NodeJS.ErrnoException) => {
-    throw new Error(`cannot start the SMTP catcher on 127.0.0.1:${port} (EMBEDDED_SMTP_PORT): ${error.code === 'EADDRINUSE' ? 'the port is already in use' : message(error)}`);
+    throw new Error(
+      `cannot start the SMTP catcher on 127.0.0.1:${port} (EMBEDDED_SMTP_PORT): ${error.code === 'EADDRINUSE' ? 'the port is already in use' : message(error)}`,
+    );
   });
   stack.onStop(() => catcher.stop());
   return catcher;
@@ -150,10 +152,18 @@ async function main(): Promise<void> {
 
   try {
     const dependencies = { stopGraceMs: 4_000, maxFailedRestarts: DEPENDENCY_MAX_FAILED_RESTARTS };
-    const postgres = config.DATABASE_URL ? undefined
-      : stack.child({ name: 'postgres', label: 'PostgreSQL', script: 'stack/postgres-service.ts', ...dependencies }, env);
-    const temporal = config.TEMPORAL_ADDRESS ? undefined
-      : stack.child({ name: 'temporal', label: 'the Temporal dev server', script: 'stack/temporal-service.ts', ...dependencies }, env);
+    const postgres = config.DATABASE_URL
+      ? undefined
+      : stack.child(
+          { name: 'postgres', label: 'PostgreSQL', script: 'stack/postgres-service.ts', ...dependencies },
+          env,
+        );
+    const temporal = config.TEMPORAL_ADDRESS
+      ? undefined
+      : stack.child(
+          { name: 'temporal', label: 'the Temporal dev server', script: 'stack/temporal-service.ts', ...dependencies },
+          env,
+        );
     const [postgresInfo, temporalInfo] = await Promise.all([postgres?.start(), temporal?.start()]);
     const databaseUrl = config.DATABASE_URL ?? String(postgresInfo!.url);
     const temporalAddress = config.TEMPORAL_ADDRESS ?? String(temporalInfo!.address);
@@ -164,15 +174,26 @@ async function main(): Promise<void> {
     if (stack.stopping) return;
 
     // The worker serves the Temporal SDK metrics on a port of its own; the API adds them to its /metrics.
-    const workerMetricsPort = config.WORKER_METRICS_PORT ?? await freePort();
+    const workerMetricsPort = config.WORKER_METRICS_PORT ?? (await freePort());
     const childEnv = {
-      ...env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, SMTP_URL: smtpUrl, HUIKUAN_MAILBOX: config.SMTP_URL ? 'external' : 'embedded',
-      WORKER_METRICS_PORT: String(workerMetricsPort), WORKER_METRICS_URL: config.WORKER_METRICS_URL ?? `http://127.0.0.1:${workerMetricsPort}/metrics`,
+      ...env,
+      DATABASE_URL: databaseUrl,
+      TEMPORAL_ADDRESS: temporalAddress,
+      SMTP_URL: smtpUrl,
+      HUIKUAN_MAILBOX: config.SMTP_URL ? 'external' : 'embedded',
+      WORKER_METRICS_PORT: String(workerMetricsPort),
+      WORKER_METRICS_URL: config.WORKER_METRICS_URL ?? `http://127.0.0.1:${workerMetricsPort}/metrics`,
     };
-    const worker = stack.child({
-      name: 'worker', label: 'the worker', script: 'bin/worker.ts', stopGraceMs: 7_000,
-      afterDeath: (pid) => forgetDeadWorker(databaseUrl, pid),
-    }, childEnv);
+    const worker = stack.child(
+      {
+        name: 'worker',
+        label: 'the worker',
+        script: 'bin/worker.ts',
+        stopGraceMs: 7_000,
+        afterDeath: (pid) => forgetDeadWorker(databaseUrl, pid),
+      },
+      childEnv,
+    );
     const api = stack.child({ name: 'api', label: 'the API', script: 'bin/api.ts', stopGraceMs: 4_000 }, childEnv);
     await Promise.all([worker.start(), api.start()]);
 

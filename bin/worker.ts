@@ -33,14 +33,22 @@ async function main(): Promise<void> {
   const config = productionConfig(['DATABASE_URL', 'TEMPORAL', 'SMTP_URL']);
   Runtime.install({
     logger: temporalLogger(log),
-    ...(config.WORKER_METRICS_PORT ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${config.WORKER_METRICS_PORT}` } } } } : {}),
+    ...(config.WORKER_METRICS_PORT
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${config.WORKER_METRICS_PORT}` } } } }
+      : {}),
   });
   const { settings, namespace } = config.temporal;
   const db = connect(config.DATABASE_URL, config.DB_POOL_SIZE);
   const connection = await connectWorker(settings);
   const worker = await createWorker(connection, {
-    db, smtpUrl: config.SMTP_URL, mailFrom: config.MAIL_FROM, companyName: config.COMPANY_NAME,
-    sendTime: config.LETTER_SEND_TIME as SendTime, namespace, taskQueue: config.TEMPORAL_TASK_QUEUE, tuning: workerTuning(config),
+    db,
+    smtpUrl: config.SMTP_URL,
+    mailFrom: config.MAIL_FROM,
+    companyName: config.COMPANY_NAME,
+    sendTime: config.LETTER_SEND_TIME as SendTime,
+    namespace,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    tuning: workerTuning(config),
     workflowBundle: prebuiltBundle(config.WORKFLOW_BUNDLE_PATH),
   });
   const client = await connectClient(settings, namespace);
@@ -50,7 +58,10 @@ async function main(): Promise<void> {
   let stopRequested = false;
   const requestStop = () => {
     stopRequested = true;
-    setTimeout(() => { log.error('did not stop in time; exiting'); process.exit(1); }, STOP_LIMIT_MS).unref();
+    setTimeout(() => {
+      log.error('did not stop in time; exiting');
+      process.exit(1);
+    }, STOP_LIMIT_MS).unref();
     if (worker.getState() === 'RUNNING') worker.shutdown();
   };
   // The SDK itself shuts the worker down on SIGINT/SIGTERM; these only note it and bound the wait.
@@ -61,7 +72,10 @@ async function main(): Promise<void> {
   const heartbeat = startWorkerHeartbeat(config.DATABASE_URL, worker, config.TEMPORAL_TASK_QUEUE);
   log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, namespace }, 'polling');
   tellSupervisor({ type: 'ready' });
-  const failure = await running.then(() => undefined, (error: unknown) => error);
+  const failure = await running.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
   await heartbeat.stop().catch(() => {});
   await connection.close().catch(() => {});
   await db.destroy().catch(() => {});
@@ -76,4 +90,7 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-main().catch((error) => { log.error(errorFields(error), 'could not start'); process.exit(1); });
+main().catch((error) => {
+  log.error(errorFields(error), 'could not start');
+  process.exit(1);
+});

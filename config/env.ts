@@ -15,7 +15,10 @@ const schema = z.object({
   PUBLIC_URL: z.url().optional(),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 
-  DATABASE_URL: z.url().refine((u) => /^postgres(ql)?:/.test(u), 'must be a postgres:// URL').optional(),
+  DATABASE_URL: z
+    .url()
+    .refine((u) => /^postgres(ql)?:/.test(u), 'must be a postgres:// URL')
+    .optional(),
   EMBEDDED_PG_PORT: port(5433),
 
   TEMPORAL_ADDRESS: optionalText,
@@ -31,7 +34,10 @@ const schema = z.object({
   TEMPORAL_CLI_PATH: optionalText,
   TEMPORAL_TEST_SERVER_PATH: optionalText,
 
-  SMTP_URL: z.url().refine((u) => /^smtps?:/.test(u), 'must be an smtp:// or smtps:// URL').optional(),
+  SMTP_URL: z
+    .url()
+    .refine((u) => /^smtps?:/.test(u), 'must be an smtp:// or smtps:// URL')
+    .optional(),
   EMBEDDED_SMTP_PORT: port(2525),
   MAIL_FROM: z.string().default('Huikuan AR <ar@huikuan.local>'),
   COMPANY_NAME: z.string().default('Huikuan'),
@@ -56,11 +62,27 @@ const schema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   LOG_FORMAT: z.enum(LOG_FORMATS).optional(),
 
-  LETTER_SEND_TIME: z.string().regex(/^(immediate|([01]\d|2[0-3]):[0-5]\d)$/, 'must be HH:MM or "immediate"').default('09:30'),
-  DEFAULT_TIME_ZONE: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai').default('Asia/Shanghai'),
-  CREDIT_REVIEW_LOCALES: z.string().default('zh-CN,en')
-    .transform((v) => v.split(',').map((l) => l.trim()).filter(Boolean))
-    .refine((ls) => ls.length > 0 && ls.every((l) => l === 'zh-CN' || l === 'en'), 'must be a comma-separated list of zh-CN and en'),
+  LETTER_SEND_TIME: z
+    .string()
+    .regex(/^(immediate|([01]\d|2[0-3]):[0-5]\d)$/, 'must be HH:MM or "immediate"')
+    .default('09:30'),
+  DEFAULT_TIME_ZONE: z
+    .string()
+    .refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai')
+    .default('Asia/Shanghai'),
+  CREDIT_REVIEW_LOCALES: z
+    .string()
+    .default('zh-CN,en')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((l) => l.trim())
+        .filter(Boolean),
+    )
+    .refine(
+      (ls) => ls.length > 0 && ls.every((l) => l === 'zh-CN' || l === 'en'),
+      'must be a comma-separated list of zh-CN and en',
+    ),
 });
 
 export type Config = z.infer<typeof schema> & { dataDir: string };
@@ -76,7 +98,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const config = parsed.data;
   if (config.TEMPORAL_TLS_CERT_PATH && !config.TEMPORAL_TLS_KEY_PATH) {
-    throw new ConfigError('invalid configuration:\n  TEMPORAL_TLS_KEY_PATH: required when TEMPORAL_TLS_CERT_PATH is set');
+    throw new ConfigError(
+      'invalid configuration:\n  TEMPORAL_TLS_KEY_PATH: required when TEMPORAL_TLS_CERT_PATH is set',
+    );
   }
   return { ...config, dataDir: path.resolve(config.DATA_DIR) };
 }

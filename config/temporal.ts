@@ -2,7 +2,9 @@ import { loadClientConfigProfile, toClientOptions } from '@temporalio/envconfig'
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import { ConfigError } from './env';
 
-export type TemporalConnectionSettings = Pick<NativeConnectionOptions, 'tls' | 'apiKey' | 'metadata'> & { address: string };
+export type TemporalConnectionSettings = Pick<NativeConnectionOptions, 'tls' | 'apiKey' | 'metadata'> & {
+  address: string;
+};
 
 /** Where the processes connect: a cluster (self-hosted or Temporal Cloud) and the namespace there. */
 export interface TemporalTarget {
@@ -18,7 +20,9 @@ const FORMER_NAMES: Record<string, string> = {
 };
 
 function withStandardNames(env: NodeJS.ProcessEnv): Record<string, string> {
-  const standard = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => Boolean(entry[1])));
+  const standard = Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => Boolean(entry[1])),
+  );
   for (const [former, current] of Object.entries(FORMER_NAMES)) {
     if (standard[former] && !standard[current]) standard[current] = standard[former];
   }
@@ -32,12 +36,21 @@ function withStandardNames(env: NodeJS.ProcessEnv): Record<string, string> {
  * both, for the dev server `npm start` runs itself.
  */
 export function temporalTarget(env: NodeJS.ProcessEnv = process.env, address?: string): TemporalTarget {
-  const { connectionOptions, namespace } = toClientOptions(loadClientConfigProfile({ overrideEnvVars: withStandardNames(env) }));
+  const { connectionOptions, namespace } = toClientOptions(
+    loadClientConfigProfile({ overrideEnvVars: withStandardNames(env) }),
+  );
   const chosen = address ?? connectionOptions.address;
   if (!chosen) {
-    throw new ConfigError('invalid configuration:\n  TEMPORAL_ADDRESS: required for this process (or an address in the TEMPORAL_PROFILE profile of TEMPORAL_CONFIG_FILE; npm start starts an embedded Temporal server instead)');
+    throw new ConfigError(
+      'invalid configuration:\n  TEMPORAL_ADDRESS: required for this process (or an address in the TEMPORAL_PROFILE profile of TEMPORAL_CONFIG_FILE; npm start starts an embedded Temporal server instead)',
+    );
   }
   const { tls, apiKey, metadata } = connectionOptions;
-  const settings: TemporalConnectionSettings = { address: chosen, ...(tls ? { tls } : {}), ...(apiKey ? { apiKey } : {}), ...(metadata ? { metadata } : {}) };
+  const settings: TemporalConnectionSettings = {
+    address: chosen,
+    ...(tls ? { tls } : {}),
+    ...(apiKey ? { apiKey } : {}),
+    ...(metadata ? { metadata } : {}),
+  };
   return { settings, namespace: namespace ?? 'default' };
 }

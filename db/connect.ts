@@ -27,7 +27,9 @@ export function connect(databaseUrl: string, maxConnections = 10): Db {
   // An idle connection closed by the server (restart, shutdown) must not crash the process; the pool reconnects.
   pool.on('error', (error) => logger('postgres').warn(errorFields(error), 'idle connection closed'));
   // Nor may one that is checked out (a backend ended by pg_terminate_backend): the query fails, the process lives.
-  pool.on('connect', (client) => client.on('error', (error) => logger('postgres').warn(errorFields(error), 'connection lost')));
+  pool.on('connect', (client) =>
+    client.on('error', (error) => logger('postgres').warn(errorFields(error), 'connection lost')),
+  );
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 

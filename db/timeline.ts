@@ -20,18 +20,22 @@ export interface TimelineEntry {
 }
 
 export async function appendTimeline(db: Kysely<Database>, entry: TimelineEntry): Promise<void> {
-  await db.insertInto('timeline').values({
-    event_key: entry.eventKey,
-    contract_no: entry.contractNo ?? null,
-    customer_code: entry.customerCode ?? null,
-    invoice_no: entry.invoiceNo ?? null,
-    at: entry.at,
-    actor_name: entry.actor.name,
-    actor_role: entry.actor.role,
-    action: entry.action,
-    from_stage: entry.fromStage ?? null,
-    to_stage: entry.toStage ?? null,
-    reason: entry.reason ?? null,
-    details: JSON.stringify(entry.details ?? {}),
-  }).onConflict((oc) => oc.column('event_key').doNothing()).execute();
+  await db
+    .insertInto('timeline')
+    .values({
+      event_key: entry.eventKey,
+      contract_no: entry.contractNo ?? null,
+      customer_code: entry.customerCode ?? null,
+      invoice_no: entry.invoiceNo ?? null,
+      at: entry.at,
+      actor_name: entry.actor.name,
+      actor_role: entry.actor.role,
+      action: entry.action,
+      from_stage: entry.fromStage ?? null,
+      to_stage: entry.toStage ?? null,
+      reason: entry.reason ?? null,
+      details: JSON.stringify(entry.details ?? {}),
+    })
+    .onConflict((oc) => oc.column('event_key').doNothing())
+    .execute();
 }

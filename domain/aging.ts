@@ -21,5 +21,7 @@ export const AGING_BUCKETS: readonly AgingBucket[] = [
 
 /** The bucket of an invoice that is daysPastDue days past due (negative: not yet due). */
 export function agingBucketOf(daysPastDue: number): AgingBucket {
-  return AGING_BUCKETS.find((b) => (b.minDays === null || daysPastDue >= b.minDays) && (b.maxDays === null || daysPastDue <= b.maxDays))!;
+  return AGING_BUCKETS.find(
+    (b) => (b.minDays === null || daysPastDue >= b.minDays) && (b.maxDays === null || daysPastDue <= b.maxDays),
+  )!;
 }

@@ -33,7 +33,8 @@ function dayOfWeek(date: LocalDate): number {
 }
 
 function requireDate(date: LocalDate): void {
-  if (typeof date !== 'string' || !isLocalDate(date)) throw new Error(`not a calendar date (YYYY-MM-DD): ${String(date)}`);
+  if (typeof date !== 'string' || !isLocalDate(date))
+    throw new Error(`not a calendar date (YYYY-MM-DD): ${String(date)}`);
 }
 
 interface CalendarIndex {
@@ -47,7 +48,10 @@ const indexes = new WeakMap<BusinessCalendar, CalendarIndex>();
 function indexOf(calendar: BusinessCalendar): CalendarIndex {
   let index = indexes.get(calendar);
   if (!index) {
-    index = { makeUp: new Set(calendar.makeUpWorkdays.map((d) => d.date)), holidays: new Set(calendar.holidays.map((d) => d.date)) };
+    index = {
+      makeUp: new Set(calendar.makeUpWorkdays.map((d) => d.date)),
+      holidays: new Set(calendar.holidays.map((d) => d.date)),
+    };
     indexes.set(calendar, index);
   }
   return index;
@@ -83,7 +87,12 @@ const CLOCK_TIME = /^([01]?\d|2[0-3]):([0-5]\d)$/;
  * tests) is the start of `date` in `timeZone`, not shifted to a working day; otherwise it is the
  * configured local time ("09:30") on the first working day on or after `date`.
  */
-export function letterInstant(calendar: BusinessCalendar, date: LocalDate, sendTime: SendTime, timeZone: string): number {
+export function letterInstant(
+  calendar: BusinessCalendar,
+  date: LocalDate,
+  sendTime: SendTime,
+  timeZone: string,
+): number {
   requireDate(date);
   if (sendTime === 'immediate') return zonedInstant(date, '00:00', timeZone);
   if (!CLOCK_TIME.test(sendTime)) throw new Error(`not a send time (HH:MM or 'immediate'): ${sendTime}`);
@@ -105,20 +114,36 @@ function nonEmptyText(value: unknown): value is string {
 export function validateCalendar(input: unknown): { calendar?: BusinessCalendar; refusals: Refusal[] } {
   const refusals: Refusal[] = [];
   if (!isRecord(input)) {
-    return { refusals: [{ code: 'invalid_calendar', message: 'a calendar must be an object with id, name, weekendDays, holidays and makeUpWorkdays' }] };
+    return {
+      refusals: [
+        {
+          code: 'invalid_calendar',
+          message: 'a calendar must be an object with id, name, weekendDays, holidays and makeUpWorkdays',
+        },
+      ],
+    };
   }
 
   if (!nonEmptyText(input.id)) refusals.push({ code: 'missing_id', field: 'id', message: 'the calendar needs an id' });
-  if (!nonEmptyText(input.name)) refusals.push({ code: 'missing_name', field: 'name', message: 'the calendar needs a name' });
+  if (!nonEmptyText(input.name))
+    refusals.push({ code: 'missing_name', field: 'name', message: 'the calendar needs a name' });
 
   const weekendDays: number[] = [];
   if (!Array.isArray(input.weekendDays)) {
-    refusals.push({ code: 'invalid_weekend_days', field: 'weekendDays', message: 'weekendDays must be a list of days of the week (0 = Sunday … 6 = Saturday)' });
+    refusals.push({
+      code: 'invalid_weekend_days',
+      field: 'weekendDays',
+      message: 'weekendDays must be a list of days of the week (0 = Sunday … 6 = Saturday)',
+    });
   } else {
     input.weekendDays.forEach((day: unknown, index) => {
       const field = `weekendDays.${index}`;
       if (typeof day !== 'number' || !Number.isInteger(day) || day < 0 || day > 6) {
-        refusals.push({ code: 'invalid_weekend_day', field, message: `a day of the week is a whole number from 0 (Sunday) to 6 (Saturday), not ${JSON.stringify(day)}` });
+        refusals.push({
+          code: 'invalid_weekend_day',
+          field,
+          message: `a day of the week is a whole number from 0 (Sunday) to 6 (Saturday), not ${JSON.stringify(day)}`,
+        });
       } else if (weekendDays.includes(day)) {
         refusals.push({ code: 'duplicate_weekend_day', field, message: `day ${day} is listed twice in weekendDays` });
       } else {
@@ -139,25 +164,45 @@ export function validateCalendar(input: unknown): { calendar?: BusinessCalendar;
     value.forEach((entry: unknown, index) => {
       const field = `${list}.${index}`;
       if (!isRecord(entry)) {
-        refusals.push({ code: 'invalid_day', field, message: 'each day must be an object { date: "YYYY-MM-DD", name }' });
+        refusals.push({
+          code: 'invalid_day',
+          field,
+          message: 'each day must be an object { date: "YYYY-MM-DD", name }',
+        });
         return;
       }
       const { date, name } = entry;
       const dateOk = typeof date === 'string' && isLocalDate(date);
       if (!dateOk) {
-        refusals.push({ code: 'invalid_date', field: `${field}.date`, message: `not a calendar date (YYYY-MM-DD): ${JSON.stringify(date)}` });
+        refusals.push({
+          code: 'invalid_date',
+          field: `${field}.date`,
+          message: `not a calendar date (YYYY-MM-DD): ${JSON.stringify(date)}`,
+        });
       }
       if (!nonEmptyText(name)) {
-        refusals.push({ code: 'missing_day_name', field: `${field}.name`, message: 'each day needs a name, e.g. "春节 Spring Festival"' });
+        refusals.push({
+          code: 'missing_day_name',
+          field: `${field}.name`,
+          message: 'each day needs a name, e.g. "春节 Spring Festival"',
+        });
       }
       if (dateOk) {
         const earlier = seen.get(date);
         if (earlier === undefined) {
           seen.set(date, field);
         } else if (earlier.startsWith(`${list}.`)) {
-          refusals.push({ code: 'duplicate_date', field: `${field}.date`, message: `${date} is already listed at ${earlier}` });
+          refusals.push({
+            code: 'duplicate_date',
+            field: `${field}.date`,
+            message: `${date} is already listed at ${earlier}`,
+          });
         } else {
-          refusals.push({ code: 'holiday_and_workday', field: `${field}.date`, message: `${date} cannot be both a holiday and a make-up workday (see ${earlier})` });
+          refusals.push({
+            code: 'holiday_and_workday',
+            field: `${field}.date`,
+            message: `${date} cannot be both a holiday and a make-up workday (see ${earlier})`,
+          });
         }
       }
       if (dateOk && nonEmptyText(name)) days.push({ date, name: name.trim() });

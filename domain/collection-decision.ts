@@ -36,7 +36,8 @@ export function decideCollection(ctx: LadderContext, facts: CollectionFacts, now
     return { kind: 'wait', until: facts.dispute.escalated ? undefined : facts.dispute.slaDueAt };
   }
   if (facts.promise) {
-    if (facts.promise.balanceAtPromise - facts.balanceMinor >= facts.promise.amountMinor) return { kind: 'promise_kept' };
+    if (facts.promise.balanceAtPromise - facts.balanceMinor >= facts.promise.amountMinor)
+      return { kind: 'promise_kept' };
     if (now < facts.promise.deadline) return { kind: 'wait', until: facts.promise.deadline };
     return { kind: 'promise_broken', ...brokenPromiseEscalation(ctx, facts.ladder, now) };
   }
@@ -48,7 +49,11 @@ export function decideCollection(ctx: LadderContext, facts: CollectionFacts, now
 }
 
 /** A broken promise climbs one rung above the letter that applies now, and sends only that letter. */
-function brokenPromiseEscalation(ctx: LadderContext, ladder: LadderState, now: number): { perform: Occurrence[]; skipped: Occurrence[] } {
+function brokenPromiseEscalation(
+  ctx: LadderContext,
+  ladder: LadderState,
+  now: number,
+): { perform: Occurrence[]; skipped: Occurrence[] } {
   const applying = decideLadder(ctx, ladder, now);
   const lettersDue = applying.due.filter((o) => sendsLetter(o.step));
   const tasksDue = applying.due.filter((o) => !sendsLetter(o.step));
@@ -61,12 +66,15 @@ function brokenPromiseEscalation(ctx: LadderContext, ladder: LadderState, now: n
     : { perform: applying.due, skipped: applying.skipped };
 }
 
-
 /**
  * Letters stay paused through the promised date plus the grace days; the promise is judged broken at
  * the first send window after that (`instantOf` is the ladder's: business calendar, send time, zone).
  */
-export function promiseDeadline(promisedDate: LocalDate, graceDays: number, instantOf: (date: LocalDate) => number): number {
+export function promiseDeadline(
+  promisedDate: LocalDate,
+  graceDays: number,
+  instantOf: (date: LocalDate) => number,
+): number {
   return instantOf(addDays(promisedDate, graceDays + 1));
 }
 

@@ -3,7 +3,6 @@ import { addDays, isLocalDate } from './dates';
 import { parsePercent, percentOf } from './money';
 import type { Refusal } from './refusal';
 
-
 export const GRADES = ['A', 'B', 'C', 'D'] as const;
 export type Grade = (typeof GRADES)[number];
 
@@ -59,23 +58,36 @@ function approvalChecks(input: ApprovalInput): Refusal[] {
   const failed: Refusal[] = [];
   const { customer } = input;
   if (customer.creditHold) {
-    failed.push({ code: 'credit_hold', message: 'the customer is on credit hold: overdue customers cannot place orders' });
+    failed.push({
+      code: 'credit_hold',
+      message: 'the customer is on credit hold: overdue customers cannot place orders',
+    });
   }
   const grade = customer.grade ?? 'new';
   if (!TERMS_ALLOWED_BY_GRADE[grade].includes(input.paymentTermsType)) {
     failed.push({
-      code: 'terms_not_allowed_for_grade', field: 'paymentTermsType',
+      code: 'terms_not_allowed_for_grade',
+      field: 'paymentTermsType',
       message: `payment terms ${input.paymentTermsType} are not allowed for grade ${grade}; allowed: ${TERMS_ALLOWED_BY_GRADE[grade].join(', ')}`,
     });
-  } else if (grade === 'new' && input.paymentTermsType === 'credit_terms' && input.amountMinor > customer.creditLimitMinor) {
+  } else if (
+    grade === 'new' &&
+    input.paymentTermsType === 'credit_terms' &&
+    input.amountMinor > customer.creditLimitMinor
+  ) {
     failed.push({
-      code: 'new_customer_credit_cap', field: 'paymentTermsType',
+      code: 'new_customer_credit_cap',
+      field: 'paymentTermsType',
       message: 'a new customer gets credit terms only up to its credit limit, and this contract exceeds it',
     });
   }
   const score = input.risk.customerRisk + input.risk.projectRisk + input.risk.requirementRisk;
   if (score > MAX_RISK_SCORE) {
-    failed.push({ code: 'risk_too_high', field: 'risk', message: `risk score ${score} exceeds the maximum of ${MAX_RISK_SCORE}` });
+    failed.push({
+      code: 'risk_too_high',
+      field: 'risk',
+      message: `risk score ${score} exceeds the maximum of ${MAX_RISK_SCORE}`,
+    });
   }
   return failed;
 }
@@ -86,10 +98,18 @@ export function decideApproval(input: ApprovalInput): ApprovalDecision {
   if (!input.override) return { refusals: failed, overridden: [] };
   const overrideProblems: Refusal[] = [];
   if (!(OVERRIDE_ROLES as readonly string[]).includes(input.actor.role)) {
-    overrideProblems.push({ code: 'override_not_permitted', field: 'override', message: 'only finance or an executive may override a failed approval check' });
+    overrideProblems.push({
+      code: 'override_not_permitted',
+      field: 'override',
+      message: 'only finance or an executive may override a failed approval check',
+    });
   }
   if (!input.override.reason.trim()) {
-    overrideProblems.push({ code: 'override_reason_missing', field: 'override.reason', message: 'an override needs a reason' });
+    overrideProblems.push({
+      code: 'override_reason_missing',
+      field: 'override.reason',
+      message: 'an override needs a reason',
+    });
   }
   if (overrideProblems.length > 0) return { refusals: [...overrideProblems, ...failed], overridden: [] };
   return { refusals: [], overridden: failed };
@@ -128,12 +148,20 @@ function isPresent(value: unknown): boolean {
 
 /** Every missing signing item at once, so sales can fix the contract in one go. */
 export function signingRefusals(terms: ContractTerms): Refusal[] {
-  const refusals: Refusal[] = SIGNING_CHECKLIST
-    .filter(({ field }) => !isPresent(terms[field]))
-    .map(({ field, label }) => ({ code: 'missing_term', field: `terms.${field}`, message: `the contract does not name ${label}` }));
+  const refusals: Refusal[] = SIGNING_CHECKLIST.filter(({ field }) => !isPresent(terms[field])).map(
+    ({ field, label }) => ({
+      code: 'missing_term',
+      field: `terms.${field}`,
+      message: `the contract does not name ${label}`,
+    }),
+  );
   const rate = terms.lateInterestRatePercent;
   if (isPresent(rate) && !/^\d{1,3}(\.\d{1,4})?$/.test(rate!.trim())) {
-    refusals.push({ code: 'invalid_term', field: 'terms.lateInterestRatePercent', message: 'the late-payment interest rate must be an annual percentage such as "18.25"' });
+    refusals.push({
+      code: 'invalid_term',
+      field: 'terms.lateInterestRatePercent',
+      message: 'the late-payment interest rate must be an annual percentage such as "18.25"',
+    });
   }
   return refusals;
 }
@@ -169,12 +197,18 @@ export interface Milestone {
  * When percentages cover exactly what the fixed amounts leave, rounding each share may miss the
  * total by a minor unit: the last percentage milestone takes the remainder so the split sums exactly.
  */
-function absorbRoundingRemainder(contractAmountMinor: number, requests: MilestoneRequest[], milestones: Milestone[]): void {
+function absorbRoundingRemainder(
+  contractAmountMinor: number,
+  requests: MilestoneRequest[],
+  milestones: Milestone[],
+): void {
   const percentIndexes = requests.map((r, i) => (r.percent !== undefined ? i : -1)).filter((i) => i >= 0);
   if (percentIndexes.length === 0) return;
   const hundredths = percentIndexes.map((i) => parsePercent(requests[i].percent!));
   if (hundredths.some((h) => h === undefined)) return;
-  const fixedMinor = milestones.filter((_, i) => !percentIndexes.includes(i)).reduce((sum, m) => sum + m.amountMinor, 0);
+  const fixedMinor = milestones
+    .filter((_, i) => !percentIndexes.includes(i))
+    .reduce((sum, m) => sum + m.amountMinor, 0);
   const totalHundredths = hundredths.reduce((sum, h) => sum! + h!, 0)!;
   if (totalHundredths * contractAmountMinor !== 10_000 * (contractAmountMinor - fixedMinor)) return;
   const last = percentIndexes[percentIndexes.length - 1];
@@ -183,14 +217,27 @@ function absorbRoundingRemainder(contractAmountMinor: number, requests: Mileston
 }
 
 /** Turns requested milestones into amounts and checks they sum exactly to the contract amount. */
-export function splitContract(contractAmountMinor: number, requests: MilestoneRequest[]): { milestones: Milestone[]; refusals: Refusal[] } {
+export function splitContract(
+  contractAmountMinor: number,
+  requests: MilestoneRequest[],
+): { milestones: Milestone[]; refusals: Refusal[] } {
   const refusals: Refusal[] = [];
-  if (requests.length === 0) refusals.push({ code: 'no_milestones', field: 'milestones', message: 'a contract needs at least one payment milestone' });
+  if (requests.length === 0)
+    refusals.push({
+      code: 'no_milestones',
+      field: 'milestones',
+      message: 'a contract needs at least one payment milestone',
+    });
   const milestones = requests.map((request, index): Milestone => {
     let amountMinor = request.amountMinor ?? 0;
     if (request.percent !== undefined) {
       const hundredths = parsePercent(request.percent);
-      if (hundredths === undefined) refusals.push({ code: 'invalid_percent', field: `milestones.${index}.percent`, message: 'percent must be between 0 and 100 with at most two decimals' });
+      if (hundredths === undefined)
+        refusals.push({
+          code: 'invalid_percent',
+          field: `milestones.${index}.percent`,
+          message: 'percent must be between 0 and 100 with at most two decimals',
+        });
       else amountMinor = percentOf(contractAmountMinor, hundredths);
     }
     return { seq: index + 1, kind: request.kind, amountMinor, trigger: request.trigger, termDays: request.termDays };
@@ -198,15 +245,25 @@ export function splitContract(contractAmountMinor: number, requests: MilestoneRe
   absorbRoundingRemainder(contractAmountMinor, requests, milestones);
   milestones.forEach((milestone, index) => {
     const field = `milestones.${index}`;
-    if (milestone.amountMinor <= 0) refusals.push({ code: 'non_positive_amount', field, message: `milestone ${index + 1} must have a positive amount` });
+    if (milestone.amountMinor <= 0)
+      refusals.push({
+        code: 'non_positive_amount',
+        field,
+        message: `milestone ${index + 1} must have a positive amount`,
+      });
     if (milestone.trigger.type === 'on_date' && !isLocalDate(milestone.trigger.date)) {
-      refusals.push({ code: 'invalid_date', field: `${field}.trigger.date`, message: 'trigger date must be YYYY-MM-DD' });
+      refusals.push({
+        code: 'invalid_date',
+        field: `${field}.trigger.date`,
+        message: 'trigger date must be YYYY-MM-DD',
+      });
     }
   });
   const total = milestones.reduce((sum, m) => sum + m.amountMinor, 0);
   if (requests.length > 0 && total !== contractAmountMinor) {
     refusals.push({
-      code: 'milestones_do_not_sum', field: 'milestones',
+      code: 'milestones_do_not_sum',
+      field: 'milestones',
       message: `milestones sum to ${total} minor units but the contract amount is ${contractAmountMinor} (difference ${contractAmountMinor - total})`,
     });
   }
@@ -216,12 +273,20 @@ export function splitContract(contractAmountMinor: number, requests: MilestoneRe
 export type MilestoneEvent = 'signed' | 'delivered' | 'accepted';
 
 /** The date a milestone becomes invoiceable, given what has happened so far; undefined while it is not known yet. */
-export function milestoneReadyDate(trigger: MilestoneTrigger, events: Partial<Record<MilestoneEvent, string>>): string | undefined {
+export function milestoneReadyDate(
+  trigger: MilestoneTrigger,
+  events: Partial<Record<MilestoneEvent, string>>,
+): string | undefined {
   switch (trigger.type) {
-    case 'on_signing': return events.signed;
-    case 'on_delivery': return events.delivered;
-    case 'on_acceptance': return events.accepted;
-    case 'on_date': return trigger.date;
-    case 'after_acceptance': return events.accepted && addDays(events.accepted, trigger.days);
+    case 'on_signing':
+      return events.signed;
+    case 'on_delivery':
+      return events.delivered;
+    case 'on_acceptance':
+      return events.accepted;
+    case 'on_date':
+      return trigger.date;
+    case 'after_acceptance':
+      return events.accepted && addDays(events.accepted, trigger.days);
   }
 }

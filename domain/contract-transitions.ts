@@ -1,7 +1,15 @@
 import {
-  type ApprovalDecision, type ContractTerms, type CreditSnapshot, type Milestone, type MilestoneRequest,
-  type Override, type PaymentTermsType, type RiskAssessment,
-  decideApproval, signingRefusals, splitContract,
+  type ApprovalDecision,
+  type ContractTerms,
+  type CreditSnapshot,
+  type Milestone,
+  type MilestoneRequest,
+  type Override,
+  type PaymentTermsType,
+  type RiskAssessment,
+  decideApproval,
+  signingRefusals,
+  splitContract,
 } from './contract-rules';
 import { isLocalDate } from './dates';
 import type { Refusal } from './refusal';
@@ -48,31 +56,60 @@ export interface TransitionOutcome {
   terms?: ContractTerms;
 }
 
-function dateRefusals(field: string, value: string, notBefore: string | undefined, notBeforeLabel: string, today: string): Refusal[] {
+function dateRefusals(
+  field: string,
+  value: string,
+  notBefore: string | undefined,
+  notBeforeLabel: string,
+  today: string,
+): Refusal[] {
   if (!isLocalDate(value)) return [{ code: 'invalid_date', field, message: `${field} must be a date YYYY-MM-DD` }];
   const refusals: Refusal[] = [];
-  if (value > today) refusals.push({ code: 'date_in_future', field, message: `${field} ${value} is after today (${today})` });
-  if (notBefore && value < notBefore) refusals.push({ code: 'date_out_of_order', field, message: `${field} ${value} is before ${notBeforeLabel} ${notBefore}` });
+  if (value > today)
+    refusals.push({ code: 'date_in_future', field, message: `${field} ${value} is after today (${today})` });
+  if (notBefore && value < notBefore)
+    refusals.push({
+      code: 'date_out_of_order',
+      field,
+      message: `${field} ${value} is before ${notBeforeLabel} ${notBefore}`,
+    });
   return refusals;
 }
 
-function actionRefusals(facts: ContractFacts, request: TransitionRequest, today: string): Omit<TransitionOutcome, 'to'> {
+function actionRefusals(
+  facts: ContractFacts,
+  request: TransitionRequest,
+  today: string,
+): Omit<TransitionOutcome, 'to'> {
   const none = { refusals: [] as Refusal[], overridden: [] as Refusal[] };
   switch (request.action) {
     case 'approve': {
       const decision: ApprovalDecision = decideApproval({
-        actor: request.actor, customer: request.customer, paymentTermsType: facts.paymentTermsType,
-        amountMinor: facts.amountMinor, risk: request.risk, override: request.override,
+        actor: request.actor,
+        customer: request.customer,
+        paymentTermsType: facts.paymentTermsType,
+        amountMinor: facts.amountMinor,
+        risk: request.risk,
+        override: request.override,
       });
       return decision;
     }
     case 'review':
       return request.estimatedCostMinor < 0
-        ? { ...none, refusals: [{ code: 'invalid_amount', field: 'estimatedCost', message: 'estimated cost cannot be negative' }] }
+        ? {
+            ...none,
+            refusals: [
+              { code: 'invalid_amount', field: 'estimatedCost', message: 'estimated cost cannot be negative' },
+            ],
+          }
         : none;
     case 'sign': {
       const terms = { ...facts.terms, ...request.terms };
-      return { ...none, terms, refusals: [...signingRefusals(terms), ...dateRefusals('signedOn', request.signedOn, undefined, '', today)] };
+      return {
+        ...none,
+        terms,
+        refusals: [...signingRefusals(terms), ...dateRefusals('signedOn', request.signedOn, undefined, '', today)],
+      };
     }
     case 'split': {
       const { milestones, refusals } = splitContract(facts.amountMinor, request.milestones);
@@ -85,21 +122,43 @@ function actionRefusals(facts: ContractFacts, request: TransitionRequest, today:
     case 'handover': {
       const missing = (['account', 'solution', 'fulfilment', 'finance', 'executiveSponsor'] as const)
         .filter((key) => !request.owners[key]?.trim())
-        .map((key): Refusal => ({ code: 'missing_owner', field: `owners.${key}`, message: `the handover must name the ${key} owner` }));
+        .map((key): Refusal => ({
+          code: 'missing_owner',
+          field: `owners.${key}`,
+          message: `the handover must name the ${key} owner`,
+        }));
       return { ...none, refusals: missing };
     }
     case 'deliver':
-      return { ...none, refusals: dateRefusals('deliveredOn', request.deliveredOn, facts.signedOn, 'the signing date', today) };
+      return {
+        ...none,
+        refusals: dateRefusals('deliveredOn', request.deliveredOn, facts.signedOn, 'the signing date', today),
+      };
     case 'accept': {
       const refusals = dateRefusals('acceptedOn', request.acceptedOn, facts.deliveredOn, 'the delivery date', today);
-      if (!request.acceptor.trim()) refusals.push({ code: 'missing_acceptor', field: 'acceptor', message: 'acceptance needs the name of the acceptor' });
-      if (!request.documentRef.trim()) refusals.push({ code: 'missing_document', field: 'documentRef', message: 'acceptance needs the acceptance document reference' });
+      if (!request.acceptor.trim())
+        refusals.push({
+          code: 'missing_acceptor',
+          field: 'acceptor',
+          message: 'acceptance needs the name of the acceptor',
+        });
+      if (!request.documentRef.trim())
+        refusals.push({
+          code: 'missing_document',
+          field: 'documentRef',
+          message: 'acceptance needs the acceptance document reference',
+        });
       return { ...none, refusals };
     }
     case 'cancel':
       return request.reason.trim()
         ? none
-        : { ...none, refusals: [{ code: 'missing_reason', field: 'reason', message: 'cancelling or losing a contract needs a reason' }] };
+        : {
+            ...none,
+            refusals: [
+              { code: 'missing_reason', field: 'reason', message: 'cancelling or losing a contract needs a reason' },
+            ],
+          };
   }
 }
 

@@ -32,7 +32,14 @@ export interface HoldFacts {
 }
 
 export type HoldReason =
-  | { code: 'invoice_past_threshold'; invoiceNo: string; dueDate: string; daysOverdue: number; thresholdDays: number; balanceMinor: number }
+  | {
+      code: 'invoice_past_threshold';
+      invoiceNo: string;
+      dueDate: string;
+      daysOverdue: number;
+      thresholdDays: number;
+      balanceMinor: number;
+    }
   | { code: 'exposure_over_limit'; exposureMinor: number; limitMinor: number };
 
 export interface HoldDecision {
@@ -55,15 +62,22 @@ export function creditHoldDecision(facts: HoldFacts): HoldDecision {
   const byAge = [...facts.openInvoices]
     .filter((i) => i.balanceMinor > 0)
     .sort((a, b) => (a.dueDate < b.dueDate ? -1 : a.dueDate > b.dueDate ? 1 : a.invoiceNo < b.invoiceNo ? -1 : 1));
-  const pastThreshold = byAge.find((i) => i.holdAfterDays !== null && daysBetween(i.dueDate, facts.today) >= i.holdAfterDays);
+  const pastThreshold = byAge.find(
+    (i) => i.holdAfterDays !== null && daysBetween(i.dueDate, facts.today) >= i.holdAfterDays,
+  );
   if (pastThreshold) {
     reasons.push({
-      code: 'invoice_past_threshold', invoiceNo: pastThreshold.invoiceNo, dueDate: pastThreshold.dueDate,
-      daysOverdue: daysBetween(pastThreshold.dueDate, facts.today), thresholdDays: pastThreshold.holdAfterDays!, balanceMinor: pastThreshold.balanceMinor,
+      code: 'invoice_past_threshold',
+      invoiceNo: pastThreshold.invoiceNo,
+      dueDate: pastThreshold.dueDate,
+      daysOverdue: daysBetween(pastThreshold.dueDate, facts.today),
+      thresholdDays: pastThreshold.holdAfterDays!,
+      balanceMinor: pastThreshold.balanceMinor,
     });
   }
   const exposureMinor = facts.openReceivablesMinor + facts.unbilledMinor;
-  if (exposureMinor > facts.limitMinor) reasons.push({ code: 'exposure_over_limit', exposureMinor, limitMinor: facts.limitMinor });
+  if (exposureMinor > facts.limitMinor)
+    reasons.push({ code: 'exposure_over_limit', exposureMinor, limitMinor: facts.limitMinor });
   const releasedUntil = facts.releaseUntil !== null && facts.releaseUntil >= facts.today ? facts.releaseUntil : null;
   return { hold: reasons.length > 0 && releasedUntil === null, reasons, releasedUntil, exposureMinor };
 }

@@ -36,7 +36,12 @@ export interface CreditAssessment {
 }
 
 export const MIN_PAID_INVOICES_FOR_GRADE = 3;
-const GRADE_FLOORS: [Grade, number][] = [['A', 850], ['B', 700], ['C', 500], ['D', 0]];
+const GRADE_FLOORS: [Grade, number][] = [
+  ['A', 850],
+  ['B', 700],
+  ['C', 500],
+  ['D', 0],
+];
 
 /** Points (in tenths) for a value that falls linearly from full at `best` to zero at `worst`. */
 function linear(maxTenths: number, value: number, worst: number): number {
@@ -69,8 +74,11 @@ export function paymentTotals(history: PaymentHistory): PaymentTotals {
     onTimeCount: paid.filter((p) => p.daysLate <= 0).length,
     paidAmountMinor: paid.reduce((sum, p) => sum + p.amountMinor, 0),
     lateAmountDays: paid.reduce((sum, p) => sum + p.amountMinor * Math.max(p.daysLate, 0), 0),
-    overdueBalanceMinor: history.overdueBalanceMinor, creditLimitMinor: history.creditLimitMinor,
-    disputes: history.disputes, brokenPromises: history.brokenPromises, tenureMonths: history.tenureMonths,
+    overdueBalanceMinor: history.overdueBalanceMinor,
+    creditLimitMinor: history.creditLimitMinor,
+    disputes: history.disputes,
+    brokenPromises: history.brokenPromises,
+    tenureMonths: history.tenureMonths,
   };
 }
 
@@ -81,7 +89,12 @@ export function assessCredit(history: PaymentHistory): CreditAssessment {
 export function assessCreditTotals(totals: PaymentTotals): CreditAssessment {
   const onTimeRate = totals.paidCount === 0 ? 0 : totals.onTimeCount / totals.paidCount;
   const weightedDaysLate = totals.paidAmountMinor === 0 ? 0 : totals.lateAmountDays / totals.paidAmountMinor;
-  const overdueRatio = totals.overdueBalanceMinor <= 0 ? 0 : totals.creditLimitMinor <= 0 ? 1 : totals.overdueBalanceMinor / totals.creditLimitMinor;
+  const overdueRatio =
+    totals.overdueBalanceMinor <= 0
+      ? 0
+      : totals.creditLimitMinor <= 0
+        ? 1
+        : totals.overdueBalanceMinor / totals.creditLimitMinor;
   const factors = {
     onTime: Math.round(350 * onTimeRate),
     daysLate: linear(250, weightedDaysLate, 60),
@@ -91,8 +104,15 @@ export function assessCreditTotals(totals: PaymentTotals): CreditAssessment {
     tenure: Math.round(50 * Math.min(1, Math.max(0, totals.tenureMonths) / 24)),
   };
   const scoreTenths = Object.values(factors).reduce((sum, v) => sum + v, 0);
-  const grade = totals.paidCount < MIN_PAID_INVOICES_FOR_GRADE ? null : GRADE_FLOORS.find(([, floor]) => scoreTenths >= floor)![0];
-  return { grade, scoreTenths, factors, onTimeRatePercent: Math.round(onTimeRate * 1000) / 10, weightedDaysLate: Math.round(weightedDaysLate * 10) / 10 };
+  const grade =
+    totals.paidCount < MIN_PAID_INVOICES_FOR_GRADE ? null : GRADE_FLOORS.find(([, floor]) => scoreTenths >= floor)![0];
+  return {
+    grade,
+    scoreTenths,
+    factors,
+    onTimeRatePercent: Math.round(onTimeRate * 1000) / 10,
+    weightedDaysLate: Math.round(weightedDaysLate * 10) / 10,
+  };
 }
 
 /** The grade period: payment history of the twelve months up to the evaluation date. */
@@ -125,12 +145,25 @@ export function overrideActive(until: string | null, today: string): boolean {
  * The grade approval and policy selection use: an active override, else what the formula says, else
  * (too little history for the formula) the grade the customer was given when it was created or imported.
  */
-export function effectiveGrade(input: { override: string | null; overrideUntil: string | null; computed: Grade | null; assigned: Grade | null; today: string }): Grade | null {
+export function effectiveGrade(input: {
+  override: string | null;
+  overrideUntil: string | null;
+  computed: Grade | null;
+  assigned: Grade | null;
+  today: string;
+}): Grade | null {
   if (input.override && overrideActive(input.overrideUntil, input.today)) return input.override as Grade;
   return input.computed ?? input.assigned;
 }
 
 /** The credit limit holds use: an active limit override, else the customer's credit limit. */
-export function effectiveLimit(input: { limitMinor: number; overrideMinor: number | null; overrideUntil: string | null; today: string }): number {
-  return input.overrideMinor !== null && overrideActive(input.overrideUntil, input.today) ? input.overrideMinor : input.limitMinor;
+export function effectiveLimit(input: {
+  limitMinor: number;
+  overrideMinor: number | null;
+  overrideUntil: string | null;
+  today: string;
+}): number {
+  return input.overrideMinor !== null && overrideActive(input.overrideUntil, input.today)
+    ? input.overrideMinor
+    : input.limitMinor;
 }

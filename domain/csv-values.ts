@@ -10,19 +10,40 @@ export type Parsed<T> = { value: T } | { error: string };
 
 /** Full-width ASCII forms (０-９, ，, ．, －, Ａ-Ｚ), the full-width yen sign and the ideographic space become their narrow forms. */
 export function toHalfWidth(text: string): string {
-  return text.replace(/[\uFF01-\uFF5E]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0)).replace(/\u3000/g, ' ').replace(/\uFFE5/g, '¥');
+  return text
+    .replace(/[\uFF01-\uFF5E]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
+    .replace(/\u3000/g, ' ')
+    .replace(/\uFFE5/g, '¥');
 }
 
 /** A header compared without a BOM, case, spaces, underscores or hyphens: "Credit limit" = "credit_limit" = "creditLimit". */
 export function headerKey(header: string): string {
-  return toHalfWidth(header.replace(/^\uFEFF/, '')).toLowerCase().replace(/[\s_\-]+/g, '');
+  return toHalfWidth(header.replace(/^\uFEFF/, ''))
+    .toLowerCase()
+    .replace(/[\s_\-]+/g, '');
 }
 
 /** Spellings of currencies seen in statements, mapped to ISO codes. */
 const CURRENCY_ALIASES: Record<string, string> = {
-  '¥': 'CNY', '￥': 'CNY', RMB: 'CNY', '人民币': 'CNY', '元': 'CNY', CNY: 'CNY',
-  $: 'USD', US$: 'USD', '美元': 'USD', '€': 'EUR', '欧元': 'EUR', '£': 'GBP', '英镑': 'GBP',
-  HK$: 'HKD', '港币': 'HKD', '港元': 'HKD', S$: 'SGD', '日元': 'JPY', '韩元': 'KRW',
+  '¥': 'CNY',
+  '￥': 'CNY',
+  RMB: 'CNY',
+  人民币: 'CNY',
+  元: 'CNY',
+  CNY: 'CNY',
+  $: 'USD',
+  US$: 'USD',
+  美元: 'USD',
+  '€': 'EUR',
+  欧元: 'EUR',
+  '£': 'GBP',
+  英镑: 'GBP',
+  HK$: 'HKD',
+  港币: 'HKD',
+  港元: 'HKD',
+  S$: 'SGD',
+  日元: 'JPY',
+  韩元: 'KRW',
 };
 
 /** An ISO currency code from a statement's currency cell ("人民币", "rmb", "CNY"); an error names the accepted ones. */
@@ -33,7 +54,8 @@ export function parseCurrency(text: string): Parsed<string> {
   return { error: `"${text}" is not a supported currency (${SUPPORTED_CURRENCIES.join(', ')}, or 人民币/RMB/¥)` };
 }
 
-const SIGN_PATTERN = /^(US\$|HK\$|S\$|[¥$€£]|RMB|CNY|USD|EUR|GBP|HKD|SGD|JPY|KRW|人民币|美元|欧元|英镑|港币|港元|日元|韩元)/i;
+const SIGN_PATTERN =
+  /^(US\$|HK\$|S\$|[¥$€£]|RMB|CNY|USD|EUR|GBP|HKD|SGD|JPY|KRW|人民币|美元|欧元|英镑|港币|港元|日元|韩元)/i;
 const TRAILING_PATTERN = /(RMB|CNY|USD|EUR|GBP|HKD|SGD|JPY|KRW|元|人民币|美元|欧元|英镑|港币|港元|日元|韩元)$/i;
 
 export interface ParsedAmount {
@@ -51,17 +73,36 @@ export function parseAmount(text: string, currency: string): Parsed<ParsedAmount
   let rest = toHalfWidth(text).replace(/[\s\u00A0]+/g, '');
   if (!rest) return { error: 'is empty' };
   let negative = false;
-  if (/^\(.*\)$/.test(rest)) { negative = true; rest = rest.slice(1, -1); }
-  if (rest.startsWith('-')) { negative = true; rest = rest.slice(1); } else if (rest.startsWith('+')) rest = rest.slice(1);
+  if (/^\(.*\)$/.test(rest)) {
+    negative = true;
+    rest = rest.slice(1, -1);
+  }
+  if (rest.startsWith('-')) {
+    negative = true;
+    rest = rest.slice(1);
+  } else if (rest.startsWith('+')) rest = rest.slice(1);
   let named: string | undefined;
   const lead = SIGN_PATTERN.exec(rest);
-  if (lead) { named = lead[1]; rest = rest.slice(lead[1].length); }
+  if (lead) {
+    named = lead[1];
+    rest = rest.slice(lead[1].length);
+  }
   const trail = TRAILING_PATTERN.exec(rest);
-  if (trail) { named ??= trail[1]; rest = rest.slice(0, -trail[1].length); }
-  if (rest.startsWith('-')) { negative = true; rest = rest.slice(1); }
-  if (rest.endsWith('-')) { negative = true; rest = rest.slice(0, -1); }
+  if (trail) {
+    named ??= trail[1];
+    rest = rest.slice(0, -trail[1].length);
+  }
+  if (rest.startsWith('-')) {
+    negative = true;
+    rest = rest.slice(1);
+  }
+  if (rest.endsWith('-')) {
+    negative = true;
+    rest = rest.slice(0, -1);
+  }
   if (rest.includes(',')) {
-    if (!/^\d{1,3}(,\d{3})+(\.\d+)?$/.test(rest)) return { error: `"${text.trim()}" has misplaced thousands separators` };
+    if (!/^\d{1,3}(,\d{3})+(\.\d+)?$/.test(rest))
+      return { error: `"${text.trim()}" has misplaced thousands separators` };
     rest = rest.replace(/,/g, '');
   }
   let namedCode: string | undefined;
@@ -71,10 +112,16 @@ export function parseAmount(text: string, currency: string): Parsed<ParsedAmount
     namedCode = code.value;
     if (namedCode !== currency) return { error: `"${text.trim()}" is in ${namedCode}, not ${currency}` };
   }
-  if (!/^\d+(\.\d+)?$/.test(rest) && !/^\.\d+$/.test(rest)) return { error: `"${text.trim()}" is not an amount such as 1,234.56` };
+  if (!/^\d+(\.\d+)?$/.test(rest) && !/^\.\d+$/.test(rest))
+    return { error: `"${text.trim()}" is not an amount such as 1,234.56` };
   const parsed = parseDecimal(rest.startsWith('.') ? `0${rest}` : rest, currency);
   if ('error' in parsed) return { error: `"${text.trim()}" ${parsed.error}` };
-  return { value: { minor: negative && parsed.minor !== 0 ? -parsed.minor : parsed.minor, ...(namedCode ? { currency: namedCode } : {}) } };
+  return {
+    value: {
+      minor: negative && parsed.minor !== 0 ? -parsed.minor : parsed.minor,
+      ...(namedCode ? { currency: namedCode } : {}),
+    },
+  };
 }
 
 /** The currency an amount cell names by itself ("¥1,234.56" → CNY), if any. */
@@ -94,9 +141,12 @@ export function currencyInAmount(text: string): string | undefined {
 export function parseDate(text: string): Parsed<LocalDate> {
   const cleaned = toHalfWidth(text).trim();
   if (!cleaned) return { error: 'is empty' };
-  const match = /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/.exec(cleaned)
-    ?? /^(\d{4})年\s*(\d{1,2})月\s*(\d{1,2})日(?:\s*\d{1,2}[:时]\d{2}.*)?$/.exec(cleaned)
-    ?? /^(\d{4})(\d{2})(\d{2})(?:\s*\d{2}:?\d{2}:?\d{2})?$/.exec(cleaned);
+  const match =
+    /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/.exec(
+      cleaned,
+    ) ??
+    /^(\d{4})年\s*(\d{1,2})月\s*(\d{1,2})日(?:\s*\d{1,2}[:时]\d{2}.*)?$/.exec(cleaned) ??
+    /^(\d{4})(\d{2})(\d{2})(?:\s*\d{2}:?\d{2}:?\d{2})?$/.exec(cleaned);
   if (!match) return { error: `"${cleaned}" is not a date such as 2026-11-03, 2026/11/03, 20261103 or 2026年11月3日` };
   const date = `${match[1]}-${match[2].padStart(2, '0')}-${match[3].padStart(2, '0')}`;
   if (!isLocalDate(date)) return { error: `"${cleaned}" is not a day of the calendar` };

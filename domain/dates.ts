@@ -39,16 +39,33 @@ function cached<T>(build: (key: string) => T): (key: string) => T {
   };
 }
 
-const dateFormatter = cached((timeZone) => new Intl.DateTimeFormat('en-CA', {
-  timeZone, year: 'numeric', month: '2-digit', day: '2-digit',
-}));
+const dateFormatter = cached(
+  (timeZone) =>
+    new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    }),
+);
 
-const wallClockFormatter = cached((timeZone) => new Intl.DateTimeFormat('en-US', {
-  timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric',
-  hour: 'numeric', minute: 'numeric', second: 'numeric',
-}));
+const wallClockFormatter = cached(
+  (timeZone) =>
+    new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    }),
+);
 
-const longDateFormatter = cached((locale) => new Intl.DateTimeFormat(locale === 'en' ? 'en-US' : locale, { dateStyle: 'long', timeZone: 'UTC' }));
+const longDateFormatter = cached(
+  (locale) => new Intl.DateTimeFormat(locale === 'en' ? 'en-US' : locale, { dateStyle: 'long', timeZone: 'UTC' }),
+);
 
 export function addDays(date: LocalDate, days: number): LocalDate {
   const ms = Date.parse(`${date}T00:00:00Z`) + days * DAY_MS;
@@ -85,8 +102,9 @@ export function zonedInstant(date: LocalDate, time: string, timeZone: string): n
   // Offsets on either side of any clock change near this wall time (changes are months apart).
   const offsetBefore = zoneOffset(wall - 14 * 3_600_000, timeZone);
   const offsetAfter = zoneOffset(wall + 14 * 3_600_000, timeZone);
-  const matches = [wall - offsetBefore, wall - offsetAfter]
-    .filter((instant) => instant + zoneOffset(instant, timeZone) === wall);
+  const matches = [wall - offsetBefore, wall - offsetAfter].filter(
+    (instant) => instant + zoneOffset(instant, timeZone) === wall,
+  );
   if (matches.length > 0) return Math.min(...matches);
   return wall - offsetBefore;
 }

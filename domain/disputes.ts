@@ -19,5 +19,9 @@ export const DISPUTE_REASONS = Object.keys(DISPUTE_ROUTES) as DisputeReason[];
 
 /** Whom an unresolved dispute or an overdue task escalates to. */
 export const MANAGER_OF: Record<InternalRole, InternalRole> = {
-  assistant: 'sales', sales: 'executive', delivery: 'executive', finance: 'executive', executive: 'executive',
+  assistant: 'sales',
+  sales: 'executive',
+  delivery: 'executive',
+  finance: 'executive',
+  executive: 'executive',
 };

@@ -46,9 +46,15 @@ export function orderVolumeWarning(customerCode: string, f: OrderFigures): Early
   if (f.historyCount < MIN_HISTORY_ORDERS || f.historyMinor <= 0) return null;
   // Average per 90-day period = history / 4; compared in integers: recent > 2 × history / 4 ⇔ 2 × recent > history.
   const averageMinor = Math.round(f.historyMinor / ORDER_HISTORY_PERIODS);
-  const figures = { ...f, averagePerPeriodMinor: averageMinor, ratioPercent: Math.round((f.recentMinor * ORDER_HISTORY_PERIODS * 100) / f.historyMinor) };
-  if (f.recentMinor * ORDER_HISTORY_PERIODS > SURGE_FACTOR * f.historyMinor) return { kind: 'order_surge', customerCode, figures };
-  if (f.recentMinor * ORDER_HISTORY_PERIODS * COLLAPSE_DIVISOR < f.historyMinor) return { kind: 'order_collapse', customerCode, figures };
+  const figures = {
+    ...f,
+    averagePerPeriodMinor: averageMinor,
+    ratioPercent: Math.round((f.recentMinor * ORDER_HISTORY_PERIODS * 100) / f.historyMinor),
+  };
+  if (f.recentMinor * ORDER_HISTORY_PERIODS > SURGE_FACTOR * f.historyMinor)
+    return { kind: 'order_surge', customerCode, figures };
+  if (f.recentMinor * ORDER_HISTORY_PERIODS * COLLAPSE_DIVISOR < f.historyMinor)
+    return { kind: 'order_collapse', customerCode, figures };
   return null;
 }
 
@@ -72,13 +78,25 @@ export function paymentDelayWarning(customerCode: string, daysLate: number[]): E
   if (daysLate.length < TREND_RUN || latest <= 0) return null;
   const run = daysLate.slice(-TREND_RUN);
   if (run.every((d, i) => i === 0 || d > run[i - 1])) {
-    return { kind: 'payment_delay_trend', customerCode, figures: { rule: `last ${TREND_RUN} strictly increasing`, daysLate: run } };
+    return {
+      kind: 'payment_delay_trend',
+      customerCode,
+      figures: { rule: `last ${TREND_RUN} strictly increasing`, daysLate: run },
+    };
   }
   if (daysLate.length >= TREND_SLOPE_INVOICES) {
     const last = daysLate.slice(-TREND_SLOPE_INVOICES);
     const s = slope(last);
     if (s >= TREND_MIN_SLOPE_DAYS) {
-      return { kind: 'payment_delay_trend', customerCode, figures: { rule: `slope of last ${TREND_SLOPE_INVOICES} ≥ ${TREND_MIN_SLOPE_DAYS} days per invoice`, daysLate: last, slopeDaysPerInvoice: Math.round(s * 10) / 10 } };
+      return {
+        kind: 'payment_delay_trend',
+        customerCode,
+        figures: {
+          rule: `slope of last ${TREND_SLOPE_INVOICES} ≥ ${TREND_MIN_SLOPE_DAYS} days per invoice`,
+          daysLate: last,
+          slopeDaysPerInvoice: Math.round(s * 10) / 10,
+        },
+      };
     }
   }
   return null;

@@ -52,9 +52,16 @@ export interface ForecastBucket {
 
 export function forecastBuckets(asOf: LocalDate): ForecastBucket[] {
   const weeks = Array.from({ length: FORECAST_WEEKS }, (_, index): ForecastBucket => ({
-    key: `week${index + 1}`, week: index + 1, start: addDays(asOf, 7 * index), end: addDays(asOf, 7 * index + 6), takesEarlier: index === 0,
+    key: `week${index + 1}`,
+    week: index + 1,
+    start: addDays(asOf, 7 * index),
+    end: addDays(asOf, 7 * index + 6),
+    takesEarlier: index === 0,
   }));
-  return [...weeks, { key: 'later', week: null, start: addDays(asOf, 7 * FORECAST_WEEKS), end: null, takesEarlier: false }];
+  return [
+    ...weeks,
+    { key: 'later', week: null, start: addDays(asOf, 7 * FORECAST_WEEKS), end: null, takesEarlier: false },
+  ];
 }
 
 /** The inclusive date range a bucket matches, with open ends as PostgreSQL's -infinity / infinity. */

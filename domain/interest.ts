@@ -33,7 +33,8 @@ export function accruedInterest(input: InterestInput): number {
   const firstDay = addDays(input.dueDate, 1);
   if (input.asOf < firstDay || input.annualRate <= 0) return 0;
   const payments = [...input.payments].sort((a, b) => a.date.localeCompare(b.date));
-  let balance = input.principalMinor - payments.filter((p) => p.date < firstDay).reduce((sum, p) => sum + p.amountMinor, 0);
+  let balance =
+    input.principalMinor - payments.filter((p) => p.date < firstDay).reduce((sum, p) => sum + p.amountMinor, 0);
   let cursor = firstDay;
   let balanceDays = 0; // Σ balance × days, in minor-unit days
   for (const payment of payments.filter((p) => p.date >= firstDay && p.date <= input.asOf)) {

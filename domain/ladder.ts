@@ -67,12 +67,19 @@ function occurrenceOf(ctx: LadderContext, step: PolicyStep, n: number): Occurren
 /** A letter step stops repeating once a higher letter rung has gone out; tasks repeat while overdue. */
 function supersededAt(ctx: LadderContext, step: PolicyStep, steps: PolicyStep[]): number {
   if (!sendsLetter(step)) return Infinity;
-  const higher = steps.filter((s) => sendsLetter(s) && stepOffset(s, ctx.milestoneKind) > stepOffset(step, ctx.milestoneKind));
+  const higher = steps.filter(
+    (s) => sendsLetter(s) && stepOffset(s, ctx.milestoneKind) > stepOffset(step, ctx.milestoneKind),
+  );
   return higher.length === 0 ? Infinity : Math.min(...higher.map((s) => occurrenceOf(ctx, s, 1).at));
 }
 
 /** The occurrences of a step up to `now`, and the next one after it. */
-function occurrencesUntil(ctx: LadderContext, step: PolicyStep, steps: PolicyStep[], now: number): { latest: number; next?: Occurrence } {
+function occurrencesUntil(
+  ctx: LadderContext,
+  step: PolicyStep,
+  steps: PolicyStep[],
+  now: number,
+): { latest: number; next?: Occurrence } {
   const stopAt = supersededAt(ctx, step, steps);
   let latest = 0;
   for (;;) {
@@ -86,7 +93,9 @@ function occurrencesUntil(ctx: LadderContext, step: PolicyStep, steps: PolicySte
 
 export function decideLadder(ctx: LadderContext, state: LadderState, now: number): LadderDecision {
   const steps = orderedSteps(ctx);
-  const gate = steps.find((s) => s.requiresApproval && state.approvals[s.key] !== 'approved' && occurrenceOf(ctx, s, 1).at <= now);
+  const gate = steps.find(
+    (s) => s.requiresApproval && state.approvals[s.key] !== 'approved' && occurrenceOf(ctx, s, 1).at <= now,
+  );
   // The ladder holds at a step waiting for (or refused) approval: nothing from that rung on is decided.
   const gateOffset = gate ? stepOffset(gate, ctx.milestoneKind) : Infinity;
   const active = steps.filter((s) => stepOffset(s, ctx.milestoneKind) < gateOffset);
@@ -106,8 +115,9 @@ export function decideLadder(ctx: LadderContext, state: LadderState, now: number
   // Of the letters due together, only the highest rung goes out: one letter, not a burst.
   const letter = dueLetters[dueLetters.length - 1];
   skipped.push(...dueLetters.slice(0, -1));
-  const due = [...dueTasks, ...(letter ? [letter] : [])]
-    .sort((a, b) => stepOffset(a.step, ctx.milestoneKind) - stepOffset(b.step, ctx.milestoneKind));
+  const due = [...dueTasks, ...(letter ? [letter] : [])].sort(
+    (a, b) => stepOffset(a.step, ctx.milestoneKind) - stepOffset(b.step, ctx.milestoneKind),
+  );
 
   const awaitingApproval = gate && state.approvals[gate.key] === undefined ? occurrenceOf(ctx, gate, 1) : undefined;
   return { due, skipped, awaitingApproval, nextAt: upcoming.length > 0 ? Math.min(...upcoming) : undefined };

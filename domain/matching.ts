@@ -28,8 +28,12 @@ export interface PaymentHints {
 }
 
 export function oldestFirst<T extends OpenInvoice>(invoices: T[]): T[] {
-  return [...invoices].sort((a, b) =>
-    a.dueDate.localeCompare(b.dueDate) || a.issueDate.localeCompare(b.issueDate) || a.invoiceNo.localeCompare(b.invoiceNo));
+  return [...invoices].sort(
+    (a, b) =>
+      a.dueDate.localeCompare(b.dueDate) ||
+      a.issueDate.localeCompare(b.issueDate) ||
+      a.invoiceNo.localeCompare(b.invoiceNo),
+  );
 }
 
 /**
@@ -54,7 +58,11 @@ function toHalfWidth(text: string): string {
   return text.replace(/[\uFF01-\uFF5E]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0)).replace(/\u3000/g, ' ');
 }
 
-export function matchPayment(amountMinor: number, open: OpenInvoice[], hints: PaymentHints = {}): { allocations: Allocation[]; unallocatedMinor: number } {
+export function matchPayment(
+  amountMinor: number,
+  open: OpenInvoice[],
+  hints: PaymentHints = {},
+): { allocations: Allocation[]; unallocatedMinor: number } {
   const balances = new Map(oldestFirst(open).map((i) => [i.invoiceNo.toUpperCase(), { ...i }]));
   const allocations: Allocation[] = [];
   let left = amountMinor;

@@ -5,7 +5,14 @@ export interface Money {
 }
 
 const MINOR_DIGITS: Record<string, number> = {
-  CNY: 2, USD: 2, EUR: 2, GBP: 2, HKD: 2, SGD: 2, JPY: 0, KRW: 0,
+  CNY: 2,
+  USD: 2,
+  EUR: 2,
+  GBP: 2,
+  HKD: 2,
+  SGD: 2,
+  JPY: 0,
+  KRW: 0,
 };
 
 export const SUPPORTED_CURRENCIES = Object.keys(MINOR_DIGITS);
@@ -62,7 +69,12 @@ function moneyFormatter(locale: string, currency: string): Intl.NumberFormat {
   let formatter = moneyFormatters.get(key);
   if (!formatter) {
     const digits = minorDigits(currency);
-    formatter = new Intl.NumberFormat(locale, { style: 'currency', currency, minimumFractionDigits: digits, maximumFractionDigits: digits });
+    formatter = new Intl.NumberFormat(locale, {
+      style: 'currency',
+      currency,
+      minimumFractionDigits: digits,
+      maximumFractionDigits: digits,
+    });
     moneyFormatters.set(key, formatter);
   }
   return formatter;

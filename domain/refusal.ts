@@ -23,7 +23,11 @@ export type RefusalKind = 'invalid' | 'forbidden' | 'not_found' | 'conflict';
 export class Refused extends Error {
   override readonly name = 'Refused';
 
-  constructor(readonly kind: RefusalKind, message: string, readonly reasons: RefusalReason[] = []) {
+  constructor(
+    readonly kind: RefusalKind,
+    message: string,
+    readonly reasons: RefusalReason[] = [],
+  ) {
     super(message);
   }
 

@@ -71,18 +71,38 @@ function cachedInstantOf(calendar: BusinessCalendar, sendTime: SendTime, timeZon
 export function simulateInvoice(invoice: SimulatedInvoice, settings: SimulationSettings): SimulatedAction[] {
   const { policy } = settings;
   const ctx: LadderContext = {
-    policy, milestoneKind: invoice.milestoneKind, dueDate: invoice.dueDate,
+    policy,
+    milestoneKind: invoice.milestoneKind,
+    dueDate: invoice.dueDate,
     instantOf: cachedInstantOf(settings.calendar, settings.sendTime, invoice.timeZone),
   };
-  const facts: CollectionFacts = { ladder: emptyLadderState(), balanceMinor: invoice.amountMinor, paidToleranceMinor: policy.paidToleranceMinor, approvalsRequested: [] };
+  const facts: CollectionFacts = {
+    ladder: emptyLadderState(),
+    balanceMinor: invoice.amountMinor,
+    paidToleranceMinor: policy.paidToleranceMinor,
+    approvalsRequested: [],
+  };
   const events = [...invoice.events].sort((a, b) => a.at - b.at);
   const actions: SimulatedAction[] = [];
   const apply = (event: SimulationEvent) => {
     switch (event.kind) {
-      case 'payment': facts.balanceMinor -= event.amountMinor; break;
-      case 'dispute_opened': facts.dispute ??= { slaDueAt: disputeDeadline(event.at, policy.disputeSlaDays), escalated: false }; break;
-      case 'dispute_resolved': facts.dispute = undefined; facts.balanceMinor -= event.creditMinor ?? 0; break;
-      case 'promise': facts.promise ??= { deadline: promiseDeadline(event.promisedDate, policy.promiseGraceDays, ctx.instantOf), amountMinor: event.amountMinor, balanceAtPromise: facts.balanceMinor }; break;
+      case 'payment':
+        facts.balanceMinor -= event.amountMinor;
+        break;
+      case 'dispute_opened':
+        facts.dispute ??= { slaDueAt: disputeDeadline(event.at, policy.disputeSlaDays), escalated: false };
+        break;
+      case 'dispute_resolved':
+        facts.dispute = undefined;
+        facts.balanceMinor -= event.creditMinor ?? 0;
+        break;
+      case 'promise':
+        facts.promise ??= {
+          deadline: promiseDeadline(event.promisedDate, policy.promiseGraceDays, ctx.instantOf),
+          amountMinor: event.amountMinor,
+          balanceAtPromise: facts.balanceMinor,
+        };
+        break;
     }
   };
   let now = invoice.startAt;
@@ -106,7 +126,8 @@ export function simulateInvoice(invoice: SimulatedInvoice, settings: SimulationS
       case 'request_approval':
         facts.approvalsRequested.push(decision.step);
         actions.push({ at: now, kind: 'approval_requested', step: decision.step });
-        if (settings.approveGatedSteps) facts.ladder = { ...facts.ladder, approvals: { ...facts.ladder.approvals, [decision.step]: 'approved' } };
+        if (settings.approveGatedSteps)
+          facts.ladder = { ...facts.ladder, approvals: { ...facts.ladder.approvals, [decision.step]: 'approved' } };
         continue;
       case 'perform':
         perform(decision.perform, decision.skipped);
@@ -140,7 +161,13 @@ export interface SimulationSummary {
 }
 
 export function summarize(results: { invoice: SimulatedInvoice; actions: SimulatedAction[] }[]): SimulationSummary {
-  const summary: SimulationSummary = { invoices: results.length, letters: 0, tasks: 0, lettersBeforeFirstPayment: 0, perStep: {} };
+  const summary: SimulationSummary = {
+    invoices: results.length,
+    letters: 0,
+    tasks: 0,
+    lettersBeforeFirstPayment: 0,
+    perStep: {},
+  };
   for (const { invoice, actions } of results) {
     const firstPayment = Math.min(...invoice.events.filter((e) => e.kind === 'payment').map((e) => e.at));
     for (const action of actions) {
@@ -182,17 +209,30 @@ export interface SimulationReport {
 export function simulateJob(job: SimulationJob): SimulationReport {
   const results = job.invoices.map(({ invoice, calendarId, until }) => ({
     invoice,
-    actions: simulateInvoice(invoice, { policy: job.policy, calendar: job.calendars[calendarId], sendTime: job.sendTime, until, approveGatedSteps: job.approveGatedSteps }),
+    actions: simulateInvoice(invoice, {
+      policy: job.policy,
+      calendar: job.calendars[calendarId],
+      sendTime: job.sendTime,
+      until,
+      approveGatedSteps: job.approveGatedSteps,
+    }),
   }));
   return {
     summary: summarize(results),
     invoices: results.map(({ invoice, actions }) => ({
       invoiceNo: invoice.invoiceNo,
-      lettersBeforeEachPayment: invoice.events.filter((e) => e.kind === 'payment').map((payment) => ({
-        paymentAt: new Date(payment.at).toISOString(),
-        letters: actions.filter((a) => a.kind === 'letter' && a.at < payment.at).length,
+      lettersBeforeEachPayment: invoice.events
+        .filter((e) => e.kind === 'payment')
+        .map((payment) => ({
+          paymentAt: new Date(payment.at).toISOString(),
+          letters: actions.filter((a) => a.kind === 'letter' && a.at < payment.at).length,
+        })),
+      actions: actions.map((a) => ({
+        at: new Date(a.at).toISOString(),
+        kind: a.kind,
+        step: a.step,
+        occurrence: a.occurrence,
       })),
-      actions: actions.map((a) => ({ at: new Date(a.at).toISOString(), kind: a.kind, step: a.step, occurrence: a.occurrence })),
     })),
   };
 }

@@ -2,12 +2,31 @@ import type { Role } from './roles';
 
 /** Contract stages in lifecycle order (SPEC section 3); a contract is in the stage whose work is pending. */
 export const STAGES = [
-  'Opportunity', 'SolutionReview', 'ContractReview', 'Split', 'Budget',
-  'Handover', 'Delivery', 'Acceptance', 'Collection', 'Closed', 'Cancelled',
+  'Opportunity',
+  'SolutionReview',
+  'ContractReview',
+  'Split',
+  'Budget',
+  'Handover',
+  'Delivery',
+  'Acceptance',
+  'Collection',
+  'Closed',
+  'Cancelled',
 ] as const;
 export type Stage = (typeof STAGES)[number];
 
-export const ACTIONS = ['approve', 'review', 'sign', 'split', 'budget', 'handover', 'deliver', 'accept', 'cancel'] as const;
+export const ACTIONS = [
+  'approve',
+  'review',
+  'sign',
+  'split',
+  'budget',
+  'handover',
+  'deliver',
+  'accept',
+  'cancel',
+] as const;
 export type Action = (typeof ACTIONS)[number];
 
 interface ActionRule {
@@ -20,7 +39,9 @@ interface ActionRule {
 
 export const ACTION_RULES: Record<Action, ActionRule> = {
   approve: {
-    from: ['Opportunity'], to: 'SolutionReview', roles: ['finance', 'executive'],
+    from: ['Opportunity'],
+    to: 'SolutionReview',
+    roles: ['finance', 'executive'],
     rule: 'overriding a failed check needs a reason (finance, executive)',
   },
   review: { from: ['SolutionReview'], to: 'ContractReview', roles: ['sales', 'finance'] },

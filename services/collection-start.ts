@@ -10,21 +10,43 @@ import type { CollectionInput } from '../workflows/collection';
  * once. Used where collections start outside a contract workflow: invoices imported at go-live (a
  * burst of thousands), and invoices reopened by a reversal.
  */
-export async function collectionInputsFor(db: Db, invoiceNos: string[], sendTime: SendTime): Promise<Map<string, CollectionInput>> {
+export async function collectionInputsFor(
+  db: Db,
+  invoiceNos: string[],
+  sendTime: SendTime,
+): Promise<Map<string, CollectionInput>> {
   if (invoiceNos.length === 0) return new Map();
-  const rows = await db.selectFrom('invoices')
+  const rows = await db
+    .selectFrom('invoices')
     .innerJoin('customers', 'customers.code', 'invoices.customer_code')
-    .leftJoin('milestones', (join) => join.onRef('milestones.contract_no', '=', 'invoices.contract_no').onRef('milestones.seq', '=', 'invoices.milestone_seq'))
-    .select(['invoices.no', 'invoices.contract_no', 'invoices.due_date', 'invoices.balance_minor', 'invoices.policy_id', 'invoices.policy_version',
-      'customers.time_zone', 'customers.grade', 'milestones.kind'])
-    .where('invoices.no', 'in', invoiceNos).execute();
+    .leftJoin('milestones', (join) =>
+      join
+        .onRef('milestones.contract_no', '=', 'invoices.contract_no')
+        .onRef('milestones.seq', '=', 'invoices.milestone_seq'),
+    )
+    .select([
+      'invoices.no',
+      'invoices.contract_no',
+      'invoices.due_date',
+      'invoices.balance_minor',
+      'invoices.policy_id',
+      'invoices.policy_version',
+      'customers.time_zone',
+      'customers.grade',
+      'milestones.kind',
+    ])
+    .where('invoices.no', 'in', invoiceNos)
+    .execute();
   const policies = new Map<string, Promise<EscalationPolicy>>();
   const policyOf = (row: (typeof rows)[number]): Promise<EscalationPolicy> => {
-    const key = row.policy_id ? `kept/${row.policy_id}/${row.policy_version}` : `chosen/${row.contract_no}/${row.grade}`;
+    const key = row.policy_id
+      ? `kept/${row.policy_id}/${row.policy_version}`
+      : `chosen/${row.contract_no}/${row.grade}`;
     let policy = policies.get(key);
     if (!policy) {
-      policy = (async () => (row.policy_id ? await policyVersion(db, row.policy_id, row.policy_version ?? undefined) : undefined)
-        ?? selectPolicy(db, row.contract_no, row.grade))();
+      policy = (async () =>
+        (row.policy_id ? await policyVersion(db, row.policy_id, row.policy_version ?? undefined) : undefined) ??
+        selectPolicy(db, row.contract_no, row.grade))();
       policies.set(key, policy);
     }
     return policy;
@@ -32,9 +54,14 @@ export async function collectionInputsFor(db: Db, invoiceNos: string[], sendTime
   const inputs = new Map<string, CollectionInput>();
   for (const row of rows) {
     inputs.set(row.no, {
-      invoiceNo: row.no, contractNo: row.contract_no, dueDate: row.due_date,
-      milestoneKind: (row.kind ?? 'final') as MilestoneKind, timeZone: row.time_zone, sendTime,
-      balanceMinor: row.balance_minor, policy: await policyOf(row),
+      invoiceNo: row.no,
+      contractNo: row.contract_no,
+      dueDate: row.due_date,
+      milestoneKind: (row.kind ?? 'final') as MilestoneKind,
+      timeZone: row.time_zone,
+      sendTime,
+      balanceMinor: row.balance_minor,
+      policy: await policyOf(row),
     });
   }
   return inputs;

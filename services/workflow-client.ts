@@ -3,16 +3,32 @@
  * updates or queries them. Workflow IDs come from workflows/ids.ts, which the workflows share.
  */
 import {
-  type Client, ScheduleNotFoundError, WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError,
-  WorkflowUpdateFailedError, type UpdateDefinition,
+  type Client,
+  ScheduleNotFoundError,
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type UpdateDefinition,
 } from '@temporalio/client';
 import type { TransitionRequest } from '../domain/contract-transitions';
 import type { DisputeReason } from '../domain/disputes';
 import type { Actor } from '../domain/roles';
 import { type CollectionInput, invoiceCollectionWorkflow } from '../workflows/collection';
-import { type CollectionStatus, collectionStatusQuery, openDisputeUpdate, paymentAppliedSignal } from '../workflows/collection-messages';
+import {
+  type CollectionStatus,
+  collectionStatusQuery,
+  openDisputeUpdate,
+  paymentAppliedSignal,
+} from '../workflows/collection-messages';
 import { type ContractInput, contractWorkflow } from '../workflows/contract';
-import { type ContractSummary, type IssueInvoiceArgs, type IssuedInvoiceSummary, TRANSITION_UPDATES, issueInvoiceUpdate } from '../workflows/contract-messages';
+import {
+  type ContractSummary,
+  type IssueInvoiceArgs,
+  type IssuedInvoiceSummary,
+  TRANSITION_UPDATES,
+  issueInvoiceUpdate,
+} from '../workflows/contract-messages';
 import { CREDIT_REVIEW_SCHEDULE_ID } from '../workflows/credit-review';
 import { contractWorkflowId, invoiceWorkflowId } from '../workflows/ids';
 import { CONTRACT_STAGE, CUSTOMER_CODE } from '../workflows/search-attributes';
@@ -23,23 +39,44 @@ type TransitionArgs = Omit<TransitionRequest, 'action'>;
 /** Starts a registered contract's workflow; WorkflowExecutionAlreadyStartedError when its number is taken. */
 export async function startContract(temporal: Client, taskQueue: string, input: ContractInput): Promise<void> {
   await temporal.workflow.start(contractWorkflow, {
-    workflowId: contractWorkflowId(input.no), taskQueue, args: [input],
-    typedSearchAttributes: [{ key: CONTRACT_STAGE, value: 'Opportunity' }, { key: CUSTOMER_CODE, value: input.customerCode }],
+    workflowId: contractWorkflowId(input.no),
+    taskQueue,
+    args: [input],
+    typedSearchAttributes: [
+      { key: CONTRACT_STAGE, value: 'Opportunity' },
+      { key: CUSTOMER_CODE, value: input.customerCode },
+    ],
   });
 }
 
 /** One contract transition, validated and applied by the contract workflow. */
-export async function transitionContract(temporal: Client, contractNo: string, action: TransitionAction, args: TransitionArgs): Promise<ContractSummary> {
+export async function transitionContract(
+  temporal: Client,
+  contractNo: string,
+  action: TransitionAction,
+  args: TransitionArgs,
+): Promise<ContractSummary> {
   const update = TRANSITION_UPDATES[action] as UpdateDefinition<ContractSummary, [TransitionArgs]>;
   return temporal.workflow.getHandle(contractWorkflowId(contractNo)).executeUpdate(update, { args: [args] });
 }
 
-export async function issueInvoice(temporal: Client, contractNo: string, args: IssueInvoiceArgs): Promise<IssuedInvoiceSummary> {
-  return temporal.workflow.getHandle(contractWorkflowId(contractNo)).executeUpdate(issueInvoiceUpdate, { args: [args] });
+export async function issueInvoice(
+  temporal: Client,
+  contractNo: string,
+  args: IssueInvoiceArgs,
+): Promise<IssuedInvoiceSummary> {
+  return temporal.workflow
+    .getHandle(contractWorkflowId(contractNo))
+    .executeUpdate(issueInvoiceUpdate, { args: [args] });
 }
 
 /** A command on one invoice's collection (dispute, promise, approval …), validated by its workflow. */
-export async function updateCollection<A>(temporal: Client, invoiceNo: string, update: UpdateDefinition<CollectionStatus, [A]>, args: A): Promise<CollectionStatus> {
+export async function updateCollection<A>(
+  temporal: Client,
+  invoiceNo: string,
+  update: UpdateDefinition<CollectionStatus, [A]>,
+  args: A,
+): Promise<CollectionStatus> {
   return temporal.workflow.getHandle(invoiceWorkflowId(invoiceNo)).executeUpdate(update, { args: [args] });
 }
 
@@ -48,9 +85,17 @@ export async function collectionStatus(temporal: Client, invoiceNo: string): Pro
 }
 
 /** Starts `invoice/<no>` unless it is already running; a finished one (paid, then reopened) starts afresh. */
-export async function startCollection(temporal: Client, taskQueue: string, input: CollectionInput): Promise<'started' | 'already_running'> {
+export async function startCollection(
+  temporal: Client,
+  taskQueue: string,
+  input: CollectionInput,
+): Promise<'started' | 'already_running'> {
   try {
-    await temporal.workflow.start(invoiceCollectionWorkflow, { workflowId: invoiceWorkflowId(input.invoiceNo), taskQueue, args: [input] });
+    await temporal.workflow.start(invoiceCollectionWorkflow, {
+      workflowId: invoiceWorkflowId(input.invoiceNo),
+      taskQueue,
+      args: [input],
+    });
     return 'started';
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) return 'already_running';
@@ -63,13 +108,19 @@ export async function startCollection(temporal: Client, taskQueue: string, input
  * 'already_held' when the running collection refused it because it holds that dispute already.
  */
 export async function startCollectionInDispute(
-  temporal: Client, taskQueue: string, input: CollectionInput, dispute: { actor: Actor; reason: DisputeReason; note?: string },
+  temporal: Client,
+  taskQueue: string,
+  input: CollectionInput,
+  dispute: { actor: Actor; reason: DisputeReason; note?: string },
 ): Promise<'opened' | 'already_held'> {
   try {
     await temporal.workflow.executeUpdateWithStart(openDisputeUpdate, {
       args: [dispute],
       startWorkflowOperation: new WithStartWorkflowOperation(invoiceCollectionWorkflow, {
-        workflowId: invoiceWorkflowId(input.invoiceNo), taskQueue, args: [input], workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowId: invoiceWorkflowId(input.invoiceNo),
+        taskQueue,
+        args: [input],
+        workflowIdConflictPolicy: 'USE_EXISTING',
       }),
     });
     return 'opened';
@@ -90,10 +141,18 @@ export async function signalPaymentApplied(temporal: Client, invoiceNo: string, 
 }
 
 /** Tells a running collection its new balance, or starts a finished one afresh with it (after a reversal). */
-export async function resumeCollection(temporal: Client, taskQueue: string, input: CollectionInput, balanceMinor: number): Promise<void> {
+export async function resumeCollection(
+  temporal: Client,
+  taskQueue: string,
+  input: CollectionInput,
+  balanceMinor: number,
+): Promise<void> {
   await temporal.workflow.signalWithStart(invoiceCollectionWorkflow, {
-    workflowId: invoiceWorkflowId(input.invoiceNo), taskQueue, args: [input],
-    signal: paymentAppliedSignal, signalArgs: [{ balanceMinor }],
+    workflowId: invoiceWorkflowId(input.invoiceNo),
+    taskQueue,
+    args: [input],
+    signal: paymentAppliedSignal,
+    signalArgs: [{ balanceMinor }],
   });
 }
 

@@ -34,8 +34,15 @@ export function isAlive(pid: number): boolean {
 /** Processes (other than this one) whose command line matches. */
 export function findProcesses(matches: (args: string[]) => boolean): ProcessInfo[] {
   let entries: string[] = [];
-  try { entries = fs.readdirSync('/proc'); } catch { return []; }
-  return entries.filter((e) => /^\d+$/.test(e)).map(Number).filter((pid) => pid !== process.pid)
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((e) => /^\d+$/.test(e))
+    .map(Number)
+    .filter((pid) => pid !== process.pid)
     .map((pid) => ({ pid, args: commandLine(pid) }))
     .filter((p): p is ProcessInfo => p.args !== undefined && p.args.length > 0 && matches(p.args));
 }
@@ -44,7 +51,15 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Sends `signal`, waits up to `graceMs`, then SIGKILL; resolves once every pid is gone. */
 export async function stopProcesses(pids: number[], signal: NodeJS.Signals, graceMs: number): Promise<void> {
-  const send = (sig: NodeJS.Signals) => { for (const pid of pids) { try { process.kill(pid, sig); } catch { /* gone */ } } };
+  const send = (sig: NodeJS.Signals) => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        /* gone */
+      }
+    }
+  };
   send(signal);
   const deadline = Date.now() + graceMs;
   while (pids.some(isAlive) && Date.now() < deadline) await sleep(100);
@@ -72,7 +87,9 @@ export async function assertPortFree(port: number, host: string, setting: string
   });
   if (!inUse) return;
   const holder = listenerOf(port);
-  throw new Error(`port ${port} on ${host} (${setting}) is already in use${holder ? ` by ${holder}` : ''}; stop that process or choose another port`);
+  throw new Error(
+    `port ${port} on ${host} (${setting}) is already in use${holder ? ` by ${holder}` : ''}; stop that process or choose another port`,
+  );
 }
 
 /**
@@ -80,11 +97,18 @@ export async function assertPortFree(port: number, host: string, setting: string
  * launcher) is stopped; a postmaster.pid whose process is gone or is not a postmaster is removed.
  */
 export async function clearPostgresLeftovers(databaseDir: string): Promise<void> {
-  const ours = (args: string[]) => path.basename(args[0]) === 'postgres' && args.includes('-D') && args[args.indexOf('-D') + 1] === databaseDir;
+  const ours = (args: string[]) =>
+    path.basename(args[0]) === 'postgres' && args.includes('-D') && args[args.indexOf('-D') + 1] === databaseDir;
   const running = findProcesses(ours);
   if (running.length > 0) {
-    logger('postgres').warn(`stopping a PostgreSQL left running on ${databaseDir} (pid ${running.map((p) => p.pid).join(', ')})`);
-    await stopProcesses(running.map((p) => p.pid), 'SIGINT', 5_000);
+    logger('postgres').warn(
+      `stopping a PostgreSQL left running on ${databaseDir} (pid ${running.map((p) => p.pid).join(', ')})`,
+    );
+    await stopProcesses(
+      running.map((p) => p.pid),
+      'SIGINT',
+      5_000,
+    );
   }
   const pidFile = path.join(databaseDir, 'postmaster.pid');
   if (!fs.existsSync(pidFile)) return;
@@ -100,6 +124,12 @@ export async function clearPostgresLeftovers(databaseDir: string): Promise<void>
 export async function clearTemporalLeftovers(dbFile: string): Promise<void> {
   const running = findProcesses((args) => args.includes('start-dev') && args.includes(dbFile));
   if (running.length === 0) return;
-  logger('temporal').warn(`stopping a Temporal dev server left running on ${dbFile} (pid ${running.map((p) => p.pid).join(', ')})`);
-  await stopProcesses(running.map((p) => p.pid), 'SIGTERM', 5_000);
+  logger('temporal').warn(
+    `stopping a Temporal dev server left running on ${dbFile} (pid ${running.map((p) => p.pid).join(', ')})`,
+  );
+  await stopProcesses(
+    running.map((p) => p.pid),
+    'SIGTERM',
+    5_000,
+  );
 }

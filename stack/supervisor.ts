@@ -63,7 +63,10 @@ export class SupervisedChild {
   /** The last ready message (url, address …); the same after a restart. */
   info: ChildMessage | undefined;
 
-  constructor(readonly spec: ChildSpec, private readonly giveUp: GiveUp) {}
+  constructor(
+    readonly spec: ChildSpec,
+    private readonly giveUp: GiveUp,
+  ) {}
 
   get pid(): number | undefined {
     return this.process?.pid;
@@ -84,7 +87,10 @@ export class SupervisedChild {
     const startedAt = Date.now();
     let becameReady = false;
     const child = spawn(process.execPath, ['--import', 'tsx', this.spec.script], {
-      cwd: PROJECT_ROOT, env: this.spec.env, detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      cwd: PROJECT_ROOT,
+      env: this.spec.env,
+      detached: true,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.process = child;
     child.on('message', (message: ChildMessage) => {
@@ -100,7 +106,9 @@ export class SupervisedChild {
         this.fail(`${this.spec.label} cannot start: ${this.lastMessage}`);
       }
     });
-    child.on('error', (error) => { this.lastMessage = error.message; });
+    child.on('error', (error) => {
+      this.lastMessage = error.message;
+    });
     child.once('exit', (code, signal) => {
       this.process = undefined;
       if (this.stopping) return;
@@ -113,12 +121,20 @@ export class SupervisedChild {
     if (!becameReady) this.failedRestarts += 1;
     const max = this.spec.maxFailedRestarts;
     if (max !== undefined && this.failedRestarts > max) {
-      this.fail(`${this.spec.label} could not be brought back: ${this.failedRestarts} starts in a row failed${this.lastMessage ? ` (last: ${this.lastMessage})` : ''}`);
+      this.fail(
+        `${this.spec.label} could not be brought back: ${this.failedRestarts} starts in a row failed${this.lastMessage ? ` (last: ${this.lastMessage})` : ''}`,
+      );
       return;
     }
     this.backoffMs = nextBackoff(this.backoffMs, upForMs);
-    log.warn({ child: this.spec.name }, `${this.spec.name} ${exit} after ${(upForMs / 1000).toFixed(1)} s; restarting in ${this.backoffMs / 1000} s`);
-    this.restartTimer = setTimeout(() => { this.restartTimer = undefined; if (!this.stopping) this.spawn(); }, this.backoffMs);
+    log.warn(
+      { child: this.spec.name },
+      `${this.spec.name} ${exit} after ${(upForMs / 1000).toFixed(1)} s; restarting in ${this.backoffMs / 1000} s`,
+    );
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (!this.stopping) this.spawn();
+    }, this.backoffMs);
   }
 
   private fail(reason: string): void {
@@ -132,7 +148,8 @@ export class SupervisedChild {
   async stop(graceMs = this.spec.stopGraceMs): Promise<void> {
     this.stopping = true;
     clearTimeout(this.restartTimer);
-    for (const waiter of this.readyWaiters.splice(0)) waiter.reject(new Error(`${this.spec.label} stopped while starting`));
+    for (const waiter of this.readyWaiters.splice(0))
+      waiter.reject(new Error(`${this.spec.label} stopped while starting`));
     const child = this.process;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -156,14 +173,22 @@ export class SupervisedChild {
 }
 
 function killGroupOnly(pid: number): void {
-  try { process.kill(-pid, 'SIGKILL'); } catch { /* the group is empty */ }
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    /* the group is empty */
+  }
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
   } catch {
-    try { process.kill(pid, signal); } catch { /* already gone */ }
+    try {
+      process.kill(pid, signal);
+    } catch {
+      /* already gone */
+    }
   }
 }
 
@@ -180,6 +205,8 @@ export function stopWithSupervisor(stop: () => unknown, forceAfterMs = 5_000): v
   if (!process.send) return;
   process.once('disconnect', () => {
     setTimeout(() => process.exit(1), forceAfterMs).unref();
-    void Promise.resolve().then(stop).catch(() => process.exit(1));
+    void Promise.resolve()
+      .then(stop)
+      .catch(() => process.exit(1));
   });
 }

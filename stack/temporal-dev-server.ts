@@ -18,7 +18,10 @@ export function waitForPort(port: number, host: string, timeoutMs: number): Prom
   return new Promise((resolve, reject) => {
     const attempt = () => {
       const socket = net.connect(port, host);
-      socket.once('connect', () => { socket.destroy(); resolve(); });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve();
+      });
       socket.once('error', () => {
         socket.destroy();
         if (Date.now() > deadline) reject(new Error(`nothing listens on ${host}:${port} after ${timeoutMs} ms`));
@@ -33,18 +36,37 @@ export function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> 
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => { clearTimeout(killer); resolve(); });
+    child.once('exit', () => {
+      clearTimeout(killer);
+      resolve();
+    });
     child.kill('SIGTERM');
   });
 }
 
 /** Runs `temporal server start-dev` with its state in a SQLite file under dataDir. */
-export async function startTemporalDevServer(cliPath: string, dataDir: string, port: number, uiPort: number): Promise<TemporalDevServer> {
+export async function startTemporalDevServer(
+  cliPath: string,
+  dataDir: string,
+  port: number,
+  uiPort: number,
+): Promise<TemporalDevServer> {
   fs.mkdirSync(dataDir, { recursive: true });
   const args = [
-    'server', 'start-dev', '--db-filename', path.join(dataDir, 'temporal.db'),
-    '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort),
-    '--ui-disable-news-fetch', '--log-level', 'error', ...SEARCH_ATTRIBUTE_FLAGS,
+    'server',
+    'start-dev',
+    '--db-filename',
+    path.join(dataDir, 'temporal.db'),
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--ui-port',
+    String(uiPort),
+    '--ui-disable-news-fetch',
+    '--log-level',
+    'error',
+    ...SEARCH_ATTRIBUTE_FLAGS,
   ];
   const child = spawn(cliPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   // Last resort if this process dies without its orderly shutdown: never leave the server behind.
@@ -53,8 +75,21 @@ export async function startTemporalDevServer(cliPath: string, dataDir: string, p
   child.once('exit', () => process.removeListener('exit', killOnExit));
   child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(`[temporal] ${chunk}`));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const failed = exited.then(() => { throw new Error(`temporal dev server exited with ${child.exitCode ?? child.signalCode} while starting (port ${port}, state ${args[3]})`); });
-  await Promise.race([waitForPort(port, '127.0.0.1', 60_000), failed]).catch(async (error) => { await stopChild(child, 2_000); throw error; });
+  const failed = exited.then(() => {
+    throw new Error(
+      `temporal dev server exited with ${child.exitCode ?? child.signalCode} while starting (port ${port}, state ${args[3]})`,
+    );
+  });
+  await Promise.race([waitForPort(port, '127.0.0.1', 60_000), failed]).catch(async (error) => {
+    await stopChild(child, 2_000);
+    throw error;
+  });
   failed.catch(() => {});
-  return { address: `127.0.0.1:${port}`, uiUrl: `http://127.0.0.1:${uiPort}`, pid: child.pid!, exited, stop: (graceMs?: number) => stopChild(child, graceMs) };
+  return {
+    address: `127.0.0.1:${port}`,
+    uiUrl: `http://127.0.0.1:${uiPort}`,
+    pid: child.pid!,
+    exited,
+    stop: (graceMs?: number) => stopChild(child, graceMs),
+  };
 }

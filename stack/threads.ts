@@ -19,7 +19,10 @@ export class ThreadPoolBusy extends Error {
 
 export class ThreadJobTimeout extends Error {
   name = 'ThreadJobTimeout';
-  constructor(readonly job: string, readonly timeoutMs: number) {
+  constructor(
+    readonly job: string,
+    readonly timeoutMs: number,
+  ) {
     super(`${job} did not finish within ${timeoutMs / 1000} s`);
   }
 }
@@ -27,7 +30,12 @@ export class ThreadJobTimeout extends Error {
 /** The job threw (or its thread died): `jobErrorName` is the original error's name, `data` its own fields. */
 export class ThreadJobFailed extends Error {
   name = 'ThreadJobFailed';
-  constructor(message: string, readonly jobErrorName: string, jobStack?: string, readonly data: Record<string, unknown> = {}) {
+  constructor(
+    message: string,
+    readonly jobErrorName: string,
+    jobStack?: string,
+    readonly data: Record<string, unknown> = {},
+  ) {
     super(message);
     if (jobStack) this.stack = `${this.name}: ${message}\n  in the thread: ${jobStack}`;
   }
@@ -79,14 +87,27 @@ export class ThreadPool {
   }
 
   /** Runs `exportName` of the module at `modulePath` (an absolute path) on a thread. */
-  run<F extends AnyFunction>(modulePath: string, exportName: string, args: Parameters<F>, options: JobOptions = {}): Promise<Awaited<ReturnType<F>>> {
+  run<F extends AnyFunction>(
+    modulePath: string,
+    exportName: string,
+    args: Parameters<F>,
+    options: JobOptions = {},
+  ): Promise<Awaited<ReturnType<F>>> {
     if (this.closed) return Promise.reject(new Error('the thread pool is closed'));
     if (!this.slots.some((s) => !s.job) && this.queue.length >= this.options.maxQueued) {
       return Promise.reject(new ThreadPoolBusy(`${this.queue.length} CPU jobs are already waiting; try again shortly`));
     }
     return new Promise((resolve, reject) => {
       const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
-      this.queue.push({ id: this.nextId++, modulePath, exportName, args, timeoutMs, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({
+        id: this.nextId++,
+        modulePath,
+        exportName,
+        args,
+        timeoutMs,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      });
       this.pump();
     });
   }
@@ -99,12 +120,14 @@ export class ThreadPool {
   async close(): Promise<void> {
     this.closed = true;
     for (const job of this.queue.splice(0)) job.reject(new Error('the thread pool was closed'));
-    await Promise.all(this.slots.map(async (slot) => {
-      const { worker } = slot;
-      this.finish(slot)?.reject(new Error('the thread pool was closed'));
-      slot.worker = undefined;
-      await worker?.terminate();
-    }));
+    await Promise.all(
+      this.slots.map(async (slot) => {
+        const { worker } = slot;
+        this.finish(slot)?.reject(new Error('the thread pool was closed'));
+        slot.worker = undefined;
+        await worker?.terminate();
+      }),
+    );
   }
 
   private pump(): void {
@@ -124,13 +147,24 @@ export class ThreadPool {
       execArgv: [],
       resourceLimits: this.options.maxHeapMb ? { maxOldGenerationSizeMb: this.options.maxHeapMb } : undefined,
     });
-    worker.on('message', (message: { id: number; ok: boolean; value?: unknown; error?: { name: string; message: string; stack?: string; data?: Record<string, unknown> } }) => {
-      if (slot.worker !== worker || slot.job?.id !== message.id) return;
-      const job = this.finish(slot)!;
-      if (message.ok) job.resolve(message.value);
-      else job.reject(new ThreadJobFailed(message.error!.message, message.error!.name, message.error!.stack, message.error!.data));
-      this.pump();
-    });
+    worker.on(
+      'message',
+      (message: {
+        id: number;
+        ok: boolean;
+        value?: unknown;
+        error?: { name: string; message: string; stack?: string; data?: Record<string, unknown> };
+      }) => {
+        if (slot.worker !== worker || slot.job?.id !== message.id) return;
+        const job = this.finish(slot)!;
+        if (message.ok) job.resolve(message.value);
+        else
+          job.reject(
+            new ThreadJobFailed(message.error!.message, message.error!.name, message.error!.stack, message.error!.data),
+          );
+        this.pump();
+      },
+    );
     // An error the job did not catch (or running out of heap) ends the thread: fail its job, start afresh.
     worker.on('error', (error) => this.lost(slot, worker, error));
     worker.on('exit', (code) => this.lost(slot, worker, new Error(`the CPU thread exited with code ${code}`)));

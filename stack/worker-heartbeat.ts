@@ -18,9 +18,18 @@ export interface WorkerHeartbeat {
  * Beats for this worker process every 2 s while the Temporal worker is RUNNING (polling). It uses a
  * connection of its own, so a pool saturated by activities can neither delay a beat nor fake a death.
  */
-export function startWorkerHeartbeat(databaseUrl: string, worker: Pick<Worker, 'getState'>, taskQueue: string): WorkerHeartbeat {
+export function startWorkerHeartbeat(
+  databaseUrl: string,
+  worker: Pick<Worker, 'getState'>,
+  taskQueue: string,
+): WorkerHeartbeat {
   const db = connect(databaseUrl, 1);
-  const row = { worker_id: `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`, host: os.hostname(), pid: process.pid, task_queue: taskQueue };
+  const row = {
+    worker_id: `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`,
+    host: os.hostname(),
+    pid: process.pid,
+    task_queue: taskQueue,
+  };
   let beating: Promise<void> | undefined;
   let lastError = '';
 
@@ -28,8 +37,11 @@ export function startWorkerHeartbeat(databaseUrl: string, worker: Pick<Worker, '
     const state = worker.getState();
     if (state !== 'RUNNING') return;
     try {
-      await db.insertInto('worker_heartbeats').values({ ...row, state, beat_at: sql<Date>`now()` })
-        .onConflict((oc) => oc.column('worker_id').doUpdateSet({ state, beat_at: sql<Date>`now()` })).execute();
+      await db
+        .insertInto('worker_heartbeats')
+        .values({ ...row, state, beat_at: sql<Date>`now()` })
+        .onConflict((oc) => oc.column('worker_id').doUpdateSet({ state, beat_at: sql<Date>`now()` }))
+        .execute();
       if (lastError) logger('worker').info('heartbeat written again');
       lastError = '';
     } catch (error) {
@@ -38,7 +50,11 @@ export function startWorkerHeartbeat(databaseUrl: string, worker: Pick<Worker, '
       lastError = message;
     }
   };
-  const timer = setInterval(() => { beating ??= beat().finally(() => { beating = undefined; }); }, HEARTBEAT_INTERVAL_MS);
+  const timer = setInterval(() => {
+    beating ??= beat().finally(() => {
+      beating = undefined;
+    });
+  }, HEARTBEAT_INTERVAL_MS);
   timer.unref();
   void beat();
 
@@ -46,7 +62,11 @@ export function startWorkerHeartbeat(databaseUrl: string, worker: Pick<Worker, '
     async stop() {
       clearInterval(timer);
       await beating;
-      await db.deleteFrom('worker_heartbeats').where('worker_id', '=', row.worker_id).execute().catch(() => {});
+      await db
+        .deleteFrom('worker_heartbeats')
+        .where('worker_id', '=', row.worker_id)
+        .execute()
+        .catch(() => {});
       await db.destroy();
     },
   };
@@ -72,11 +92,17 @@ export function workerHealthCheck(db: Db, taskQueue: string): HealthCheck {
   return {
     name: 'worker',
     check: async () => {
-      const alive = await db.selectFrom('worker_heartbeats').select('worker_id')
+      const alive = await db
+        .selectFrom('worker_heartbeats')
+        .select('worker_id')
         .where('task_queue', '=', taskQueue)
         .where('beat_at', '>', sql<Date>`now() - make_interval(secs => ${HEARTBEAT_STALE_SECONDS})`)
-        .limit(1).executeTakeFirst();
-      if (!alive) throw new Error(`no worker is polling task queue ${taskQueue} (no heartbeat in the last ${HEARTBEAT_STALE_SECONDS} s)`);
+        .limit(1)
+        .executeTakeFirst();
+      if (!alive)
+        throw new Error(
+          `no worker is polling task queue ${taskQueue} (no heartbeat in the last ${HEARTBEAT_STALE_SECONDS} s)`,
+        );
     },
   };
 }

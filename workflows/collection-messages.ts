@@ -30,12 +30,32 @@ export interface StepApprovalArgs {
 /** Sent by the API after it allocated a payment to the invoice; carries the balance now left. */
 export const paymentAppliedSignal = defineSignal<[{ balanceMinor: number }]>('paymentApplied');
 export const approveStepUpdate = defineUpdate<CollectionStatus, [StepApprovalArgs]>('approveStep');
-export const openDisputeUpdate = defineUpdate<CollectionStatus, [{ actor: Actor; reason: DisputeReason; note?: string }]>('openDispute');
-export const resolveDisputeUpdate = defineUpdate<CollectionStatus, [{ actor: Actor; outcome: 'accepted' | 'rejected'; creditMinor: number; note: string }]>('resolveDispute');
-export const recordPromiseUpdate = defineUpdate<CollectionStatus, [{ actor: Actor; promisedDate: string; amountMinor: number; contact: string }]>('recordPromise');
-export const requestWriteOffUpdate = defineUpdate<CollectionStatus, [{ actor: Actor; reason: string }]>('requestWriteOff');
-export const changePolicyUpdate = defineUpdate<CollectionStatus, [{ actor: Actor; policy: EscalationPolicy; reason: string }]>('changePolicy');
-export const settleInterestUpdate = defineUpdate<CollectionStatus, [{ actor: Actor; outcome: 'collected' | 'waived'; reason: string }]>('settleInterest');
-export const decideWriteOffUpdate = defineUpdate<CollectionStatus, [{ actor: Actor; approved: boolean; reason: string }]>('decideWriteOff');
+export const openDisputeUpdate = defineUpdate<
+  CollectionStatus,
+  [{ actor: Actor; reason: DisputeReason; note?: string }]
+>('openDispute');
+export const resolveDisputeUpdate = defineUpdate<
+  CollectionStatus,
+  [{ actor: Actor; outcome: 'accepted' | 'rejected'; creditMinor: number; note: string }]
+>('resolveDispute');
+export const recordPromiseUpdate = defineUpdate<
+  CollectionStatus,
+  [{ actor: Actor; promisedDate: string; amountMinor: number; contact: string }]
+>('recordPromise');
+export const requestWriteOffUpdate = defineUpdate<CollectionStatus, [{ actor: Actor; reason: string }]>(
+  'requestWriteOff',
+);
+export const changePolicyUpdate = defineUpdate<
+  CollectionStatus,
+  [{ actor: Actor; policy: EscalationPolicy; reason: string }]
+>('changePolicy');
+export const settleInterestUpdate = defineUpdate<
+  CollectionStatus,
+  [{ actor: Actor; outcome: 'collected' | 'waived'; reason: string }]
+>('settleInterest');
+export const decideWriteOffUpdate = defineUpdate<
+  CollectionStatus,
+  [{ actor: Actor; approved: boolean; reason: string }]
+>('decideWriteOff');
 
 export const collectionStatusQuery = defineQuery<CollectionStatus>('status');

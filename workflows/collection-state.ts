@@ -24,9 +24,21 @@ export interface CollectionInput {
   decisionsPerRun?: number;
 }
 
-export interface OpenDispute { id: string; slaDueAt: number; escalated: boolean }
-export interface OpenPromise { id: string; deadline: number; amountMinor: number; balanceAtPromise: number }
-export interface WriteOffRequest { by: Actor; reason: string }
+export interface OpenDispute {
+  id: string;
+  slaDueAt: number;
+  escalated: boolean;
+}
+export interface OpenPromise {
+  id: string;
+  deadline: number;
+  amountMinor: number;
+  balanceAtPromise: number;
+}
+export interface WriteOffRequest {
+  by: Actor;
+  reason: string;
+}
 
 export interface CarriedState {
   ladder: LadderState;
@@ -94,20 +106,34 @@ export class CollectionState {
   status(): CollectionStatus {
     const { dispute, promise } = this;
     return {
-      invoiceNo: this.invoiceNo, balanceMinor: this.balanceMinor, policy: { id: this.policy.id, version: this.policy.version },
-      handled: this.ladder.handled, awaitingApproval: this.awaitingApproval, nextActionAt: this.nextActionAt,
-      pausedBy: dispute ? 'dispute' : promise ? 'promise' : undefined, disputeId: dispute?.id, promiseId: promise?.id,
-      writeOffRequestedBy: this.writeOffRequest?.by.name, interestOpenMinor: this.interestOpenMinor || undefined,
+      invoiceNo: this.invoiceNo,
+      balanceMinor: this.balanceMinor,
+      policy: { id: this.policy.id, version: this.policy.version },
+      handled: this.ladder.handled,
+      awaitingApproval: this.awaitingApproval,
+      nextActionAt: this.nextActionAt,
+      pausedBy: dispute ? 'dispute' : promise ? 'promise' : undefined,
+      disputeId: dispute?.id,
+      promiseId: promise?.id,
+      writeOffRequestedBy: this.writeOffRequest?.by.name,
+      interestOpenMinor: this.interestOpenMinor || undefined,
     };
   }
 
   /** What the update validators decide on (domain/collection-commands.ts). */
   facts(): CollectionFacts {
     return {
-      invoiceNo: this.invoiceNo, closed: this.closed(), balanceMinor: this.balanceMinor, policy: { id: this.policy.id, version: this.policy.version },
-      awaitingApproval: this.awaitingApproval, disputeId: this.dispute?.id, resolvingDispute: this.resolvingDispute, promiseId: this.promise?.id,
+      invoiceNo: this.invoiceNo,
+      closed: this.closed(),
+      balanceMinor: this.balanceMinor,
+      policy: { id: this.policy.id, version: this.policy.version },
+      awaitingApproval: this.awaitingApproval,
+      disputeId: this.dispute?.id,
+      resolvingDispute: this.resolvingDispute,
+      promiseId: this.promise?.id,
       writeOffRequestedBy: this.writeOffRequest?.by.name,
-      interestToSettle: this.interestOpenMinor > 0 || (this.paid() && !this.writtenOff && !this.interestAssessed), today: this.today(),
+      interestToSettle: this.interestOpenMinor > 0 || (this.paid() && !this.writtenOff && !this.interestAssessed),
+      today: this.today(),
     };
   }
 
@@ -115,7 +141,9 @@ export class CollectionState {
   ladderContext(): LadderContext {
     const { input } = this;
     return {
-      policy: this.policy, milestoneKind: input.milestoneKind, dueDate: input.dueDate,
+      policy: this.policy,
+      milestoneKind: input.milestoneKind,
+      dueDate: input.dueDate,
       instantOf: (date) => letterInstant(this.calendar!, date, input.sendTime, input.timeZone),
     };
   }
@@ -123,8 +151,12 @@ export class CollectionState {
   /** What the next run takes over through continue-as-new. */
   carried(): CarriedState {
     return {
-      ladder: this.ladder, approvalsRequested: [...this.approvalsRequested], dispute: this.dispute, promise: this.promise,
-      writeOffRequest: this.writeOffRequest, counters: this.counters,
+      ladder: this.ladder,
+      approvalsRequested: [...this.approvalsRequested],
+      dispute: this.dispute,
+      promise: this.promise,
+      writeOffRequest: this.writeOffRequest,
+      counters: this.counters,
     };
   }
 }

@@ -31,12 +31,22 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
     const performer = stepsLocal ? steps : activities;
     for (const occurrence of occurrences) {
       const result = await performer.performStep({
-        invoiceNo, step: occurrence.step, occurrence: occurrence.occurrence, scheduledFor: occurrence.at, decidedAt: now,
-        paidToleranceMinor: state.policy.paidToleranceMinor, taskDueDays: state.policy.taskDueDays,
+        invoiceNo,
+        step: occurrence.step,
+        occurrence: occurrence.occurrence,
+        scheduledFor: occurrence.at,
+        decidedAt: now,
+        paidToleranceMinor: state.policy.paidToleranceMinor,
+        taskDueDays: state.policy.taskDueDays,
         skippedSteps: skipped.map((s) => `${s.step.key}#${s.occurrence}`),
       });
       state.balanceMinor = Math.min(state.balanceMinor, result.balanceMinor);
-      log.info('collection step', { invoiceNo, step: occurrence.step.key, occurrence: occurrence.occurrence, balanceMinor: state.balanceMinor });
+      log.info('collection step', {
+        invoiceNo,
+        step: occurrence.step.key,
+        occurrence: occurrence.occurrence,
+        balanceMinor: state.balanceMinor,
+      });
       if (state.paid()) break;
     }
     state.ladder = recordHandled(state.ladder, [...skipped, ...occurrences]);
@@ -54,7 +64,10 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
   };
   const waitForChange = async (until: number | undefined) => {
     state.changed = false;
-    await condition(() => state.changed || state.closed(), until === undefined ? undefined : Math.max(until - Date.now(), 1));
+    await condition(
+      () => state.changed || state.closed(),
+      until === undefined ? undefined : Math.max(until - Date.now(), 1),
+    );
     calendarFresh = false;
   };
 
@@ -65,27 +78,51 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
       await refreshCalendar();
       const now = Date.now();
       const { ladder, balanceMinor, policy, dispute, promise } = state;
-      const decision = decideCollection(state.ladderContext(), {
-        ladder, balanceMinor, paidToleranceMinor: policy.paidToleranceMinor, dispute, promise, approvalsRequested: [...state.approvalsRequested],
-      }, now);
+      const decision = decideCollection(
+        state.ladderContext(),
+        {
+          ladder,
+          balanceMinor,
+          paidToleranceMinor: policy.paidToleranceMinor,
+          dispute,
+          promise,
+          approvalsRequested: [...state.approvalsRequested],
+        },
+        now,
+      );
       switch (decision.kind) {
         case 'done':
           continue;
         case 'escalate_dispute':
           dispute!.escalated = true;
-          await activities.recordDisputeEscalated({ disputeId: dispute!.id, invoiceNo, at: now, taskDueDays: policy.taskDueDays });
+          await activities.recordDisputeEscalated({
+            disputeId: dispute!.id,
+            invoiceNo,
+            at: now,
+            taskDueDays: policy.taskDueDays,
+          });
           continue;
         case 'promise_kept':
         case 'promise_broken': {
           state.promise = undefined;
-          await activities.recordPromiseClosed({ promiseId: promise!.id, invoiceNo, kept: decision.kind === 'promise_kept', at: now });
+          await activities.recordPromiseClosed({
+            promiseId: promise!.id,
+            invoiceNo,
+            kept: decision.kind === 'promise_kept',
+            at: now,
+          });
           if (decision.kind === 'promise_broken') await performNow(decision.perform, decision.skipped, now);
           continue;
         }
         case 'request_approval':
           state.approvalsRequested.add(decision.step);
           state.awaitingApproval = decision.step;
-          await activities.requestStepApproval({ invoiceNo, step: decision.step, decidedAt: now, taskDueDays: policy.taskDueDays });
+          await activities.requestStepApproval({
+            invoiceNo,
+            step: decision.step,
+            decidedAt: now,
+            taskDueDays: policy.taskDueDays,
+          });
           continue;
         case 'perform':
           await performNow(decision.perform, decision.skipped, now);
@@ -95,7 +132,12 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
           state.nextActionAt = decision.until;
           if (loop >= (input.decisionsPerRun ?? MAX_LOOPS_PER_RUN) || workflowInfo().continueAsNewSuggested) {
             await condition(allHandlersFinished);
-            await continueAsNew<typeof invoiceCollectionWorkflow>({ ...input, policy: state.policy, balanceMinor: state.balanceMinor, carried: state.carried() });
+            await continueAsNew<typeof invoiceCollectionWorkflow>({
+              ...input,
+              policy: state.policy,
+              balanceMinor: state.balanceMinor,
+              carried: state.carried(),
+            });
           }
           await waitForChange(state.nextActionAt);
       }

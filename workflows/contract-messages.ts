@@ -31,8 +31,15 @@ export const acceptUpdate = defineUpdate<ContractSummary, [RequestFor<'accept'>]
 export const cancelUpdate = defineUpdate<ContractSummary, [RequestFor<'cancel'>]>('cancel');
 
 export const TRANSITION_UPDATES = {
-  approve: approveUpdate, review: reviewUpdate, sign: signUpdate, split: splitUpdate, budget: budgetUpdate,
-  handover: handoverUpdate, deliver: deliverUpdate, accept: acceptUpdate, cancel: cancelUpdate,
+  approve: approveUpdate,
+  review: reviewUpdate,
+  sign: signUpdate,
+  split: splitUpdate,
+  budget: budgetUpdate,
+  handover: handoverUpdate,
+  deliver: deliverUpdate,
+  accept: acceptUpdate,
+  cancel: cancelUpdate,
 } as const;
 
 export interface IssueInvoiceArgs {

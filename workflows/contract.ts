@@ -1,11 +1,25 @@
 import type { UpdateDefinition } from '@temporalio/common';
 import {
-  allHandlersFinished, condition, type ChildWorkflowHandle, ParentClosePolicy,
-  log, patched, proxyActivities, proxyLocalActivities, setHandler, startChild, upsertSearchAttributes,
+  allHandlersFinished,
+  condition,
+  type ChildWorkflowHandle,
+  ParentClosePolicy,
+  log,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { ContractEvent } from '../activities/types';
-import { type ContractTerms, type PaymentTermsType, milestoneReadyDate, type MilestoneEvent } from '../domain/contract-rules';
+import {
+  type ContractTerms,
+  type PaymentTermsType,
+  milestoneReadyDate,
+  type MilestoneEvent,
+} from '../domain/contract-rules';
 import type { Refusal } from '../domain/refusal';
 import { type TransitionRequest, decideTransition } from '../domain/contract-transitions';
 import { localDateOf, zonedInstant } from '../domain/dates';
@@ -13,8 +27,12 @@ import { SYSTEM_ACTOR } from '../domain/roles';
 import type { Stage } from '../domain/stages';
 import { invoiceCollectionWorkflow } from './collection';
 import {
-  type ContractSummary, type IssueInvoiceArgs, type MilestoneState, TRANSITION_UPDATES,
-  contractSummaryQuery, issueInvoiceUpdate,
+  type ContractSummary,
+  type IssueInvoiceArgs,
+  type MilestoneState,
+  TRANSITION_UPDATES,
+  contractSummaryQuery,
+  issueInvoiceUpdate,
 } from './contract-messages';
 import { REFUSED, refused } from './refusals';
 import { invoiceWorkflowId } from './ids';
@@ -56,7 +74,14 @@ export async function contractWorkflow(input: ContractInput): Promise<ContractSu
   const recordsLocally = patched(LOCAL_RECORDS);
   const today = () => localDateOf(Date.now(), input.timeZone);
   const summary = (): ContractSummary => ({ no: input.no, stage, milestones });
-  const facts = () => ({ stage, amountMinor: input.amountMinor, paymentTermsType: input.paymentTermsType, terms, signedOn: events.signed, deliveredOn: events.delivered });
+  const facts = () => ({
+    stage,
+    amountMinor: input.amountMinor,
+    paymentTermsType: input.paymentTermsType,
+    terms,
+    signedOn: events.signed,
+    deliveredOn: events.delivered,
+  });
 
   async function record(event: Omit<ContractEvent, 'contractNo' | 'seq' | 'at'>): Promise<void> {
     eventSeq += 1;
@@ -72,15 +97,23 @@ export async function contractWorkflow(input: ContractInput): Promise<ContractSu
   }
 
   async function markReadyMilestones(): Promise<void> {
-    const ready = milestones.filter((m) => m.status === 'pending')
+    const ready = milestones
+      .filter((m) => m.status === 'pending')
       .map((m) => ({ milestone: m, readyOn: milestoneReadyDate(m.trigger, events) }))
       .filter(({ readyOn }) => readyOn !== undefined && readyOn <= today());
     if (ready.length === 0) return;
     for (const { milestone, readyOn } of ready) Object.assign(milestone, { status: 'ready', readyOn });
     await record({
-      actor: SYSTEM_ACTOR, action: 'invoice_ready',
+      actor: SYSTEM_ACTOR,
+      action: 'invoice_ready',
       details: { milestones: ready.map(({ milestone }) => milestone.seq) },
-      changes: { milestoneStatus: ready.map(({ milestone, readyOn }) => ({ seq: milestone.seq, status: 'ready' as const, readyOn })) },
+      changes: {
+        milestoneStatus: ready.map(({ milestone, readyOn }) => ({
+          seq: milestone.seq,
+          status: 'ready' as const,
+          readyOn,
+        })),
+      },
     });
   }
 
@@ -94,7 +127,10 @@ export async function contractWorkflow(input: ContractInput): Promise<ContractSu
         Object.assign(details, { risk: request.risk, customer: request.customer, overridden: outcome.overridden });
         break;
       case 'review':
-        changes.details = { estimatedCostMinor: request.estimatedCostMinor, marginMinor: input.amountMinor - request.estimatedCostMinor };
+        changes.details = {
+          estimatedCostMinor: request.estimatedCostMinor,
+          marginMinor: input.amountMinor - request.estimatedCostMinor,
+        };
         break;
       case 'sign':
         terms = outcome.terms!;
@@ -118,36 +154,68 @@ export async function contractWorkflow(input: ContractInput): Promise<ContractSu
         break;
       case 'accept':
         events.accepted = request.acceptedOn;
-        changes.details = { acceptedOn: request.acceptedOn, acceptor: request.acceptor, acceptanceDocument: request.documentRef };
+        changes.details = {
+          acceptedOn: request.acceptedOn,
+          acceptor: request.acceptor,
+          acceptanceDocument: request.documentRef,
+        };
         break;
       case 'cancel':
         changes.closeReason = `${request.outcome}: ${request.reason}`;
         break;
     }
-    const reason = request.action === 'approve' ? request.override?.reason : request.action === 'cancel' ? request.reason : undefined;
-    await record({ actor: request.actor, action: request.action, fromStage: from, toStage: outcome.to, reason, details: { ...details, request }, changes });
-    log.info('contract transition', { contractNo: input.no, action: request.action, from, to: outcome.to, person: request.actor.name });
+    const reason =
+      request.action === 'approve'
+        ? request.override?.reason
+        : request.action === 'cancel'
+          ? request.reason
+          : undefined;
+    await record({
+      actor: request.actor,
+      action: request.action,
+      fromStage: from,
+      toStage: outcome.to,
+      reason,
+      details: { ...details, request },
+      changes,
+    });
+    log.info('contract transition', {
+      contractNo: input.no,
+      action: request.action,
+      from,
+      to: outcome.to,
+      person: request.actor.name,
+    });
     await markReadyMilestones();
     wake = true;
     return summary();
   }
 
   for (const [action, update] of Object.entries(TRANSITION_UPDATES)) {
-    setHandler(update as unknown as UpdateDefinition<ContractSummary, [object]>, (args: object) => applyTransition({ ...args, action } as TransitionRequest), {
-      validator: (args: object) => {
-        const outcome = decideTransition(facts(), { ...args, action } as TransitionRequest, today());
-        if (outcome.refusals.length > 0) throw refused(outcome.refusals);
+    setHandler(
+      update as unknown as UpdateDefinition<ContractSummary, [object]>,
+      (args: object) => applyTransition({ ...args, action } as TransitionRequest),
+      {
+        validator: (args: object) => {
+          const outcome = decideTransition(facts(), { ...args, action } as TransitionRequest, today());
+          if (outcome.refusals.length > 0) throw refused(outcome.refusals);
+        },
       },
-    });
+    );
   }
 
   const collections: Promise<void>[] = [];
 
-  async function followCollection(milestone: MilestoneState, child: ChildWorkflowHandle<typeof invoiceCollectionWorkflow>): Promise<void> {
+  async function followCollection(
+    milestone: MilestoneState,
+    child: ChildWorkflowHandle<typeof invoiceCollectionWorkflow>,
+  ): Promise<void> {
     const { outcome } = await child.result();
     const status = outcome === 'written_off' ? 'written_off' : 'paid';
     await record({
-      actor: SYSTEM_ACTOR, action: `milestone_${status}`, details: { milestone: milestone.seq, invoiceNo: milestone.invoiceNo },
+      actor: SYSTEM_ACTOR,
+      action: `milestone_${status}`,
+      details: { milestone: milestone.seq, invoiceNo: milestone.invoiceNo },
       changes: { milestoneStatus: [{ seq: milestone.seq, status }] },
     });
     // Marked only once recorded, so the contract cannot close before its last milestone event is written.
@@ -157,55 +225,101 @@ export async function contractWorkflow(input: ContractInput): Promise<ContractSu
 
   function invoiceRefusals(args: IssueInvoiceArgs): Refusal[] {
     const milestone = milestones.find((m) => m.seq === args.milestoneSeq);
-    if (!milestone) return [{ code: 'unknown_milestone', field: 'milestoneSeq', message: `contract ${input.no} has no milestone ${args.milestoneSeq}` }];
+    if (!milestone)
+      return [
+        {
+          code: 'unknown_milestone',
+          field: 'milestoneSeq',
+          message: `contract ${input.no} has no milestone ${args.milestoneSeq}`,
+        },
+      ];
     const refusals: Refusal[] = [];
     if (milestone.status !== 'ready') {
-      refusals.push({ code: 'milestone_not_ready', field: 'milestoneSeq', message: `milestone ${milestone.seq} is ${milestone.status}, not ready for invoicing` });
+      refusals.push({
+        code: 'milestone_not_ready',
+        field: 'milestoneSeq',
+        message: `milestone ${milestone.seq} is ${milestone.status}, not ready for invoicing`,
+      });
     }
     if (milestone.readyOn && args.issueDate < milestone.readyOn) {
-      refusals.push({ code: 'issue_date_before_ready', field: 'issueDate', message: `issue date ${args.issueDate} is before the milestone became invoiceable on ${milestone.readyOn}` });
+      refusals.push({
+        code: 'issue_date_before_ready',
+        field: 'issueDate',
+        message: `issue date ${args.issueDate} is before the milestone became invoiceable on ${milestone.readyOn}`,
+      });
     }
-    if (args.issueDate > today()) refusals.push({ code: 'date_in_future', field: 'issueDate', message: `issue date ${args.issueDate} is after today (${today()})` });
+    if (args.issueDate > today())
+      refusals.push({
+        code: 'date_in_future',
+        field: 'issueDate',
+        message: `issue date ${args.issueDate} is after today (${today()})`,
+      });
     return refusals;
   }
 
-  setHandler(issueInvoiceUpdate, async (args) => {
-    const milestone = milestones.find((m) => m.seq === args.milestoneSeq)!;
-    milestone.status = 'invoiced';
-    milestone.invoiceNo = args.invoiceNo;
-    eventSeq += 1;
-    const invoice = await activities.createInvoice({
-      contractNo: input.no, milestoneSeq: milestone.seq, milestoneKind: milestone.kind, amountMinor: milestone.amountMinor,
-      termDays: milestone.termDays, invoiceNo: args.invoiceNo, issueDate: args.issueDate, taxRatePercent: args.taxRatePercent,
-      actor: args.actor, eventSeq, at: Date.now(),
-    }).catch((error: unknown) => {
-      // The number was taken by another invoice: the milestone stays ready for a new attempt.
-      Object.assign(milestone, { status: 'ready', invoiceNo: undefined });
-      throw error;
-    });
-    const child = await startChild(invoiceCollectionWorkflow, {
-      workflowId: invoiceWorkflowId(invoice.invoiceNo),
-      args: [{
-        invoiceNo: invoice.invoiceNo, contractNo: input.no, dueDate: invoice.dueDate, milestoneKind: invoice.milestoneKind,
-        timeZone: invoice.timeZone, sendTime: invoice.sendTime, balanceMinor: invoice.balanceMinor, policy: invoice.policy,
-      }],
-      // A contract never ends before its invoices are collected; abandoning keeps a child alive through a reset.
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-    });
-    collections.push(followCollection(milestone, child));
-    return { invoiceNo: invoice.invoiceNo, dueDate: invoice.dueDate };
-  }, {
-    validator: (args) => {
-      const refusals = invoiceRefusals(args);
-      if (refusals.length > 0) throw refused(refusals);
+  setHandler(
+    issueInvoiceUpdate,
+    async (args) => {
+      const milestone = milestones.find((m) => m.seq === args.milestoneSeq)!;
+      milestone.status = 'invoiced';
+      milestone.invoiceNo = args.invoiceNo;
+      eventSeq += 1;
+      const invoice = await activities
+        .createInvoice({
+          contractNo: input.no,
+          milestoneSeq: milestone.seq,
+          milestoneKind: milestone.kind,
+          amountMinor: milestone.amountMinor,
+          termDays: milestone.termDays,
+          invoiceNo: args.invoiceNo,
+          issueDate: args.issueDate,
+          taxRatePercent: args.taxRatePercent,
+          actor: args.actor,
+          eventSeq,
+          at: Date.now(),
+        })
+        .catch((error: unknown) => {
+          // The number was taken by another invoice: the milestone stays ready for a new attempt.
+          Object.assign(milestone, { status: 'ready', invoiceNo: undefined });
+          throw error;
+        });
+      const child = await startChild(invoiceCollectionWorkflow, {
+        workflowId: invoiceWorkflowId(invoice.invoiceNo),
+        args: [
+          {
+            invoiceNo: invoice.invoiceNo,
+            contractNo: input.no,
+            dueDate: invoice.dueDate,
+            milestoneKind: invoice.milestoneKind,
+            timeZone: invoice.timeZone,
+            sendTime: invoice.sendTime,
+            balanceMinor: invoice.balanceMinor,
+            policy: invoice.policy,
+          },
+        ],
+        // A contract never ends before its invoices are collected; abandoning keeps a child alive through a reset.
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      });
+      collections.push(followCollection(milestone, child));
+      return { invoiceNo: invoice.invoiceNo, dueDate: invoice.dueDate };
     },
-  });
+    {
+      validator: (args) => {
+        const refusals = invoiceRefusals(args);
+        if (refusals.length > 0) throw refused(refusals);
+      },
+    },
+  );
 
   setHandler(contractSummaryQuery, summary);
 
-  upsertSearchAttributes([{ key: CONTRACT_STAGE, value: stage }, { key: CUSTOMER_CODE, value: input.customerCode }]);
+  upsertSearchAttributes([
+    { key: CONTRACT_STAGE, value: stage },
+    { key: CUSTOMER_CODE, value: input.customerCode },
+  ]);
 
-  const allPaid = () => milestones.length > 0 && milestones.every((m) => m.status === 'paid' || m.status === 'written_off');
+  const allPaid = () =>
+    milestones.length > 0 && milestones.every((m) => m.status === 'paid' || m.status === 'written_off');
   const finished = () => stage === 'Cancelled' || (stage === 'Collection' && allPaid());
   while (!finished()) {
     const nextTrigger = nextTriggerInstant(milestones, events, input.timeZone);
@@ -215,14 +329,25 @@ export async function contractWorkflow(input: ContractInput): Promise<ContractSu
   }
   if ((stage as Stage) === 'Collection') {
     const from = moveTo('Closed');
-    await record({ actor: SYSTEM_ACTOR, action: 'close', fromStage: from, toStage: 'Closed', reason: 'all milestones paid or written off', changes: { stage: 'Closed' } });
+    await record({
+      actor: SYSTEM_ACTOR,
+      action: 'close',
+      fromStage: from,
+      toStage: 'Closed',
+      reason: 'all milestones paid or written off',
+      changes: { stage: 'Closed' },
+    });
   }
   await condition(allHandlersFinished);
   return summary();
 }
 
 /** When the next milestone whose trigger date is known but still ahead becomes invoiceable (start of that day). */
-function nextTriggerInstant(milestones: MilestoneState[], events: Partial<Record<MilestoneEvent, string>>, timeZone: string): number | undefined {
+function nextTriggerInstant(
+  milestones: MilestoneState[],
+  events: Partial<Record<MilestoneEvent, string>>,
+  timeZone: string,
+): number | undefined {
   const instants = milestones
     .filter((m) => m.status === 'pending')
     .map((m) => milestoneReadyDate(m.trigger, events))

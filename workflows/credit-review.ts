@@ -3,11 +3,15 @@ import type { createActivities } from '../activities';
 import { localDateOf } from '../domain/dates';
 import type { Locale } from '../domain/locales';
 
-const { beginCreditReview, reviewCreditBatch, storeCreditReview } = proxyActivities<ReturnType<typeof createActivities>>({
-  startToCloseTimeout: '10 minutes', retry: { maximumInterval: '1 minute' },
+const { beginCreditReview, reviewCreditBatch, storeCreditReview } = proxyActivities<
+  ReturnType<typeof createActivities>
+>({
+  startToCloseTimeout: '10 minutes',
+  retry: { maximumInterval: '1 minute' },
 });
 const { sendCreditReviewMail } = proxyActivities<ReturnType<typeof createActivities>>({
-  startToCloseTimeout: '1 minute', retry: { maximumInterval: '5 minutes' },
+  startToCloseTimeout: '1 minute',
+  retry: { maximumInterval: '5 minutes' },
 });
 
 export const CREDIT_REVIEW_SCHEDULE_ID = 'credit-review';
@@ -70,7 +74,10 @@ export async function creditReviewWorkflow(input: CreditReviewInput = {}): Promi
   const start = await beginCreditReview({ reviewDate, timeZone });
   const totals = { customers: 0, gradeChanges: 0, holdsSet: 0, holdsLifted: 0 };
   if (!start.existing) {
-    Object.assign(totals, await reviewAllCustomers((afterCode) => reviewCreditBatch({ reviewDate, afterCode, limit: batchSize })));
+    Object.assign(
+      totals,
+      await reviewAllCustomers((afterCode) => reviewCreditBatch({ reviewDate, afterCode, limit: batchSize })),
+    );
     await storeCreditReview({ reviewDate, sinceMs: start.sinceMs, totals });
   }
   const mail: Record<string, string> = {};

@@ -4,4 +4,9 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 export const CONTRACT_STAGE = defineSearchAttributeKey('ContractStage', SearchAttributeType.KEYWORD);
 export const CUSTOMER_CODE = defineSearchAttributeKey('CustomerCode', SearchAttributeType.KEYWORD);
 
-export const SEARCH_ATTRIBUTE_FLAGS = ['--search-attribute', 'ContractStage=Keyword', '--search-attribute', 'CustomerCode=Keyword'];
+export const SEARCH_ATTRIBUTE_FLAGS = [
+  '--search-attribute',
+  'ContractStage=Keyword',
+  '--search-attribute',
+  'CustomerCode=Keyword',
+];

@@ -1,7 +1,9 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 
-const { escalateOverdueTasks } = proxyActivities<ReturnType<typeof createActivities>>({ startToCloseTimeout: '5 minutes' });
+const { escalateOverdueTasks } = proxyActivities<ReturnType<typeof createActivities>>({
+  startToCloseTimeout: '5 minutes',
+});
 
 export const TASK_ESCALATION_SCHEDULE_ID = 'task-escalation';
 

@@ -5,15 +5,40 @@ import { policyVersion } from '../../db/policies';
 import type { DisputeReason } from '../../domain/disputes';
 import { COLLECTION_COMMAND_ROLES } from '../../domain/collection-commands';
 import type { Actor, Role } from '../../domain/roles';
-import { type CollectionStatus, approveStepUpdate, changePolicyUpdate, decideWriteOffUpdate, openDisputeUpdate, recordPromiseUpdate, requestWriteOffUpdate, resolveDisputeUpdate, settleInterestUpdate } from '../../workflows/collection-messages';
+import {
+  type CollectionStatus,
+  approveStepUpdate,
+  changePolicyUpdate,
+  decideWriteOffUpdate,
+  openDisputeUpdate,
+  recordPromiseUpdate,
+  requestWriteOffUpdate,
+  resolveDisputeUpdate,
+  settleInterestUpdate,
+} from '../../workflows/collection-messages';
 import { collectionStatus, updateCollection } from '../../services/workflow-client';
 import type { ApiDeps } from '../deps';
 import { invalidInput, notFound } from '../../domain/refusal';
 import { fromMinor, toMinor } from '../money';
 import type { ApiRoutes } from '../route';
-import { ChangePolicySchema, OpenDisputeSchema, PromiseSchema, ResolveDisputeSchema, SettleInterestSchema, StepApprovalSchema, WriteOffDecisionSchema, WriteOffRequestSchema } from '../schemas/collection';
+import {
+  ChangePolicySchema,
+  OpenDisputeSchema,
+  PromiseSchema,
+  ResolveDisputeSchema,
+  SettleInterestSchema,
+  StepApprovalSchema,
+  WriteOffDecisionSchema,
+  WriteOffRequestSchema,
+} from '../schemas/collection';
 
-const REFUSAL_RESPONSES = { 200: 'accepted; the live collection status', 400: 'invalid input', 403: 'role not allowed', 404: 'no such invoice', 409: 'refused, with every reason' };
+const REFUSAL_RESPONSES = {
+  200: 'accepted; the live collection status',
+  400: 'invalid input',
+  403: 'role not allowed',
+  404: 'no such invoice',
+  409: 'refused, with every reason',
+};
 
 async function invoiceCurrency(db: Db, invoiceNo: string): Promise<string> {
   const invoice = await db.selectFrom('invoices').select('currency').where('no', '=', invoiceNo).executeTakeFirst();
@@ -21,17 +46,31 @@ async function invoiceCurrency(db: Db, invoiceNo: string): Promise<string> {
   return invoice.currency;
 }
 
-const statusView = (status: CollectionStatus, currency: string) => ({ ...status, balance: fromMinor(status.balanceMinor, currency) });
+const statusView = (status: CollectionStatus, currency: string) => ({
+  ...status,
+  balance: fromMinor(status.balanceMinor, currency),
+});
 
 /** Commands on one invoice's collection: each is an Update on its workflow, validated there. */
 export function collectionRoutes(routes: ApiRoutes, { db, temporal }: ApiDeps): void {
   /** A POST on an invoice that becomes one workflow Update; `toArgs` turns the body into its argument. */
   function command<B extends z.ZodType, A>(spec: {
-    path: string; summary: string; roles: readonly Role[]; rule?: string; body: B; update: UpdateDefinition<CollectionStatus, [A]>;
+    path: string;
+    summary: string;
+    roles: readonly Role[];
+    rule?: string;
+    body: B;
+    update: UpdateDefinition<CollectionStatus, [A]>;
     toArgs(body: z.output<B>, actor: Actor, currency: string): A | Promise<A>;
   }): void {
     routes.add({
-      method: 'post', path: `/api/v1/invoices/:no/${spec.path}`, summary: spec.summary, roles: spec.roles, rule: spec.rule, body: spec.body, responses: REFUSAL_RESPONSES,
+      method: 'post',
+      path: `/api/v1/invoices/:no/${spec.path}`,
+      summary: spec.summary,
+      roles: spec.roles,
+      rule: spec.rule,
+      body: spec.body,
+      responses: REFUSAL_RESPONSES,
       async handle({ params, body, actor }) {
         const currency = await invoiceCurrency(db, params.no);
         const args = await spec.toArgs(body, actor, currency);
@@ -41,8 +80,11 @@ export function collectionRoutes(routes: ApiRoutes, { db, temporal }: ApiDeps): 
   }
 
   routes.add({
-    method: 'get', path: '/api/v1/invoices/:no/collection', summary: 'The live collection state of an invoice: steps handled, pauses, what waits for approval, next action',
-    roles: 'any', responses: { 200: 'the state', 404: 'no such invoice or its collection has ended' },
+    method: 'get',
+    path: '/api/v1/invoices/:no/collection',
+    summary: 'The live collection state of an invoice: steps handled, pauses, what waits for approval, next action',
+    roles: 'any',
+    responses: { 200: 'the state', 404: 'no such invoice or its collection has ended' },
     async handle({ params }) {
       const currency = await invoiceCurrency(db, params.no);
       return { body: statusView(await collectionStatus(temporal, params.no), currency) };
@@ -50,43 +92,84 @@ export function collectionRoutes(routes: ApiRoutes, { db, temporal }: ApiDeps): 
   });
 
   command({
-    path: 'approvals', summary: 'Finance approves or rejects a step that needs approval (the legal notice); a rejection holds the ladder',
-    roles: COLLECTION_COMMAND_ROLES.approveStep, body: StepApprovalSchema, update: approveStepUpdate, toArgs: (body, actor) => ({ actor, ...body }),
+    path: 'approvals',
+    summary: 'Finance approves or rejects a step that needs approval (the legal notice); a rejection holds the ladder',
+    roles: COLLECTION_COMMAND_ROLES.approveStep,
+    body: StepApprovalSchema,
+    update: approveStepUpdate,
+    toArgs: (body, actor) => ({ actor, ...body }),
   });
   command({
-    path: 'disputes', summary: 'Open a dispute: letters pause at once and the reason routes a task to the responsible team',
-    roles: COLLECTION_COMMAND_ROLES.openDispute, body: OpenDisputeSchema, update: openDisputeUpdate,
+    path: 'disputes',
+    summary: 'Open a dispute: letters pause at once and the reason routes a task to the responsible team',
+    roles: COLLECTION_COMMAND_ROLES.openDispute,
+    body: OpenDisputeSchema,
+    update: openDisputeUpdate,
     toArgs: (body, actor) => ({ actor, reason: body.reason as DisputeReason, note: body.note }),
   });
   command({
-    path: 'disputes/resolve', summary: 'Resolve the open dispute (accepted with an optional credit note, or rejected); the ladder resumes at the step that applies',
-    roles: COLLECTION_COMMAND_ROLES.resolveDispute, body: ResolveDisputeSchema, update: resolveDisputeUpdate,
-    toArgs: (body, actor, currency) => ({ actor, outcome: body.outcome, note: body.note, creditMinor: body.credit ? toMinor(body.credit, 'credit', currency).minor : 0 }),
+    path: 'disputes/resolve',
+    summary:
+      'Resolve the open dispute (accepted with an optional credit note, or rejected); the ladder resumes at the step that applies',
+    roles: COLLECTION_COMMAND_ROLES.resolveDispute,
+    body: ResolveDisputeSchema,
+    update: resolveDisputeUpdate,
+    toArgs: (body, actor, currency) => ({
+      actor,
+      outcome: body.outcome,
+      note: body.note,
+      creditMinor: body.credit ? toMinor(body.credit, 'credit', currency).minor : 0,
+    }),
   });
   command({
-    path: 'promises', summary: 'Record a promise to pay: letters pause until the promised date plus the grace period',
-    roles: COLLECTION_COMMAND_ROLES.recordPromise, body: PromiseSchema, update: recordPromiseUpdate,
-    toArgs: (body, actor, currency) => ({ actor, promisedDate: body.promisedDate, contact: body.contact, amountMinor: toMinor(body.amount, 'amount', currency).minor }),
+    path: 'promises',
+    summary: 'Record a promise to pay: letters pause until the promised date plus the grace period',
+    roles: COLLECTION_COMMAND_ROLES.recordPromise,
+    body: PromiseSchema,
+    update: recordPromiseUpdate,
+    toArgs: (body, actor, currency) => ({
+      actor,
+      promisedDate: body.promisedDate,
+      contact: body.contact,
+      amountMinor: toMinor(body.amount, 'amount', currency).minor,
+    }),
   });
   command({
-    path: 'write-off', summary: 'Finance requests a write-off; an executive other than the requester decides',
-    roles: COLLECTION_COMMAND_ROLES.requestWriteOff, body: WriteOffRequestSchema, update: requestWriteOffUpdate, toArgs: (body, actor) => ({ actor, reason: body.reason }),
+    path: 'write-off',
+    summary: 'Finance requests a write-off; an executive other than the requester decides',
+    roles: COLLECTION_COMMAND_ROLES.requestWriteOff,
+    body: WriteOffRequestSchema,
+    update: requestWriteOffUpdate,
+    toArgs: (body, actor) => ({ actor, reason: body.reason }),
   });
   command({
-    path: 'write-off/decision', summary: 'An executive approves or rejects the requested write-off; approval ends the collection',
-    roles: COLLECTION_COMMAND_ROLES.decideWriteOff, rule: 'not the person who requested the write-off', body: WriteOffDecisionSchema, update: decideWriteOffUpdate, toArgs: (body, actor) => ({ actor, ...body }),
+    path: 'write-off/decision',
+    summary: 'An executive approves or rejects the requested write-off; approval ends the collection',
+    roles: COLLECTION_COMMAND_ROLES.decideWriteOff,
+    rule: 'not the person who requested the write-off',
+    body: WriteOffDecisionSchema,
+    update: decideWriteOffUpdate,
+    toArgs: (body, actor) => ({ actor, ...body }),
   });
   command({
-    path: 'policy', summary: 'Finance moves a running invoice to another policy version, with a reason (recorded)',
-    roles: COLLECTION_COMMAND_ROLES.changePolicy, body: ChangePolicySchema, update: changePolicyUpdate,
+    path: 'policy',
+    summary: 'Finance moves a running invoice to another policy version, with a reason (recorded)',
+    roles: COLLECTION_COMMAND_ROLES.changePolicy,
+    body: ChangePolicySchema,
+    update: changePolicyUpdate,
     async toArgs(body, actor) {
       const policy = await policyVersion(db, body.policyId, body.version);
-      if (!policy) throw invalidInput('policyId', `no policy ${body.policyId}${body.version ? ` version ${body.version}` : ''}`);
+      if (!policy)
+        throw invalidInput('policyId', `no policy ${body.policyId}${body.version ? ` version ${body.version}` : ''}`);
       return { actor, policy, reason: body.reason };
     },
   });
   command({
-    path: 'interest', summary: 'Finance settles the late interest left after the principal was paid: collected, or waived with a reason',
-    roles: COLLECTION_COMMAND_ROLES.settleInterest, body: SettleInterestSchema, update: settleInterestUpdate, toArgs: (body, actor) => ({ actor, ...body }),
+    path: 'interest',
+    summary: 'Finance settles the late interest left after the principal was paid: collected, or waived with a reason',
+    roles: COLLECTION_COMMAND_ROLES.settleInterest,
+    body: SettleInterestSchema,
+    update: settleInterestUpdate,
+    toArgs: (body, actor) => ({ actor, ...body }),
   });
 }

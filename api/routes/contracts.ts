@@ -18,9 +18,18 @@ type ActionBody<A extends Action> = z.output<(typeof ActionSchemas)[A]>;
 
 /** What a transition needs from the database, in one read: the stage, the currency and the customer's credit facts. */
 async function transitionFacts(db: Db, no: string) {
-  const contract = await db.selectFrom('contracts').innerJoin('customers', 'customers.code', 'contracts.customer_code')
-    .select(['contracts.stage', 'contracts.currency', 'customers.grade', 'customers.credit_hold', 'customers.credit_limit_minor'])
-    .where('contracts.no', '=', no).executeTakeFirst();
+  const contract = await db
+    .selectFrom('contracts')
+    .innerJoin('customers', 'customers.code', 'contracts.customer_code')
+    .select([
+      'contracts.stage',
+      'contracts.currency',
+      'customers.grade',
+      'customers.credit_hold',
+      'customers.credit_limit_minor',
+    ])
+    .where('contracts.no', '=', no)
+    .executeTakeFirst();
   if (!contract) throw notFound(`contract ${no}`);
   return contract;
 }
@@ -28,11 +37,22 @@ async function transitionFacts(db: Db, no: string) {
 type TransitionFacts = Awaited<ReturnType<typeof transitionFacts>>;
 
 /** Turns an API body into the workflow's transition request: amounts to minor units, credit facts from the database. */
-function toTransitionArgs(facts: TransitionFacts, action: Action, body: ActionBody<Action>): Omit<TransitionRequest, 'action' | 'actor'> {
+function toTransitionArgs(
+  facts: TransitionFacts,
+  action: Action,
+  body: ActionBody<Action>,
+): Omit<TransitionRequest, 'action' | 'actor'> {
   const { currency } = facts;
   switch (action) {
     case 'approve':
-      return { ...(body as ActionBody<'approve'>), customer: { grade: facts.grade as Grade | null, creditHold: facts.credit_hold, creditLimitMinor: facts.credit_limit_minor } };
+      return {
+        ...(body as ActionBody<'approve'>),
+        customer: {
+          grade: facts.grade as Grade | null,
+          creditHold: facts.credit_hold,
+          creditLimitMinor: facts.credit_limit_minor,
+        },
+      };
     case 'review': {
       const { estimatedCost, notes } = body as ActionBody<'review'>;
       return { estimatedCostMinor: toMinor(estimatedCost, 'estimatedCost', currency).minor, notes };
@@ -42,7 +62,10 @@ function toTransitionArgs(facts: TransitionFacts, action: Action, body: ActionBo
     case 'split':
       return {
         milestones: (body as ActionBody<'split'>).milestones.map((m, index) => ({
-          kind: m.kind, percent: m.percent, trigger: m.trigger, termDays: m.termDays,
+          kind: m.kind,
+          percent: m.percent,
+          trigger: m.trigger,
+          termDays: m.termDays,
           amountMinor: m.amount ? toMinor(m.amount, `milestones.${index}.amount`, currency).minor : undefined,
         })),
       };
@@ -54,7 +77,9 @@ function toTransitionArgs(facts: TransitionFacts, action: Action, body: ActionBo
 /** A closed or cancelled contract's workflow has ended, so no validator is left to refuse; the same domain rule answers. */
 function refuseIfEnded(no: string, stage: Stage, action: Action): void {
   if (stage === 'Closed' || stage === 'Cancelled') {
-    throw conflict('refused', [{ code: 'wrong_stage', message: stageRefusal(action, stage) ?? `contract ${no} is ${stage}` }]);
+    throw conflict('refused', [
+      { code: 'wrong_stage', message: stageRefusal(action, stage) ?? `contract ${no} is ${stage}` },
+    ]);
   }
 }
 
@@ -69,26 +94,60 @@ async function undoRegistration(db: Db, no: string): Promise<void> {
 
 export function contractRoutes(routes: ApiRoutes, { db, temporal, taskQueue }: ApiDeps): void {
   routes.add({
-    method: 'post', path: '/api/v1/contracts', summary: 'Register an opportunity for a customer; starts its contract workflow',
-    roles: ['sales'], body: CreateContractSchema, responses: { 201: 'registered', 400: 'invalid input', 404: 'no such customer', 409: 'number taken' },
+    method: 'post',
+    path: '/api/v1/contracts',
+    summary: 'Register an opportunity for a customer; starts its contract workflow',
+    roles: ['sales'],
+    body: CreateContractSchema,
+    responses: { 201: 'registered', 400: 'invalid input', 404: 'no such customer', 409: 'number taken' },
     async handle({ body, actor }) {
       const amount = toMinor(body.amount, 'amount');
       if (amount.minor <= 0) throw invalidInput('amount.value', 'must be positive');
-      const customer = await db.selectFrom('customers').select(['code', 'time_zone', 'currency']).where('code', '=', body.customerCode).executeTakeFirst();
+      const customer = await db
+        .selectFrom('customers')
+        .select(['code', 'time_zone', 'currency'])
+        .where('code', '=', body.customerCode)
+        .executeTakeFirst();
       if (!customer) throw invalidInput('customerCode', `no customer ${body.customerCode}`);
       const input: ContractInput = {
-        no: body.no, customerCode: body.customerCode, timeZone: customer.time_zone, amountMinor: amount.minor,
-        currency: amount.currency, paymentTermsType: body.paymentTermsType, terms: body.terms,
+        no: body.no,
+        customerCode: body.customerCode,
+        timeZone: customer.time_zone,
+        amountMinor: amount.minor,
+        currency: amount.currency,
+        paymentTermsType: body.paymentTermsType,
+        terms: body.terms,
       };
       await db.transaction().execute(async (trx) => {
-        const inserted = await trx.insertInto('contracts').values({
-          no: body.no, customer_code: body.customerCode, title: body.title, amount_minor: amount.minor, currency: amount.currency,
-          payment_terms_type: body.paymentTermsType, stage: 'Opportunity', terms: JSON.stringify(body.terms),
-          details: JSON.stringify({}), owners: null, created_by: actor.name, department: body.department ?? null, account_owner: actor.name,
-        }).onConflict((oc) => oc.column('no').doNothing()).returning('no').executeTakeFirst();
-        if (!inserted) throw conflict(`contract ${body.no} already exists`, [{ field: 'no', message: 'must be unique' }]);
+        const inserted = await trx
+          .insertInto('contracts')
+          .values({
+            no: body.no,
+            customer_code: body.customerCode,
+            title: body.title,
+            amount_minor: amount.minor,
+            currency: amount.currency,
+            payment_terms_type: body.paymentTermsType,
+            stage: 'Opportunity',
+            terms: JSON.stringify(body.terms),
+            details: JSON.stringify({}),
+            owners: null,
+            created_by: actor.name,
+            department: body.department ?? null,
+            account_owner: actor.name,
+          })
+          .onConflict((oc) => oc.column('no').doNothing())
+          .returning('no')
+          .executeTakeFirst();
+        if (!inserted)
+          throw conflict(`contract ${body.no} already exists`, [{ field: 'no', message: 'must be unique' }]);
         await appendTimeline(trx, {
-          eventKey: registrationKey(body.no), contractNo: body.no, at: new Date(), actor, action: 'register', toStage: 'Opportunity',
+          eventKey: registrationKey(body.no),
+          contractNo: body.no,
+          at: new Date(),
+          actor,
+          action: 'register',
+          toStage: 'Opportunity',
           details: { amountMinor: amount.minor, currency: amount.currency, paymentTermsType: body.paymentTermsType },
         });
       });
@@ -98,13 +157,20 @@ export function contractRoutes(routes: ApiRoutes, { db, temporal, taskQueue }: A
         if (error instanceof WorkflowExecutionAlreadyStartedError) throw conflict(`contract ${body.no} already exists`);
         throw error;
       });
-      return { status: 201, body: await contractView(db, body.no), headers: { Location: `/api/v1/contracts/${body.no}` } };
+      return {
+        status: 201,
+        body: await contractView(db, body.no),
+        headers: { Location: `/api/v1/contracts/${body.no}` },
+      };
     },
   });
 
   routes.add({
-    method: 'get', path: '/api/v1/contracts/:no', summary: 'Read a contract: stage, milestones, invoices and timeline',
-    roles: 'any', responses: { 200: 'the contract', 404: 'no such contract' },
+    method: 'get',
+    path: '/api/v1/contracts/:no',
+    summary: 'Read a contract: stage, milestones, invoices and timeline',
+    roles: 'any',
+    responses: { 200: 'the contract', 404: 'no such contract' },
     async handle({ params }) {
       return { body: await contractView(db, params.no) };
     },
@@ -112,9 +178,19 @@ export function contractRoutes(routes: ApiRoutes, { db, temporal, taskQueue }: A
 
   for (const action of ACTIONS) {
     routes.add({
-      method: 'post', path: `/api/v1/contracts/:no/${action}`, summary: `Contract transition: ${action}`,
-      roles: rolesFor(action), rule: ruleFor(action), body: ActionSchemas[action] as (typeof ActionSchemas)[Action],
-      responses: { 200: 'accepted; the contract after the transition', 400: 'invalid input', 403: 'role not allowed', 404: 'no such contract', 409: 'refused, with every reason' },
+      method: 'post',
+      path: `/api/v1/contracts/:no/${action}`,
+      summary: `Contract transition: ${action}`,
+      roles: rolesFor(action),
+      rule: ruleFor(action),
+      body: ActionSchemas[action] as (typeof ActionSchemas)[Action],
+      responses: {
+        200: 'accepted; the contract after the transition',
+        400: 'invalid input',
+        403: 'role not allowed',
+        404: 'no such contract',
+        409: 'refused, with every reason',
+      },
       async handle({ params, body, actor }) {
         const facts = await transitionFacts(db, params.no);
         refuseIfEnded(params.no, facts.stage, action);

@@ -2,7 +2,12 @@ import express, { type ErrorRequestHandler, type RequestHandler } from 'express'
 import { z } from 'zod';
 import { type BankMapping, type MappingName, importBankStatement } from '../../services/imports/bank-statement';
 import type { EncodingOption } from '../../services/imports/csv';
-import { type FileInput, HISTORICAL_FILES, type HistoricalFile, importHistorical } from '../../services/imports/historical';
+import {
+  type FileInput,
+  HISTORICAL_FILES,
+  type HistoricalFile,
+  importHistorical,
+} from '../../services/imports/historical';
 import type { SendTime } from '../../domain/collection';
 import { authenticate } from '../auth';
 import { cpuFailureAsHttp } from '../cpu-errors';
@@ -24,17 +29,26 @@ const IMPORT_DEADLINE_MS = 30 * 60_000;
  */
 export function importBodyParser(deps: Pick<ApiDeps, 'db'>): (RequestHandler | ErrorRequestHandler)[] {
   const tooLarge: ErrorRequestHandler = (error, _req, _res, next) => {
-    next((error as { type?: string }).type === 'entity.too.large'
-      ? new HttpError(413, 'request too large', [{ field: 'content', message: `an import request is at most ${IMPORT_BODY_LIMIT}; import larger files with npm run import` }])
-      : error);
+    next(
+      (error as { type?: string }).type === 'entity.too.large'
+        ? new HttpError(413, 'request too large', [
+            {
+              field: 'content',
+              message: `an import request is at most ${IMPORT_BODY_LIMIT}; import larger files with npm run import`,
+            },
+          ])
+        : error,
+    );
   };
   return [authenticate(deps.db), express.json({ limit: IMPORT_BODY_LIMIT }), tooLarge];
 }
 
 function bytesOf(file: z.output<typeof FileSchema>, field: string): { bytes: Buffer; encoding: EncodingOption } {
-  if ((file.content === undefined) === (file.contentBase64 === undefined)) throw invalidInput(`${field}content`, 'give either content (text) or contentBase64');
+  if ((file.content === undefined) === (file.contentBase64 === undefined))
+    throw invalidInput(`${field}content`, 'give either content (text) or contentBase64');
   if (file.content !== undefined) return { bytes: Buffer.from(file.content, 'utf8'), encoding: 'utf-8' };
-  if (!/^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(file.contentBase64!)) throw invalidInput(`${field}contentBase64`, 'is not base64');
+  if (!/^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(file.contentBase64!))
+    throw invalidInput(`${field}contentBase64`, 'is not base64');
   return { bytes: Buffer.from(file.contentBase64!, 'base64'), encoding: file.encoding };
 }
 
@@ -46,17 +60,36 @@ function asHttpError(error: unknown, prefix = ''): unknown {
   return refuse('invalid', `invalid ${reasons[0]?.field ?? prefix}`, reasons);
 }
 
-export function importRoutes(routes: ApiRoutes, { db, temporal, taskQueue, defaultTimeZone, letterSendTime }: ApiDeps): void {
+export function importRoutes(
+  routes: ApiRoutes,
+  { db, temporal, taskQueue, defaultTimeZone, letterSendTime }: ApiDeps,
+): void {
   routes.add({
-    method: 'post', path: `${IMPORTS_PATH}/bank-statements`, summary: 'Import a bank-statement CSV: each credit line becomes a payment, matched or queued for finance',
-    roles: ['finance'], body: BankStatementImportSchema, deadlineMs: IMPORT_DEADLINE_MS,
-    responses: { 201: 'imported; the report counts imported, unmatched, duplicate, skipped and rejected lines', 400: 'the file or mapping cannot be read' },
+    method: 'post',
+    path: `${IMPORTS_PATH}/bank-statements`,
+    summary: 'Import a bank-statement CSV: each credit line becomes a payment, matched or queued for finance',
+    roles: ['finance'],
+    body: BankStatementImportSchema,
+    deadlineMs: IMPORT_DEADLINE_MS,
+    responses: {
+      201: 'imported; the report counts imported, unmatched, duplicate, skipped and rejected lines',
+      400: 'the file or mapping cannot be read',
+    },
     async handle({ body, actor }) {
       const { bytes, encoding } = bytesOf(body, '');
       try {
-        const report = await importBankStatement({ db, temporal }, {
-          fileName: body.fileName, bytes, encoding, mapping: body.mapping as MappingName | BankMapping, currency: body.currency, timeZone: body.timeZone ?? defaultTimeZone,
-        }, actor);
+        const report = await importBankStatement(
+          { db, temporal },
+          {
+            fileName: body.fileName,
+            bytes,
+            encoding,
+            mapping: body.mapping as MappingName | BankMapping,
+            currency: body.currency,
+            timeZone: body.timeZone ?? defaultTimeZone,
+          },
+          actor,
+        );
         return { status: 201, body: report, headers: { Location: `${IMPORTS_PATH}/${report.importId}` } };
       } catch (error) {
         throw asHttpError(error);
@@ -65,9 +98,16 @@ export function importRoutes(routes: ApiRoutes, { db, temporal, taskQueue, defau
   });
 
   routes.add({
-    method: 'post', path: `${IMPORTS_PATH}/historical`, summary: 'Go-live import of customers, contracts, invoices and settlements: all rows or none',
-    roles: ['finance'], body: HistoricalImportSchema, deadlineMs: IMPORT_DEADLINE_MS,
-    responses: { 201: 'imported; open invoices\' collections started', 400: 'rows rejected (nothing imported; the report lists each) or a file cannot be read' },
+    method: 'post',
+    path: `${IMPORTS_PATH}/historical`,
+    summary: 'Go-live import of customers, contracts, invoices and settlements: all rows or none',
+    roles: ['finance'],
+    body: HistoricalImportSchema,
+    deadlineMs: IMPORT_DEADLINE_MS,
+    responses: {
+      201: "imported; open invoices' collections started",
+      400: 'rows rejected (nothing imported; the report lists each) or a file cannot be read',
+    },
     async handle({ body, actor }) {
       const files: Partial<Record<HistoricalFile, FileInput>> = {};
       for (const name of HISTORICAL_FILES) {
@@ -76,7 +116,8 @@ export function importRoutes(routes: ApiRoutes, { db, temporal, taskQueue, defau
         const { bytes, encoding } = bytesOf(file, `${name}.`);
         files[name] = { fileName: file.fileName, bytes, encoding };
       }
-      if (Object.keys(files).length === 0) throw invalidInput('customers', `give at least one of ${HISTORICAL_FILES.join(', ')}`);
+      if (Object.keys(files).length === 0)
+        throw invalidInput('customers', `give at least one of ${HISTORICAL_FILES.join(', ')}`);
       let report;
       try {
         report = await importHistorical(db, files, actor, {
@@ -87,12 +128,18 @@ export function importRoutes(routes: ApiRoutes, { db, temporal, taskQueue, defau
         throw asHttpError(error);
       }
       if (report.status === 'rejected') {
-        const rejected = report.customers.rejected + report.contracts.rejected + report.invoices.rejected + report.settlements.rejected;
+        const rejected =
+          report.customers.rejected +
+          report.contracts.rejected +
+          report.invoices.rejected +
+          report.settlements.rejected;
         return {
           status: 400,
           body: {
             error: `${rejected} row(s) rejected: nothing was imported`,
-            details: report.errors.slice(0, 1000).map((e) => ({ code: 'rejected_row', field: `${e.file}[${e.row}].${e.field}`, message: e.message })),
+            details: report.errors
+              .slice(0, 1000)
+              .map((e) => ({ code: 'rejected_row', field: `${e.file}[${e.row}].${e.field}`, message: e.message })),
             report,
           },
           headers: { Location: `${IMPORTS_PATH}/${report.importId}` },
@@ -103,16 +150,25 @@ export function importRoutes(routes: ApiRoutes, { db, temporal, taskQueue, defau
   });
 
   routes.add({
-    method: 'get', path: `${IMPORTS_PATH}/:id`, summary: 'An import with its stored report',
-    roles: ['finance', 'executive'], responses: { 200: 'the import', 404: 'no such import' },
+    method: 'get',
+    path: `${IMPORTS_PATH}/:id`,
+    summary: 'An import with its stored report',
+    roles: ['finance', 'executive'],
+    responses: { 200: 'the import', 404: 'no such import' },
     async handle({ params }) {
       if (!/^\d{1,15}$/.test(params.id)) throw invalidInput('id', 'must be a number');
       const row = await db.selectFrom('imports').selectAll().where('id', '=', Number(params.id)).executeTakeFirst();
       if (!row) throw notFound(`import ${params.id}`);
       return {
         body: {
-          id: row.id, kind: row.kind, fileName: row.file_name, fileSha256: row.file_sha256, status: row.status,
-          createdBy: row.created_by, createdAt: row.created_at, report: row.report,
+          id: row.id,
+          kind: row.kind,
+          fileName: row.file_name,
+          fileSha256: row.file_sha256,
+          status: row.status,
+          createdBy: row.created_by,
+          createdAt: row.created_at,
+          report: row.report,
         },
       };
     },

@@ -18,14 +18,26 @@ function tokenStatus(token: TokenRow, now = new Date()): (typeof TOKEN_STATUSES)
 /** A token as an admin sees it: never the secret (only its hash is stored). */
 function tokenView(token: TokenRow) {
   return {
-    id: token.id, person: token.name, role: token.role, label: token.label, status: tokenStatus(token),
-    createdAt: token.created_at, createdBy: token.created_by, expiresAt: token.expires_at,
-    revokedAt: token.revoked_at, revokedBy: token.revoked_by, lastUsedAt: token.last_used_at,
+    id: token.id,
+    person: token.name,
+    role: token.role,
+    label: token.label,
+    status: tokenStatus(token),
+    createdAt: token.created_at,
+    createdBy: token.created_by,
+    expiresAt: token.expires_at,
+    revokedAt: token.revoked_at,
+    revokedBy: token.revoked_by,
+    lastUsedAt: token.last_used_at,
   };
 }
 
 function tokens(db: Db) {
-  return db.selectFrom('api_tokens').innerJoin('people', 'people.id', 'api_tokens.person_id').selectAll('api_tokens').select(['people.name', 'people.role']);
+  return db
+    .selectFrom('api_tokens')
+    .innerJoin('people', 'people.id', 'api_tokens.person_id')
+    .selectAll('api_tokens')
+    .select(['people.name', 'people.role']);
 }
 
 function tokenId(raw: string): number {
@@ -51,19 +63,39 @@ function single(query: Record<string, unknown>, name: string): string | undefine
 async function openToken(db: Db, id: number): Promise<TokenRow> {
   const token = await tokens(db).where('api_tokens.id', '=', id).forUpdate().executeTakeFirst();
   if (!token) throw notFound(`token ${id}`);
-  if (token.revoked_at) throw conflict(`token ${id} is revoked`, [{ code: 'token_revoked', message: `revoked at ${token.revoked_at.toISOString()} by ${token.revoked_by}; issue a new one` }]);
+  if (token.revoked_at)
+    throw conflict(`token ${id} is revoked`, [
+      {
+        code: 'token_revoked',
+        message: `revoked at ${token.revoked_at.toISOString()} by ${token.revoked_by}; issue a new one`,
+      },
+    ]);
   return token;
 }
 
 export function peopleRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
   routes.add({
-    method: 'post', path: '/api/v1/tokens', summary: 'Create a named person with a role and return their first token (shown once)',
-    roles: ['admin'], body: CreateTokenSchema, responses: { 201: 'the token (shown once)', 400: 'invalid input', 409: 'name taken' },
+    method: 'post',
+    path: '/api/v1/tokens',
+    summary: 'Create a named person with a role and return their first token (shown once)',
+    roles: ['admin'],
+    body: CreateTokenSchema,
+    responses: { 201: 'the token (shown once)', 400: 'invalid input', 409: 'name taken' },
     async handle({ body, actor }) {
       const issued = await db.transaction().execute(async (trx) => {
-        const person = await trx.insertInto('people').values({ name: body.name, role: body.role, email: body.email ?? null })
-          .onConflict((oc) => oc.column('name').doNothing()).returning('id').executeTakeFirst();
-        if (!person) throw conflict(`a person named ${body.name} already exists`, [{ field: 'name', message: 'must be unique; give them another token with POST /api/v1/people/{name}/tokens' }]);
+        const person = await trx
+          .insertInto('people')
+          .values({ name: body.name, role: body.role, email: body.email ?? null })
+          .onConflict((oc) => oc.column('name').doNothing())
+          .returning('id')
+          .executeTakeFirst();
+        if (!person)
+          throw conflict(`a person named ${body.name} already exists`, [
+            {
+              field: 'name',
+              message: 'must be unique; give them another token with POST /api/v1/people/{name}/tokens',
+            },
+          ]);
         return issueToken(trx, person.id, { label: 'first token', createdBy: actor.name });
       });
       return { status: 201, body: { name: body.name, role: body.role, tokenId: issued.id, token: issued.token } };
@@ -71,19 +103,29 @@ export function peopleRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
   });
 
   routes.add({
-    method: 'get', path: '/api/v1/tokens', summary: 'API tokens with their person, label, status, expiry, revocation and last use (never the secret), newest first',
-    roles: ['admin'], query: { person: 'one person by name', status: TOKEN_STATUSES.join(' | ') }, responses: { 200: 'the tokens (at most 500)', 400: 'invalid filter' },
+    method: 'get',
+    path: '/api/v1/tokens',
+    summary:
+      'API tokens with their person, label, status, expiry, revocation and last use (never the secret), newest first',
+    roles: ['admin'],
+    query: { person: 'one person by name', status: TOKEN_STATUSES.join(' | ') },
+    responses: { 200: 'the tokens (at most 500)', 400: 'invalid filter' },
     async handle({ query }) {
       const person = single(query, 'person');
       const status = single(query, 'status');
-      if (status !== undefined && !(TOKEN_STATUSES as readonly string[]).includes(status)) throw invalidInput('status', `must be one of ${TOKEN_STATUSES.join(', ')}`);
+      if (status !== undefined && !(TOKEN_STATUSES as readonly string[]).includes(status))
+        throw invalidInput('status', `must be one of ${TOKEN_STATUSES.join(', ')}`);
       let select = tokens(db);
       if (person !== undefined) select = select.where('people.name', '=', person);
       if (status === 'revoked') select = select.where('api_tokens.revoked_at', 'is not', null);
-      if (status === 'expired') select = select.where('api_tokens.revoked_at', 'is', null).where('api_tokens.expires_at', '<=', new Date());
+      if (status === 'expired')
+        select = select.where('api_tokens.revoked_at', 'is', null).where('api_tokens.expires_at', '<=', new Date());
       if (status === 'active') {
-        select = select.where('api_tokens.revoked_at', 'is', null)
-          .where((eb) => eb.or([eb('api_tokens.expires_at', 'is', null), eb('api_tokens.expires_at', '>', new Date())]));
+        select = select
+          .where('api_tokens.revoked_at', 'is', null)
+          .where((eb) =>
+            eb.or([eb('api_tokens.expires_at', 'is', null), eb('api_tokens.expires_at', '>', new Date())]),
+          );
       }
       const rows = await select.orderBy('api_tokens.id', 'desc').limit(500).execute();
       return { body: rows.map(tokenView) };
@@ -91,26 +133,44 @@ export function peopleRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
   });
 
   routes.add({
-    method: 'post', path: '/api/v1/people/:name/tokens', summary: 'Issue another token for an existing person (e.g. one who lost theirs), optionally expiring; shown once',
-    roles: ['admin'], body: IssueTokenSchema, responses: { 201: 'the new token (shown once)', 400: 'invalid input', 404: 'no such person' },
+    method: 'post',
+    path: '/api/v1/people/:name/tokens',
+    summary: 'Issue another token for an existing person (e.g. one who lost theirs), optionally expiring; shown once',
+    roles: ['admin'],
+    body: IssueTokenSchema,
+    responses: { 201: 'the new token (shown once)', 400: 'invalid input', 404: 'no such person' },
     async handle({ params, body, actor }) {
       const expiresAt = futureInstant(body.expiresAt);
-      const person = await db.selectFrom('people').select(['id', 'name', 'role']).where('name', '=', params.name).executeTakeFirst();
+      const person = await db
+        .selectFrom('people')
+        .select(['id', 'name', 'role'])
+        .where('name', '=', params.name)
+        .executeTakeFirst();
       if (!person) throw notFound(`person ${params.name}`);
       const label = body.label ?? `issued by ${actor.name}`;
       const issued = await issueToken(db, person.id, { label, createdBy: actor.name, expiresAt });
-      return { status: 201, body: { id: issued.id, name: person.name, role: person.role, label, expiresAt, token: issued.token } };
+      return {
+        status: 201,
+        body: { id: issued.id, name: person.name, role: person.role, label, expiresAt, token: issued.token },
+      };
     },
   });
 
   routes.add({
-    method: 'post', path: '/api/v1/tokens/:id/revoke', summary: 'Revoke a token at once: requests with it get 401 "token revoked"',
-    roles: ['admin'], responses: { 200: 'the revoked token', 400: 'invalid id', 404: 'no such token', 409: 'already revoked' },
+    method: 'post',
+    path: '/api/v1/tokens/:id/revoke',
+    summary: 'Revoke a token at once: requests with it get 401 "token revoked"',
+    roles: ['admin'],
+    responses: { 200: 'the revoked token', 400: 'invalid id', 404: 'no such token', 409: 'already revoked' },
     async handle({ params, actor }) {
       const id = tokenId(params.id);
       const revoked = await db.transaction().execute(async (trx) => {
         await openToken(trx, id);
-        await trx.updateTable('api_tokens').set({ revoked_at: new Date(), revoked_by: actor.name }).where('id', '=', id).execute();
+        await trx
+          .updateTable('api_tokens')
+          .set({ revoked_at: new Date(), revoked_by: actor.name })
+          .where('id', '=', id)
+          .execute();
         return tokens(trx).where('api_tokens.id', '=', id).executeTakeFirstOrThrow();
       });
       return { body: tokenView(revoked) };
@@ -118,8 +178,12 @@ export function peopleRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
   });
 
   routes.add({
-    method: 'put', path: '/api/v1/tokens/:id/expiry', summary: 'Set when a token stops working, or clear its expiry with null',
-    roles: ['admin'], body: TokenExpirySchema, responses: { 200: 'the token', 400: 'invalid input', 404: 'no such token', 409: 'revoked' },
+    method: 'put',
+    path: '/api/v1/tokens/:id/expiry',
+    summary: 'Set when a token stops working, or clear its expiry with null',
+    roles: ['admin'],
+    body: TokenExpirySchema,
+    responses: { 200: 'the token', 400: 'invalid input', 404: 'no such token', 409: 'revoked' },
     async handle({ params, body }) {
       const id = tokenId(params.id);
       const expiresAt = futureInstant(body.expiresAt);
@@ -133,19 +197,40 @@ export function peopleRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
   });
 
   routes.add({
-    method: 'post', path: '/api/v1/tokens/self', summary: 'Rotate your own token: returns a new one (shown once) and revokes the one this request came with',
-    roles: 'any', rule: 'rotates the token the request came with; the new one keeps its label and expiry',
+    method: 'post',
+    path: '/api/v1/tokens/self',
+    summary: 'Rotate your own token: returns a new one (shown once) and revokes the one this request came with',
+    roles: 'any',
+    rule: 'rotates the token the request came with; the new one keeps its label and expiry',
     responses: { 201: 'the new token (shown once)', 409: 'the token was rotated or revoked meanwhile' },
     async handle({ req, actor }) {
       const issued = await db.transaction().execute(async (trx) => {
         const old = await openToken(trx, req.tokenId!);
-        await trx.updateTable('api_tokens').set({ revoked_at: new Date(), revoked_by: actor.name }).where('id', '=', old.id).execute();
+        await trx
+          .updateTable('api_tokens')
+          .set({ revoked_at: new Date(), revoked_by: actor.name })
+          .where('id', '=', old.id)
+          .execute();
         // A rotated start-up token is not re-keyed away by the next start-up.
         const label = old.label === START_UP_LABEL ? 'rotated start-up token' : old.label;
-        const created = await issueToken(trx, old.person_id, { label, createdBy: actor.name, expiresAt: old.expires_at });
+        const created = await issueToken(trx, old.person_id, {
+          label,
+          createdBy: actor.name,
+          expiresAt: old.expires_at,
+        });
         return { ...created, label, expiresAt: old.expires_at };
       });
-      return { status: 201, body: { id: issued.id, name: actor.name, role: actor.role, label: issued.label, expiresAt: issued.expiresAt, token: issued.token } };
+      return {
+        status: 201,
+        body: {
+          id: issued.id,
+          name: actor.name,
+          role: actor.role,
+          label: issued.label,
+          expiresAt: issued.expiresAt,
+          token: issued.token,
+        },
+      };
     },
   });
 }

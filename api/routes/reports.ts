@@ -43,7 +43,8 @@ function dateParam(query: Query, name: string, fallback: LocalDate): LocalDate {
 
 function timeZoneParam(query: Query, fallback: string): string {
   const value = textParam(query, 'timeZone') ?? fallback;
-  if (!isTimeZone(value)) throw invalidInput('timeZone', `must be an IANA time zone such as Asia/Shanghai, not "${value}"`);
+  if (!isTimeZone(value))
+    throw invalidInput('timeZone', `must be an IANA time zone such as Asia/Shanghai, not "${value}"`);
   return value;
 }
 
@@ -58,14 +59,18 @@ function scopeOf(query: Query, defaultTimeZone: string): Scope {
   return { timeZone, today: localDateOf(Date.now(), timeZone) };
 }
 
-const asOfParam = (query: Query, scope: Scope) => ({ asOf: dateParam(query, 'asOf', scope.today), timeZone: scope.timeZone });
+const asOfParam = (query: Query, scope: Scope) => ({
+  asOf: dateParam(query, 'asOf', scope.today),
+  timeZone: scope.timeZone,
+});
 
 /** from … to, both inclusive; by default the month of `to` up to `to`, and `to` is today. */
 function periodParam(query: Query, scope: Scope): Period {
   const to = dateParam(query, 'to', scope.today);
   const from = dateParam(query, 'from', `${to.slice(0, 8)}01`);
   if (from > to) throw invalidInput('from', `must not be after to (${to})`);
-  if (daysBetween(from, to) >= MAX_PERIOD_DAYS) throw invalidInput('from', `the period may be at most ${MAX_PERIOD_DAYS} days`);
+  if (daysBetween(from, to) >= MAX_PERIOD_DAYS)
+    throw invalidInput('from', `the period may be at most ${MAX_PERIOD_DAYS} days`);
   return { from, to, timeZone: scope.timeZone };
 }
 
@@ -76,47 +81,79 @@ interface ReportDefinition {
   run(db: Db, query: Query, scope: Scope): Promise<Report>;
 }
 
-const AS_OF_DOC = { asOf: 'date YYYY-MM-DD, default today', timeZone: 'IANA zone the dates are read in, default DEFAULT_TIME_ZONE (Asia/Shanghai)' };
-const PERIOD_DOC = { from: 'first day YYYY-MM-DD, default the first of the month of `to`', to: 'last day YYYY-MM-DD, default today', timeZone: AS_OF_DOC.timeZone };
+const AS_OF_DOC = {
+  asOf: 'date YYYY-MM-DD, default today',
+  timeZone: 'IANA zone the dates are read in, default DEFAULT_TIME_ZONE (Asia/Shanghai)',
+};
+const PERIOD_DOC = {
+  from: 'first day YYYY-MM-DD, default the first of the month of `to`',
+  to: 'last day YYYY-MM-DD, default today',
+  timeZone: AS_OF_DOC.timeZone,
+};
 const FORMAT_DOC = { format: 'json (default), csv (UTF-8 with BOM) or xlsx' };
 
 const REPORTS: ReportDefinition[] = [
   {
-    path: '/api/v1/reports/aging', summary: 'AR aging as of a date: current, 1-30, 31-60, 61-90, 90+ days past due, by customer, owner, contract or department, with totals',
+    path: '/api/v1/reports/aging',
+    summary:
+      'AR aging as of a date: current, 1-30, 31-60, 61-90, 90+ days past due, by customer, owner, contract or department, with totals',
     query: { ...AS_OF_DOC, groupBy: `${AGING_GROUPS.join(' | ')}, default customer` },
-    run: (db, query, scope) => agingReport(db, { ...asOfParam(query, scope), groupBy: enumParam<AgingGroup>(query, 'groupBy', AGING_GROUPS, 'customer') }),
+    run: (db, query, scope) =>
+      agingReport(db, {
+        ...asOfParam(query, scope),
+        groupBy: enumParam<AgingGroup>(query, 'groupBy', AGING_GROUPS, 'customer'),
+      }),
   },
   {
-    path: '/api/v1/reports/dso', summary: 'Days sales outstanding at the end of a period, countback method (average method alongside)',
-    query: PERIOD_DOC, run: (db, query, scope) => dsoReport(db, periodParam(query, scope)),
+    path: '/api/v1/reports/dso',
+    summary: 'Days sales outstanding at the end of a period, countback method (average method alongside)',
+    query: PERIOD_DOC,
+    run: (db, query, scope) => dsoReport(db, periodParam(query, scope)),
   },
   {
-    path: '/api/v1/reports/cei', summary: 'Collection effectiveness index for a period',
-    query: PERIOD_DOC, run: (db, query, scope) => ceiReport(db, periodParam(query, scope)),
+    path: '/api/v1/reports/cei',
+    summary: 'Collection effectiveness index for a period',
+    query: PERIOD_DOC,
+    run: (db, query, scope) => ceiReport(db, periodParam(query, scope)),
   },
   {
-    path: '/api/v1/reports/overdue-ratio', summary: 'Overdue receivables / all receivables as of a date',
-    query: AS_OF_DOC, run: (db, query, scope) => overdueRatioReport(db, asOfParam(query, scope)),
+    path: '/api/v1/reports/overdue-ratio',
+    summary: 'Overdue receivables / all receivables as of a date',
+    query: AS_OF_DOC,
+    run: (db, query, scope) => overdueRatioReport(db, asOfParam(query, scope)),
   },
   {
-    path: '/api/v1/reports/on-time', summary: 'Per customer: on-time payment rate and average days late (plain and amount-weighted) over invoices paid in a period',
-    query: PERIOD_DOC, run: (db, query, scope) => onTimeReport(db, periodParam(query, scope)),
+    path: '/api/v1/reports/on-time',
+    summary:
+      'Per customer: on-time payment rate and average days late (plain and amount-weighted) over invoices paid in a period',
+    query: PERIOD_DOC,
+    run: (db, query, scope) => onTimeReport(db, periodParam(query, scope)),
   },
   {
-    path: '/api/v1/reports/promises', summary: 'Promises to pay kept and broken in a period, per customer and in all',
-    query: PERIOD_DOC, run: (db, query, scope) => promisesReport(db, periodParam(query, scope)),
+    path: '/api/v1/reports/promises',
+    summary: 'Promises to pay kept and broken in a period, per customer and in all',
+    query: PERIOD_DOC,
+    run: (db, query, scope) => promisesReport(db, periodParam(query, scope)),
   },
   {
-    path: '/api/v1/reports/disputes', summary: 'Disputes by reason: opened and resolved in a period, average days to resolve',
-    query: PERIOD_DOC, run: (db, query, scope) => disputesReport(db, periodParam(query, scope)),
+    path: '/api/v1/reports/disputes',
+    summary: 'Disputes by reason: opened and resolved in a period, average days to resolve',
+    query: PERIOD_DOC,
+    run: (db, query, scope) => disputesReport(db, periodParam(query, scope)),
   },
   {
-    path: '/api/v1/reports/forecast', summary: '13-week cash-collection forecast from the receivables open on a date and each customer\'s payment behaviour',
-    query: AS_OF_DOC, run: (db, query, scope) => forecastReport(db, asOfParam(query, scope)),
+    path: '/api/v1/reports/forecast',
+    summary:
+      "13-week cash-collection forecast from the receivables open on a date and each customer's payment behaviour",
+    query: AS_OF_DOC,
+    run: (db, query, scope) => forecastReport(db, asOfParam(query, scope)),
   },
   {
-    path: '/api/v1/reports/funnel', summary: 'Contract stage funnel: contracts and value per stage, time spent per stage, time stuck in the current stage',
-    query: { timeZone: AS_OF_DOC.timeZone }, run: (db, _query, scope) => funnelReport(db, scope),
+    path: '/api/v1/reports/funnel',
+    summary:
+      'Contract stage funnel: contracts and value per stage, time spent per stage, time stuck in the current stage',
+    query: { timeZone: AS_OF_DOC.timeZone },
+    run: (db, _query, scope) => funnelReport(db, scope),
   },
 ];
 
@@ -129,7 +166,10 @@ function exportHandler(db: Db, defaultTimeZone: string, report: ReportDefinition
       requireRole(req.actor, REPORT_ROLES, `GET ${report.path}`);
       const query = req.query as Query;
       const scope = scopeOf(query, defaultTimeZone);
-      const file = await exportFile(await inReportSnapshot(db, (snapshot) => report.run(snapshot, query, scope)), format);
+      const file = await exportFile(
+        await inReportSnapshot(db, (snapshot) => report.run(snapshot, query, scope)),
+        format,
+      );
       res.setHeader('Content-Type', file.contentType);
       res.setHeader('Content-Disposition', `attachment; filename="${file.fileName}"`);
       res.status(200).send(file.content);
@@ -141,8 +181,16 @@ export function reportRoutes(routes: ApiRoutes, { db, defaultTimeZone }: ApiDeps
   for (const report of REPORTS) {
     router.get(report.path, exportHandler(db, defaultTimeZone, report));
     routes.add({
-      method: 'get', path: report.path, summary: report.summary, roles: REPORT_ROLES, query: { ...report.query, ...FORMAT_DOC },
-      responses: { 200: 'the report (JSON, or a CSV / XLSX download)', 400: 'invalid parameter, named', 403: 'not finance or executive' },
+      method: 'get',
+      path: report.path,
+      summary: report.summary,
+      roles: REPORT_ROLES,
+      query: { ...report.query, ...FORMAT_DOC },
+      responses: {
+        200: 'the report (JSON, or a CSV / XLSX download)',
+        400: 'invalid parameter, named',
+        403: 'not finance or executive',
+      },
       async handle({ query }) {
         enumParam<ExportFormat>(query, 'format', EXPORT_FORMATS, 'json');
         const scope = scopeOf(query, defaultTimeZone);

@@ -12,7 +12,10 @@ import { CompleteTaskSchema, SkipTaskSchema, TASK_STATUSES } from '../schemas/ad
 type TaskRow = Selectable<TasksTable>;
 
 /** Owner roles nobody signs in with (the sales assistant): the manager role closes their tasks. */
-const STAND_INS = Object.entries(MANAGER_OF).filter(([role]) => !(ROLES as readonly string[]).includes(role)) as [InternalRole, InternalRole][];
+const STAND_INS = Object.entries(MANAGER_OF).filter(([role]) => !(ROLES as readonly string[]).includes(role)) as [
+  InternalRole,
+  InternalRole,
+][];
 
 /** Every role that can own a task or receive its escalation; admin is neither. */
 const TASK_ROLES: readonly Role[] = ['sales', 'delivery', 'finance', 'executive'];
@@ -21,9 +24,21 @@ const CLOSE_RULE = `a person of the task's owner role or of the role it escalate
 
 export function taskView(task: TaskRow) {
   return {
-    id: task.id, kind: task.kind, step: task.step, occurrence: task.occurrence, invoiceNo: task.invoice_no, contractNo: task.contract_no,
-    ownerRole: task.owner_role, ownerName: task.owner_name, title: task.title, status: task.status, dueAt: task.due_at,
-    escalatedTo: task.escalated_to, closedBy: task.closed_by, closedAt: task.closed_at, note: task.note,
+    id: task.id,
+    kind: task.kind,
+    step: task.step,
+    occurrence: task.occurrence,
+    invoiceNo: task.invoice_no,
+    contractNo: task.contract_no,
+    ownerRole: task.owner_role,
+    ownerName: task.owner_name,
+    title: task.title,
+    status: task.status,
+    dueAt: task.due_at,
+    escalatedTo: task.escalated_to,
+    closedBy: task.closed_by,
+    closedAt: task.closed_at,
+    note: task.note,
   };
 }
 
@@ -43,23 +58,33 @@ function taskId(raw: string): number {
 /** The roles that may close a task: its owner role, the role it escalated to, a manager standing in for a role nobody holds. */
 export function taskClosers(task: Pick<TaskRow, 'owner_role' | 'escalated_to'>): string[] {
   const standIn = STAND_INS.find(([role]) => role === task.owner_role)?.[1];
-  return [...new Set([task.owner_role, ...(standIn ? [standIn] : []), ...(task.escalated_to ? [task.escalated_to] : [])])];
+  return [
+    ...new Set([task.owner_role, ...(standIn ? [standIn] : []), ...(task.escalated_to ? [task.escalated_to] : [])]),
+  ];
 }
 
 export function taskRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
   routes.add({
-    method: 'get', path: '/api/v1/tasks', summary: 'Tasks of the collection ladder, soonest due first (at most 500)',
+    method: 'get',
+    path: '/api/v1/tasks',
+    summary: 'Tasks of the collection ladder, soonest due first (at most 500)',
     roles: 'any',
     query: {
-      status: `${TASK_STATUSES.join(', ')} (default open)`, ownerRole: 'owner role', ownerName: 'owner name',
-      invoice: 'invoice number', contract: 'contract number', overdue: 'true: open tasks past their due time',
+      status: `${TASK_STATUSES.join(', ')} (default open)`,
+      ownerRole: 'owner role',
+      ownerName: 'owner name',
+      invoice: 'invoice number',
+      contract: 'contract number',
+      overdue: 'true: open tasks past their due time',
     },
     responses: { 200: 'the tasks', 400: 'invalid filter' },
     async handle({ query }) {
       const status = single(query, 'status') ?? 'open';
-      if (!(TASK_STATUSES as readonly string[]).includes(status)) throw invalidInput('status', `must be one of ${TASK_STATUSES.join(', ')}`);
+      if (!(TASK_STATUSES as readonly string[]).includes(status))
+        throw invalidInput('status', `must be one of ${TASK_STATUSES.join(', ')}`);
       const overdue = single(query, 'overdue');
-      if (overdue !== undefined && overdue !== 'true' && overdue !== 'false') throw invalidInput('overdue', 'must be true or false');
+      if (overdue !== undefined && overdue !== 'true' && overdue !== 'false')
+        throw invalidInput('overdue', 'must be true or false');
       const ownerRole = single(query, 'ownerRole');
       const ownerName = single(query, 'ownerName');
       const invoice = single(query, 'invoice');
@@ -76,45 +101,77 @@ export function taskRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
     },
   });
 
-  const close = (status: 'done' | 'skipped') => async ({ params, body, actor }: { params: Record<string, string>; body: { note?: string }; actor: Actor }) => {
-    const id = taskId(params.id);
-    const note = body.note?.trim() ? body.note.trim() : null;
-    const closed = await db.transaction().execute(async (trx) => {
-      const task = await trx.selectFrom('tasks').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
-      if (!task) throw notFound(`task ${id}`);
-      const closers = taskClosers(task);
-      if (!closers.includes(actor.role)) {
-        throw refuse('forbidden', `closing task ${id} needs role ${closers.join(' or ')}`, [{ message: `${actor.name} has role ${actor.role}` }]);
-      }
-      if (task.kind === 'approval') {
-        throw conflict(`task ${id} is an approval`, [{ code: 'approval_task', message: `approve or reject step ${task.step} with POST /api/v1/invoices/${task.invoice_no}/approvals (the approval endpoint); that closes this task` }]);
-      }
-      if (task.status !== 'open') {
-        throw conflict(`task ${id} is ${task.status}`, [{ code: 'task_not_open', field: 'status', message: `only an open task can be closed; this one is ${task.status}` }]);
-      }
-      const now = new Date();
-      const updated = await trx.updateTable('tasks').set({ status, closed_by: actor.name, closed_at: now, note })
-        .where('id', '=', id).returningAll().executeTakeFirstOrThrow();
-      await appendTimeline(trx, {
-        eventKey: `task/${id}/${status}`, contractNo: task.contract_no, invoiceNo: task.invoice_no ?? undefined, at: now, actor,
-        action: status === 'done' ? 'task_done' : 'task_skipped', reason: note ?? undefined,
-        details: { taskId: id, kind: task.kind, step: task.step, occurrence: task.occurrence, title: task.title },
+  const close =
+    (status: 'done' | 'skipped') =>
+    async ({ params, body, actor }: { params: Record<string, string>; body: { note?: string }; actor: Actor }) => {
+      const id = taskId(params.id);
+      const note = body.note?.trim() ? body.note.trim() : null;
+      const closed = await db.transaction().execute(async (trx) => {
+        const task = await trx.selectFrom('tasks').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+        if (!task) throw notFound(`task ${id}`);
+        const closers = taskClosers(task);
+        if (!closers.includes(actor.role)) {
+          throw refuse('forbidden', `closing task ${id} needs role ${closers.join(' or ')}`, [
+            { message: `${actor.name} has role ${actor.role}` },
+          ]);
+        }
+        if (task.kind === 'approval') {
+          throw conflict(`task ${id} is an approval`, [
+            {
+              code: 'approval_task',
+              message: `approve or reject step ${task.step} with POST /api/v1/invoices/${task.invoice_no}/approvals (the approval endpoint); that closes this task`,
+            },
+          ]);
+        }
+        if (task.status !== 'open') {
+          throw conflict(`task ${id} is ${task.status}`, [
+            {
+              code: 'task_not_open',
+              field: 'status',
+              message: `only an open task can be closed; this one is ${task.status}`,
+            },
+          ]);
+        }
+        const now = new Date();
+        const updated = await trx
+          .updateTable('tasks')
+          .set({ status, closed_by: actor.name, closed_at: now, note })
+          .where('id', '=', id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await appendTimeline(trx, {
+          eventKey: `task/${id}/${status}`,
+          contractNo: task.contract_no,
+          invoiceNo: task.invoice_no ?? undefined,
+          at: now,
+          actor,
+          action: status === 'done' ? 'task_done' : 'task_skipped',
+          reason: note ?? undefined,
+          details: { taskId: id, kind: task.kind, step: task.step, occurrence: task.occurrence, title: task.title },
+        });
+        return updated;
       });
-      return updated;
-    });
-    return { body: taskView(closed) };
-  };
+      return { body: taskView(closed) };
+    };
 
   routes.add({
-    method: 'post', path: '/api/v1/tasks/:id/done', summary: 'Mark an open task done, with an optional note',
-    roles: TASK_ROLES, rule: CLOSE_RULE, body: CompleteTaskSchema,
+    method: 'post',
+    path: '/api/v1/tasks/:id/done',
+    summary: 'Mark an open task done, with an optional note',
+    roles: TASK_ROLES,
+    rule: CLOSE_RULE,
+    body: CompleteTaskSchema,
     responses: { 200: 'the task', 400: 'invalid input', 404: 'no such task', 409: 'not open, or an approval task' },
     handle: close('done'),
   });
 
   routes.add({
-    method: 'post', path: '/api/v1/tasks/:id/skip', summary: 'Skip an open task, with a note saying why',
-    roles: TASK_ROLES, rule: CLOSE_RULE, body: SkipTaskSchema,
+    method: 'post',
+    path: '/api/v1/tasks/:id/skip',
+    summary: 'Skip an open task, with a note saying why',
+    roles: TASK_ROLES,
+    rule: CLOSE_RULE,
+    body: SkipTaskSchema,
     responses: { 200: 'the task', 400: 'no note', 404: 'no such task', 409: 'not open, or an approval task' },
     handle: close('skipped'),
   });

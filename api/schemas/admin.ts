@@ -12,78 +12,123 @@ const ContactRole = z.enum(CONTACT_ROLES);
 const InternalRole = z.enum(INTERNAL_ROLES);
 const Code = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" or "-", at most 64');
 
-export const PolicyStepSchema = z.strictObject({
-  key: z.string().describe('unique within the policy: lower case letters, digits and "_"'),
-  offsetDays: z.number().describe('days from the due date; negative is before it'),
-  offsetDaysByKind: z.partialRecord(z.enum(MILESTONE_KINDS), z.number()).optional()
-    .describe('offset per milestone kind, overriding offsetDays'),
-  channel: z.enum(CHANNELS),
-  owner: InternalRole.describe('the internal role that owns the step'),
-  recipients: z.array(ContactRole).default([]).describe('customer contacts the letter goes to; a letter needs at least one'),
-  cc: z.strictObject({ contacts: z.array(ContactRole).default([]), internal: z.array(InternalRole).default([]) })
-    .default({ contacts: [], internal: [] }),
-  template: z.string().optional().describe('a letter template that exists in every locale (subject, text and html)'),
-  tone: z.enum(TONES).optional(),
-  task: z.string().optional().describe('what the owner\'s task asks them to do; needed for task steps'),
-  repeatEveryDays: z.number().optional().describe('repeat while the invoice stays overdue (steps after the due date only)'),
-  requiresApproval: z.boolean().optional().describe('finance approves before it goes out'),
-  creditHold: z.boolean().optional().describe('puts the customer on credit hold when the step fires'),
-}).meta({ id: 'PolicyStep' });
+export const PolicyStepSchema = z
+  .strictObject({
+    key: z.string().describe('unique within the policy: lower case letters, digits and "_"'),
+    offsetDays: z.number().describe('days from the due date; negative is before it'),
+    offsetDaysByKind: z
+      .partialRecord(z.enum(MILESTONE_KINDS), z.number())
+      .optional()
+      .describe('offset per milestone kind, overriding offsetDays'),
+    channel: z.enum(CHANNELS),
+    owner: InternalRole.describe('the internal role that owns the step'),
+    recipients: z
+      .array(ContactRole)
+      .default([])
+      .describe('customer contacts the letter goes to; a letter needs at least one'),
+    cc: z
+      .strictObject({ contacts: z.array(ContactRole).default([]), internal: z.array(InternalRole).default([]) })
+      .default({ contacts: [], internal: [] }),
+    template: z.string().optional().describe('a letter template that exists in every locale (subject, text and html)'),
+    tone: z.enum(TONES).optional(),
+    task: z.string().optional().describe("what the owner's task asks them to do; needed for task steps"),
+    repeatEveryDays: z
+      .number()
+      .optional()
+      .describe('repeat while the invoice stays overdue (steps after the due date only)'),
+    requiresApproval: z.boolean().optional().describe('finance approves before it goes out'),
+    creditHold: z.boolean().optional().describe('puts the customer on credit hold when the step fires'),
+  })
+  .meta({ id: 'PolicyStep' });
 
-export const SavePolicySchema = z.strictObject({
-  id: Code,
-  name: z.string(),
-  steps: z.array(PolicyStepSchema),
-  paidToleranceMinor: z.number().describe('an invoice whose balance is at most this many minor units counts as paid'),
-  promiseGraceDays: z.number().describe('letters stay paused this many days after a promised payment date'),
-  disputeSlaDays: z.number().describe('days a dispute may stay open before it escalates'),
-  taskDueDays: z.number().describe('days an owner has to complete a task before it escalates'),
-}).meta({ id: 'SavePolicyRequest', description: 'An escalation policy without its version: each save stores the next version of the id' });
+export const SavePolicySchema = z
+  .strictObject({
+    id: Code,
+    name: z.string(),
+    steps: z.array(PolicyStepSchema),
+    paidToleranceMinor: z.number().describe('an invoice whose balance is at most this many minor units counts as paid'),
+    promiseGraceDays: z.number().describe('letters stay paused this many days after a promised payment date'),
+    disputeSlaDays: z.number().describe('days a dispute may stay open before it escalates'),
+    taskDueDays: z.number().describe('days an owner has to complete a task before it escalates'),
+  })
+  .meta({
+    id: 'SavePolicyRequest',
+    description: 'An escalation policy without its version: each save stores the next version of the id',
+  });
 
 export const POLICY_SELECTION_SCOPES = ['grade', 'contract'] as const;
 /** Keys of a grade selection: the customer grades, and "new" for customers without a grade. */
 export const GRADE_KEYS = [...GRADES, 'new'] as const;
 
-export const PolicySelectionSchema = z.strictObject({
-  scope: z.enum(POLICY_SELECTION_SCOPES),
-  key: z.string().trim().min(1, 'must not be empty').describe(`a grade (${GRADE_KEYS.join(', ')}) or a contract number`),
-  policyId: z.string().trim().min(1, 'must not be empty'),
-}).meta({ id: 'PolicySelectionRequest' });
+export const PolicySelectionSchema = z
+  .strictObject({
+    scope: z.enum(POLICY_SELECTION_SCOPES),
+    key: z
+      .string()
+      .trim()
+      .min(1, 'must not be empty')
+      .describe(`a grade (${GRADE_KEYS.join(', ')}) or a contract number`),
+    policyId: z.string().trim().min(1, 'must not be empty'),
+  })
+  .meta({ id: 'PolicySelectionRequest' });
 
-const CalendarDaySchema = z.object({
-  date: z.string().meta({ format: 'date', description: 'YYYY-MM-DD' }),
-  name: z.string(),
-}).meta({ id: 'CalendarDay' });
+const CalendarDaySchema = z
+  .object({
+    date: z.string().meta({ format: 'date', description: 'YYYY-MM-DD' }),
+    name: z.string(),
+  })
+  .meta({ id: 'CalendarDay' });
 
-export const BusinessCalendarSchema = z.strictObject({
-  id: z.string().describe('must equal the id in the path'),
-  name: z.string(),
-  weekendDays: z.array(z.number()).describe('days of the week not worked: 0 = Sunday … 6 = Saturday'),
-  holidays: z.array(CalendarDaySchema).describe('days off even on a weekday'),
-  makeUpWorkdays: z.array(CalendarDaySchema).describe('调休: days worked even on a weekend day'),
-}).meta({ id: 'BusinessCalendar' });
+export const BusinessCalendarSchema = z
+  .strictObject({
+    id: z.string().describe('must equal the id in the path'),
+    name: z.string(),
+    weekendDays: z.array(z.number()).describe('days of the week not worked: 0 = Sunday … 6 = Saturday'),
+    holidays: z.array(CalendarDaySchema).describe('days off even on a weekday'),
+    makeUpWorkdays: z.array(CalendarDaySchema).describe('调休: days worked even on a weekend day'),
+  })
+  .meta({ id: 'BusinessCalendar' });
 
 export const TASK_STATUSES = ['open', 'done', 'skipped'] as const;
 
-export const CompleteTaskSchema = z.strictObject({
-  note: z.string().optional(),
-}).meta({ id: 'CompleteTaskRequest' });
+export const CompleteTaskSchema = z
+  .strictObject({
+    note: z.string().optional(),
+  })
+  .meta({ id: 'CompleteTaskRequest' });
 
-export const SkipTaskSchema = z.strictObject({
-  note: z.string({ error: 'a skipped task needs a note saying why' }).trim().min(1, 'a skipped task needs a note saying why'),
-}).meta({ id: 'SkipTaskRequest' });
+export const SkipTaskSchema = z
+  .strictObject({
+    note: z
+      .string({ error: 'a skipped task needs a note saying why' })
+      .trim()
+      .min(1, 'a skipped task needs a note saying why'),
+  })
+  .meta({ id: 'SkipTaskRequest' });
 
 export const TOKEN_STATUSES = ['active', 'expired', 'revoked'] as const;
 
-const ExpiresAt = z.iso.datetime({ offset: true, error: 'must be a date and time with its offset, e.g. 2027-01-31T18:00:00+08:00' })
+const ExpiresAt = z.iso
+  .datetime({ offset: true, error: 'must be a date and time with its offset, e.g. 2027-01-31T18:00:00+08:00' })
   .describe('the instant the token stops working; must be in the future');
 
-export const IssueTokenSchema = z.strictObject({
-  label: z.string().trim().min(1, 'must not be empty').max(100, 'at most 100 characters').optional()
-    .describe('what the token is for, e.g. "laptop" or "bank import job"'),
-  expiresAt: ExpiresAt.optional(),
-}).meta({ id: 'IssueTokenRequest' });
+export const IssueTokenSchema = z
+  .strictObject({
+    label: z
+      .string()
+      .trim()
+      .min(1, 'must not be empty')
+      .max(100, 'at most 100 characters')
+      .optional()
+      .describe('what the token is for, e.g. "laptop" or "bank import job"'),
+    expiresAt: ExpiresAt.optional(),
+  })
+  .meta({ id: 'IssueTokenRequest' });
 
-export const TokenExpirySchema = z.strictObject({
-  expiresAt: ExpiresAt.nullable().describe('the instant the token stops working (in the future), or null for no expiry'),
-}).meta({ id: 'TokenExpiryRequest' });
+export const TokenExpirySchema = z
+  .strictObject({
+    expiresAt: ExpiresAt.nullable().describe(
+      'the instant the token stops working (in the future), or null for no expiry',
+    ),
+  })
+  .meta({ id: 'TokenExpiryRequest' });

@@ -41,12 +41,19 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 
 /** Resident memory of a process in MiB (Linux). */
 export function rssMiB(pid: number): number {
-  const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
+  const line = fs
+    .readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'))!;
   return Number(/(\d+)/.exec(line)![1]) / 1024;
 }
 
 function spawnNode(script: string, env: NodeJS.ProcessEnv, nodeArgs: string[] = []): ChildProcess {
-  return spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  return spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
 }
 
 async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
@@ -57,7 +64,10 @@ async function until(check: () => Promise<boolean>, timeoutMs: number, what: str
   }
 }
 
-export async function startBenchStack(extraEnv: NodeJS.ProcessEnv = {}, workerNodeArgs: string[] = []): Promise<BenchStack> {
+export async function startBenchStack(
+  extraEnv: NodeJS.ProcessEnv = {},
+  workerNodeArgs: string[] = [],
+): Promise<BenchStack> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'huikuan-bench-'));
   fs.chmodSync(dir, 0o755); // PostgreSQL runs as its own user when we are root
   const postgres = await startEmbeddedPostgres(dir, await freePort());
@@ -73,24 +83,48 @@ export async function startBenchStack(extraEnv: NodeJS.ProcessEnv = {}, workerNo
   }
   const apiPort = await freePort();
   const env = {
-    DATABASE_URL: postgres.url, TEMPORAL_ADDRESS: temporal.address, SMTP_URL: catcher.url, TEMPORAL_TASK_QUEUE: TASK_QUEUE,
-    LETTER_SEND_TIME: 'immediate', PORT: String(apiPort), HUIKUAN_MAILBOX: 'embedded', ...extraEnv,
+    DATABASE_URL: postgres.url,
+    TEMPORAL_ADDRESS: temporal.address,
+    SMTP_URL: catcher.url,
+    TEMPORAL_TASK_QUEUE: TASK_QUEUE,
+    LETTER_SEND_TIME: 'immediate',
+    PORT: String(apiPort),
+    HUIKUAN_MAILBOX: 'embedded',
+    ...extraEnv,
   };
   const worker = spawnNode('bin/worker.ts', env, workerNodeArgs);
   const api = spawnNode('bin/api.ts', env);
   let pings = 0;
-  const trivialWorker = spawnNode('bench/support/trivial-worker.ts', { ...env, TEMPORAL_TASK_QUEUE: TRIVIAL_TASK_QUEUE });
-  const trivialReady = new Promise<void>((resolve) => trivialWorker.on('message', (m: { pings?: number; ready?: boolean }) => {
-    if (m.ready) resolve();
-    if (m.pings !== undefined) pings = m.pings;
-  }));
+  const trivialWorker = spawnNode('bench/support/trivial-worker.ts', {
+    ...env,
+    TEMPORAL_TASK_QUEUE: TRIVIAL_TASK_QUEUE,
+  });
+  const trivialReady = new Promise<void>((resolve) =>
+    trivialWorker.on('message', (m: { pings?: number; ready?: boolean }) => {
+      if (m.ready) resolve();
+      if (m.pings !== undefined) pings = m.pings;
+    }),
+  );
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   await until(async () => (await fetch(`${apiUrl}/healthz`)).ok, 120_000, 'a healthy API with a polling worker');
   await trivialReady;
   const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
   return {
-    pids: { worker: worker.pid!, api: api.pid!, trivialWorker: trivialWorker.pid!, temporal: temporal.pid, postgres: postgres.pid, bench: process.pid },
-    db, client, apiUrl, tokens, worker, trivialWorker, pings: () => pings,
+    pids: {
+      worker: worker.pid!,
+      api: api.pid!,
+      trivialWorker: trivialWorker.pid!,
+      temporal: temporal.pid,
+      postgres: postgres.pid,
+      bench: process.pid,
+    },
+    db,
+    client,
+    apiUrl,
+    tokens,
+    worker,
+    trivialWorker,
+    pings: () => pings,
     async stop() {
       for (const child of [api, worker, trivialWorker]) child.kill('SIGTERM');
       await sleep(2_000);
@@ -125,7 +159,9 @@ function cpuSeconds(pid: number, withChildren: boolean): number {
       try {
         const ppid = Number(fs.readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
         if (ppid === pid) ticks += own(Number(entry));
-      } catch { /* gone */ }
+      } catch {
+        /* gone */
+      }
     }
   }
   return ticks / TICKS_PER_SECOND;
@@ -135,13 +171,19 @@ function cpuSeconds(pid: number, withChildren: boolean): number {
 export function cpuByPart(stack: Pick<BenchStack, 'pids'>): Record<string, number> {
   const { pids } = stack;
   return {
-    worker: cpuSeconds(pids.worker, false), api: cpuSeconds(pids.api, false), 'trivial worker': cpuSeconds(pids.trivialWorker, false),
-    temporal: cpuSeconds(pids.temporal, false), postgres: cpuSeconds(pids.postgres, true), 'bench (client, SMTP catcher)': cpuSeconds(pids.bench, false),
+    worker: cpuSeconds(pids.worker, false),
+    api: cpuSeconds(pids.api, false),
+    'trivial worker': cpuSeconds(pids.trivialWorker, false),
+    temporal: cpuSeconds(pids.temporal, false),
+    postgres: cpuSeconds(pids.postgres, true),
+    'bench (client, SMTP catcher)': cpuSeconds(pids.bench, false),
   };
 }
 
 export function cpuSpent(before: Record<string, number>, after: Record<string, number>): string {
-  return Object.entries(after).map(([part, seconds]) => `${part} ${(seconds - before[part]).toFixed(1)}`).join(', ');
+  return Object.entries(after)
+    .map(([part, seconds]) => `${part} ${(seconds - before[part]).toFixed(1)}`)
+    .join(', ');
 }
 
 /** Polls /healthz every 200 ms and keeps how long each answer took (a hung one counts its 5 s timeout). */
@@ -172,7 +214,12 @@ export class HealthProbe {
     this.running = false;
     await this.loop;
     const sorted = [...this.latencies].sort((a, b) => a - b);
-    return { samples: sorted.length, maxMs: sorted.at(-1) ?? 0, p99Ms: percentile(sorted, 99), failures: this.failures.length };
+    return {
+      samples: sorted.length,
+      maxMs: sorted.at(-1) ?? 0,
+      p99Ms: percentile(sorted, 99),
+      failures: this.failures.length,
+    };
   }
 }
 
@@ -184,14 +231,24 @@ export function percentile(sorted: number[], p: number): number {
 /** Runs work over items with at most `limit` at once. */
 export async function eachWithLimit<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await work(items[next++]);
+    }),
+  );
 }
 
-export async function apiCall(apiUrl: string, token: string, method: string, route: string, body?: unknown): Promise<{ status: number; body: any }> {
+export async function apiCall(
+  apiUrl: string,
+  token: string,
+  method: string,
+  route: string,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
   const response = await fetch(`${apiUrl}${route}`, {
-    method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : undefined };

@@ -14,9 +14,16 @@ async function main(): Promise<void> {
   let pings = 0;
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS! });
   const worker = await Worker.create({
-    connection, taskQueue: config.TEMPORAL_TASK_QUEUE, workflowsPath: path.join(__dirname, 'trivial-workflows.ts'),
-    activities: { ping: async () => { pings += 1; } },
-    maxConcurrentActivityTaskExecutions: tuning.maxActivities, maxConcurrentWorkflowTaskExecutions: tuning.maxWorkflowTasks,
+    connection,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    workflowsPath: path.join(__dirname, 'trivial-workflows.ts'),
+    activities: {
+      ping: async () => {
+        pings += 1;
+      },
+    },
+    maxConcurrentActivityTaskExecutions: tuning.maxActivities,
+    maxConcurrentWorkflowTaskExecutions: tuning.maxWorkflowTasks,
     maxCachedWorkflows: tuning.cachedWorkflows,
   });
   setInterval(() => process.send?.({ pings }), 100);
@@ -26,4 +33,7 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-main().catch((error) => { console.error(error); process.exit(1); });
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -2,7 +2,8 @@ import { type Kysely, sql } from 'kysely';
 
 // Frozen in time: later schema changes go into new migrations, never edits here.
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.createTable('people')
+  await db.schema
+    .createTable('people')
     .addColumn('id', 'bigserial', (c) => c.primaryKey())
     .addColumn('name', 'text', (c) => c.notNull().unique())
     .addColumn('role', 'text', (c) => c.notNull())
@@ -11,7 +12,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
 
-  await db.schema.createTable('customers')
+  await db.schema
+    .createTable('customers')
     .addColumn('code', 'text', (c) => c.primaryKey())
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('grade', 'text')
@@ -25,7 +27,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
 
-  await db.schema.createTable('customer_contacts')
+  await db.schema
+    .createTable('customer_contacts')
     .addColumn('id', 'bigserial', (c) => c.primaryKey())
     .addColumn('customer_code', 'text', (c) => c.notNull().references('customers.code').onDelete('cascade'))
     .addColumn('role', 'text', (c) => c.notNull())
@@ -33,9 +36,14 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('email', 'text', (c) => c.notNull())
     .addColumn('phone', 'text')
     .execute();
-  await db.schema.createIndex('customer_contacts_customer').on('customer_contacts').columns(['customer_code', 'role']).execute();
+  await db.schema
+    .createIndex('customer_contacts_customer')
+    .on('customer_contacts')
+    .columns(['customer_code', 'role'])
+    .execute();
 
-  await db.schema.createTable('contracts')
+  await db.schema
+    .createTable('contracts')
     .addColumn('no', 'text', (c) => c.primaryKey())
     .addColumn('customer_code', 'text', (c) => c.notNull().references('customers.code'))
     .addColumn('title', 'text', (c) => c.notNull())
@@ -54,7 +62,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('contracts_stage').on('contracts').columns(['stage', 'stage_changed_at']).execute();
   await db.schema.createIndex('contracts_customer').on('contracts').column('customer_code').execute();
 
-  await db.schema.createTable('milestones')
+  await db.schema
+    .createTable('milestones')
     .addColumn('contract_no', 'text', (c) => c.notNull().references('contracts.no'))
     .addColumn('seq', 'integer', (c) => c.notNull())
     .addColumn('kind', 'text', (c) => c.notNull())
@@ -67,7 +76,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await db.schema.createIndex('milestones_status').on('milestones').column('status').execute();
 
-  await db.schema.createTable('invoices')
+  await db.schema
+    .createTable('invoices')
     .addColumn('no', 'text', (c) => c.primaryKey())
     .addColumn('contract_no', 'text', (c) => c.notNull().references('contracts.no'))
     .addColumn('milestone_seq', 'integer', (c) => c.notNull())
@@ -85,9 +95,14 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addUniqueConstraint('invoices_one_per_milestone', ['contract_no', 'milestone_seq'])
     .execute();
-  await db.schema.createIndex('invoices_customer_open').on('invoices').columns(['customer_code', 'status', 'due_date']).execute();
+  await db.schema
+    .createIndex('invoices_customer_open')
+    .on('invoices')
+    .columns(['customer_code', 'status', 'due_date'])
+    .execute();
 
-  await db.schema.createTable('payments')
+  await db.schema
+    .createTable('payments')
     .addColumn('id', 'bigserial', (c) => c.primaryKey())
     .addColumn('customer_code', 'text', (c) => c.notNull().references('customers.code'))
     .addColumn('reference', 'text', (c) => c.notNull())
@@ -100,7 +115,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addUniqueConstraint('payments_reference_per_customer', ['customer_code', 'reference'])
     .execute();
 
-  await db.schema.createTable('allocations')
+  await db.schema
+    .createTable('allocations')
     .addColumn('id', 'bigserial', (c) => c.primaryKey())
     .addColumn('payment_id', 'bigint', (c) => c.notNull().references('payments.id'))
     .addColumn('invoice_no', 'text', (c) => c.notNull().references('invoices.no'))
@@ -110,7 +126,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('allocations_invoice').on('allocations').column('invoice_no').execute();
   await db.schema.createIndex('allocations_payment').on('allocations').column('payment_id').execute();
 
-  await db.schema.createTable('letters')
+  await db.schema
+    .createTable('letters')
     .addColumn('id', 'bigserial', (c) => c.primaryKey())
     .addColumn('invoice_no', 'text', (c) => c.notNull().references('invoices.no'))
     .addColumn('contract_no', 'text', (c) => c.notNull())
@@ -135,7 +152,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await db.schema.createIndex('letters_status').on('letters').columns(['status', 'scheduled_for']).execute();
 
-  await db.schema.createTable('timeline')
+  await db.schema
+    .createTable('timeline')
     .addColumn('id', 'bigserial', (c) => c.primaryKey())
     .addColumn('event_key', 'text', (c) => c.notNull().unique())
     .addColumn('contract_no', 'text')
@@ -153,7 +171,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('timeline_contract').on('timeline').columns(['contract_no', 'at']).execute();
   await db.schema.createIndex('timeline_customer').on('timeline').columns(['customer_code', 'at']).execute();
 
-  await db.schema.createTable('mailbox')
+  await db.schema
+    .createTable('mailbox')
     .addColumn('id', 'bigserial', (c) => c.primaryKey())
     .addColumn('message_id', 'text')
     .addColumn('envelope_from', 'text')
@@ -168,7 +187,19 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const table of ['mailbox', 'timeline', 'letters', 'allocations', 'payments', 'invoices', 'milestones', 'contracts', 'customer_contacts', 'customers', 'people']) {
+  for (const table of [
+    'mailbox',
+    'timeline',
+    'letters',
+    'allocations',
+    'payments',
+    'invoices',
+    'milestones',
+    'contracts',
+    'customer_contacts',
+    'customers',
+    'people',
+  ]) {
     await db.schema.dropTable(table).ifExists().execute();
   }
 }

@@ -2,7 +2,8 @@ import { type Kysely, sql } from 'kysely';
 
 // Frozen in time: later schema changes go into new migrations, never edits here.
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.createTable('policies')
+  await db.schema
+    .createTable('policies')
     .addColumn('id', 'text', (c) => c.notNull())
     .addColumn('version', 'integer', (c) => c.notNull())
     .addColumn('name', 'text', (c) => c.notNull())
@@ -12,26 +13,30 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addPrimaryKeyConstraint('policies_pk', ['id', 'version'])
     .execute();
 
-  await db.schema.createTable('policy_selections')
+  await db.schema
+    .createTable('policy_selections')
     .addColumn('scope', 'text', (c) => c.notNull())
     .addColumn('key', 'text', (c) => c.notNull())
     .addColumn('policy_id', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('policy_selections_pk', ['scope', 'key'])
     .execute();
 
-  await db.schema.createTable('calendars')
+  await db.schema
+    .createTable('calendars')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('definition', 'jsonb', (c) => c.notNull())
     .addColumn('updated_by', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
 
-  await db.schema.alterTable('invoices')
+  await db.schema
+    .alterTable('invoices')
     .addColumn('policy_id', 'text')
     .addColumn('policy_version', 'integer')
     .execute();
 
-  await db.schema.createTable('tasks')
+  await db.schema
+    .createTable('tasks')
     .addColumn('id', 'bigserial', (c) => c.primaryKey())
     .addColumn('task_key', 'text', (c) => c.notNull().unique())
     .addColumn('invoice_no', 'text', (c) => c.references('invoices.no'))
@@ -57,5 +62,6 @@ export async function up(db: Kysely<any>): Promise<void> {
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable('tasks').ifExists().execute();
   await db.schema.alterTable('invoices').dropColumn('policy_id').dropColumn('policy_version').execute();
-  for (const table of ['calendars', 'policy_selections', 'policies']) await db.schema.dropTable(table).ifExists().execute();
+  for (const table of ['calendars', 'policy_selections', 'policies'])
+    await db.schema.dropTable(table).ifExists().execute();
 }

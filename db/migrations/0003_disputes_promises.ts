@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 
 // Frozen in time: later schema changes go into new migrations, never edits here.
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.createTable('disputes')
+  await db.schema
+    .createTable('disputes')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('invoice_no', 'text', (c) => c.notNull().references('invoices.no'))
     .addColumn('reason', 'text', (c) => c.notNull())
@@ -20,7 +21,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await db.schema.createIndex('disputes_invoice').on('disputes').columns(['invoice_no', 'status']).execute();
 
-  await db.schema.createTable('promises')
+  await db.schema
+    .createTable('promises')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('invoice_no', 'text', (c) => c.notNull().references('invoices.no'))
     .addColumn('customer_code', 'text', (c) => c.notNull())
@@ -34,8 +36,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await db.schema.createIndex('promises_customer').on('promises').columns(['customer_code', 'status']).execute();
 
-  await db.schema.alterTable('customers').addColumn('broken_promises', 'integer', (c) => c.notNull().defaultTo(0)).execute();
-  await db.schema.alterTable('invoices')
+  await db.schema
+    .alterTable('customers')
+    .addColumn('broken_promises', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute();
+  await db.schema
+    .alterTable('invoices')
     .addColumn('written_off_at', 'timestamptz')
     .addColumn('write_off_reason', 'text')
     .execute();

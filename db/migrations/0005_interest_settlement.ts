@@ -3,7 +3,8 @@ import type { Kysely } from 'kysely';
 // Frozen in time: later schema changes go into new migrations, never edits here.
 // Late interest assessed when the principal is paid; the invoice stays open for it until collected or waived.
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.alterTable('invoices')
+  await db.schema
+    .alterTable('invoices')
     .addColumn('interest_minor', 'bigint')
     .addColumn('interest_status', 'text')
     .addColumn('interest_note', 'text')
@@ -11,5 +12,10 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  await db.schema.alterTable('invoices').dropColumn('interest_minor').dropColumn('interest_status').dropColumn('interest_note').execute();
+  await db.schema
+    .alterTable('invoices')
+    .dropColumn('interest_minor')
+    .dropColumn('interest_status')
+    .dropColumn('interest_note')
+    .execute();
 }

@@ -4,7 +4,8 @@ import { type Kysely, sql } from 'kysely';
 // A person may hold several API tokens, each listed, revocable and optionally expiring; the one hash
 // per person on `people` moves here (the admin's as the start-up token, which start-up re-keys).
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.createTable('api_tokens')
+  await db.schema
+    .createTable('api_tokens')
     .addColumn('id', 'bigserial', (c) => c.primaryKey())
     .addColumn('person_id', 'bigint', (c) => c.notNull().references('people.id').onDelete('cascade'))
     .addColumn('label', 'text', (c) => c.notNull())

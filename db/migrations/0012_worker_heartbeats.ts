@@ -4,7 +4,8 @@ import { type Kysely, sql } from 'kysely';
 // Each worker process beats here every 2 s while it polls; /healthz reads it to tell a live worker
 // from a dead or shut-down one.
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.createTable('worker_heartbeats')
+  await db.schema
+    .createTable('worker_heartbeats')
     .addColumn('worker_id', 'text', (c) => c.primaryKey())
     .addColumn('host', 'text', (c) => c.notNull())
     .addColumn('pid', 'integer', (c) => c.notNull())
@@ -12,7 +13,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('state', 'text', (c) => c.notNull())
     .addColumn('beat_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
-  await db.schema.createIndex('worker_heartbeats_queue_beat').on('worker_heartbeats').columns(['task_queue', 'beat_at']).execute();
+  await db.schema
+    .createIndex('worker_heartbeats_queue_beat')
+    .on('worker_heartbeats')
+    .columns(['task_queue', 'beat_at'])
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

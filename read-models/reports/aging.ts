@@ -29,7 +29,10 @@ const WITH_CUSTOMER = sql`join customers cu on cu.code = o.customer_code`;
 const WITH_CONTRACT = sql`join contracts c on c.no = o.contract_no`;
 
 /** Group key, display name and the table that holds them; o = open receivable, c = contract, cu = customer. */
-const GROUPINGS: Record<AgingGroup, { key: RawBuilder<unknown>; name: RawBuilder<unknown>; join: RawBuilder<unknown>; header: string }> = {
+const GROUPINGS: Record<
+  AgingGroup,
+  { key: RawBuilder<unknown>; name: RawBuilder<unknown>; join: RawBuilder<unknown>; header: string }
+> = {
   customer: { key: sql`o.customer_code`, name: sql`cu.name`, join: WITH_CUSTOMER, header: 'Customer 客户' },
   owner: { key: sql`c.account_owner`, name: sql`c.account_owner`, join: WITH_CONTRACT, header: 'Owner 负责人' },
   contract: { key: sql`o.contract_no`, name: sql`c.title`, join: WITH_CONTRACT, header: 'Contract 合同' },
@@ -73,7 +76,10 @@ function withoutFlag({ is_total: _, ...line }: AgingLine & { is_total: boolean }
 
 function lineView(line: AgingLine) {
   return {
-    key: line.key, name: line.name, currency: line.currency, invoices: line.invoices,
+    key: line.key,
+    name: line.name,
+    currency: line.currency,
+    invoices: line.invoices,
     ...Object.fromEntries(AGING_BUCKETS.map((b) => [b.key, money(line[b.key], line.currency)])),
     total: money(line.total, line.currency),
   };
@@ -81,15 +87,23 @@ function lineView(line: AgingLine) {
 
 function agingTable(q: AgingQuery, lines: AgingLine[], totals: AgingLine[]): ReportTable {
   const row = (line: AgingLine, key: Cell, name: Cell): Record<string, Cell> => ({
-    key, name, currency: line.currency, invoices: line.invoices,
+    key,
+    name,
+    currency: line.currency,
+    invoices: line.invoices,
     ...Object.fromEntries(AGING_BUCKETS.map((b) => [b.key, decimal(line[b.key], line.currency)])),
     total: decimal(line.total, line.currency),
   });
   return {
-    name: 'aging', title: `AR aging as of ${q.asOf} by ${q.groupBy} 应收账龄`,
+    name: 'aging',
+    title: `AR aging as of ${q.asOf} by ${q.groupBy} 应收账龄`,
     columns: [
-      column('key', GROUPINGS[q.groupBy].header), column('name', 'Name 名称'), column('currency', 'Currency 币种'), column('invoices', 'Invoices 发票数', 'integer'),
-      ...AGING_BUCKETS.map((b) => column(b.key, `${b.label} ${b.labelZh}`, 'money')), column('total', 'Total 合计', 'money'),
+      column('key', GROUPINGS[q.groupBy].header),
+      column('name', 'Name 名称'),
+      column('currency', 'Currency 币种'),
+      column('invoices', 'Invoices 发票数', 'integer'),
+      ...AGING_BUCKETS.map((b) => column(b.key, `${b.label} ${b.labelZh}`, 'money')),
+      column('total', 'Total 合计', 'money'),
     ],
     rows: [...lines.map((l) => row(l, l.key, l.name)), ...totals.map((t) => row(t, 'TOTAL', 'Total 合计'))],
   };
@@ -101,9 +115,18 @@ export async function agingReport(db: Db, q: AgingQuery): Promise<Report> {
   return {
     fileName: `aging-${q.groupBy}-${q.asOf}`,
     body: {
-      report: 'aging', asOf: q.asOf, timeZone: q.timeZone, groupBy: q.groupBy,
-      buckets: AGING_BUCKETS.map((b) => ({ key: b.key, label: b.label, minDaysPastDue: b.minDays, maxDaysPastDue: b.maxDays })),
-      rows: lines.map(lineView), totals: totals.map(lineView),
+      report: 'aging',
+      asOf: q.asOf,
+      timeZone: q.timeZone,
+      groupBy: q.groupBy,
+      buckets: AGING_BUCKETS.map((b) => ({
+        key: b.key,
+        label: b.label,
+        minDaysPastDue: b.minDays,
+        maxDaysPastDue: b.maxDays,
+      })),
+      rows: lines.map(lineView),
+      totals: totals.map(lineView),
     },
     tables: [agingTable(q, lines, totals)],
   };

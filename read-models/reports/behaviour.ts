@@ -16,11 +16,19 @@ interface OnTimeRow {
 }
 
 const NO_PAID_INVOICES: OnTimeRow = {
-  customer_code: null, name: null, is_total: true, paid_invoices: 0, on_time: 0, on_time_percent: null, avg_days_late: null, weighted_days_late: null,
+  customer_code: null,
+  name: null,
+  is_total: true,
+  paid_invoices: 0,
+  on_time: 0,
+  on_time_percent: null,
+  avg_days_late: null,
+  weighted_days_late: null,
 };
 
-export const ON_TIME_METHOD = 'invoices paid in full in the period (paid_on = received date of the clearing payment); on time when paid_on <= due_date; '
-  + 'days late = paid_on − due_date, 0 when paid early; averaged plainly and weighted by invoice amount.';
+export const ON_TIME_METHOD =
+  'invoices paid in full in the period (paid_on = received date of the clearing payment); on time when paid_on <= due_date; ' +
+  'days late = paid_on − due_date, 0 when paid early; averaged plainly and weighted by invoice amount.';
 
 /** Per customer and for all: on-time payment rate and days late over invoices paid in full in the period. */
 export async function onTimeReport(db: Db, p: Period): Promise<Report> {
@@ -37,21 +45,35 @@ export async function onTimeReport(db: Db, p: Period): Promise<Report> {
     group by grouping sets ((i.customer_code, cu.name), ())
     order by is_total, i.customer_code`.execute(db);
   const view = (r: OnTimeRow) => ({
-    customerCode: r.customer_code, name: r.name, paidInvoices: r.paid_invoices, onTimeInvoices: r.on_time,
-    onTimePercent: numberOrNull(r.on_time_percent), averageDaysLate: numberOrNull(r.avg_days_late), amountWeightedDaysLate: numberOrNull(r.weighted_days_late),
+    customerCode: r.customer_code,
+    name: r.name,
+    paidInvoices: r.paid_invoices,
+    onTimeInvoices: r.on_time,
+    onTimePercent: numberOrNull(r.on_time_percent),
+    averageDaysLate: numberOrNull(r.avg_days_late),
+    amountWeightedDaysLate: numberOrNull(r.weighted_days_late),
   });
   const customers = result.rows.filter((r) => !r.is_total).map(view);
   const { customerCode: _code, name: _name, ...total } = view(result.rows.find((r) => r.is_total) ?? NO_PAID_INVOICES);
   return {
     fileName: `on-time-${p.from}-${p.to}`,
     body: { report: 'on-time', from: p.from, to: p.to, timeZone: p.timeZone, method: ON_TIME_METHOD, customers, total },
-    tables: [{
-      name: 'on-time', title: `On-time payment ${p.from} – ${p.to} 按时回款`,
-      columns: [column('customerCode', 'Customer 客户'), column('name', 'Name 名称'), column('paidInvoices', 'Paid invoices 已付发票', 'integer'),
-        column('onTimeInvoices', 'On time 按时', 'integer'), column('onTimePercent', 'On-time % 按时率', 'percent'),
-        column('averageDaysLate', 'Average days late 平均逾期天数', 'decimal'), column('amountWeightedDaysLate', 'Amount-weighted days late 金额加权逾期天数', 'decimal')],
-      rows: [...customers, { ...total, customerCode: 'TOTAL', name: 'Total 合计' }],
-    }],
+    tables: [
+      {
+        name: 'on-time',
+        title: `On-time payment ${p.from} – ${p.to} 按时回款`,
+        columns: [
+          column('customerCode', 'Customer 客户'),
+          column('name', 'Name 名称'),
+          column('paidInvoices', 'Paid invoices 已付发票', 'integer'),
+          column('onTimeInvoices', 'On time 按时', 'integer'),
+          column('onTimePercent', 'On-time % 按时率', 'percent'),
+          column('averageDaysLate', 'Average days late 平均逾期天数', 'decimal'),
+          column('amountWeightedDaysLate', 'Amount-weighted days late 金额加权逾期天数', 'decimal'),
+        ],
+        rows: [...customers, { ...total, customerCode: 'TOTAL', name: 'Total 合计' }],
+      },
+    ],
   };
 }
 
@@ -74,19 +96,41 @@ export async function promisesReport(db: Db, p: Period): Promise<Report> {
     where pr.status in ('kept', 'broken') and pr.closed_at >= ${startOfDay(p.from, p.timeZone)} and pr.closed_at < ${endOfDay(p.to, p.timeZone)}
     group by grouping sets ((pr.customer_code, cu.name), ())
     order by is_total, pr.customer_code`.execute(db);
-  const view = (r: PromiseRow) => ({ customerCode: r.customer_code, name: r.name, kept: r.kept, broken: r.broken, keptPercent: numberOrNull(r.kept_percent) });
+  const view = (r: PromiseRow) => ({
+    customerCode: r.customer_code,
+    name: r.name,
+    kept: r.kept,
+    broken: r.broken,
+    keptPercent: numberOrNull(r.kept_percent),
+  });
   const customers = result.rows.filter((r) => !r.is_total).map(view);
   const all = result.rows.find((r) => r.is_total);
   const total = { kept: all?.kept ?? 0, broken: all?.broken ?? 0, keptPercent: numberOrNull(all?.kept_percent) };
   return {
     fileName: `promises-${p.from}-${p.to}`,
-    body: { report: 'promises', from: p.from, to: p.to, timeZone: p.timeZone, method: 'kept / (kept + broken) × 100 over promises closed in the period', customers, total },
-    tables: [{
-      name: 'promises', title: `Promises to pay ${p.from} – ${p.to} 付款承诺兑现`,
-      columns: [column('customerCode', 'Customer 客户'), column('name', 'Name 名称'), column('kept', 'Kept 兑现', 'integer'),
-        column('broken', 'Broken 违约', 'integer'), column('keptPercent', 'Kept % 兑现率', 'percent')],
-      rows: [...customers, { customerCode: 'TOTAL', name: 'Total 合计', ...total }],
-    }],
+    body: {
+      report: 'promises',
+      from: p.from,
+      to: p.to,
+      timeZone: p.timeZone,
+      method: 'kept / (kept + broken) × 100 over promises closed in the period',
+      customers,
+      total,
+    },
+    tables: [
+      {
+        name: 'promises',
+        title: `Promises to pay ${p.from} – ${p.to} 付款承诺兑现`,
+        columns: [
+          column('customerCode', 'Customer 客户'),
+          column('name', 'Name 名称'),
+          column('kept', 'Kept 兑现', 'integer'),
+          column('broken', 'Broken 违约', 'integer'),
+          column('keptPercent', 'Kept % 兑现率', 'percent'),
+        ],
+        rows: [...customers, { customerCode: 'TOTAL', name: 'Total 合计', ...total }],
+      },
+    ],
   };
 }
 
@@ -118,19 +162,33 @@ export async function disputesReport(db: Db, p: Period): Promise<Report> {
     group by grouping sets ((reason), ())
     order by is_total, reason`.execute(db);
   const view = (r: DisputeRow) => ({
-    reason: r.reason, opened: r.opened, resolved: r.resolved, closedWithInvoice: r.closed_with_invoice, averageDaysToResolve: numberOrNull(r.avg_days_to_resolve),
+    reason: r.reason,
+    opened: r.opened,
+    resolved: r.resolved,
+    closedWithInvoice: r.closed_with_invoice,
+    averageDaysToResolve: numberOrNull(r.avg_days_to_resolve),
   });
   const reasons = result.rows.filter((r) => !r.is_total).map(view);
   const all = result.rows.find((r) => r.is_total);
-  const { reason: _reason, ...total } = all ? view(all) : { reason: null, opened: 0, resolved: 0, closedWithInvoice: 0, averageDaysToResolve: null };
+  const { reason: _reason, ...total } = all
+    ? view(all)
+    : { reason: null, opened: 0, resolved: 0, closedWithInvoice: 0, averageDaysToResolve: null };
   return {
     fileName: `disputes-${p.from}-${p.to}`,
     body: { report: 'disputes', from: p.from, to: p.to, timeZone: p.timeZone, reasons, total },
-    tables: [{
-      name: 'disputes', title: `Disputes by reason ${p.from} – ${p.to} 争议原因`,
-      columns: [column('reason', 'Reason 原因'), column('opened', 'Opened 新增', 'integer'), column('resolved', 'Resolved 已解决', 'integer'),
-        column('closedWithInvoice', 'Closed with invoice 随发票关闭', 'integer'), column('averageDaysToResolve', 'Average days to resolve 平均解决天数', 'decimal')],
-      rows: [...reasons, { ...total, reason: 'TOTAL 合计' }],
-    }],
+    tables: [
+      {
+        name: 'disputes',
+        title: `Disputes by reason ${p.from} – ${p.to} 争议原因`,
+        columns: [
+          column('reason', 'Reason 原因'),
+          column('opened', 'Opened 新增', 'integer'),
+          column('resolved', 'Resolved 已解决', 'integer'),
+          column('closedWithInvoice', 'Closed with invoice 随发票关闭', 'integer'),
+          column('averageDaysToResolve', 'Average days to resolve 平均解决天数', 'decimal'),
+        ],
+        rows: [...reasons, { ...total, reason: 'TOTAL 合计' }],
+      },
+    ],
   };
 }

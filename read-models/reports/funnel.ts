@@ -18,8 +18,9 @@ interface StageRow {
   max_age_days: number | null;
 }
 
-export const FUNNEL_METHOD = 'contracts and contract value (amount) per current stage; time in stage = from the timeline entry that entered a stage '
-  + 'to the next one that left it, over every completed stay; time stuck = now − the time the contract entered its current stage, for contracts not closed or cancelled.';
+export const FUNNEL_METHOD =
+  'contracts and contract value (amount) per current stage; time in stage = from the timeline entry that entered a stage ' +
+  'to the next one that left it, over every completed stay; time stuck = now − the time the contract entered its current stage, for contracts not closed or cancelled.';
 
 const days = (interval: ReturnType<typeof sql>) => sql`date_part('epoch', ${interval}) / 86400`;
 
@@ -64,27 +65,53 @@ async function stageRows(db: Db): Promise<StageRow[]> {
 export async function funnelReport(db: Db, q: { timeZone: string; today: string }): Promise<Report> {
   const rows = await stageRows(db);
   const stages = rows.map((r) => ({
-    stage: r.stage, contracts: r.contracts, value: r.value_by_currency.map((v) => money(Number(v.minor), v.currency)),
-    timeInStage: { completedStays: r.completed_visits, averageDays: numberOrNull(r.avg_days_in_stage), medianDays: numberOrNull(r.median_days_in_stage) },
-    timeStuck: { averageDays: numberOrNull(r.avg_age_days), medianDays: numberOrNull(r.median_age_days), maxDays: numberOrNull(r.max_age_days) },
+    stage: r.stage,
+    contracts: r.contracts,
+    value: r.value_by_currency.map((v) => money(Number(v.minor), v.currency)),
+    timeInStage: {
+      completedStays: r.completed_visits,
+      averageDays: numberOrNull(r.avg_days_in_stage),
+      medianDays: numberOrNull(r.median_days_in_stage),
+    },
+    timeStuck: {
+      averageDays: numberOrNull(r.avg_age_days),
+      medianDays: numberOrNull(r.median_age_days),
+      maxDays: numberOrNull(r.max_age_days),
+    },
   }));
   return {
     fileName: `funnel-${q.today}`,
     body: { report: 'funnel', generatedOn: q.today, timeZone: q.timeZone, method: FUNNEL_METHOD, stages },
-    tables: [{
-      name: 'funnel', title: `Contract stage funnel ${q.today} 合同阶段漏斗`,
-      columns: [column('stage', 'Stage 阶段'), column('contracts', 'Contracts 合同数', 'integer'), column('currency', 'Currency 币种'), column('value', 'Value 合同金额', 'money'),
-        column('completedStays', 'Completed stays 已完成停留', 'integer'), column('averageDays', 'Average days in stage 平均停留天数', 'decimal'),
-        column('medianDays', 'Median days in stage 停留天数中位数', 'decimal'), column('stuckAverageDays', 'Time stuck, average days 当前停留均值', 'decimal'),
-        column('stuckMaxDays', 'Time stuck, max days 当前停留最长', 'decimal')],
-      rows: stages.flatMap((s) => {
-        const values = s.value.length > 0 ? s.value : [null];
-        return values.map((v) => ({
-          stage: s.stage, contracts: s.contracts, currency: v?.currency ?? null, value: v?.value ?? null,
-          completedStays: s.timeInStage.completedStays, averageDays: s.timeInStage.averageDays, medianDays: s.timeInStage.medianDays,
-          stuckAverageDays: s.timeStuck.averageDays, stuckMaxDays: s.timeStuck.maxDays,
-        }));
-      }),
-    }],
+    tables: [
+      {
+        name: 'funnel',
+        title: `Contract stage funnel ${q.today} 合同阶段漏斗`,
+        columns: [
+          column('stage', 'Stage 阶段'),
+          column('contracts', 'Contracts 合同数', 'integer'),
+          column('currency', 'Currency 币种'),
+          column('value', 'Value 合同金额', 'money'),
+          column('completedStays', 'Completed stays 已完成停留', 'integer'),
+          column('averageDays', 'Average days in stage 平均停留天数', 'decimal'),
+          column('medianDays', 'Median days in stage 停留天数中位数', 'decimal'),
+          column('stuckAverageDays', 'Time stuck, average days 当前停留均值', 'decimal'),
+          column('stuckMaxDays', 'Time stuck, max days 当前停留最长', 'decimal'),
+        ],
+        rows: stages.flatMap((s) => {
+          const values = s.value.length > 0 ? s.value : [null];
+          return values.map((v) => ({
+            stage: s.stage,
+            contracts: s.contracts,
+            currency: v?.currency ?? null,
+            value: v?.value ?? null,
+            completedStays: s.timeInStage.completedStays,
+            averageDays: s.timeInStage.averageDays,
+            medianDays: s.timeInStage.medianDays,
+            stuckAverageDays: s.timeStuck.averageDays,
+            stuckMaxDays: s.timeStuck.maxDays,
+          }));
+        }),
+      },
+    ],
   };
 }

@@ -97,37 +97,73 @@ async function dsoRows(db: Db, p: Period): Promise<DsoRow[]> {
   return result.rows;
 }
 
-export const DSO_METHOD = 'countback: receivables open at the end of the period are matched against credit sales (invoices issued, at the amount issued) '
-  + 'month by month backwards from the last month of the period; each fully covered month adds its days, the month where the receivables run out '
-  + 'adds days × the uncovered share of its sales. averageMethod = receivables / credit sales of the period × days in the period, for comparison.';
+export const DSO_METHOD =
+  'countback: receivables open at the end of the period are matched against credit sales (invoices issued, at the amount issued) ' +
+  'month by month backwards from the last month of the period; each fully covered month adds its days, the month where the receivables run out ' +
+  'adds days × the uncovered share of its sales. averageMethod = receivables / credit sales of the period × days in the period, for comparison.';
 
 export async function dsoReport(db: Db, p: Period): Promise<Report> {
   const rows = await dsoRows(db, p);
   const byCurrency = rows.map((r) => ({
-    currency: r.currency, receivables: money(r.ar_minor, r.currency), dsoDays: r.dso_days,
+    currency: r.currency,
+    receivables: money(r.ar_minor, r.currency),
+    dsoDays: r.dso_days,
     months: r.months.map((m) => ({
-      month: m.month_start.slice(0, 7), days: m.days, creditSales: money(Number(m.sales_minor), r.currency),
-      receivablesCovered: money(Number(m.ar_covered_minor), r.currency), daysCounted: Number(m.days_counted),
+      month: m.month_start.slice(0, 7),
+      days: m.days,
+      creditSales: money(Number(m.sales_minor), r.currency),
+      receivablesCovered: money(Number(m.ar_covered_minor), r.currency),
+      daysCounted: Number(m.days_counted),
     })),
-    averageMethod: { creditSales: money(r.period_sales_minor, r.currency), periodDays: r.period_days, dsoDays: numberOrNull(r.average_dso_days) },
+    averageMethod: {
+      creditSales: money(r.period_sales_minor, r.currency),
+      periodDays: r.period_days,
+      dsoDays: numberOrNull(r.average_dso_days),
+    },
   }));
   return {
     fileName: `dso-${p.from}-${p.to}`,
     body: { report: 'dso', from: p.from, to: p.to, timeZone: p.timeZone, method: DSO_METHOD, currencies: byCurrency },
     tables: [
       {
-        name: 'dso', title: `DSO (countback) at ${p.to} 应收账款周转天数`,
-        columns: [column('currency', 'Currency 币种'), column('receivables', 'Receivables 应收余额', 'money'), column('dsoDays', 'DSO countback days 倒推法天数', 'decimal'),
-          column('periodSales', 'Credit sales in period 期间赊销', 'money'), column('averageDsoDays', 'DSO average method days 平均法天数', 'decimal')],
-        rows: byCurrency.map((c) => ({ currency: c.currency, receivables: c.receivables.value, dsoDays: c.dsoDays, periodSales: c.averageMethod.creditSales.value, averageDsoDays: c.averageMethod.dsoDays })),
+        name: 'dso',
+        title: `DSO (countback) at ${p.to} 应收账款周转天数`,
+        columns: [
+          column('currency', 'Currency 币种'),
+          column('receivables', 'Receivables 应收余额', 'money'),
+          column('dsoDays', 'DSO countback days 倒推法天数', 'decimal'),
+          column('periodSales', 'Credit sales in period 期间赊销', 'money'),
+          column('averageDsoDays', 'DSO average method days 平均法天数', 'decimal'),
+        ],
+        rows: byCurrency.map((c) => ({
+          currency: c.currency,
+          receivables: c.receivables.value,
+          dsoDays: c.dsoDays,
+          periodSales: c.averageMethod.creditSales.value,
+          averageDsoDays: c.averageMethod.dsoDays,
+        })),
       },
       {
-        name: 'countback', title: 'Countback months 倒推月份',
-        columns: [column('currency', 'Currency 币种'), column('month', 'Month 月份'), column('days', 'Days 天数', 'integer'), column('sales', 'Credit sales 赊销额', 'money'),
-          column('covered', 'Receivables covered 覆盖应收', 'money'), column('daysCounted', 'Days counted 计入天数', 'decimal')],
-        rows: byCurrency.flatMap((c) => c.months.map((m) => ({
-          currency: c.currency, month: m.month, days: m.days, sales: m.creditSales.value, covered: m.receivablesCovered.value, daysCounted: m.daysCounted,
-        }))),
+        name: 'countback',
+        title: 'Countback months 倒推月份',
+        columns: [
+          column('currency', 'Currency 币种'),
+          column('month', 'Month 月份'),
+          column('days', 'Days 天数', 'integer'),
+          column('sales', 'Credit sales 赊销额', 'money'),
+          column('covered', 'Receivables covered 覆盖应收', 'money'),
+          column('daysCounted', 'Days counted 计入天数', 'decimal'),
+        ],
+        rows: byCurrency.flatMap((c) =>
+          c.months.map((m) => ({
+            currency: c.currency,
+            month: m.month,
+            days: m.days,
+            sales: m.creditSales.value,
+            covered: m.receivablesCovered.value,
+            daysCounted: m.daysCounted,
+          })),
+        ),
       },
     ],
   };
@@ -142,8 +178,9 @@ interface CeiRow {
   cei_percent: number | null;
 }
 
-export const CEI_METHOD = 'CEI = (beginning receivables + credit sales − ending receivables) / (beginning receivables + credit sales − ending current receivables) × 100; '
-  + 'beginning = open at the end of the day before the period, ending = open at the end of its last day, current = not yet due then.';
+export const CEI_METHOD =
+  'CEI = (beginning receivables + credit sales − ending receivables) / (beginning receivables + credit sales − ending current receivables) × 100; ' +
+  'beginning = open at the end of the day before the period, ending = open at the end of its last day, current = not yet due then.';
 
 /** Collection effectiveness index for a period, per currency. */
 export async function ceiReport(db: Db, p: Period): Promise<Report> {
@@ -168,21 +205,42 @@ export async function ceiReport(db: Db, p: Period): Promise<Report> {
   return {
     fileName: `cei-${p.from}-${p.to}`,
     body: {
-      report: 'cei', from: p.from, to: p.to, timeZone: p.timeZone, method: CEI_METHOD,
+      report: 'cei',
+      from: p.from,
+      to: p.to,
+      timeZone: p.timeZone,
+      method: CEI_METHOD,
       currencies: rows.map((r) => ({
-        currency: r.currency, beginningReceivables: money(r.beginning_minor, r.currency), creditSales: money(r.sales_minor, r.currency),
-        endingReceivables: money(r.ending_minor, r.currency), endingCurrentReceivables: money(r.ending_current_minor, r.currency), ceiPercent: r.cei_percent,
+        currency: r.currency,
+        beginningReceivables: money(r.beginning_minor, r.currency),
+        creditSales: money(r.sales_minor, r.currency),
+        endingReceivables: money(r.ending_minor, r.currency),
+        endingCurrentReceivables: money(r.ending_current_minor, r.currency),
+        ceiPercent: r.cei_percent,
       })),
     },
-    tables: [{
-      name: 'cei', title: `Collection effectiveness index ${p.from} – ${p.to} 回款有效性指数`,
-      columns: [column('currency', 'Currency 币种'), column('beginning', 'Beginning receivables 期初应收', 'money'), column('sales', 'Credit sales 赊销额', 'money'),
-        column('ending', 'Ending receivables 期末应收', 'money'), column('endingCurrent', 'Ending current receivables 期末未到期应收', 'money'), column('cei', 'CEI % 回款有效性', 'percent')],
-      rows: rows.map((r) => ({
-        currency: r.currency, beginning: decimal(r.beginning_minor, r.currency), sales: decimal(r.sales_minor, r.currency),
-        ending: decimal(r.ending_minor, r.currency), endingCurrent: decimal(r.ending_current_minor, r.currency), cei: r.cei_percent,
-      })),
-    }],
+    tables: [
+      {
+        name: 'cei',
+        title: `Collection effectiveness index ${p.from} – ${p.to} 回款有效性指数`,
+        columns: [
+          column('currency', 'Currency 币种'),
+          column('beginning', 'Beginning receivables 期初应收', 'money'),
+          column('sales', 'Credit sales 赊销额', 'money'),
+          column('ending', 'Ending receivables 期末应收', 'money'),
+          column('endingCurrent', 'Ending current receivables 期末未到期应收', 'money'),
+          column('cei', 'CEI % 回款有效性', 'percent'),
+        ],
+        rows: rows.map((r) => ({
+          currency: r.currency,
+          beginning: decimal(r.beginning_minor, r.currency),
+          sales: decimal(r.sales_minor, r.currency),
+          ending: decimal(r.ending_minor, r.currency),
+          endingCurrent: decimal(r.ending_current_minor, r.currency),
+          cei: r.cei_percent,
+        })),
+      },
+    ],
   };
 }
 
@@ -209,20 +267,40 @@ export async function overdueRatioReport(db: Db, q: { asOf: LocalDate; timeZone:
   return {
     fileName: `overdue-ratio-${q.asOf}`,
     body: {
-      report: 'overdue-ratio', asOf: q.asOf, timeZone: q.timeZone, method: 'overdue receivables (past due on the as-of date) / all receivables open at its end × 100',
+      report: 'overdue-ratio',
+      asOf: q.asOf,
+      timeZone: q.timeZone,
+      method: 'overdue receivables (past due on the as-of date) / all receivables open at its end × 100',
       currencies: rows.map((r) => ({
-        currency: r.currency, overdue: money(r.overdue_minor, r.currency), total: money(r.total_minor, r.currency),
-        overdueInvoices: r.overdue_invoices, invoices: r.invoices, overduePercent: numberOrNull(r.overdue_percent),
+        currency: r.currency,
+        overdue: money(r.overdue_minor, r.currency),
+        total: money(r.total_minor, r.currency),
+        overdueInvoices: r.overdue_invoices,
+        invoices: r.invoices,
+        overduePercent: numberOrNull(r.overdue_percent),
       })),
     },
-    tables: [{
-      name: 'overdue', title: `Overdue ratio as of ${q.asOf} 逾期率`,
-      columns: [column('currency', 'Currency 币种'), column('overdue', 'Overdue 逾期应收', 'money'), column('total', 'Receivables 应收余额', 'money'),
-        column('overdueInvoices', 'Overdue invoices 逾期发票数', 'integer'), column('invoices', 'Open invoices 未结发票数', 'integer'), column('overduePercent', 'Overdue % 逾期率', 'percent')],
-      rows: rows.map((r) => ({
-        currency: r.currency, overdue: decimal(r.overdue_minor, r.currency), total: decimal(r.total_minor, r.currency),
-        overdueInvoices: r.overdue_invoices, invoices: r.invoices, overduePercent: numberOrNull(r.overdue_percent),
-      })),
-    }],
+    tables: [
+      {
+        name: 'overdue',
+        title: `Overdue ratio as of ${q.asOf} 逾期率`,
+        columns: [
+          column('currency', 'Currency 币种'),
+          column('overdue', 'Overdue 逾期应收', 'money'),
+          column('total', 'Receivables 应收余额', 'money'),
+          column('overdueInvoices', 'Overdue invoices 逾期发票数', 'integer'),
+          column('invoices', 'Open invoices 未结发票数', 'integer'),
+          column('overduePercent', 'Overdue % 逾期率', 'percent'),
+        ],
+        rows: rows.map((r) => ({
+          currency: r.currency,
+          overdue: decimal(r.overdue_minor, r.currency),
+          total: decimal(r.total_minor, r.currency),
+          overdueInvoices: r.overdue_invoices,
+          invoices: r.invoices,
+          overduePercent: numberOrNull(r.overdue_percent),
+        })),
+      },
+    ],
   };
 }

@@ -9,8 +9,12 @@ export const REPORT_WORK_MEM = '128MB';
  * describes the same state of the books, with more sort memory than ordinary requests get.
  */
 export async function inReportSnapshot<T>(db: Db, read: (snapshot: Db) => Promise<T>): Promise<T> {
-  return db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(async (trx) => {
-    await sql`select set_config('work_mem', ${REPORT_WORK_MEM}, true)`.execute(trx);
-    return read(trx);
-  });
+  return db
+    .transaction()
+    .setIsolationLevel('repeatable read')
+    .setAccessMode('read only')
+    .execute(async (trx) => {
+      await sql`select set_config('work_mem', ${REPORT_WORK_MEM}, true)`.execute(trx);
+      return read(trx);
+    });
 }

@@ -24,7 +24,11 @@ export interface CollectionSettings {
 }
 
 /** Runs `work` over `items` with at most `limit` at a time. */
-export async function eachWithLimit<T>(items: T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+export async function eachWithLimit<T>(
+  items: T[],
+  limit: number,
+  work: (item: T, index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length) {
@@ -36,25 +40,52 @@ export async function eachWithLimit<T>(items: T[], limit: number, work: (item: T
 }
 
 export async function startImportedCollections(
-  db: Db, settings: CollectionSettings, invoiceNos: string[], actor: Actor, onProgress?: (done: number, total: number) => void,
+  db: Db,
+  settings: CollectionSettings,
+  invoiceNos: string[],
+  actor: Actor,
+  onProgress?: (done: number, total: number) => void,
 ): Promise<CollectionStartReport> {
   const open: string[] = [];
   const disputes = new Map<string, { reason: string; note: string | null }>();
   for (let i = 0; i < invoiceNos.length; i += 10_000) {
     const chunk = invoiceNos.slice(i, i + 10_000);
-    const rows = await db.selectFrom('invoices').select('no').where('no', 'in', chunk).where('status', '=', 'open').where('source', '=', 'historical').orderBy('no').execute();
+    const rows = await db
+      .selectFrom('invoices')
+      .select('no')
+      .where('no', 'in', chunk)
+      .where('status', '=', 'open')
+      .where('source', '=', 'historical')
+      .orderBy('no')
+      .execute();
     open.push(...rows.map((r) => r.no));
     if (rows.length === 0) continue;
-    for (const d of await db.selectFrom('disputes').select(['invoice_no', 'reason', 'note']).where('invoice_no', 'in', rows.map((r) => r.no)).where('status', '=', 'open').execute()) {
+    for (const d of await db
+      .selectFrom('disputes')
+      .select(['invoice_no', 'reason', 'note'])
+      .where(
+        'invoice_no',
+        'in',
+        rows.map((r) => r.no),
+      )
+      .where('status', '=', 'open')
+      .execute()) {
       disputes.set(d.invoice_no, { reason: d.reason, note: d.note });
     }
   }
-  const report: CollectionStartReport = { open: open.length, started: 0, alreadyRunning: 0, disputesOpened: 0, failed: [] };
+  const report: CollectionStartReport = {
+    open: open.length,
+    started: 0,
+    alreadyRunning: 0,
+    disputesOpened: 0,
+    failed: [],
+  };
   let done = 0;
   onProgress?.(0, open.length);
   const inputs = new Map<string, CollectionInput>();
   for (let i = 0; i < open.length; i += 1_000) {
-    for (const [no, input] of await collectionInputsFor(db, open.slice(i, i + 1_000), settings.sendTime)) inputs.set(no, input);
+    for (const [no, input] of await collectionInputsFor(db, open.slice(i, i + 1_000), settings.sendTime))
+      inputs.set(no, input);
   }
   await eachWithLimit(open, settings.concurrency ?? 16, async (invoiceNo) => {
     try {
@@ -66,7 +97,9 @@ export async function startImportedCollections(
         else report.alreadyRunning += 1;
       } else {
         const outcome = await startCollectionInDispute(settings.temporal, settings.taskQueue, input, {
-          actor, reason: dispute.reason as DisputeReason, note: dispute.note ?? undefined,
+          actor,
+          reason: dispute.reason as DisputeReason,
+          note: dispute.note ?? undefined,
         });
         // Refused by the running collection: it already holds this dispute (an earlier run of the import).
         if (outcome === 'already_held') report.alreadyRunning += 1;

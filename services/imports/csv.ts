@@ -86,7 +86,8 @@ function consistency(lines: string[], delimiter: string): { lines: number; colum
     if (n > 0) frequency.set(n, (frequency.get(n) ?? 0) + 1);
   }
   let best = { lines: 0, columns: 0 };
-  for (const [columns, count] of frequency) if (count > best.lines || (count === best.lines && columns > best.columns)) best = { lines: count, columns };
+  for (const [columns, count] of frequency)
+    if (count > best.lines || (count === best.lines && columns > best.columns)) best = { lines: count, columns };
   return best;
 }
 
@@ -97,11 +98,19 @@ function consistency(lines: string[], delimiter: string): { lines: number; colum
 export function readCsv(text: string, field: string, requiredHeaders: string[][] = []): CsvTable {
   const firstLines = text.split(/\r?\n/, 40).filter((l) => l.trim() !== '');
   if (firstLines.length === 0) throw invalidInput(field, 'the file is empty');
-  const delimiter = [...DELIMITERS].map((d) => ({ d, ...consistency(firstLines, d) }))
+  const delimiter = [...DELIMITERS]
+    .map((d) => ({ d, ...consistency(firstLines, d) }))
     .sort((a, b) => b.lines - a.lines || b.columns - a.columns)[0].d;
   let records: { record: string[]; info: { lines: number } }[];
   try {
-    records = parse(text, { delimiter, info: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, bom: true }) as never;
+    records = parse(text, {
+      delimiter,
+      info: true,
+      relax_column_count: true,
+      relax_quotes: true,
+      skip_empty_lines: true,
+      bom: true,
+    }) as never;
   } catch (error) {
     throw invalidInput(field, `not a readable CSV file: ${(error as Error).message}`);
   }
@@ -124,11 +133,20 @@ export function readCsv(text: string, field: string, requiredHeaders: string[][]
       return requiredHeaders.every((alternatives) => alternatives.some((h) => keys.has(headerKey(h))));
     });
     if (headerIndex < 0) {
-      const missing = requiredHeaders.filter((alternatives) => !alternatives.some((h) => new Set(rows[0].cells.map(headerKey)).has(headerKey(h))));
-      throw invalidInput(field, `no header row names ${missing.map((a) => a.map((h) => `"${h}"`).join(' or ')).join(', ')} (first row: ${rows[0].cells.map((c) => `"${c.trim()}"`).join(', ')})`);
+      const missing = requiredHeaders.filter(
+        (alternatives) => !alternatives.some((h) => new Set(rows[0].cells.map(headerKey)).has(headerKey(h))),
+      );
+      throw invalidInput(
+        field,
+        `no header row names ${missing.map((a) => a.map((h) => `"${h}"`).join(' or ')).join(', ')} (first row: ${rows[0].cells.map((c) => `"${c.trim()}"`).join(', ')})`,
+      );
     }
   }
-  return { headers: rows[headerIndex].cells.map((h) => h.trim()), headerLine: rows[headerIndex].line, rows: rows.slice(headerIndex + 1) };
+  return {
+    headers: rows[headerIndex].cells.map((h) => h.trim()),
+    headerLine: rows[headerIndex].line,
+    rows: rows.slice(headerIndex + 1),
+  };
 }
 
 /** The column index of the first header among `alternatives` present in `headers`, compared loosely. */
@@ -147,7 +165,13 @@ export interface ReadFile extends CsvTable {
 }
 
 /** Decodes and parses a whole file: the CPU-heavy part of an import, run on a CPU thread by readCsvFileOffLoop. */
-export function readCsvFile(bytes: Uint8Array, encoding: EncodingOption, encodingField: string, field: string, requiredHeaders: string[][] = []): ReadFile {
+export function readCsvFile(
+  bytes: Uint8Array,
+  encoding: EncodingOption,
+  encodingField: string,
+  field: string,
+  requiredHeaders: string[][] = [],
+): ReadFile {
   const decoded = decodeFile(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), encoding, encodingField);
   return { ...readCsv(decoded.text, field, requiredHeaders), encoding: decoded.encoding, sha256: decoded.sha256 };
 }

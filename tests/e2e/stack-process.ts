@@ -12,7 +12,12 @@ import { freePort } from '../../stack/ports';
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs: number, what: string, everyMs = 500): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs: number,
+  what: string,
+  everyMs = 500,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -29,7 +34,8 @@ export interface ProcessEntry {
 }
 
 export function processTable(): ProcessEntry[] {
-  return spawnSync('ps', ['-e', '-o', 'pid=,ppid=,args='], { encoding: 'utf8' }).stdout.split('\n')
+  return spawnSync('ps', ['-e', '-o', 'pid=,ppid=,args='], { encoding: 'utf8' })
+    .stdout.split('\n')
     .map((line) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line))
     .filter((match) => match !== null)
     .map((match) => ({ pid: Number(match[1]), ppid: Number(match[2]), args: match[3] }));
@@ -73,11 +79,18 @@ export function describeAlive(pids: number[]): string[] {
 /** Processes whose command line names the data folder: the Temporal dev server and the postmaster. */
 export function processesUsing(dir: string): string[] {
   const result = spawnSync('pgrep', ['-a', '-f', dir], { encoding: 'utf8' });
-  return result.stdout.split('\n').map((line) => line.trim()).filter(Boolean);
+  return result.stdout
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
 }
 
 export function killQuietly(pid: number, signal: NodeJS.Signals): void {
-  try { process.kill(pid, signal); } catch { /* already gone */ }
+  try {
+    process.kill(pid, signal);
+  } catch {
+    /* already gone */
+  }
 }
 
 export function makeDataDir(prefix: string): string {
@@ -90,7 +103,8 @@ export function makeDataDir(prefix: string): string {
 /** Clears whatever a failed test left on the data folder, then the folder. */
 export async function removeDataDir(dir: string): Promise<void> {
   for (let attempt = 0; attempt < 20 && processesUsing(dir).length > 0; attempt++) {
-    for (const line of processesUsing(dir)) killQuietly(Number(line.split(' ')[0]), attempt < 10 ? 'SIGTERM' : 'SIGKILL');
+    for (const line of processesUsing(dir))
+      killQuietly(Number(line.split(' ')[0]), attempt < 10 ? 'SIGTERM' : 'SIGKILL');
     await sleep(500);
   }
   fs.rmSync(dir, { recursive: true, force: true });
@@ -106,7 +120,13 @@ export interface StackPorts {
 
 export async function freePorts(): Promise<StackPorts> {
   for (;;) {
-    const ports = { port: await freePort(), pgPort: await freePort(), temporalPort: await freePort(), uiPort: await freePort(), smtpPort: await freePort() };
+    const ports = {
+      port: await freePort(),
+      pgPort: await freePort(),
+      temporalPort: await freePort(),
+      uiPort: await freePort(),
+      smtpPort: await freePort(),
+    };
     if (new Set(Object.values(ports)).size === 5) return ports;
   }
 }
@@ -116,9 +136,17 @@ export class StackProcess {
   stderr = '';
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  private constructor(readonly child: ChildProcess, readonly dataDir: string, readonly ports: StackPorts) {
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { this.stdout += chunk; });
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { this.stderr += chunk; });
+  private constructor(
+    readonly child: ChildProcess,
+    readonly dataDir: string,
+    readonly ports: StackPorts,
+  ) {
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stdout += chunk;
+    });
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderr += chunk;
+    });
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
@@ -138,12 +166,18 @@ export class StackProcess {
       LOG_LEVEL: 'info',
       LOG_FORMAT: 'json',
     };
-    for (const name of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL', 'PUBLIC_URL', 'HOST', 'ADMIN_TOKEN']) delete env[name];
+    for (const name of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL', 'PUBLIC_URL', 'HOST', 'ADMIN_TOKEN'])
+      delete env[name];
     for (const [name, value] of Object.entries(extraEnv)) {
       if (value === undefined) delete env[name];
       else env[name] = value;
     }
-    const child = spawn('npx', ['tsx', 'bin/start.ts'], { cwd: REPO_ROOT, env, detached: false, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('npx', ['tsx', 'bin/start.ts'], {
+      cwd: REPO_ROOT,
+      env,
+      detached: false,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     return new StackProcess(child, dataDir, ports);
   }
 
@@ -162,10 +196,15 @@ export class StackProcess {
   /** Resolves once the banner is printed; throws with the output if the launcher exits first or is too slow. */
   async waitForRunning(timeoutMs = 120_000): Promise<number> {
     const startedAt = Date.now();
-    await eventually(async () => (this.stdout.includes('Press Ctrl-C to stop.') || this.finished ? true : undefined), timeoutMs, 'the banner')
-      .catch(() => undefined);
+    await eventually(
+      async () => (this.stdout.includes('Press Ctrl-C to stop.') || this.finished ? true : undefined),
+      timeoutMs,
+      'the banner',
+    ).catch(() => undefined);
     if (!this.stdout.includes('Press Ctrl-C to stop.')) {
-      throw new Error(`not running after ${Date.now() - startedAt} ms (exit ${this.child.exitCode}, signal ${this.child.signalCode})\n${this.output()}`);
+      throw new Error(
+        `not running after ${Date.now() - startedAt} ms (exit ${this.child.exitCode}, signal ${this.child.signalCode})\n${this.output()}`,
+      );
     }
     return Date.now() - startedAt;
   }
@@ -180,7 +219,9 @@ export class StackProcess {
    * (dash) does not pass it on, so the stack would keep running.
    */
   launcherPid(): number | undefined {
-    return this.tree().filter((p) => p.args.includes('bin/start.ts')).at(-1)?.pid;
+    return this.tree()
+      .filter((p) => p.args.includes('bin/start.ts'))
+      .at(-1)?.pid;
   }
 
   /** The pid of the supervised process whose command line contains `fragment` (bin/worker.ts, postgres -D …). */
@@ -189,14 +230,20 @@ export class StackProcess {
   }
 
   async waitForPid(fragment: string, other: number | undefined, timeoutMs: number): Promise<number> {
-    return eventually(async () => {
-      const pid = this.pidOf(fragment);
-      return pid !== undefined && pid !== other ? pid : undefined;
-    }, timeoutMs, `a new process running ${fragment}`);
+    return eventually(
+      async () => {
+        const pid = this.pidOf(fragment);
+        return pid !== undefined && pid !== other ? pid : undefined;
+      },
+      timeoutMs,
+      `a new process running ${fragment}`,
+    );
   }
 
   /** Ctrl-C to the launcher; resolves with how long the stop took, or 'timeout'. */
-  async interrupt(limitMs: number): Promise<{ ms: number; result: { code: number | null; signal: NodeJS.Signals | null } | 'timeout' }> {
+  async interrupt(
+    limitMs: number,
+  ): Promise<{ ms: number; result: { code: number | null; signal: NodeJS.Signals | null } | 'timeout' }> {
     const startedAt = Date.now();
     const launcher = this.launcherPid();
     if (launcher) killQuietly(launcher, 'SIGINT');

@@ -40,16 +40,27 @@ interface Api {
 function api(baseUrl: string, token: string): Api {
   const request = async (method: string, route: string, body?: unknown) => {
     const response = await fetch(`${baseUrl}${route}`, {
-      method, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(60_000),
+      method,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(60_000),
     });
     const text = await response.text();
     return { status: response.status, body: text ? JSON.parse(text) : undefined };
   };
-  return { get: (route) => request('GET', route), post: (route, body) => request('POST', route, body), put: (route, body) => request('PUT', route, body) };
+  return {
+    get: (route) => request('GET', route),
+    post: (route, body) => request('POST', route, body),
+    put: (route, body) => request('PUT', route, body),
+  };
 }
 
-const BURSTS: Record<string, number> = { FA: WORKER_KILL_INVOICES, FB: OTHER_INVOICES, FC: OTHER_INVOICES, FD: OTHER_INVOICES };
+const BURSTS: Record<string, number> = {
+  FA: WORKER_KILL_INVOICES,
+  FB: OTHER_INVOICES,
+  FC: OTHER_INVOICES,
+  FD: OTHER_INVOICES,
+};
 
 function invoiceNos(prefix: string): string[] {
   return Array.from({ length: BURSTS[prefix] }, (_, i) => `${prefix}-INV-${String(i + 1).padStart(4, '0')}`);
@@ -59,11 +70,22 @@ function invoiceNos(prefix: string): string[] {
 function burstFiles(prefix: string) {
   const today = localDateOf(Date.now(), 'Asia/Shanghai');
   const total = `${BURSTS[prefix] * 100}.00`;
-  const invoices = invoiceNos(prefix).map((no) => `${no},${prefix}-HT,${addDays(today, -40)},${addDays(today, -10)},100.00,no`);
+  const invoices = invoiceNos(prefix).map(
+    (no) => `${no},${prefix}-HT,${addDays(today, -40)},${addDays(today, -10)},100.00,no`,
+  );
   return {
-    customers: { fileName: 'customers.csv', content: `code,name,credit_limit,currency,locale,time_zone,contact_name,contact_email\n${prefix},${prefix} Trading Ltd,${total},CNY,en,Asia/Shanghai,Pat Payer,ap@${prefix.toLowerCase()}.example\n` },
-    contracts: { fileName: 'contracts.csv', content: `contract_no,customer_code,title,amount,currency,department,owner,signed_date\n${prefix}-HT,${prefix},Burst,${total},CNY,Sales,Sally Sales,${addDays(today, -60)}\n` },
-    invoices: { fileName: 'invoices.csv', content: `invoice_no,contract_no,issue_date,due_date,amount,disputed\n${invoices.join('\n')}\n` },
+    customers: {
+      fileName: 'customers.csv',
+      content: `code,name,credit_limit,currency,locale,time_zone,contact_name,contact_email\n${prefix},${prefix} Trading Ltd,${total},CNY,en,Asia/Shanghai,Pat Payer,ap@${prefix.toLowerCase()}.example\n`,
+    },
+    contracts: {
+      fileName: 'contracts.csv',
+      content: `contract_no,customer_code,title,amount,currency,department,owner,signed_date\n${prefix}-HT,${prefix},Burst,${total},CNY,Sales,Sally Sales,${addDays(today, -60)}\n`,
+    },
+    invoices: {
+      fileName: 'invoices.csv',
+      content: `invoice_no,contract_no,issue_date,due_date,amount,disputed\n${invoices.join('\n')}\n`,
+    },
   };
 }
 
@@ -90,12 +112,22 @@ describe('faults during a burst of letters', () => {
     temporal = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${ports.temporalPort}` }) });
     const admin = api(stack.apiUrl, fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim());
     // Every day a working day: the bursts go out whatever day the suite runs (weekends, holidays).
-    const calendar = await admin.put('/api/v1/calendars/cn-mainland', { id: 'cn-mainland', name: 'every day (fault suite)', weekendDays: [], holidays: [], makeUpWorkdays: [] });
+    const calendar = await admin.put('/api/v1/calendars/cn-mainland', {
+      id: 'cn-mainland',
+      name: 'every day (fault suite)',
+      weekendDays: [],
+      holidays: [],
+      makeUpWorkdays: [],
+    });
     expect(calendar.status, JSON.stringify(calendar.body)).toBe(200);
     const person = await admin.post('/api/v1/tokens', { name: 'Fault Finance', role: 'finance' });
     expect(person.status, JSON.stringify(person.body)).toBe(201);
     finance = api(stack.apiUrl, person.body.token);
-    await eventually(async () => ((await fetch(`${stack.apiUrl}/healthz`)).ok ? true : undefined), 60_000, 'a healthy stack');
+    await eventually(
+      async () => ((await fetch(`${stack.apiUrl}/healthz`)).ok ? true : undefined),
+      60_000,
+      'a healthy stack',
+    );
   }, 240_000);
 
   afterAll(async () => {
@@ -107,26 +139,56 @@ describe('faults during a burst of letters', () => {
     if (dataDir) await removeDataDir(dataDir);
   });
 
-  const sentCount = async (prefix: string) => Number((await db.selectFrom('letters').select(sql<number>`count(*)`.as('n'))
-    .where('invoice_no', 'like', `${prefix}-%`).where('status', '=', 'sent').executeTakeFirstOrThrow()).n);
+  const sentCount = async (prefix: string) =>
+    Number(
+      (
+        await db
+          .selectFrom('letters')
+          .select(sql<number>`count(*)`.as('n'))
+          .where('invoice_no', 'like', `${prefix}-%`)
+          .where('status', '=', 'sent')
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   async function startBurst(prefix: string): Promise<void> {
     const imported = await finance.post('/api/v1/imports/historical', burstFiles(prefix));
     expect(imported.status, JSON.stringify(imported.body).slice(0, 2_000)).toBe(201);
     const strikeAt = Math.ceil(BURSTS[prefix] * STRIKE_AT);
-    await eventually(async () => ((await sentCount(prefix).catch(() => 0)) >= strikeAt ? true : undefined), 180_000, `${strikeAt} letters of ${prefix}`, 200);
+    await eventually(
+      async () => ((await sentCount(prefix).catch(() => 0)) >= strikeAt ? true : undefined),
+      180_000,
+      `${strikeAt} letters of ${prefix}`,
+      200,
+    );
   }
 
   /** Every letter sent, one mailbox row per Message-ID; returns how many extra deliveries there were. */
   async function expectAllDelivered(prefix: string): Promise<number> {
     const INVOICES = BURSTS[prefix];
-    await eventually(async () => ((await sentCount(prefix).catch(() => 0)) >= INVOICES ? true : undefined), RECOVERY_LIMIT_MS, `all ${INVOICES} letters of ${prefix} sent`, 1_000);
-    const letters = await db.selectFrom('letters').select(['invoice_no', 'message_id', 'status']).where('invoice_no', 'like', `${prefix}-%`).execute();
+    await eventually(
+      async () => ((await sentCount(prefix).catch(() => 0)) >= INVOICES ? true : undefined),
+      RECOVERY_LIMIT_MS,
+      `all ${INVOICES} letters of ${prefix} sent`,
+      1_000,
+    );
+    const letters = await db
+      .selectFrom('letters')
+      .select(['invoice_no', 'message_id', 'status'])
+      .where('invoice_no', 'like', `${prefix}-%`)
+      .execute();
     expect(letters.length, 'one letter per invoice').toBe(INVOICES);
     expect(new Set(letters.map((l) => l.invoice_no)).size).toBe(INVOICES);
     expect(letters.filter((l) => l.status !== 'sent')).toEqual([]);
-    const mail = await db.selectFrom('mailbox').select(['message_id', 'deliveries'])
-      .where('message_id', 'in', letters.map((l) => l.message_id)).execute();
+    const mail = await db
+      .selectFrom('mailbox')
+      .select(['message_id', 'deliveries'])
+      .where(
+        'message_id',
+        'in',
+        letters.map((l) => l.message_id),
+      )
+      .execute();
     expect(mail.length, 'every letter is in the mailbox').toBe(INVOICES);
     expect(new Set(mail.map((m) => m.message_id)).size, 'one mailbox row per Message-ID').toBe(INVOICES);
     return mail.reduce((extra, m) => extra + m.deliveries - 1, 0);
@@ -136,8 +198,16 @@ describe('faults during a burst of letters', () => {
     const missing: string[] = [];
     const nos = invoiceNos(prefix);
     for (let i = 0; i < nos.length; i += 50) {
-      await Promise.all(nos.slice(i, i + 50).map((no) => temporal.workflow.getHandle(`invoice/${no}`).describe()
-        .catch(() => { missing.push(no); })));
+      await Promise.all(
+        nos.slice(i, i + 50).map((no) =>
+          temporal.workflow
+            .getHandle(`invoice/${no}`)
+            .describe()
+            .catch(() => {
+              missing.push(no);
+            }),
+        ),
+      );
     }
     expect(missing, 'invoices without a collection workflow').toEqual([]);
   }
@@ -149,15 +219,22 @@ describe('faults during a burst of letters', () => {
     process.kill(worker!, 'SIGKILL');
     const killedAt = Date.now();
     // /healthz names the worker within 5 s of its death.
-    const down = await eventually(async () => {
-      const response = await fetch(`${stack.apiUrl}/healthz`, { signal: AbortSignal.timeout(3_000) });
-      const body = await response.json() as { checks: Record<string, string> };
-      return response.status === 503 && body.checks.worker !== 'ok' ? body : undefined;
-    }, 5_000, 'a 503 naming the worker', 200);
+    const down = await eventually(
+      async () => {
+        const response = await fetch(`${stack.apiUrl}/healthz`, { signal: AbortSignal.timeout(3_000) });
+        const body = (await response.json()) as { checks: Record<string, string> };
+        return response.status === 503 && body.checks.worker !== 'ok' ? body : undefined;
+      },
+      5_000,
+      'a 503 naming the worker',
+      200,
+    );
     expect(Date.now() - killedAt).toBeLessThan(5_000);
     expect(Object.keys(down.checks)).toContain('worker');
     await stack.waitForPid('bin/worker.ts', worker, 15_000);
-    expect(stack.stdout).toMatch(/"name":"supervisor"[^\n]*"msg":"worker was killed by SIGKILL after [\d.]+ s; restarting in 1 s"/);
+    expect(stack.stdout).toMatch(
+      /"name":"supervisor"[^\n]*"msg":"worker was killed by SIGKILL after [\d.]+ s; restarting in 1 s"/,
+    );
     const extra = await expectAllDelivered('FA');
     expect(extra, 'deliveries repeated by the kill').toBeLessThanOrEqual(DEFAULT_WORKER_TUNING.maxActivities);
     await expectEveryWorkflow('FA');

@@ -10,9 +10,20 @@ import { type ApiHarness, startApiHarness } from '../support/api-harness';
  * Allowed calls send an empty body to made-up ids, so 400/404/409 are expected and fine.
  */
 
-const PARAMS: Record<string, string> = { id: '999999999', no: 'MATRIX-NO', code: 'MATRIX-C', name: 'matrix-nobody', date: '2001-01-01', version: '1' };
+const PARAMS: Record<string, string> = {
+  id: '999999999',
+  no: 'MATRIX-NO',
+  code: 'MATRIX-C',
+  name: 'matrix-nobody',
+  date: '2001-01-01',
+  version: '1',
+};
 
-interface Call { method: string; path: string; spec: RouteSpec }
+interface Call {
+  method: string;
+  path: string;
+  spec: RouteSpec;
+}
 
 function calls(): Call[] {
   return routeSpecs().flatMap((spec) => {
@@ -35,7 +46,11 @@ async function send(call: Call, token: string | undefined): Promise<{ status: nu
   });
   const text = await response.text();
   let error: string | undefined;
-  try { error = JSON.parse(text).error; } catch { error = undefined; }
+  try {
+    error = JSON.parse(text).error;
+  } catch {
+    error = undefined;
+  }
   return { status: response.status, error };
 }
 
@@ -48,9 +63,11 @@ async function issue(name: string, body: Record<string, unknown> = {}): Promise<
 /** Runs the checks a few at a time, so the whole matrix takes seconds, not minutes. */
 async function inParallel<T>(items: T[], run: (item: T) => Promise<void>, width = 8): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await run(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await run(items[next++]);
+    }),
+  );
 }
 
 beforeAll(async () => {
@@ -63,7 +80,11 @@ beforeAll(async () => {
     tokens[role] = created.body.token;
   }
   const expired = await issue('admin', { label: 'expires' });
-  await harness.database.db.updateTable('api_tokens').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', expired.id).execute();
+  await harness.database.db
+    .updateTable('api_tokens')
+    .set({ expires_at: new Date(Date.now() - 1000) })
+    .where('id', '=', expired.id)
+    .execute();
   tokens.expired = expired.token;
   const revoked = await issue('admin', { label: 'revoked' });
   expect((await harness.admin.post(`/api/v1/tokens/${revoked.id}/revoke`)).status).toBe(200);
@@ -81,7 +102,8 @@ describe('the access matrix', () => {
     expect(all.length).toBeGreaterThan(80);
     const failures: string[] = [];
     const check = (call: Call, who: string, got: { status: number; error?: string }, ok: boolean, want: string) => {
-      if (!ok) failures.push(`${call.method} ${call.path} as ${who}: got ${got.status} ${got.error ?? ''}, want ${want}`);
+      if (!ok)
+        failures.push(`${call.method} ${call.path} as ${who}: got ${got.status} ${got.error ?? ''}, want ${want}`);
     };
     let allowedCalls = 0;
     await inParallel(all, async (call) => {
@@ -91,14 +113,27 @@ describe('the access matrix', () => {
         return;
       }
       const none = await send(call, undefined);
-      check(call, 'no token', none, none.status === 401 && none.error === 'missing bearer token', '401 missing bearer token');
-      for (const [kind, error] of [['bad', 'unknown token'], ['expired', 'token expired'], ['revoked', 'token revoked']] as const) {
+      check(
+        call,
+        'no token',
+        none,
+        none.status === 401 && none.error === 'missing bearer token',
+        '401 missing bearer token',
+      );
+      for (const [kind, error] of [
+        ['bad', 'unknown token'],
+        ['expired', 'token expired'],
+        ['revoked', 'token revoked'],
+      ] as const) {
         const got = await send(call, tokens[kind]);
         check(call, `a ${kind} token`, got, got.status === 401 && got.error === error, `401 ${error}`);
       }
       for (const role of ROLES) {
         // Rotating one's own token revokes the token used: each role rotates a throwaway one.
-        const token = call.spec.path === '/api/v1/tokens/self' ? (await issue(role === 'admin' ? 'admin' : `matrix-${role}`)).token : tokens[role];
+        const token =
+          call.spec.path === '/api/v1/tokens/self'
+            ? (await issue(role === 'admin' ? 'admin' : `matrix-${role}`)).token
+            : tokens[role];
         const got = await send(call, token);
         if (rolesOf(call.spec).includes(role)) {
           allowedCalls += 1;

@@ -10,7 +10,18 @@ import { loadConfig } from '../../config/env';
 import { loadDemoData } from '../../stack/demo';
 import { startApiServer } from '../../stack/processes';
 import { ApiClient, eventually } from '../support/api-harness';
-import { apiSuiteWithPeople, act, FULL_TERMS, cny, createCustomer, daysAgo, driveToDelivery, LOW_RISK, registerContract, todayInShanghai } from '../support/scenario';
+import {
+  apiSuiteWithPeople,
+  act,
+  FULL_TERMS,
+  cny,
+  createCustomer,
+  daysAgo,
+  driveToDelivery,
+  LOW_RISK,
+  registerContract,
+  todayInShanghai,
+} from '../support/scenario';
 
 const suite = apiSuiteWithPeople();
 
@@ -20,15 +31,27 @@ describe('authentication and roles', () => {
     const missing = await suite.harness.anonymous.get('/api/v1/customers/X');
     expect(missing.status).toBe(401);
     expect(missing.body.error).toBe('missing bearer token');
-    expect((await new ApiClient(suite.harness.admin.baseUrl, 'not-a-token').get('/api/v1/customers/X')).status).toBe(401);
+    expect((await new ApiClient(suite.harness.admin.baseUrl, 'not-a-token').get('/api/v1/customers/X')).status).toBe(
+      401,
+    );
   });
 
   it('lets only admins create people and only finance issue invoices and record payments', async () => {
     expect((await suite.people.sales.post('/api/v1/tokens', { name: 'mallory', role: 'admin' })).status).toBe(403);
-    const invoice = await suite.people.sales.post('/api/v1/invoices', { contractNo: 'X', milestoneSeq: 1, invoiceNo: 'I1', issueDate: todayInShanghai() });
+    const invoice = await suite.people.sales.post('/api/v1/invoices', {
+      contractNo: 'X',
+      milestoneSeq: 1,
+      invoiceNo: 'I1',
+      issueDate: todayInShanghai(),
+    });
     expect(invoice.status).toBe(403);
     expect(invoice.body.error).toContain('finance');
-    const payment = await suite.people.delivery.post('/api/v1/payments', { customerCode: 'X', amount: cny('1.00'), reference: 'R', receivedOn: todayInShanghai() });
+    const payment = await suite.people.delivery.post('/api/v1/payments', {
+      customerCode: 'X',
+      amount: cny('1.00'),
+      reference: 'R',
+      receivedOn: todayInShanghai(),
+    });
     expect(payment.status).toBe(403);
   });
 
@@ -45,19 +68,29 @@ describe('authentication and roles', () => {
 describe('bad input', () => {
   it('names the field and writes nothing', async () => {
     const noPayer = await suite.people.sales.post('/api/v1/customers', {
-      code: 'BAD-1', name: 'Bad', creditLimit: cny('1.00'), contacts: [{ role: 'finance', name: 'F', email: 'f@bad.test' }],
+      code: 'BAD-1',
+      name: 'Bad',
+      creditLimit: cny('1.00'),
+      contacts: [{ role: 'finance', name: 'F', email: 'f@bad.test' }],
     });
     expect(noPayer.status).toBe(400);
-    expect(noPayer.body.details).toEqual([expect.objectContaining({ field: 'contacts', message: expect.stringContaining('payment_owner') })]);
+    expect(noPayer.body.details).toEqual([
+      expect.objectContaining({ field: 'contacts', message: expect.stringContaining('payment_owner') }),
+    ]);
 
     const badAmount = await suite.people.sales.post('/api/v1/customers', {
-      code: 'BAD-2', name: 'Bad', creditLimit: cny('12.345'), contacts: [{ role: 'payment_owner', name: 'P', email: 'p@bad.test' }],
+      code: 'BAD-2',
+      name: 'Bad',
+      creditLimit: cny('12.345'),
+      contacts: [{ role: 'payment_owner', name: 'P', email: 'p@bad.test' }],
     });
     expect(badAmount.status).toBe(400);
     expect(badAmount.body.details[0].field).toBe('creditLimit.value');
 
     const notJson = await fetch(`${suite.harness.admin.baseUrl}/api/v1/customers`, {
-      method: 'POST', headers: { authorization: `Bearer ${suite.people.sales.token}`, 'content-type': 'application/json' }, body: '{"code":',
+      method: 'POST',
+      headers: { authorization: `Bearer ${suite.people.sales.token}`, 'content-type': 'application/json' },
+      body: '{"code":',
     });
     expect(notJson.status).toBe(400);
 
@@ -66,12 +99,24 @@ describe('bad input', () => {
   });
 
   it('refuses a contract for an unknown customer or a duplicate number without starting a workflow twice', async () => {
-    const unknown = await suite.people.sales.post('/api/v1/contracts', { no: 'HT-X', customerCode: 'NOPE', title: 't', amount: cny('1.00'), paymentTermsType: 'prepayment' });
+    const unknown = await suite.people.sales.post('/api/v1/contracts', {
+      no: 'HT-X',
+      customerCode: 'NOPE',
+      title: 't',
+      amount: cny('1.00'),
+      paymentTermsType: 'prepayment',
+    });
     expect(unknown.status).toBe(400);
     expect(unknown.body.details[0].field).toBe('customerCode');
     const customer = await createCustomer(suite.people.sales);
     const no = await registerContract(suite.people.sales, customer);
-    const again = await suite.people.sales.post('/api/v1/contracts', { no, customerCode: customer, title: 't', amount: cny('1.00'), paymentTermsType: 'prepayment' });
+    const again = await suite.people.sales.post('/api/v1/contracts', {
+      no,
+      customerCode: customer,
+      title: 't',
+      amount: cny('1.00'),
+      paymentTermsType: 'prepayment',
+    });
     expect(again.status).toBe(409);
     const contract = await suite.people.sales.get(`/api/v1/contracts/${no}`);
     expect(contract.body.amount).toEqual(cny('100000.00'));
@@ -81,27 +126,45 @@ describe('bad input', () => {
 describe('refused transitions return every reason', () => {
   it('refuses approval on credit hold and terms outside the grade policy, unless finance overrides with a reason', async () => {
     const customer = await createCustomer(suite.people.sales, { grade: 'D' });
-    const hold = await suite.people.finance.put(`/api/v1/customers/${customer}/credit-hold`, { creditHold: true, reason: 'invoice 90 days overdue' });
+    const hold = await suite.people.finance.put(`/api/v1/customers/${customer}/credit-hold`, {
+      creditHold: true,
+      reason: 'invoice 90 days overdue',
+    });
     expect(hold.status).toBe(200);
     expect(hold.body.creditHold).toBe(true);
     const no = await registerContract(suite.people.sales, customer);
 
     const refused = await suite.people.finance.post(`/api/v1/contracts/${no}/approve`, LOW_RISK);
     expect(refused.status).toBe(409);
-    expect(refused.body.details.map((d: { code: string }) => d.code)).toEqual(['credit_hold', 'terms_not_allowed_for_grade']);
+    expect(refused.body.details.map((d: { code: string }) => d.code)).toEqual([
+      'credit_hold',
+      'terms_not_allowed_for_grade',
+    ]);
 
-    const bySales = await suite.people.sales.post(`/api/v1/contracts/${no}/approve`, { ...LOW_RISK, override: { reason: 'strategic' } });
+    const bySales = await suite.people.sales.post(`/api/v1/contracts/${no}/approve`, {
+      ...LOW_RISK,
+      override: { reason: 'strategic' },
+    });
     expect(bySales.status).toBe(403);
-    const blankReason = await suite.people.finance.post(`/api/v1/contracts/${no}/approve`, { ...LOW_RISK, override: { reason: ' ' } });
+    const blankReason = await suite.people.finance.post(`/api/v1/contracts/${no}/approve`, {
+      ...LOW_RISK,
+      override: { reason: ' ' },
+    });
     expect(blankReason.status).toBe(409);
     expect(blankReason.body.details[0].code).toBe('override_reason_missing');
 
-    const overridden = await act(suite.people.executive, no, 'approve', { ...LOW_RISK, override: { reason: 'board decision: strategic account' } });
+    const overridden = await act(suite.people.executive, no, 'approve', {
+      ...LOW_RISK,
+      override: { reason: 'board decision: strategic account' },
+    });
     expect(overridden.stage).toBe('SolutionReview');
     const entry = overridden.timeline.find((t: { action: string }) => t.action === 'approve');
     expect(entry.actor).toEqual({ name: 'eve', role: 'executive' });
     expect(entry.reason).toBe('board decision: strategic account');
-    expect(entry.details.overridden.map((o: { code: string }) => o.code)).toEqual(['credit_hold', 'terms_not_allowed_for_grade']);
+    expect(entry.details.overridden.map((o: { code: string }) => o.code)).toEqual([
+      'credit_hold',
+      'terms_not_allowed_for_grade',
+    ]);
   });
 
   it('refuses signing listing every missing item, a split that does not sum, and a transition out of order', async () => {
@@ -116,8 +179,14 @@ describe('refused transitions return every reason', () => {
     const unsigned = await suite.people.sales.post(`/api/v1/contracts/${no}/sign`, { signedOn: daysAgo(1) });
     expect(unsigned.status).toBe(409);
     expect(unsigned.body.details.map((d: { field: string }) => d.field)).toEqual([
-      'terms.acceptanceOwner', 'terms.acceptanceCriteria', 'terms.invoicingDetails', 'terms.paymentSchedule',
-      'terms.paymentOwner', 'terms.paymentMethod', 'terms.lateInterestRatePercent', 'terms.penaltyClause',
+      'terms.acceptanceOwner',
+      'terms.acceptanceCriteria',
+      'terms.invoicingDetails',
+      'terms.paymentSchedule',
+      'terms.paymentOwner',
+      'terms.paymentMethod',
+      'terms.lateInterestRatePercent',
+      'terms.penaltyClause',
     ]);
     const { deliverables: _d, ...rest } = FULL_TERMS;
     await act(suite.people.sales, no, 'sign', { signedOn: daysAgo(1), terms: rest });
@@ -129,7 +198,9 @@ describe('refused transitions return every reason', () => {
       ],
     });
     expect(uneven.status).toBe(409);
-    expect(uneven.body.details).toEqual([expect.objectContaining({ code: 'milestones_do_not_sum', message: expect.stringContaining('difference 1') })]);
+    expect(uneven.body.details).toEqual([
+      expect.objectContaining({ code: 'milestones_do_not_sum', message: expect.stringContaining('difference 1') }),
+    ]);
     const contract = await suite.people.sales.get(`/api/v1/contracts/${no}`);
     expect(contract.body.stage).toBe('Split');
     expect(contract.body.milestones).toEqual([]);
@@ -138,7 +209,10 @@ describe('refused transitions return every reason', () => {
   it('cancels before signing with a reason, and not after', async () => {
     const customer = await createCustomer(suite.people.sales);
     const lost = await registerContract(suite.people.sales, customer);
-    const cancelled = await act(suite.people.sales, lost, 'cancel', { outcome: 'lost', reason: 'customer chose a competitor' });
+    const cancelled = await act(suite.people.sales, lost, 'cancel', {
+      outcome: 'lost',
+      reason: 'customer chose a competitor',
+    });
     expect(cancelled.stage).toBe('Cancelled');
     expect(cancelled.closeReason).toBe('lost: customer chose a competitor');
 
@@ -150,7 +224,10 @@ describe('refused transitions return every reason', () => {
 
     const signed = await registerContract(suite.people.sales, customer);
     await driveToDelivery(suite.people, signed, daysAgo(3));
-    const late = await suite.people.sales.post(`/api/v1/contracts/${signed}/cancel`, { outcome: 'cancelled', reason: 'changed mind' });
+    const late = await suite.people.sales.post(`/api/v1/contracts/${signed}/cancel`, {
+      outcome: 'cancelled',
+      reason: 'changed mind',
+    });
     expect(late.status).toBe(409);
     expect(late.body.details[0].message).toContain('stage Delivery');
   });
@@ -166,22 +243,47 @@ describe('invoices, letters and payments', () => {
     expect(ready.body.filter((r: { contractNo: string }) => r.contractNo === no)).toEqual([
       expect.objectContaining({ milestoneSeq: 1, kind: 'advance', amount: cny('40000.00'), readyOn: daysAgo(60) }),
     ]);
-    const notReady = await suite.people.finance.post('/api/v1/invoices', { contractNo: no, milestoneSeq: 2, invoiceNo: `${no}-F`, issueDate: todayInShanghai() });
+    const notReady = await suite.people.finance.post('/api/v1/invoices', {
+      contractNo: no,
+      milestoneSeq: 2,
+      invoiceNo: `${no}-F`,
+      issueDate: todayInShanghai(),
+    });
     expect(notReady.status).toBe(409);
     expect(notReady.body.details[0].code).toBe('milestone_not_ready');
 
     const advanceNo = `${no}-A`;
-    const issued = await suite.people.finance.post('/api/v1/invoices', { contractNo: no, milestoneSeq: 1, invoiceNo: advanceNo, issueDate: daysAgo(45), taxRatePercent: '13' });
+    const issued = await suite.people.finance.post('/api/v1/invoices', {
+      contractNo: no,
+      milestoneSeq: 1,
+      invoiceNo: advanceNo,
+      issueDate: daysAgo(45),
+      taxRatePercent: '13',
+    });
     expect(issued.status, JSON.stringify(issued.body)).toBe(201);
-    expect(issued.body).toMatchObject({ dueDate: daysAgo(15), balance: cny('40000.00'), tax: cny('4601.77'), status: 'open' });
-    const duplicate = await suite.people.finance.post('/api/v1/invoices', { contractNo: no, milestoneSeq: 1, invoiceNo: advanceNo, issueDate: daysAgo(45) });
+    expect(issued.body).toMatchObject({
+      dueDate: daysAgo(15),
+      balance: cny('40000.00'),
+      tax: cny('4601.77'),
+      status: 'open',
+    });
+    const duplicate = await suite.people.finance.post('/api/v1/invoices', {
+      contractNo: no,
+      milestoneSeq: 1,
+      invoiceNo: advanceNo,
+      issueDate: daysAgo(45),
+    });
     expect(duplicate.status).toBe(409);
 
     const payer = `payer@${customer.toLowerCase()}.test`;
-    const mail = await eventually(async () => {
-      const box = await suite.people.finance.get(`/api/v1/mailbox?to=${encodeURIComponent(payer)}`);
-      return box.body.length > 0 ? box.body : undefined;
-    }, 60_000, 'the overdue letter');
+    const mail = await eventually(
+      async () => {
+        const box = await suite.people.finance.get(`/api/v1/mailbox?to=${encodeURIComponent(payer)}`);
+        return box.body.length > 0 ? box.body : undefined;
+      },
+      60_000,
+      'the overdue letter',
+    );
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const box = (await suite.people.finance.get(`/api/v1/mailbox?to=${encodeURIComponent(payer)}`)).body;
     expect(box.length).toBe(1);
@@ -192,46 +294,115 @@ describe('invoices, letters and payments', () => {
     expect(mail[0].to).toEqual([payer, `finance@${customer.toLowerCase()}.test`]);
 
     const letters = await suite.people.finance.get(`/api/v1/letters?invoice=${advanceNo}`);
-    expect(letters.body).toEqual([expect.objectContaining({ step: 'formal_reminder', status: 'sent', recipients: [payer], subject: mail[0].subject })]);
+    expect(letters.body).toEqual([
+      expect.objectContaining({
+        step: 'formal_reminder',
+        status: 'sent',
+        recipients: [payer],
+        subject: mail[0].subject,
+      }),
+    ]);
 
-    const partial = await suite.people.finance.post('/api/v1/payments', { customerCode: customer, amount: cny('15000.00'), reference: 'BANK-1', receivedOn: todayInShanghai() });
+    const partial = await suite.people.finance.post('/api/v1/payments', {
+      customerCode: customer,
+      amount: cny('15000.00'),
+      reference: 'BANK-1',
+      receivedOn: todayInShanghai(),
+    });
     expect(partial.status).toBe(201);
-    expect(partial.body.allocations).toEqual([expect.objectContaining({ invoiceNo: advanceNo, amount: cny('15000.00'), invoiceBalance: cny('25000.00'), rule: 'oldest_first' })]);
-    const repeated = await suite.people.finance.post('/api/v1/payments', { customerCode: customer, amount: cny('15000.00'), reference: 'BANK-1', receivedOn: todayInShanghai() });
+    expect(partial.body.allocations).toEqual([
+      expect.objectContaining({
+        invoiceNo: advanceNo,
+        amount: cny('15000.00'),
+        invoiceBalance: cny('25000.00'),
+        rule: 'oldest_first',
+      }),
+    ]);
+    const repeated = await suite.people.finance.post('/api/v1/payments', {
+      customerCode: customer,
+      amount: cny('15000.00'),
+      reference: 'BANK-1',
+      receivedOn: todayInShanghai(),
+    });
     expect(repeated.status).toBe(200);
     expect((await suite.people.finance.get(`/api/v1/invoices/${advanceNo}`)).body.balance).toEqual(cny('25000.00'));
 
     await act(suite.people.delivery, no, 'deliver', { deliveredOn: daysAgo(5) });
-    await act(suite.people.delivery, no, 'accept', { acceptedOn: daysAgo(2), acceptor: 'Li Wei', documentRef: 'UAT-2026-11' });
+    await act(suite.people.delivery, no, 'accept', {
+      acceptedOn: daysAgo(2),
+      acceptor: 'Li Wei',
+      documentRef: 'UAT-2026-11',
+    });
     const finalNo = `${no}-F`;
-    expect((await suite.people.finance.post('/api/v1/invoices', { contractNo: no, milestoneSeq: 2, invoiceNo: finalNo, issueDate: daysAgo(1) })).status).toBe(201);
+    expect(
+      (
+        await suite.people.finance.post('/api/v1/invoices', {
+          contractNo: no,
+          milestoneSeq: 2,
+          invoiceNo: finalNo,
+          issueDate: daysAgo(1),
+        })
+      ).status,
+    ).toBe(201);
 
-    const rest = await suite.people.finance.post('/api/v1/payments', { customerCode: customer, amount: cny('85000.00'), reference: 'BANK-2', receivedOn: todayInShanghai() });
+    const rest = await suite.people.finance.post('/api/v1/payments', {
+      customerCode: customer,
+      amount: cny('85000.00'),
+      reference: 'BANK-2',
+      receivedOn: todayInShanghai(),
+    });
     expect(rest.body.allocations).toEqual([
-      expect.objectContaining({ invoiceNo: advanceNo, amount: cny('25000.00'), invoiceBalance: cny('0.00'), rule: 'oldest_first' }),
-      expect.objectContaining({ invoiceNo: finalNo, amount: cny('60000.00'), invoiceBalance: cny('0.00'), rule: 'oldest_first' }),
+      expect.objectContaining({
+        invoiceNo: advanceNo,
+        amount: cny('25000.00'),
+        invoiceBalance: cny('0.00'),
+        rule: 'oldest_first',
+      }),
+      expect.objectContaining({
+        invoiceNo: finalNo,
+        amount: cny('60000.00'),
+        invoiceBalance: cny('0.00'),
+        rule: 'oldest_first',
+      }),
     ]);
     expect(rest.body.unallocated).toEqual(cny('0.00'));
 
     // The late interest stays open after the principal is paid: 40,000.00 at 18.25% is 20.00 a day, for the
     // 14 days from the day after the due date until the day before today's payments.
-    const interest = await eventually(async () => {
-      const invoice = (await suite.people.finance.get(`/api/v1/invoices/${advanceNo}`)).body;
-      return invoice.lateInterest?.status === 'open' ? invoice.lateInterest : undefined;
-    }, 30_000, 'the interest assessment');
+    const interest = await eventually(
+      async () => {
+        const invoice = (await suite.people.finance.get(`/api/v1/invoices/${advanceNo}`)).body;
+        return invoice.lateInterest?.status === 'open' ? invoice.lateInterest : undefined;
+      },
+      30_000,
+      'the interest assessment',
+    );
     expect(interest.amount).toEqual(cny('280.00'));
     expect((await suite.people.sales.get(`/api/v1/contracts/${no}`)).body.stage).toBe('Collection');
-    expect((await suite.people.sales.post(`/api/v1/invoices/${advanceNo}/interest`, { outcome: 'waived', reason: 'x' })).status).toBe(403);
-    const blank = await suite.people.finance.post(`/api/v1/invoices/${advanceNo}/interest`, { outcome: 'waived', reason: ' ' });
+    expect(
+      (await suite.people.sales.post(`/api/v1/invoices/${advanceNo}/interest`, { outcome: 'waived', reason: 'x' }))
+        .status,
+    ).toBe(403);
+    const blank = await suite.people.finance.post(`/api/v1/invoices/${advanceNo}/interest`, {
+      outcome: 'waived',
+      reason: ' ',
+    });
     expect(blank.status).toBe(400);
     expect(blank.body.details[0].field).toBe('reason');
-    const waived = await suite.people.finance.post(`/api/v1/invoices/${advanceNo}/interest`, { outcome: 'waived', reason: 'goodwill: paid within the quarter' });
+    const waived = await suite.people.finance.post(`/api/v1/invoices/${advanceNo}/interest`, {
+      outcome: 'waived',
+      reason: 'goodwill: paid within the quarter',
+    });
     expect(waived.status, JSON.stringify(waived.body)).toBe(200);
 
-    const closed = await eventually(async () => {
-      const contract = await suite.people.sales.get(`/api/v1/contracts/${no}`);
-      return contract.body.stage === 'Closed' ? contract.body : undefined;
-    }, 30_000, 'the contract to close');
+    const closed = await eventually(
+      async () => {
+        const contract = await suite.people.sales.get(`/api/v1/contracts/${no}`);
+        return contract.body.stage === 'Closed' ? contract.body : undefined;
+      },
+      30_000,
+      'the contract to close',
+    );
     expect(closed.milestones.map((m: { status: string }) => m.status)).toEqual(['paid', 'paid']);
     const actions = closed.timeline.map((t: { action: string }) => t.action);
     expect(actions.slice(0, 7)).toEqual(['register', 'approve', 'review', 'sign', 'split', 'invoice_ready', 'budget']);
@@ -244,12 +415,20 @@ describe('invoices, letters and payments', () => {
 describe('operations', () => {
   it('loads the demo data through the API, with an overdue invoice whose letter goes out once', async () => {
     await loadDemoData(suite.harness.admin.baseUrl, suite.harness.admin.token!);
-    const contracts = await Promise.all(['DEMO-C-001', 'DEMO-C-002', 'DEMO-C-003', 'DEMO-C-004'].map((no) => suite.harness.admin.get(`/api/v1/contracts/${no}`)));
+    const contracts = await Promise.all(
+      ['DEMO-C-001', 'DEMO-C-002', 'DEMO-C-003', 'DEMO-C-004'].map((no) =>
+        suite.harness.admin.get(`/api/v1/contracts/${no}`),
+      ),
+    );
     expect(contracts.map((c) => c.body.stage)).toEqual(['Opportunity', 'SolutionReview', 'Delivery', 'Acceptance']);
-    const overdue = await eventually(async () => {
-      const invoice = (await suite.harness.admin.get('/api/v1/invoices/DEMO-INV-0001')).body;
-      return invoice.letters.some((l: { status: string }) => l.status === 'sent') ? invoice : undefined;
-    }, 30_000, 'the demo overdue letter');
+    const overdue = await eventually(
+      async () => {
+        const invoice = (await suite.harness.admin.get('/api/v1/invoices/DEMO-INV-0001')).body;
+        return invoice.letters.some((l: { status: string }) => l.status === 'sent') ? invoice : undefined;
+      },
+      30_000,
+      'the demo overdue letter',
+    );
     expect(overdue.dueDate < todayInShanghai()).toBe(true);
     expect(overdue.letters.map((l: { step: string }) => l.step)).toEqual(['formal_reminder']);
     await loadDemoData(suite.harness.admin.baseUrl, suite.harness.admin.token!);
@@ -265,25 +444,43 @@ describe('operations', () => {
     const no = await registerContract(suite.people.sales, customer);
     await driveToDelivery(suite.people, no, daysAgo(3));
     const run = promisify(execFile);
-    const listed = await eventually(async () => {
-      const { stdout } = await run(inject('temporalCliPath'), [
-        'workflow', 'list', '--address', inject('temporalAddress'), '--query', `ContractStage="Delivery" AND CustomerCode="${customer}"`, '-o', 'json',
-      ]);
-      const rows = JSON.parse(stdout || '[]') as { execution: { workflowId: string } }[];
-      return rows.length > 0 ? rows : undefined;
-    }, 20_000, 'the visibility record');
+    const listed = await eventually(
+      async () => {
+        const { stdout } = await run(inject('temporalCliPath'), [
+          'workflow',
+          'list',
+          '--address',
+          inject('temporalAddress'),
+          '--query',
+          `ContractStage="Delivery" AND CustomerCode="${customer}"`,
+          '-o',
+          'json',
+        ]);
+        const rows = JSON.parse(stdout || '[]') as { execution: { workflowId: string } }[];
+        return rows.length > 0 ? rows : undefined;
+      },
+      20_000,
+      'the visibility record',
+    );
     expect(listed.map((r) => r.execution.workflowId)).toEqual([`contract/${no}`]);
   });
 
   it('reports 503 naming SMTP when it is unreachable', async () => {
-    const server = await startApiServer({
-      db: suite.harness.database.db, client: suite.harness.client, config: loadConfig({ TEMPORAL_TASK_QUEUE: suite.harness.taskQueue }),
-      smtpUrl: 'smtp://127.0.0.1:9', mailboxEnabled: false,
-    }, 0, '127.0.0.1');
+    const server = await startApiServer(
+      {
+        db: suite.harness.database.db,
+        client: suite.harness.client,
+        config: loadConfig({ TEMPORAL_TASK_QUEUE: suite.harness.taskQueue }),
+        smtpUrl: 'smtp://127.0.0.1:9',
+        mailboxEnabled: false,
+      },
+      0,
+      '127.0.0.1',
+    );
     try {
       const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/healthz`);
       expect(response.status).toBe(503);
-      const body = await response.json() as { error: string; checks: Record<string, string> };
+      const body = (await response.json()) as { error: string; checks: Record<string, string> };
       expect(body.error).toBe('unreachable: smtp');
       expect(body.checks.postgres).toBe('ok');
     } finally {
@@ -294,11 +491,26 @@ describe('operations', () => {
   it('publishes an OpenAPI document generated from the request schemas', async () => {
     const doc = (await suite.people.sales.get('/api/v1/openapi.json')).body;
     expect(doc.openapi).toBe('3.0.3');
-    for (const path of ['/healthz', '/api/v1/tokens', '/api/v1/customers', '/api/v1/customers/{code}', '/api/v1/contracts', '/api/v1/contracts/{no}',
-      '/api/v1/contracts/{no}/approve', '/api/v1/contracts/{no}/cancel', '/api/v1/invoices', '/api/v1/invoices/{no}', '/api/v1/payments', '/api/v1/letters', '/api/v1/mailbox']) {
+    for (const path of [
+      '/healthz',
+      '/api/v1/tokens',
+      '/api/v1/customers',
+      '/api/v1/customers/{code}',
+      '/api/v1/contracts',
+      '/api/v1/contracts/{no}',
+      '/api/v1/contracts/{no}/approve',
+      '/api/v1/contracts/{no}/cancel',
+      '/api/v1/invoices',
+      '/api/v1/invoices/{no}',
+      '/api/v1/payments',
+      '/api/v1/letters',
+      '/api/v1/mailbox',
+    ]) {
       expect(doc.paths[path], path).toBeDefined();
     }
-    expect(doc.paths['/api/v1/payments'].post.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/RecordPaymentRequest' });
+    expect(doc.paths['/api/v1/payments'].post.requestBody.content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/RecordPaymentRequest',
+    });
     const payment = doc.components.schemas.RecordPaymentRequest;
     expect(payment.properties.amount).toEqual({ $ref: '#/components/schemas/PositiveMoney' });
     expect(JSON.stringify(doc)).not.toContain('#/definitions');

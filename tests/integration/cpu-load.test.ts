@@ -22,7 +22,9 @@ afterAll(async () => {
 });
 
 /** Polls /healthz every 100 ms while `work` runs and returns the slowest answer's time. */
-async function slowestHealthDuring<T>(work: () => Promise<T>): Promise<{ result: T; slowestMs: number; polls: number; statuses: number[] }> {
+async function slowestHealthDuring<T>(
+  work: () => Promise<T>,
+): Promise<{ result: T; slowestMs: number; polls: number; statuses: number[] }> {
   let done = false;
   const latencies: number[] = [];
   const statuses = new Set<number>();
@@ -34,27 +36,39 @@ async function slowestHealthDuring<T>(work: () => Promise<T>): Promise<{ result:
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   })();
-  const result = await work().finally(() => { done = true; });
+  const result = await work().finally(() => {
+    done = true;
+  });
   await poller;
   return { result, slowestMs: Math.max(...latencies), polls: latencies.length, statuses: [...statuses] };
 }
 
 async function download(path: string): Promise<{ status: number; bytes: Buffer }> {
-  const response = await fetch(`${harness.admin.baseUrl}${path}`, { headers: { authorization: `Bearer ${finance.token}` } });
+  const response = await fetch(`${harness.admin.baseUrl}${path}`, {
+    headers: { authorization: `Bearer ${finance.token}` },
+  });
   return { status: response.status, bytes: Buffer.from(await response.arrayBuffer()) };
 }
 
 describe('CPU-heavy imports and exports', () => {
   it('import a 10 MB go-live history, then export 5,000 rows as XLSX, with /healthz under a second', async () => {
     const files = generate(95_000, localDateOf(Date.now(), 'Asia/Shanghai'));
-    const input = Object.fromEntries((['customers', 'contracts', 'invoices', 'settlements'] as const)
-      .map((name) => [name, { fileName: `${name}.csv`, bytes: Buffer.from(files[name]) }]));
+    const input = Object.fromEntries(
+      (['customers', 'contracts', 'invoices', 'settlements'] as const).map((name) => [
+        name,
+        { fileName: `${name}.csv`, bytes: Buffer.from(files[name]) },
+      ]),
+    );
     const megabytes = Object.values(input).reduce((n, f) => n + f.bytes.length, 0) / 1e6;
     expect(megabytes).toBeGreaterThan(9);
 
     // In the API's process, as the import route runs it; without starting ~19,000 collections (Temporal's time, not CPU).
-    const imported = await slowestHealthDuring(() => importHistorical(harness.database.db, input, { name: 'fiona', role: 'finance' }));
-    console.log(`historical import of ${megabytes.toFixed(1)} MB: ${imported.polls} /healthz polls, slowest ${Math.round(imported.slowestMs)} ms`);
+    const imported = await slowestHealthDuring(() =>
+      importHistorical(harness.database.db, input, { name: 'fiona', role: 'finance' }),
+    );
+    console.log(
+      `historical import of ${megabytes.toFixed(1)} MB: ${imported.polls} /healthz polls, slowest ${Math.round(imported.slowestMs)} ms`,
+    );
     expect(imported.result.status, JSON.stringify(imported.result.errors.slice(0, 3))).toBe('imported');
     expect(imported.result.invoices.imported).toBe(95_000);
     expect(imported.statuses).toEqual([200]);
@@ -65,7 +79,9 @@ describe('CPU-heavy imports and exports', () => {
     const workbook = new ExcelJS.Workbook();
     await workbook.xlsx.load(exported.result.bytes as never);
     const rows = workbook.worksheets[0].rowCount;
-    console.log(`xlsx export of ${rows} rows (${Math.round(exported.result.bytes.length / 1024)} KiB): ${exported.polls} /healthz polls, slowest ${Math.round(exported.slowestMs)} ms`);
+    console.log(
+      `xlsx export of ${rows} rows (${Math.round(exported.result.bytes.length / 1024)} KiB): ${exported.polls} /healthz polls, slowest ${Math.round(exported.slowestMs)} ms`,
+    );
     expect(rows).toBeGreaterThan(5_000);
     expect(exported.statuses).toEqual([200]);
     expect(exported.slowestMs).toBeLessThan(1_000);

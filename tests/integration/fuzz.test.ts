@@ -13,13 +13,26 @@ import type { RouteSpec } from '../../api/route';
 import { DEFAULT_CALENDAR_ID } from '../../domain/calendar';
 import { DISPUTE_REASONS } from '../../domain/disputes';
 import { type ApiClient, eventually } from '../support/api-harness';
-import { apiSuiteWithPeople, cny, createCustomer, driveToDelivery, registerContract, todayInShanghai } from '../support/scenario';
+import {
+  apiSuiteWithPeople,
+  cny,
+  createCustomer,
+  driveToDelivery,
+  registerContract,
+  todayInShanghai,
+} from '../support/scenario';
 
 const suite = apiSuiteWithPeople();
 /** Far beyond the app's own Temporal deadline (3 s here): a request still open then is hung. */
 const CLIENT_TIMEOUT_MS = 15_000;
 
-interface Sent { method: string; path: string; role: string; what: string; status: number }
+interface Sent {
+  method: string;
+  path: string;
+  role: string;
+  what: string;
+  status: number;
+}
 
 interface Probe {
   method: string;
@@ -43,7 +56,9 @@ async function send(probe: Probe, role: string): Promise<number> {
     headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[role]}`, ...probe.headers },
     body: probe.method === 'get' ? undefined : (probe.body ?? '{}'),
     signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS),
-  }).catch((error: Error) => { throw new Error(`${probe.method} ${probe.path} (${probe.what}) as ${role}: no answer: ${error.message}`); });
+  }).catch((error: Error) => {
+    throw new Error(`${probe.method} ${probe.path} (${probe.what}) as ${role}: no answer: ${error.message}`);
+  });
   await response.arrayBuffer();
   results.push({ method: probe.method, path: probe.path, role, what: probe.what, status: response.status });
   return response.status;
@@ -60,7 +75,9 @@ async function checksum(): Promise<Record<string, string>> {
   const db = suite.harness.database.db;
   if (tableNames.length === 0) {
     const tables = await sql<{ table_name: string }>`
-      select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by table_name`.execute(db);
+      select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by table_name`.execute(
+      db,
+    );
     tableNames = tables.rows.map((r) => r.table_name);
   }
   const parts = tableNames.map((name) => {
@@ -97,7 +114,10 @@ async function sendAll(probes: Probe[], role: string): Promise<void> {
     if (status < 400 && probe.method === 'get') continue;
     if (status >= 400 && status < 500) {
       const after = await checksum();
-      expect(changedTables(current, after), `${probe.method} ${probe.path.slice(0, 100)} (${probe.what}) as ${role} answered ${status} but changed rows`).toEqual([]);
+      expect(
+        changedTables(current, after),
+        `${probe.method} ${probe.path.slice(0, 100)} (${probe.what}) as ${role} answered ${status} but changed rows`,
+      ).toEqual([]);
     } else {
       current = await settled();
     }
@@ -106,13 +126,41 @@ async function sendAll(probes: Probe[], role: string): Promise<void> {
 
 const HUGE = 'x'.repeat(100_000);
 const STRINGS: [string, unknown][] = [
-  ['NUL', 'a\u0000b'], ['lone surrogate', '\ud800'], ['lone low surrogate', 'x\udc00'], ['RTL', 'مرحبا \u202eabc'], ['CJK and emoji', '回款🎉'],
-  ['SQL', "x' OR '1'='1'; DROP TABLE customers; --"], ['path traversal', '../../../etc/passwd'], ['huge', HUGE], ['empty', ''],
+  ['NUL', 'a\u0000b'],
+  ['lone surrogate', '\ud800'],
+  ['lone low surrogate', 'x\udc00'],
+  ['RTL', 'مرحبا \u202eabc'],
+  ['CJK and emoji', '回款🎉'],
+  ['SQL', "x' OR '1'='1'; DROP TABLE customers; --"],
+  ['path traversal', '../../../etc/passwd'],
+  ['huge', HUGE],
+  ['empty', ''],
 ];
-const AMOUNTS: [string, unknown][] = [['-1', '-1'], ['1e309', '1e309'], ['0.001', '0.001'], ['NaN', 'NaN'], ['1.5 number', 1.5], ['full width', '１２３'],
-  ['too large', '99999999999999999999'], ['zero', '0']];
-const DATES: [string, unknown][] = [['Feb 30', '2026-02-30'], ['year 0', '0000-01-01'], ['far future', '+275760-09-13'], ['month 13', '2026-13-01']];
-const TYPES: [string, unknown][] = [['null', null], ['true', true], ['number', 12], ['negative', -1], ['huge number', 1e308], ['array', []], ['object', {}]];
+const AMOUNTS: [string, unknown][] = [
+  ['-1', '-1'],
+  ['1e309', '1e309'],
+  ['0.001', '0.001'],
+  ['NaN', 'NaN'],
+  ['1.5 number', 1.5],
+  ['full width', '１２３'],
+  ['too large', '99999999999999999999'],
+  ['zero', '0'],
+];
+const DATES: [string, unknown][] = [
+  ['Feb 30', '2026-02-30'],
+  ['year 0', '0000-01-01'],
+  ['far future', '+275760-09-13'],
+  ['month 13', '2026-13-01'],
+];
+const TYPES: [string, unknown][] = [
+  ['null', null],
+  ['true', true],
+  ['number', 12],
+  ['negative', -1],
+  ['huge number', 1e308],
+  ['array', []],
+  ['object', {}],
+];
 
 function nested(depth: number): string {
   return '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
@@ -120,7 +168,13 @@ function nested(depth: number): string {
 
 /** Bodies that are wrong as a whole, whatever the route. */
 function wholeBodies(method: string, path: string): Probe[] {
-  const probe = (what: string, body: string, headers?: Record<string, string>): Probe => ({ method, path, body, headers, what });
+  const probe = (what: string, body: string, headers?: Record<string, string>): Probe => ({
+    method,
+    path,
+    body,
+    headers,
+    what,
+  });
   return [
     probe('malformed JSON', '{"a":'),
     probe('JSON string', '"text"'),
@@ -150,7 +204,8 @@ function mutations(method: string, path: string, sample: unknown): Probe[] {
   const probes: Probe[] = [];
   const walk = (value: unknown, trail: (string | number)[]) => {
     if (value !== null && typeof value === 'object') {
-      for (const [key, child] of Object.entries(value)) walk(child, [...trail, Array.isArray(value) ? Number(key) : key]);
+      for (const [key, child] of Object.entries(value))
+        walk(child, [...trail, Array.isArray(value) ? Number(key) : key]);
       return;
     }
     for (const [what, replacement] of mutationsFor(trail[trail.length - 1], value)) {
@@ -166,8 +221,14 @@ function mutations(method: string, path: string, sample: unknown): Probe[] {
 }
 
 const PARAM_VALUES: [string, string][] = [
-  ['bad percent', '%'], ['encoded NUL', '%00'], ['encoded lone surrogate', '%ED%A0%80'], ['SQL', encodeURIComponent("1' OR '1'='1")],
-  ['path traversal', '..%2F..%2Fetc%2Fpasswd'], ['RTL', encodeURIComponent('مرحبا')], ['long', 'x'.repeat(4000)], ['number overflow', '99999999999999999999999'],
+  ['bad percent', '%'],
+  ['encoded NUL', '%00'],
+  ['encoded lone surrogate', '%ED%A0%80'],
+  ['SQL', encodeURIComponent("1' OR '1'='1")],
+  ['path traversal', '..%2F..%2Fetc%2Fpasswd'],
+  ['RTL', encodeURIComponent('مرحبا')],
+  ['long', 'x'.repeat(4000)],
+  ['number overflow', '99999999999999999999999'],
 ];
 
 function pathWith(path: string, values: Record<string, string>): string {
@@ -176,23 +237,34 @@ function pathWith(path: string, values: Record<string, string>): string {
 
 function paramProbes(spec: RouteSpec, valid: Record<string, string>, body?: unknown): Probe[] {
   const names = [...spec.path.matchAll(/:(\w+)/g)].map((m) => m[1]);
-  return names.flatMap((name) => PARAM_VALUES.map(([what, value]) => ({
-    method: spec.method, path: pathWith(spec.path, { ...valid, [name]: value }), body: body === undefined ? undefined : JSON.stringify(body), what: `:${name} ${what}`,
-  })));
+  return names.flatMap((name) =>
+    PARAM_VALUES.map(([what, value]) => ({
+      method: spec.method,
+      path: pathWith(spec.path, { ...valid, [name]: value }),
+      body: body === undefined ? undefined : JSON.stringify(body),
+      what: `:${name} ${what}`,
+    })),
+  );
 }
 
 const QUERY_TEXTS = ['NUL', 'SQL', 'path traversal', 'RTL', 'huge', '-1', 'Feb 30', 'far future'];
 const QUERY_VALUES: [string, string][] = [
-  ...[...STRINGS, ...AMOUNTS, ...DATES].filter(([what]) => QUERY_TEXTS.includes(what))
+  ...[...STRINGS, ...AMOUNTS, ...DATES]
+    .filter(([what]) => QUERY_TEXTS.includes(what))
     .map(([what, value]): [string, string] => [what, encodeURIComponent(String(value))]),
   // A lone surrogate cannot be percent-encoded as UTF-8; its bytes are sent instead.
-  ['bad percent', '%'], ['encoded lone surrogate', '%ED%A0%80'],
+  ['bad percent', '%'],
+  ['encoded lone surrogate', '%ED%A0%80'],
 ];
 
 function queryProbes(spec: RouteSpec, path: string): Probe[] {
   const names = [...Object.keys(spec.query ?? {}), 'format'];
   return names.flatMap((name) => [
-    ...QUERY_VALUES.map(([what, value]) => ({ method: spec.method, path: `${path}?${name}=${value}`, what: `?${name} ${what}` })),
+    ...QUERY_VALUES.map(([what, value]) => ({
+      method: spec.method,
+      path: `${path}?${name}=${value}`,
+      what: `?${name} ${what}`,
+    })),
     { method: spec.method, path: `${path}?${name}=a&${name}=b`, what: `?${name} twice` },
     { method: spec.method, path: `${path}?${name}[a]=b`, what: `?${name} as object` },
     { method: spec.method, path: `${path}?${name}[__proto__]=b`, what: `?${name} __proto__` },
@@ -205,17 +277,31 @@ function samples(): Record<string, unknown> {
   return {
     'post /api/v1/tokens': { name: 'fuzz person', role: 'sales' },
     'post /api/v1/customers': {
-      code: 'FUZZ-C', name: 'Fuzz Co.', grade: 'A', creditLimit: cny('1000.00'), timeZone: 'Asia/Shanghai',
+      code: 'FUZZ-C',
+      name: 'Fuzz Co.',
+      grade: 'A',
+      creditLimit: cny('1000.00'),
+      timeZone: 'Asia/Shanghai',
       contacts: [{ role: 'payment_owner', name: 'W', email: 'w@fuzz.test' }],
     },
     'put /api/v1/customers/:code/credit-hold': { creditHold: false, reason: 'fuzz' },
-    'post /api/v1/contracts': { no: 'FUZZ-K', customerCode: customer, title: 'Fuzz', amount: cny('100.00'), paymentTermsType: 'credit_terms' },
+    'post /api/v1/contracts': {
+      no: 'FUZZ-K',
+      customerCode: customer,
+      title: 'Fuzz',
+      amount: cny('100.00'),
+      paymentTermsType: 'credit_terms',
+    },
     'post /api/v1/contracts/:no/approve': { risk: { customerRisk: 1, projectRisk: 1, requirementRisk: 1 } },
     'post /api/v1/contracts/:no/review': { estimatedCost: cny('10.00') },
     'post /api/v1/contracts/:no/sign': { signedOn: today },
-    'post /api/v1/contracts/:no/split': { milestones: [{ kind: 'final', amount: cny('100.00'), trigger: { type: 'on_date', date: today }, termDays: 30 }] },
+    'post /api/v1/contracts/:no/split': {
+      milestones: [{ kind: 'final', amount: cny('100.00'), trigger: { type: 'on_date', date: today }, termDays: 30 }],
+    },
     'post /api/v1/contracts/:no/budget': { budget: cny('10.00') },
-    'post /api/v1/contracts/:no/handover': { owners: { account: 'a', solution: 's', fulfilment: 'f', finance: 'f', executiveSponsor: 'e' } },
+    'post /api/v1/contracts/:no/handover': {
+      owners: { account: 'a', solution: 's', fulfilment: 'f', finance: 'f', executiveSponsor: 'e' },
+    },
     'post /api/v1/contracts/:no/deliver': { deliveredOn: today },
     'post /api/v1/contracts/:no/accept': { acceptedOn: today, acceptor: 'x', documentRef: 'y' },
     'post /api/v1/contracts/:no/cancel': { outcome: 'lost', reason: 'fuzz' },
@@ -228,7 +314,14 @@ function samples(): Record<string, unknown> {
     'post /api/v1/invoices/:no/write-off/decision': { approved: false, reason: 'fuzz' },
     'post /api/v1/invoices/:no/policy': { policyId: 'default', reason: 'fuzz' },
     'post /api/v1/invoices/:no/interest': { outcome: 'waived', reason: 'fuzz' },
-    'post /api/v1/payments': { customerCode: customer, amount: cny('1.00'), reference: 'FUZZ-REF', receivedOn: today, invoiceNo: invoice, remittance: 'r' },
+    'post /api/v1/payments': {
+      customerCode: customer,
+      amount: cny('1.00'),
+      reference: 'FUZZ-REF',
+      receivedOn: today,
+      invoiceNo: invoice,
+      remittance: 'r',
+    },
     'post /api/v1/payments/:id/assign': { customerCode: customer, invoiceNos: [invoice] },
     'post /api/v1/payments/:id/allocations': { invoiceNo: invoice, amount: cny('1.00') },
     'post /api/v1/payments/:id/reverse': { reason: 'fuzz' },
@@ -237,12 +330,34 @@ function samples(): Record<string, unknown> {
     'put /api/v1/customers/:code/credit/limit-override': { limit: cny('10.00'), reason: 'fuzz', until: '2099-01-01' },
     'put /api/v1/customers/:code/credit/hold-release': { until: '2099-01-01', reason: 'fuzz' },
     'post /api/v1/customers/:code/term-extension-requests': { contractNo: contract, requestedDays: 10, reason: 'fuzz' },
-    'post /api/v1/policies': { id: 'fuzz', name: 'Fuzz', steps: [], paidToleranceMinor: 0, promiseGraceDays: 1, disputeSlaDays: 1, taskDueDays: 1 },
+    'post /api/v1/policies': {
+      id: 'fuzz',
+      name: 'Fuzz',
+      steps: [],
+      paidToleranceMinor: 0,
+      promiseGraceDays: 1,
+      disputeSlaDays: 1,
+      taskDueDays: 1,
+    },
     'put /api/v1/policy-selections': { scope: 'contract', key: contract, policyId: 'default' },
-    'put /api/v1/calendars/:id': { id: 'fuzz-cal', name: 'Fuzz', weekendDays: [0, 6], holidays: [{ date: today, name: 'x' }], makeUpWorkdays: [] },
+    'put /api/v1/calendars/:id': {
+      id: 'fuzz-cal',
+      name: 'Fuzz',
+      weekendDays: [0, 6],
+      holidays: [{ date: today, name: 'x' }],
+      makeUpWorkdays: [],
+    },
     'post /api/v1/policies/:id/simulate': {
       until: `${today}T12:00:00+08:00`,
-      invoices: [{ invoiceNo: 'S1', dueDate: today, amount: cny('10.00'), startAt: `${today}T09:00:00+08:00`, events: [{ kind: 'payment', at: `${today}T10:00:00+08:00`, amount: cny('1.00') }] }],
+      invoices: [
+        {
+          invoiceNo: 'S1',
+          dueDate: today,
+          amount: cny('10.00'),
+          startAt: `${today}T09:00:00+08:00`,
+          events: [{ kind: 'payment', at: `${today}T10:00:00+08:00`, amount: cny('1.00') }],
+        },
+      ],
     },
     'post /api/v1/imports/bank-statements': { fileName: 'fuzz.csv', content: 'date,amount,reference\n', mapping: 'en' },
     'post /api/v1/imports/historical': { customers: { fileName: 'c.csv', content: 'code,name\n' } },
@@ -253,7 +368,11 @@ function samples(): Record<string, unknown> {
 
 function validParams(): Record<string, string> {
   return {
-    code: seed.customer, no: seed.invoice, id: '1', date: seed.today, version: '1',
+    code: seed.customer,
+    no: seed.invoice,
+    id: '1',
+    date: seed.today,
+    version: '1',
   };
 }
 
@@ -276,23 +395,48 @@ function allowedRole(spec: RouteSpec): string {
 beforeAll(async () => {
   const { harness, people } = suite;
   const app = createApp({
-    db: harness.database.db, temporal: harness.client, taskQueue: harness.taskQueue, defaultTimeZone: 'Asia/Shanghai',
-    letterSendTime: 'immediate', mailboxEnabled: true, health: [], temporalDeadlineMs: 3000,
+    db: harness.database.db,
+    temporal: harness.client,
+    taskQueue: harness.taskQueue,
+    defaultTimeZone: 'Asia/Shanghai',
+    letterSendTime: 'immediate',
+    mailboxEnabled: true,
+    health: [],
+    temporalDeadlineMs: 3000,
   });
   specs = app.locals.routeSpecs as RouteSpec[];
-  await new Promise<void>((resolve) => { server = app.listen(0, '127.0.0.1', () => resolve()); });
+  await new Promise<void>((resolve) => {
+    server = app.listen(0, '127.0.0.1', () => resolve());
+  });
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  for (const [role, client] of Object.entries({ ...people, admin: harness.admin }) as [string, ApiClient][]) tokens[role] = client.token!;
+  for (const [role, client] of Object.entries({ ...people, admin: harness.admin }) as [string, ApiClient][])
+    tokens[role] = client.token!;
 
   seed.today = todayInShanghai();
   seed.customer = await createCustomer(people.sales);
   seed.contract = await registerContract(people.sales, seed.customer);
   await driveToDelivery(people, seed.contract, seed.today);
   seed.invoice = `FZ-${seed.contract}`;
-  const issued = await people.finance.post('/api/v1/invoices', { contractNo: seed.contract, milestoneSeq: 1, invoiceNo: seed.invoice, issueDate: seed.today });
+  const issued = await people.finance.post('/api/v1/invoices', {
+    contractNo: seed.contract,
+    milestoneSeq: 1,
+    invoiceNo: seed.invoice,
+    issueDate: seed.today,
+  });
   expect(issued.status, JSON.stringify(issued.body)).toBe(201);
-  await eventually(async () => ((await people.finance.get(`/api/v1/invoices/${seed.invoice}/collection`)).status === 200 ? true : undefined), 30_000, 'the collection');
-  const paid = await people.finance.post('/api/v1/payments', { customerCode: seed.customer, amount: cny('5.00'), reference: 'SEED-1', receivedOn: seed.today, invoiceNo: seed.invoice });
+  await eventually(
+    async () =>
+      (await people.finance.get(`/api/v1/invoices/${seed.invoice}/collection`)).status === 200 ? true : undefined,
+    30_000,
+    'the collection',
+  );
+  const paid = await people.finance.post('/api/v1/payments', {
+    customerCode: seed.customer,
+    amount: cny('5.00'),
+    reference: 'SEED-1',
+    receivedOn: seed.today,
+    invoiceNo: seed.invoice,
+  });
   expect(paid.status, JSON.stringify(paid.body)).toBe(201);
   seed.payment = String(paid.body.id);
   seed.allocation = String(paid.body.allocations?.[0]?.id ?? 1);
@@ -307,13 +451,21 @@ describe('fuzz over every route', () => {
   it('refuses a lone surrogate in an approval step with a 400 naming the field, and the worker still answers updates', async () => {
     const finance = suite.people.finance;
     const bad = await fetch(`${baseUrl}/api/v1/invoices/${seed.invoice}/approvals`, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.finance}` },
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.finance}` },
       body: '{"step":"\\ud800","approved":true,"reason":"x"}',
     });
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { details: unknown[] }).details[0]).toMatchObject({ field: 'step', code: 'invalid_text' });
+    expect(((await bad.json()) as { details: unknown[] }).details[0]).toMatchObject({
+      field: 'step',
+      code: 'invalid_text',
+    });
     // Answered by the workflow's validator: the worker is alive and polling.
-    const refused = await finance.post(`/api/v1/invoices/${seed.invoice}/approvals`, { step: 'legal_notice_90', approved: true, reason: 'x' });
+    const refused = await finance.post(`/api/v1/invoices/${seed.invoice}/approvals`, {
+      step: 'legal_notice_90',
+      approved: true,
+      reason: 'x',
+    });
     expect(refused.status, JSON.stringify(refused.body)).toBe(409);
     const status = await finance.get(`/api/v1/invoices/${seed.invoice}/collection`);
     expect(status.status).toBe(200);
@@ -324,14 +476,26 @@ describe('fuzz over every route', () => {
     const percent = await finance.get('/api/v1/contracts/%');
     expect(percent.status).toBe(400);
     expect(percent.body.details[0].field).toBe('path');
-    const nul = await finance.post('/api/v1/payments', { customerCode: seed.customer, amount: cny('1.00'), reference: 'a\u0000b', receivedOn: seed.today });
+    const nul = await finance.post('/api/v1/payments', {
+      customerCode: seed.customer,
+      amount: cny('1.00'),
+      reference: 'a\u0000b',
+      receivedOn: seed.today,
+    });
     expect(nul.status).toBe(400);
     expect(nul.body.details[0].field).toBe('reference');
-    const deep = await finance.put(`/api/v1/customers/${seed.customer}/credit/limit-override`, { limit: cny('1.00'), reason: JSON.parse(nested(40)), until: '2099-01-01' });
+    const deep = await finance.put(`/api/v1/customers/${seed.customer}/credit/limit-override`, {
+      limit: cny('1.00'),
+      reason: JSON.parse(nested(40)),
+      until: '2099-01-01',
+    });
     expect(deep.status).toBe(400);
     expect(deep.body.details[0].code).toBe('too_deep');
     const negative = await suite.people.sales.post('/api/v1/customers', {
-      code: 'NEG-1', name: 'Neg', creditLimit: cny('-1.00'), contacts: [{ role: 'payment_owner', name: 'W', email: 'w@neg.test' }],
+      code: 'NEG-1',
+      name: 'Neg',
+      creditLimit: cny('-1.00'),
+      contacts: [{ role: 'payment_owner', name: 'W', email: 'w@neg.test' }],
     });
     expect(negative.status).toBe(400);
     expect(negative.body.details[0]).toMatchObject({ field: 'creditLimit.value', message: 'must not be negative' });
@@ -343,7 +507,10 @@ describe('fuzz over every route', () => {
     expect(onTime.body.total).toMatchObject({ paidInvoices: 0, onTimePercent: null });
     const promises = await finance.get('/api/v1/reports/promises?from=1990-01-01&to=1990-01-31');
     expect(promises.body.total).toEqual({ kept: 0, broken: 0, keptPercent: null });
-    const rtl = await suite.people.sales.post(`/api/v1/customers/${seed.customer}/term-extension-requests`, { requestedDays: 5, reason: 'طلب تمديد 延期 🎉' });
+    const rtl = await suite.people.sales.post(`/api/v1/customers/${seed.customer}/term-extension-requests`, {
+      requestedDays: 5,
+      reason: 'طلب تمديد 延期 🎉',
+    });
     expect(rtl.status, JSON.stringify(rtl.body)).toBe(201);
   });
   it('answers every hostile request with a 4xx or a success, never a 5xx nor a hang, and refusals change no row', async () => {
@@ -358,19 +525,27 @@ describe('fuzz over every route', () => {
       const generic = spec.method === 'get' ? queryProbes(spec, path) : wholeBodies(spec.method, path);
       const role = allowedRole(spec);
       const count = results.length;
-      await sendAll([
-        ...generic,
-        ...(spec.method !== 'get' && sample !== undefined ? mutations(spec.method, path, sample) : []),
-        ...paramProbes(spec, params, sample),
-      ], role);
-      if (role !== 'admin') await sendAll([...generic.slice(0, 4), ...paramProbes(spec, params, sample).slice(0, 2)], 'admin');
-      if (process.env.FUZZ_VERBOSE) console.log(`${spec.method} ${spec.path}: ${results.length - count} requests, ${Date.now() - routeStarted} ms`);
+      await sendAll(
+        [
+          ...generic,
+          ...(spec.method !== 'get' && sample !== undefined ? mutations(spec.method, path, sample) : []),
+          ...paramProbes(spec, params, sample),
+        ],
+        role,
+      );
+      if (role !== 'admin')
+        await sendAll([...generic.slice(0, 4), ...paramProbes(spec, params, sample).slice(0, 2)], 'admin');
+      if (process.env.FUZZ_VERBOSE)
+        console.log(`${spec.method} ${spec.path}: ${results.length - count} requests, ${Date.now() - routeStarted} ms`);
     }
-    const failures = results.filter((r) => r.status >= 500).map((r) => `${r.status} ${r.method} ${r.path.slice(0, 120)} (${r.what}) as ${r.role}`);
+    const failures = results
+      .filter((r) => r.status >= 500)
+      .map((r) => `${r.status} ${r.method} ${r.path.slice(0, 120)} (${r.what}) as ${r.role}`);
     expect(failures).toEqual([]);
     // The fuzz reached the routes' logic, not only the door.
     const statuses = new Set(results.map((r) => r.status));
-    for (const status of [200, 201, 400, 403, 404, 409, 413, 415]) expect(statuses, `no ${status} answered`).toContain(status);
+    for (const status of [200, 201, 400, 403, 404, 409, 413, 415])
+      expect(statuses, `no ${status} answered`).toContain(status);
     console.log(`fuzz: ${results.length} requests over ${specs.length} routes in ${Date.now() - started} ms`);
   }, 240_000);
 });

@@ -30,19 +30,40 @@ const today = localDateOf(Date.now(), 'Asia/Shanghai');
 
 async function newInvoice(): Promise<string> {
   const invoiceNo = `OB-${crypto.randomBytes(4).toString('hex')}`;
-  await insertInvoice(database.db, { customerCode: `C${invoiceNo}`, contractNo: `K-${invoiceNo}`, invoiceNo, amountMinor: 50_000, issueDate: addDays(today, -31), dueDate: addDays(today, -1) });
+  await insertInvoice(database.db, {
+    customerCode: `C${invoiceNo}`,
+    contractNo: `K-${invoiceNo}`,
+    invoiceNo,
+    amountMinor: 50_000,
+    issueDate: addDays(today, -31),
+    dueDate: addDays(today, -1),
+  });
   return invoiceNo;
 }
 
 function stepRequest(invoiceNo: string): StepRequest {
   const now = Date.now();
-  return { invoiceNo, step: overdueStep, occurrence: 1, scheduledFor: now, decidedAt: now, paidToleranceMinor: 0, taskDueDays: 3, skippedSteps: [] };
+  return {
+    invoiceNo,
+    step: overdueStep,
+    occurrence: 1,
+    scheduledFor: now,
+    decidedAt: now,
+    paidToleranceMinor: 0,
+    taskDueDays: 3,
+    skippedSteps: [],
+  };
 }
 
 function holdSmtp(): () => void {
   let open!: () => void;
-  gate = new Promise((resolve) => { open = resolve; });
-  return () => { gate = undefined; open(); };
+  gate = new Promise((resolve) => {
+    open = resolve;
+  });
+  return () => {
+    gate = undefined;
+    open();
+  };
 }
 
 async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
@@ -63,7 +84,12 @@ beforeAll(async () => {
       recipientsWaiting -= 1;
     },
   });
-  mail = { transport: createTransport(smtp.url, 5_000, 10), from: 'AR <ar@huikuan.test>', companyName: 'Test', claimMs: 30_000 };
+  mail = {
+    transport: createTransport(smtp.url, 5_000, 10),
+    from: 'AR <ar@huikuan.test>',
+    companyName: 'Test',
+    claimMs: 30_000,
+  };
 });
 
 afterAll(async () => {
@@ -79,23 +105,41 @@ describe('the letters outbox', () => {
     const sending = sendStepLetter(database.db, mail, stepRequest(invoiceNo));
     await until(() => recipientsWaiting > 0, 'the SMTP conversation to start');
 
-    const row = await database.db.selectFrom('letters').select(['id', 'status']).where('invoice_no', '=', invoiceNo).executeTakeFirstOrThrow();
+    const row = await database.db
+      .selectFrom('letters')
+      .select(['id', 'status'])
+      .where('invoice_no', '=', invoiceNo)
+      .executeTakeFirstOrThrow();
     expect(row.status).toBe('sending');
     // The row is not locked: another session can lock it at once.
     await database.db.transaction().execute(async (trx) => {
       await sql`set local lock_timeout = '200ms'`.execute(trx);
       await trx.selectFrom('letters').select('id').where('id', '=', row.id).forUpdate().execute();
     });
-    const idleInTransaction = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and state like 'idle in transaction%'`.execute(database.db);
+    const idleInTransaction = await sql<{
+      n: number;
+    }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and state like 'idle in transaction%'`.execute(
+      database.db,
+    );
     expect(idleInTransaction.rows[0].n).toBe(0);
 
     await expect(sendStepLetter(database.db, mail, stepRequest(invoiceNo))).rejects.toMatchObject({ type: BEING_SENT });
     release();
     expect(await sending).toBe('sent');
     expect(await sendStepLetter(database.db, mail, stepRequest(invoiceNo))).toBe('already_sent');
-    const box = await database.db.selectFrom('mailbox').select(['message_id', 'deliveries']).where('subject', 'is not', null).execute();
-    const letter = await database.db.selectFrom('letters').selectAll().where('invoice_no', '=', invoiceNo).executeTakeFirstOrThrow();
-    expect(box.filter((m) => m.message_id === letter.message_id)).toEqual([{ message_id: letter.message_id, deliveries: 1 }]);
+    const box = await database.db
+      .selectFrom('mailbox')
+      .select(['message_id', 'deliveries'])
+      .where('subject', 'is not', null)
+      .execute();
+    const letter = await database.db
+      .selectFrom('letters')
+      .selectAll()
+      .where('invoice_no', '=', invoiceNo)
+      .executeTakeFirstOrThrow();
+    expect(box.filter((m) => m.message_id === letter.message_id)).toEqual([
+      { message_id: letter.message_id, deliveries: 1 },
+    ]);
     expect(letter).toMatchObject({ status: 'sent', claimed_until: null, attempts: 1 });
   });
 
@@ -115,11 +159,19 @@ describe('the letters outbox', () => {
     const invoiceNo = await newInvoice();
     const refusing = { ...mail, transport: createTransport('smtp://127.0.0.1:1', 2_000) };
     await expect(sendStepLetter(database.db, refusing, stepRequest(invoiceNo))).rejects.toThrow();
-    const failed = await database.db.selectFrom('letters').selectAll().where('invoice_no', '=', invoiceNo).executeTakeFirstOrThrow();
+    const failed = await database.db
+      .selectFrom('letters')
+      .selectAll()
+      .where('invoice_no', '=', invoiceNo)
+      .executeTakeFirstOrThrow();
     expect(failed).toMatchObject({ status: 'pending', claimed_until: null, attempts: 1 });
     expect(failed.last_error).toMatch(/ECONNREFUSED/);
     expect(await sendStepLetter(database.db, mail, stepRequest(invoiceNo))).toBe('sent');
-    const sent = await database.db.selectFrom('letters').selectAll().where('invoice_no', '=', invoiceNo).executeTakeFirstOrThrow();
+    const sent = await database.db
+      .selectFrom('letters')
+      .selectAll()
+      .where('invoice_no', '=', invoiceNo)
+      .executeTakeFirstOrThrow();
     expect(sent).toMatchObject({ status: 'sent', attempts: 2, last_error: null });
   });
 });

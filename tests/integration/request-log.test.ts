@@ -24,10 +24,25 @@ const token = `secret-${crypto.randomBytes(12).toString('hex')}`;
 beforeAll(async () => {
   database = await createTestDatabase();
   client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }) });
-  const requestLogger = createLogger({ level: 'info', format: 'json', destination: { write: (text: string) => { raw.push(text); lines.push(JSON.parse(text)); } } });
+  const requestLogger = createLogger({
+    level: 'info',
+    format: 'json',
+    destination: {
+      write: (text: string) => {
+        raw.push(text);
+        lines.push(JSON.parse(text));
+      },
+    },
+  });
   const app = createApp({
-    db: database.db, temporal: client, taskQueue: 'request-log', defaultTimeZone: 'Asia/Shanghai', letterSendTime: '09:30',
-    mailboxEnabled: false, health: [], requestLogger,
+    db: database.db,
+    temporal: client,
+    taskQueue: 'request-log',
+    defaultTimeZone: 'Asia/Shanghai',
+    letterSendTime: '09:30',
+    mailboxEnabled: false,
+    health: [],
+    requestLogger,
   });
   server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
@@ -57,7 +72,14 @@ describe('request log', () => {
     expect(first.status).toBe(404);
     expect(second.headers.get('x-request-id')).toBe('trace-abc.123');
     const [a, b] = lines.slice(-2);
-    expect(a).toMatchObject({ level: 'info', msg: 'request', method: 'GET', route: '/api/v1/customers/:code', status: 404, person: 'fiona (finance)' });
+    expect(a).toMatchObject({
+      level: 'info',
+      msg: 'request',
+      method: 'GET',
+      route: '/api/v1/customers/:code',
+      status: 404,
+      person: 'fiona (finance)',
+    });
     expect(b).toMatchObject({ requestId: 'trace-abc.123', route: '/api/v1/customers/:code', status: 404 });
     expect(a.requestId).toBe(first.headers.get('x-request-id'));
     expect(a.requestId).toMatch(/^[0-9a-f-]{36}$/);

@@ -38,24 +38,59 @@ describe('SMTP outage', () => {
     const worker = await testWorker(native, database.db, `smtp://127.0.0.1:${port}`, taskQueue, 'immediate');
     const today = localDateOf(Date.now(), 'Asia/Shanghai');
     const invoiceNo = `OUT-${crypto.randomBytes(3).toString('hex')}`;
-    await insertInvoice(database.db, { customerCode: 'OUT', contractNo: `C-${invoiceNo}`, invoiceNo, amountMinor: 100_000, issueDate: addDays(today, -31), dueDate: addDays(today, -1) });
+    await insertInvoice(database.db, {
+      customerCode: 'OUT',
+      contractNo: `C-${invoiceNo}`,
+      invoiceNo,
+      amountMinor: 100_000,
+      issueDate: addDays(today, -31),
+      dueDate: addDays(today, -1),
+    });
     await worker.runUntil(async () => {
       await client.workflow.start(invoiceCollectionWorkflow, {
-        workflowId: `invoice/${invoiceNo}`, taskQueue,
-        args: [{ invoiceNo, contractNo: `C-${invoiceNo}`, dueDate: addDays(today, -1), milestoneKind: 'progress', timeZone: 'Asia/Shanghai', sendTime: 'immediate', balanceMinor: 100_000, policy: DEFAULT_POLICY }],
+        workflowId: `invoice/${invoiceNo}`,
+        taskQueue,
+        args: [
+          {
+            invoiceNo,
+            contractNo: `C-${invoiceNo}`,
+            dueDate: addDays(today, -1),
+            milestoneKind: 'progress',
+            timeZone: 'Asia/Shanghai',
+            sendTime: 'immediate',
+            balanceMinor: 100_000,
+            policy: DEFAULT_POLICY,
+          },
+        ],
       });
-      const failing = await eventually(async () => {
-        const letter = await database.db.selectFrom('letters').selectAll().where('invoice_no', '=', invoiceNo).executeTakeFirst();
-        return letter?.last_error ? letter : undefined;
-      }, 30_000, 'the failed attempt');
+      const failing = await eventually(
+        async () => {
+          const letter = await database.db
+            .selectFrom('letters')
+            .selectAll()
+            .where('invoice_no', '=', invoiceNo)
+            .executeTakeFirst();
+          return letter?.last_error ? letter : undefined;
+        },
+        30_000,
+        'the failed attempt',
+      );
       expect(failing.status).toBe('pending');
       expect(failing.last_error).toContain('ECONNREFUSED');
 
       smtp = await startSmtpCatcher(database.db, port);
-      const sent = await eventually(async () => {
-        const letter = await database.db.selectFrom('letters').selectAll().where('invoice_no', '=', invoiceNo).executeTakeFirst();
-        return letter?.status === 'sent' ? letter : undefined;
-      }, 60_000, 'the retried send');
+      const sent = await eventually(
+        async () => {
+          const letter = await database.db
+            .selectFrom('letters')
+            .selectAll()
+            .where('invoice_no', '=', invoiceNo)
+            .executeTakeFirst();
+          return letter?.status === 'sent' ? letter : undefined;
+        },
+        60_000,
+        'the retried send',
+      );
       expect(sent.attempts).toBeGreaterThanOrEqual(2);
       expect(sent.last_error).toBeNull();
     });

@@ -13,19 +13,43 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const id of [TASK_ESCALATION_SCHEDULE_ID, CREDIT_REVIEW_SCHEDULE_ID]) {
-    await harness?.client.schedule.getHandle(id).delete().catch(() => undefined);
+    await harness?.client.schedule
+      .getHandle(id)
+      .delete()
+      .catch(() => undefined);
   }
   await harness?.stop();
 });
 
 const HOUR = 3_600_000;
 
-async function task(key: string, ownerRole: string, dueInHours: number, status = 'open', escalatedTo: string | null = null) {
-  await harness.database.db.insertInto('tasks').values({
-    task_key: key, invoice_no: null, contract_no: 'HT-ESC', kind: 'collection', step: 'call_weekly', occurrence: 1, owner_role: ownerRole,
-    owner_name: `${ownerRole} person`, title: `task ${key}`, status, due_at: new Date(Date.now() + dueInHours * HOUR),
-    escalated_to: escalatedTo, closed_by: null, closed_at: null, note: null,
-  }).execute();
+async function task(
+  key: string,
+  ownerRole: string,
+  dueInHours: number,
+  status = 'open',
+  escalatedTo: string | null = null,
+) {
+  await harness.database.db
+    .insertInto('tasks')
+    .values({
+      task_key: key,
+      invoice_no: null,
+      contract_no: 'HT-ESC',
+      kind: 'collection',
+      step: 'call_weekly',
+      occurrence: 1,
+      owner_role: ownerRole,
+      owner_name: `${ownerRole} person`,
+      title: `task ${key}`,
+      status,
+      due_at: new Date(Date.now() + dueInHours * HOUR),
+      escalated_to: escalatedTo,
+      closed_by: null,
+      closed_at: null,
+      note: null,
+    })
+    .execute();
 }
 
 describe('task escalation schedule', () => {
@@ -44,14 +68,31 @@ describe('task escalation schedule', () => {
     expect(schedule.action.type === 'startWorkflow' && schedule.action.taskQueue).toBe(harness.taskQueue);
     await harness.client.schedule.getHandle(TASK_ESCALATION_SCHEDULE_ID).trigger();
 
-    const rows = await eventually(async () => {
-      const all = await harness.database.db.selectFrom('tasks').select(['task_key', 'escalated_to']).where('contract_no', '=', 'HT-ESC').orderBy('task_key').execute();
-      return all.find((t) => t.task_key === 'late-sales')?.escalated_to ? all : undefined;
-    }, 30_000, 'the sweep');
+    const rows = await eventually(
+      async () => {
+        const all = await harness.database.db
+          .selectFrom('tasks')
+          .select(['task_key', 'escalated_to'])
+          .where('contract_no', '=', 'HT-ESC')
+          .orderBy('task_key')
+          .execute();
+        return all.find((t) => t.task_key === 'late-sales')?.escalated_to ? all : undefined;
+      },
+      30_000,
+      'the sweep',
+    );
     expect(Object.fromEntries(rows.map((r) => [r.task_key, r.escalated_to]))).toEqual({
-      'late-sales': 'executive', 'late-assistant': 'sales', 'not-yet': null, 'done-late': null, already: 'executive',
+      'late-sales': 'executive',
+      'late-assistant': 'sales',
+      'not-yet': null,
+      'done-late': null,
+      already: 'executive',
     });
-    const timeline = await harness.database.db.selectFrom('timeline').select('action').where('contract_no', '=', 'HT-ESC').execute();
+    const timeline = await harness.database.db
+      .selectFrom('timeline')
+      .select('action')
+      .where('contract_no', '=', 'HT-ESC')
+      .execute();
     expect(timeline).toHaveLength(2);
   });
 });

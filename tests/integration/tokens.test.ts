@@ -24,13 +24,22 @@ describe('API tokens', () => {
 
     const issued = await harness.admin.post('/api/v1/people/lena/tokens', { label: 'new laptop' });
     expect(issued.status, JSON.stringify(issued.body)).toBe(201);
-    expect(issued.body).toMatchObject({ name: 'lena', role: 'finance', label: 'new laptop', expiresAt: null, token: expect.stringMatching(/^hk_/) });
+    expect(issued.body).toMatchObject({
+      name: 'lena',
+      role: 'finance',
+      label: 'new laptop',
+      expiresAt: null,
+      token: expect.stringMatching(/^hk_/),
+    });
     expect((await as(issued.body.token).get('/api/v1/invoice-ready')).status).toBe(200);
 
     const listed = await harness.admin.get('/api/v1/tokens?person=lena');
     expect(listed.status).toBe(200);
-    expect(listed.body.map((t: { label: string; status: string; createdBy: string }) => [t.label, t.status, t.createdBy])).toEqual([
-      ['new laptop', 'active', 'admin'], ['first token', 'active', 'admin'],
+    expect(
+      listed.body.map((t: { label: string; status: string; createdBy: string }) => [t.label, t.status, t.createdBy]),
+    ).toEqual([
+      ['new laptop', 'active', 'admin'],
+      ['first token', 'active', 'admin'],
     ]);
     expect(JSON.stringify(listed.body)).not.toContain(lost);
     expect(JSON.stringify(listed.body)).not.toContain(hashToken(lost));
@@ -43,7 +52,9 @@ describe('API tokens', () => {
     expect(refused.status).toBe(401);
     expect(refused.body.error).toBe('token revoked');
     expect((await harness.admin.post(`/api/v1/tokens/${created.body.tokenId}/revoke`)).status).toBe(409);
-    expect((await harness.admin.get('/api/v1/tokens?person=lena&status=revoked')).body.map((t: { id: number }) => t.id)).toEqual([created.body.tokenId]);
+    expect(
+      (await harness.admin.get('/api/v1/tokens?person=lena&status=revoked')).body.map((t: { id: number }) => t.id),
+    ).toEqual([created.body.tokenId]);
     expect((await as(issued.body.token).get('/api/v1/invoice-ready')).status).toBe(200);
   });
 
@@ -73,7 +84,11 @@ describe('API tokens', () => {
     expect(set.body).toMatchObject({ status: 'active', expiresAt: expect.any(String) });
     expect((await as(token).get('/api/v1/invoice-ready')).status).toBe(200);
 
-    await harness.database.db.updateTable('api_tokens').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', created.body.tokenId).execute();
+    await harness.database.db
+      .updateTable('api_tokens')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('id', '=', created.body.tokenId)
+      .execute();
     const refused = await as(token).get('/api/v1/invoice-ready');
     expect(refused.status).toBe(401);
     expect(refused.body.error).toBe('token expired');
@@ -84,7 +99,10 @@ describe('API tokens', () => {
     expect(cleared.body).toMatchObject({ status: 'active', expiresAt: null });
     expect((await as(token).get('/api/v1/invoice-ready')).status).toBe(200);
 
-    const shortLived = await harness.admin.post('/api/v1/people/eddie/tokens', { label: 'contractor', expiresAt: inAnHour() });
+    const shortLived = await harness.admin.post('/api/v1/people/eddie/tokens', {
+      label: 'contractor',
+      expiresAt: inAnHour(),
+    });
     expect(shortLived.body.expiresAt).toEqual(expect.any(String));
     expect((await as(shortLived.body.token).get('/api/v1/invoice-ready')).status).toBe(200);
   });
@@ -96,17 +114,32 @@ describe('API tokens', () => {
     await harness.admin.put(`/api/v1/tokens/${created.body.tokenId}/expiry`, { expiresAt });
     const rotated = await as(old).post('/api/v1/tokens/self');
     expect(rotated.status, JSON.stringify(rotated.body)).toBe(201);
-    expect(rotated.body).toMatchObject({ name: 'dora', role: 'delivery', label: 'first token', token: expect.stringMatching(/^hk_/) });
+    expect(rotated.body).toMatchObject({
+      name: 'dora',
+      role: 'delivery',
+      label: 'first token',
+      token: expect.stringMatching(/^hk_/),
+    });
     expect(Date.parse(rotated.body.expiresAt)).toBe(Date.parse(expiresAt));
     expect((await as(old).get('/api/v1/tasks')).body.error).toBe('token revoked');
     expect((await as(rotated.body.token).get('/api/v1/tasks')).status).toBe(200);
     const listed = (await harness.admin.get('/api/v1/tokens?person=dora')).body;
-    expect(listed.map((t: { status: string; revokedBy: string | null }) => [t.status, t.revokedBy])).toEqual([['active', null], ['revoked', 'dora']]);
+    expect(listed.map((t: { status: string; revokedBy: string | null }) => [t.status, t.revokedBy])).toEqual([
+      ['active', null],
+      ['revoked', 'dora'],
+    ]);
   });
 
   it('writes last use at most once a minute per token', async () => {
     const created = await harness.admin.post('/api/v1/tokens', { name: 'una', role: 'sales' });
-    const lastUsed = async () => (await harness.database.db.selectFrom('api_tokens').select('last_used_at').where('id', '=', created.body.tokenId).executeTakeFirstOrThrow()).last_used_at;
+    const lastUsed = async () =>
+      (
+        await harness.database.db
+          .selectFrom('api_tokens')
+          .select('last_used_at')
+          .where('id', '=', created.body.tokenId)
+          .executeTakeFirstOrThrow()
+      ).last_used_at;
     expect(await lastUsed()).toBeNull();
     await as(created.body.token).get('/api/v1/tasks');
     const first = await lastUsed();
@@ -114,7 +147,11 @@ describe('API tokens', () => {
     await as(created.body.token).get('/api/v1/tasks');
     expect(await lastUsed()).toEqual(first);
     const longAgo = new Date(Date.now() - 120_000);
-    await harness.database.db.updateTable('api_tokens').set({ last_used_at: longAgo }).where('id', '=', created.body.tokenId).execute();
+    await harness.database.db
+      .updateTable('api_tokens')
+      .set({ last_used_at: longAgo })
+      .where('id', '=', created.body.tokenId)
+      .execute();
     await as(created.body.token).get('/api/v1/tasks');
     expect((await lastUsed())!.getTime()).toBeGreaterThan(longAgo.getTime() + 60_000);
   });
@@ -134,29 +171,46 @@ describe('API tokens', () => {
     expect((await as(issued).get('/api/v1/tokens')).status).toBe(200);
 
     // Applying the same token again (every start) keeps it valid, even after it was revoked through the API.
-    const row = await db.selectFrom('api_tokens').select('id').where('token_hash', '=', hashToken(second)).executeTakeFirstOrThrow();
+    const row = await db
+      .selectFrom('api_tokens')
+      .select('id')
+      .where('token_hash', '=', hashToken(second))
+      .executeTakeFirstOrThrow();
     expect((await as(issued).post(`/api/v1/tokens/${row.id}/revoke`)).status).toBe(200);
     expect((await as(second).get('/api/v1/tokens')).status).toBe(401);
     await upsertPersonToken(db, { name: 'admin', role: 'admin' }, second);
     expect((await as(second).get('/api/v1/tokens')).status).toBe(200);
-    await expect(upsertPersonToken(db, { name: 'other-admin', role: 'admin' }, second)).rejects.toThrow(/another person/);
+    await expect(upsertPersonToken(db, { name: 'other-admin', role: 'admin' }, second)).rejects.toThrow(
+      /another person/,
+    );
     await upsertPersonToken(db, { name: 'admin', role: 'admin' }, harness.admin.token!);
     expect((await harness.admin.get('/api/v1/tokens')).status).toBe(200);
   });
 });
 
 describe('migration 0011', () => {
-  it('moves each person\'s token hash to api_tokens (the admin\'s as the start-up token), and back', async () => {
+  it("moves each person's token hash to api_tokens (the admin's as the start-up token), and back", async () => {
     const db = harness.database.db;
     const mia = await harness.admin.post('/api/v1/tokens', { name: 'mia', role: 'finance' });
     await apiTokens.down(db);
-    const before = (await sql<{ name: string; token_hash: string }>`select name, token_hash from people where name in ('admin', 'mia') order by name`.execute(db)).rows;
+    const before = (
+      await sql<{
+        name: string;
+        token_hash: string;
+      }>`select name, token_hash from people where name in ('admin', 'mia') order by name`.execute(db)
+    ).rows;
     expect(before).toEqual([
-      { name: 'admin', token_hash: expect.any(String) }, { name: 'mia', token_hash: hashToken(mia.body.token) },
+      { name: 'admin', token_hash: expect.any(String) },
+      { name: 'mia', token_hash: hashToken(mia.body.token) },
     ]);
     await apiTokens.up(db);
-    const moved = await db.selectFrom('api_tokens').innerJoin('people', 'people.id', 'api_tokens.person_id')
-      .select(['people.name', 'api_tokens.label', 'api_tokens.token_hash', 'api_tokens.created_by']).where('people.name', 'in', ['admin', 'mia']).orderBy('people.name').execute();
+    const moved = await db
+      .selectFrom('api_tokens')
+      .innerJoin('people', 'people.id', 'api_tokens.person_id')
+      .select(['people.name', 'api_tokens.label', 'api_tokens.token_hash', 'api_tokens.created_by'])
+      .where('people.name', 'in', ['admin', 'mia'])
+      .orderBy('people.name')
+      .execute();
     expect(moved).toEqual([
       { name: 'admin', label: 'start-up', token_hash: before[0].token_hash, created_by: 'migration' },
       { name: 'mia', label: 'first token', token_hash: hashToken(mia.body.token), created_by: 'migration' },

@@ -27,8 +27,12 @@ let recipients = 0;
 
 function startWorker(): ChildProcess {
   const env = {
-    ...process.env, DATABASE_URL: database.url, TEMPORAL_ADDRESS: inject('temporalAddress'), SMTP_URL: smtp.url,
-    TEMPORAL_TASK_QUEUE: taskQueue, LETTER_SEND_TIME: 'immediate',
+    ...process.env,
+    DATABASE_URL: database.url,
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    SMTP_URL: smtp.url,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    LETTER_SEND_TIME: 'immediate',
     // The killed attempt's claim on its letter lapses after this, so the restarted worker resends it soon.
     LETTER_CLAIM_SECONDS: '10',
   };
@@ -70,22 +74,50 @@ describe('a worker killed while sending letters', () => {
       const invoiceNo = `CRASH-${i}-${crypto.randomBytes(3).toString('hex')}`;
       invoiceNos.push(invoiceNo);
       // Due yesterday: the +1 day letter is the one step that applies, so each invoice sends exactly one letter now.
-      await insertInvoice(database.db, { customerCode: `CR${i}`, contractNo: `C-${invoiceNo}`, invoiceNo, amountMinor: 100_000, issueDate: addDays(today, -31), dueDate: addDays(today, -1) });
+      await insertInvoice(database.db, {
+        customerCode: `CR${i}`,
+        contractNo: `C-${invoiceNo}`,
+        invoiceNo,
+        amountMinor: 100_000,
+        issueDate: addDays(today, -31),
+        dueDate: addDays(today, -1),
+      });
       await client.workflow.start(invoiceCollectionWorkflow, {
-        workflowId: `invoice/${invoiceNo}`, taskQueue,
-        args: [{ invoiceNo, contractNo: `C-${invoiceNo}`, dueDate: addDays(today, -1), milestoneKind: 'progress', timeZone: 'Asia/Shanghai', sendTime: 'immediate', balanceMinor: 100_000, policy: DEFAULT_POLICY }],
+        workflowId: `invoice/${invoiceNo}`,
+        taskQueue,
+        args: [
+          {
+            invoiceNo,
+            contractNo: `C-${invoiceNo}`,
+            dueDate: addDays(today, -1),
+            milestoneKind: 'progress',
+            timeZone: 'Asia/Shanghai',
+            sendTime: 'immediate',
+            balanceMinor: 100_000,
+            policy: DEFAULT_POLICY,
+          },
+        ],
       });
     }
     worker = startWorker();
-    await eventually(async () => (recipients >= KILL_AT_RECIPIENT && worker!.exitCode !== null || worker!.signalCode ? true : undefined), 60_000, 'the worker to be killed mid-send');
+    await eventually(
+      async () =>
+        (recipients >= KILL_AT_RECIPIENT && worker!.exitCode !== null) || worker!.signalCode ? true : undefined,
+      60_000,
+      'the worker to be killed mid-send',
+    );
     const beforeRestart = await database.db.selectFrom('letters').select(['status']).execute();
     expect(beforeRestart.filter((l) => l.status === 'sent').length).toBeLessThan(INVOICES);
 
     worker = startWorker();
-    const mail = await eventually(async () => {
-      const box = await database.db.selectFrom('mailbox').select('message_id').execute();
-      return box.length >= INVOICES ? box : undefined;
-    }, 90_000, 'every letter');
+    const mail = await eventually(
+      async () => {
+        const box = await database.db.selectFrom('mailbox').select('message_id').execute();
+        return box.length >= INVOICES ? box : undefined;
+      },
+      90_000,
+      'every letter',
+    );
     await new Promise((resolve) => setTimeout(resolve, 3000)); // a duplicate would arrive right behind
     const box = await database.db.selectFrom('mailbox').select(['message_id', 'deliveries']).execute();
     expect(box.length).toBe(INVOICES);

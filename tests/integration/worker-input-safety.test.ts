@@ -26,10 +26,29 @@ const today = localDateOf(Date.now(), 'Asia/Shanghai');
 
 async function startCollection(): Promise<string> {
   const invoiceNo = `SAFE-${crypto.randomBytes(4).toString('hex')}`;
-  await insertInvoice(database.db, { customerCode: `C${invoiceNo}`, contractNo: `K-${invoiceNo}`, invoiceNo, amountMinor: 10_000, issueDate: addDays(today, -10), dueDate: addDays(today, 20) });
+  await insertInvoice(database.db, {
+    customerCode: `C${invoiceNo}`,
+    contractNo: `K-${invoiceNo}`,
+    invoiceNo,
+    amountMinor: 10_000,
+    issueDate: addDays(today, -10),
+    dueDate: addDays(today, 20),
+  });
   await client.workflow.start(invoiceCollectionWorkflow, {
-    workflowId: `invoice/${invoiceNo}`, taskQueue,
-    args: [{ invoiceNo, contractNo: `K-${invoiceNo}`, dueDate: addDays(today, 20), milestoneKind: 'progress', timeZone: 'Asia/Shanghai', sendTime: '09:30', balanceMinor: 10_000, policy: DEFAULT_POLICY }],
+    workflowId: `invoice/${invoiceNo}`,
+    taskQueue,
+    args: [
+      {
+        invoiceNo,
+        contractNo: `K-${invoiceNo}`,
+        dueDate: addDays(today, 20),
+        milestoneKind: 'progress',
+        timeZone: 'Asia/Shanghai',
+        sendTime: '09:30',
+        balanceMinor: 10_000,
+        policy: DEFAULT_POLICY,
+      },
+    ],
   });
   return invoiceNo;
 }
@@ -56,14 +75,22 @@ describe('a worker given text it cannot encode', () => {
   it('refuses the update and keeps running', async () => {
     const handle = client.workflow.getHandle(`invoice/${await startCollection()}`);
     const finance = { name: 'fiona', role: 'finance' as const };
-    await expect(handle.executeUpdate(approveStepUpdate, { args: [{ actor: finance, step: '\ud800', approved: true, reason: 'x' }] }))
-      .rejects.toMatchObject({ cause: { message: expect.stringMatching(/step \uFFFD is not waiting for approval/) } });
-    await expect(handle.executeUpdate(requestWriteOffUpdate, { args: [{ actor: { name: '\udc00', role: 'sales' }, reason: 'x\ud83d' }] }))
-      .rejects.toMatchObject({ cause: { message: expect.stringMatching(/only finance requests a write-off/) } });
+    await expect(
+      handle.executeUpdate(approveStepUpdate, {
+        args: [{ actor: finance, step: '\ud800', approved: true, reason: 'x' }],
+      }),
+    ).rejects.toMatchObject({ cause: { message: expect.stringMatching(/step \uFFFD is not waiting for approval/) } });
+    await expect(
+      handle.executeUpdate(requestWriteOffUpdate, {
+        args: [{ actor: { name: '\udc00', role: 'sales' }, reason: 'x\ud83d' }],
+      }),
+    ).rejects.toMatchObject({ cause: { message: expect.stringMatching(/only finance requests a write-off/) } });
 
     expect(worker.getState()).toBe('RUNNING');
     const other = client.workflow.getHandle(`invoice/${await startCollection()}`);
-    const status = await other.executeUpdate(requestWriteOffUpdate, { args: [{ actor: finance, reason: 'customer insolvent' }] });
+    const status = await other.executeUpdate(requestWriteOffUpdate, {
+      args: [{ actor: finance, reason: 'customer insolvent' }],
+    });
     expect(status.writeOffRequestedBy).toBe('fiona');
     expect((await handle.query(collectionStatusQuery)).balanceMinor).toBe(10_000);
   });

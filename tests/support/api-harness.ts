@@ -17,7 +17,10 @@ export interface ApiResponse {
 }
 
 export class ApiClient {
-  constructor(readonly baseUrl: string, readonly token?: string) {}
+  constructor(
+    readonly baseUrl: string,
+    readonly token?: string,
+  ) {}
 
   async request(method: string, path: string, body?: unknown): Promise<ApiResponse> {
     const response = await fetch(`${this.baseUrl}${path}`, {
@@ -29,9 +32,15 @@ export class ApiClient {
     return { status: response.status, body: text ? JSON.parse(text) : undefined };
   }
 
-  get(path: string) { return this.request('GET', path); }
-  post(path: string, body: unknown = {}) { return this.request('POST', path, body); }
-  put(path: string, body: unknown = {}) { return this.request('PUT', path, body); }
+  get(path: string) {
+    return this.request('GET', path);
+  }
+  post(path: string, body: unknown = {}) {
+    return this.request('POST', path, body);
+  }
+  put(path: string, body: unknown = {}) {
+    return this.request('PUT', path, body);
+  }
 }
 
 /** The API, a real worker, the real Temporal dev server, PostgreSQL and the local SMTP catcher, in this process. */
@@ -57,13 +66,22 @@ export async function startApiHarness(): Promise<ApiHarness> {
   const worker: Worker = await testWorker(nativeConnection, database.db, smtp.url, taskQueue, 'immediate');
   const running = worker.run();
   const config = loadConfig({ TEMPORAL_TASK_QUEUE: taskQueue });
-  const server: http.Server = await startApiServer({ db: database.db, client, config, smtpUrl: smtp.url, mailboxEnabled: true }, 0, '127.0.0.1');
+  const server: http.Server = await startApiServer(
+    { db: database.db, client, config, smtpUrl: smtp.url, mailboxEnabled: true },
+    0,
+    '127.0.0.1',
+  );
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const adminToken = `admin-${crypto.randomBytes(12).toString('hex')}`;
   await upsertPersonToken(database.db, { name: 'admin', role: 'admin' }, adminToken);
   const admin = new ApiClient(baseUrl, adminToken);
   return {
-    database, smtp, client, taskQueue, admin, anonymous: new ApiClient(baseUrl),
+    database,
+    smtp,
+    client,
+    taskQueue,
+    admin,
+    anonymous: new ApiClient(baseUrl),
     async person(name, role) {
       const created = await admin.post('/api/v1/tokens', { name, role });
       if (created.status !== 201) throw new Error(`could not create ${name}: ${JSON.stringify(created.body)}`);
@@ -82,7 +100,11 @@ export async function startApiHarness(): Promise<ApiHarness> {
 }
 
 /** Polls until check returns a value other than undefined, or fails after timeoutMs. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

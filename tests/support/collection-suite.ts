@@ -16,7 +16,13 @@ export const TZ = 'Asia/Shanghai';
 export const DAY = 86_400_000;
 
 /** A week without weekends or holidays, so a test's step dates do not depend on the day it runs. */
-export const EVERY_DAY_CALENDAR: BusinessCalendar = { id: DEFAULT_CALENDAR_ID, name: 'every day', weekendDays: [], holidays: [], makeUpWorkdays: [] };
+export const EVERY_DAY_CALENDAR: BusinessCalendar = {
+  id: DEFAULT_CALENDAR_ID,
+  name: 'every day',
+  weekendDays: [],
+  holidays: [],
+  makeUpWorkdays: [],
+};
 
 /**
  * A time-skipping Temporal environment, its own database and the SMTP catcher for one test file;
@@ -28,16 +34,25 @@ export function collectionSuite(options: { calendar?: BusinessCalendar } = {}) {
   let counter = 0;
 
   beforeAll(async () => {
-    suite.env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: inject('testServerPath') } } });
+    suite.env = await TestWorkflowEnvironment.createTimeSkipping({
+      server: { executable: { type: 'existing-path', path: inject('testServerPath') } },
+    });
     suite.database = await createTestDatabase();
     suite.smtp = await startSmtpCatcher(suite.database.db, 0);
     if (options.calendar) {
-      await suite.database.db.insertInto('calendars').values({ id: options.calendar.id, definition: JSON.stringify(options.calendar), updated_by: 'test' }).execute();
+      await suite.database.db
+        .insertInto('calendars')
+        .values({ id: options.calendar.id, definition: JSON.stringify(options.calendar), updated_by: 'test' })
+        .execute();
     }
   });
 
   afterEach(async () => {
-    for (const id of started.splice(0)) await suite.env.client.workflow.getHandle(id).terminate('test finished').catch(() => undefined);
+    for (const id of started.splice(0))
+      await suite.env.client.workflow
+        .getHandle(id)
+        .terminate('test finished')
+        .catch(() => undefined);
   });
 
   afterAll(async () => {
@@ -48,22 +63,48 @@ export function collectionSuite(options: { calendar?: BusinessCalendar } = {}) {
 
   const db = () => suite.database.db;
   return {
-    get env() { return suite.env; },
-    get db() { return db(); },
-    get smtpUrl() { return suite.smtp.url; },
-    get customerCode() { return `CUST${counter}`; },
+    get env() {
+      return suite.env;
+    },
+    get db() {
+      return db();
+    },
+    get smtpUrl() {
+      return suite.smtp.url;
+    },
+    get customerCode() {
+      return `CUST${counter}`;
+    },
     today: async () => localDateOf(await suite.env.currentTimeMs(), TZ),
     async newInvoice(dueDate: string, amountMinor = 1_000_000) {
       counter += 1;
       const invoiceNo = `INV-${counter}-${Date.now()}`;
-      await insertInvoice(db(), { customerCode: `CUST${counter}`, contractNo: `C-${invoiceNo}`, invoiceNo, amountMinor, issueDate: addDays(dueDate, -30), dueDate });
+      await insertInvoice(db(), {
+        customerCode: `CUST${counter}`,
+        contractNo: `C-${invoiceNo}`,
+        invoiceNo,
+        amountMinor,
+        issueDate: addDays(dueDate, -30),
+        dueDate,
+      });
       const input: CollectionInput = {
-        invoiceNo, contractNo: `C-${invoiceNo}`, dueDate, milestoneKind: 'progress', timeZone: TZ, sendTime: '09:30', balanceMinor: amountMinor, policy: DEFAULT_POLICY,
+        invoiceNo,
+        contractNo: `C-${invoiceNo}`,
+        dueDate,
+        milestoneKind: 'progress',
+        timeZone: TZ,
+        sendTime: '09:30',
+        balanceMinor: amountMinor,
+        policy: DEFAULT_POLICY,
       };
       return { invoiceNo, dueDate, input };
     },
     async start(input: CollectionInput, taskQueue: string) {
-      const handle = await suite.env.client.workflow.start(invoiceCollectionWorkflow, { workflowId: `invoice/${input.invoiceNo}`, taskQueue, args: [input] });
+      const handle = await suite.env.client.workflow.start(invoiceCollectionWorkflow, {
+        workflowId: `invoice/${input.invoiceNo}`,
+        taskQueue,
+        args: [input],
+      });
       started.push(handle.workflowId);
       return handle;
     },
@@ -72,10 +113,15 @@ export function collectionSuite(options: { calendar?: BusinessCalendar } = {}) {
       if (!process.env.RECORD_HISTORIES) return;
       const history = await suite.env.client.workflow.getHandle(workflowId).fetchHistory();
       // A suffix keeps the histories of workflows started before a patch beside the new ones.
-      fs.writeFileSync(path.resolve(__dirname, '..', 'histories', `${name}${process.env.RECORD_HISTORIES_SUFFIX ?? ''}.json`), historyToJSON(history));
+      fs.writeFileSync(
+        path.resolve(__dirname, '..', 'histories', `${name}${process.env.RECORD_HISTORIES_SUFFIX ?? ''}.json`),
+        historyToJSON(history),
+      );
     },
-    letters: (invoiceNo: string) => db().selectFrom('letters').selectAll().where('invoice_no', '=', invoiceNo).orderBy('id').execute(),
-    tasks: (invoiceNo: string) => db().selectFrom('tasks').selectAll().where('invoice_no', '=', invoiceNo).orderBy('id').execute(),
+    letters: (invoiceNo: string) =>
+      db().selectFrom('letters').selectAll().where('invoice_no', '=', invoiceNo).orderBy('id').execute(),
+    tasks: (invoiceNo: string) =>
+      db().selectFrom('tasks').selectAll().where('invoice_no', '=', invoiceNo).orderBy('id').execute(),
     async mail(invoiceNo: string) {
       const all = await db().selectFrom('mailbox').selectAll().orderBy('id').execute();
       return all.filter((m) => String(m.message_id).includes(`.${invoiceNo}.`));

@@ -26,7 +26,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const url = inject('postgresAdminUrl').replace(/\/postgres$/, `/${name}`);
   const db = connect(url, 5);
   return {
-    db, url,
+    db,
+    url,
     async drop() {
       await db.destroy();
       await admin(`drop database if exists ${name} with (force)`);

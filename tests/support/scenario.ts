@@ -40,7 +40,11 @@ export async function createPeople(harness: ApiHarness): Promise<People> {
 export async function createCustomer(sales: ApiClient, overrides: Record<string, unknown> = {}): Promise<string> {
   const code = uniqueCode('CUST');
   const response = await sales.post('/api/v1/customers', {
-    code, name: `${code} Co.`, grade: 'A', creditLimit: cny('5000000.00'), locale: 'zh-CN',
+    code,
+    name: `${code} Co.`,
+    grade: 'A',
+    creditLimit: cny('5000000.00'),
+    locale: 'zh-CN',
     contacts: [
       { role: 'payment_owner', name: '王芳', email: `payer@${code.toLowerCase()}.test` },
       { role: 'finance', name: '赵敏', email: `finance@${code.toLowerCase()}.test` },
@@ -52,10 +56,20 @@ export async function createCustomer(sales: ApiClient, overrides: Record<string,
   return code;
 }
 
-export async function registerContract(sales: ApiClient, customerCode: string, overrides: Record<string, unknown> = {}): Promise<string> {
+export async function registerContract(
+  sales: ApiClient,
+  customerCode: string,
+  overrides: Record<string, unknown> = {},
+): Promise<string> {
   const no = uniqueCode('HT');
   const response = await sales.post('/api/v1/contracts', {
-    no, customerCode, title: 'Warehouse system', amount: cny('100000.00'), paymentTermsType: 'credit_terms', terms: FULL_TERMS, ...overrides,
+    no,
+    customerCode,
+    title: 'Warehouse system',
+    amount: cny('100000.00'),
+    paymentTermsType: 'credit_terms',
+    terms: FULL_TERMS,
+    ...overrides,
   });
   expect(response.status, JSON.stringify(response.body)).toBe(201);
   return no;
@@ -82,7 +96,13 @@ export async function driveToDelivery(people: People, no: string, signedOn: stri
   });
   await act(people.finance, no, 'budget', { budget: cny('65000.00') });
   await act(people.sales, no, 'handover', {
-    owners: { account: 'Sally Sales', solution: 'Sam Solution', fulfilment: 'Dee Delivery', finance: 'Fiona Finance', executiveSponsor: 'Eve Exec' },
+    owners: {
+      account: 'Sally Sales',
+      solution: 'Sam Solution',
+      fulfilment: 'Dee Delivery',
+      finance: 'Fiona Finance',
+      executiveSponsor: 'Eve Exec',
+    },
   });
 }
 

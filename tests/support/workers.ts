@@ -7,9 +7,22 @@ import { createWorker } from '../../stack/processes';
 export const MAIL_FROM = 'Huikuan AR <ar@huikuan.test>';
 
 /** A real worker with the real activities, running the bundle the global setup built. */
-export function testWorker(connection: NativeConnection, db: Db, smtpUrl: string, taskQueue: string, sendTime: SendTime = '09:30', namespace = 'default'): Promise<Worker> {
+export function testWorker(
+  connection: NativeConnection,
+  db: Db,
+  smtpUrl: string,
+  taskQueue: string,
+  sendTime: SendTime = '09:30',
+  namespace = 'default',
+): Promise<Worker> {
   return createWorker(connection, {
-    db, smtpUrl, mailFrom: MAIL_FROM, companyName: 'Huikuan Test Co.', sendTime, namespace, taskQueue,
+    db,
+    smtpUrl,
+    mailFrom: MAIL_FROM,
+    companyName: 'Huikuan Test Co.',
+    sendTime,
+    namespace,
+    taskQueue,
     workflowBundle: { codePath: inject('workflowBundlePath') },
   });
 }

@@ -40,7 +40,8 @@ describe('isWorkingDay', () => {
     expect(isWorkingDay(CN, '2026-09-20')).toBe(true);
     expect(isWorkingDay(CN, '2026-09-25')).toBe(false); // Mid-Autumn Festival, Friday
     expect(isWorkingDay(CN, '2026-09-30')).toBe(true);
-    for (const day of ['01', '02', '03', '04', '05', '06', '07']) expect(isWorkingDay(CN, `2026-10-${day}`)).toBe(false);
+    for (const day of ['01', '02', '03', '04', '05', '06', '07'])
+      expect(isWorkingDay(CN, `2026-10-${day}`)).toBe(false);
     expect(isWorkingDay(CN, '2026-10-08')).toBe(true);
     expect(isWorkingDay(CN, '2026-10-10')).toBe(true);
     expect(isWorkingDay(CN, '2026-10-11')).toBe(false);
@@ -102,7 +103,10 @@ describe('nextWorkingDay', () => {
   it('crosses the year end', () => {
     expect(nextWorkingDay(CN, '2026-12-31')).toBe('2026-12-31'); // Thursday, working
     expect(nextWorkingDay(CN, '2027-01-01')).toBe('2027-01-04'); // New Year Friday, then the weekend
-    const yearEndOff: BusinessCalendar = { ...CN, holidays: [...CN.holidays, { date: '2026-12-31', name: 'Company year-end' }] };
+    const yearEndOff: BusinessCalendar = {
+      ...CN,
+      holidays: [...CN.holidays, { date: '2026-12-31', name: 'Company year-end' }],
+    };
     expect(nextWorkingDay(yearEndOff, '2026-12-31')).toBe('2027-01-04');
     expect(nextWorkingDay(plain, '2027-01-01')).toBe('2027-01-01'); // no holidays: Friday works
     expect(nextWorkingDay(plain, '2027-01-02')).toBe('2027-01-04');
@@ -112,13 +116,17 @@ describe('nextWorkingDay', () => {
     const never: BusinessCalendar = { ...plain, weekendDays: [0, 1, 2, 3, 4, 5, 6] };
     expect(() => nextWorkingDay(never, '2026-01-01')).toThrow(Error);
     // 2026-01-01 + 366 days = 2027-01-02: still found; one day later is not.
-    expect(nextWorkingDay({ ...never, makeUpWorkdays: [{ date: '2027-01-02', name: 'far' }] }, '2026-01-01')).toBe('2027-01-02');
-    expect(() => nextWorkingDay({ ...never, makeUpWorkdays: [{ date: '2027-01-03', name: 'too far' }] }, '2026-01-01')).toThrow(Error);
+    expect(nextWorkingDay({ ...never, makeUpWorkdays: [{ date: '2027-01-02', name: 'far' }] }, '2026-01-01')).toBe(
+      '2027-01-02',
+    );
+    expect(() =>
+      nextWorkingDay({ ...never, makeUpWorkdays: [{ date: '2027-01-03', name: 'too far' }] }, '2026-01-01'),
+    ).toThrow(Error);
   });
 });
 
 describe('letterInstant', () => {
-  it("sends at 09:30 Asia/Shanghai (01:30Z) on the working day", () => {
+  it('sends at 09:30 Asia/Shanghai (01:30Z) on the working day', () => {
     expect(letterInstant(CN, '2026-03-13', '09:30', 'Asia/Shanghai')).toBe(at('2026-03-13T01:30:00Z'));
     expect(letterInstant(CN, '2026-03-14', '09:30', 'Asia/Shanghai')).toBe(at('2026-03-16T01:30:00Z'));
     expect(letterInstant(CN, '2026-02-16', '09:30', 'Asia/Shanghai')).toBe(at('2026-02-24T01:30:00Z'));
@@ -202,11 +210,12 @@ describe('validateCalendar', () => {
   it('refuses something that is not a calendar, or lists that are not lists', () => {
     expect(validateCalendar(null).refusals.map((r) => r.code)).toEqual(['invalid_calendar']);
     expect(validateCalendar([]).refusals.map((r) => r.code)).toEqual(['invalid_calendar']);
-    expect(validateCalendar({ id: 'x', name: 'X', weekendDays: '0,6', holidays: {}, makeUpWorkdays: [] }).refusals)
-      .toEqual([
-        expect.objectContaining({ code: 'invalid_weekend_days', field: 'weekendDays' }),
-        expect.objectContaining({ code: 'invalid_day_list', field: 'holidays' }),
-      ]);
+    expect(
+      validateCalendar({ id: 'x', name: 'X', weekendDays: '0,6', holidays: {}, makeUpWorkdays: [] }).refusals,
+    ).toEqual([
+      expect.objectContaining({ code: 'invalid_weekend_days', field: 'weekendDays' }),
+      expect.objectContaining({ code: 'invalid_day_list', field: 'holidays' }),
+    ]);
   });
 
   it('accepts a good calendar, trimmed and sorted', () => {
@@ -214,7 +223,10 @@ describe('validateCalendar', () => {
       id: ' acme ',
       name: 'ACME',
       weekendDays: [6, 0],
-      holidays: [{ date: '2026-05-01', name: 'Labour Day ' }, { date: '2026-01-01', name: 'New Year' }],
+      holidays: [
+        { date: '2026-05-01', name: 'Labour Day ' },
+        { date: '2026-01-01', name: 'New Year' },
+      ],
       makeUpWorkdays: [],
     });
     expect(result.refusals).toEqual([]);
@@ -222,7 +234,10 @@ describe('validateCalendar', () => {
       id: 'acme',
       name: 'ACME',
       weekendDays: [0, 6],
-      holidays: [{ date: '2026-01-01', name: 'New Year' }, { date: '2026-05-01', name: 'Labour Day' }],
+      holidays: [
+        { date: '2026-01-01', name: 'New Year' },
+        { date: '2026-05-01', name: 'Labour Day' },
+      ],
       makeUpWorkdays: [],
     });
   });
@@ -242,11 +257,17 @@ describe('CHINA_MAINLAND_CALENDAR', () => {
 
   it('has 2026 holidays and make-ups as in the State Council notice', () => {
     expect(CN.holidays.filter((day) => day.date.startsWith('2026-')).length).toBe(3 + 9 + 3 + 5 + 3 + 3 + 7);
-    expect(CN.makeUpWorkdays.filter((day) => day.date.startsWith('2026-')).map((day) => day.date))
-      .toEqual(['2026-01-04', '2026-02-14', '2026-02-28', '2026-05-09', '2026-09-20', '2026-10-10']);
+    expect(CN.makeUpWorkdays.filter((day) => day.date.startsWith('2026-')).map((day) => day.date)).toEqual([
+      '2026-01-04',
+      '2026-02-14',
+      '2026-02-28',
+      '2026-05-09',
+      '2026-09-20',
+      '2026-10-10',
+    ]);
   });
 
-  it('covers 2027 (projected: New Year, Spring Festival from New Year\'s Eve 02-05, National Day)', () => {
+  it("covers 2027 (projected: New Year, Spring Festival from New Year's Eve 02-05, National Day)", () => {
     expect(isWorkingDay(CN, '2027-02-05')).toBe(false); // New Year's Eve, Friday
     expect(isWorkingDay(CN, '2027-02-08')).toBe(false); // Monday in the block
     expect(nextWorkingDay(CN, '2027-02-05')).toBe('2027-02-15');

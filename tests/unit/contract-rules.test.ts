@@ -1,7 +1,12 @@
 import { describe, it, expect } from 'vitest';
 import {
-  type ApprovalInput, type ContractTerms, type MilestoneRequest,
-  decideApproval, milestoneReadyDate, signingRefusals, splitContract,
+  type ApprovalInput,
+  type ContractTerms,
+  type MilestoneRequest,
+  decideApproval,
+  milestoneReadyDate,
+  signingRefusals,
+  splitContract,
 } from '../../domain/contract-rules';
 
 const finance = { name: 'Wang Fang', role: 'finance' } as const;
@@ -30,14 +35,18 @@ describe('decideApproval', () => {
   it('allows every terms type for grades A and B', () => {
     for (const grade of ['A', 'B'] as const) {
       for (const paymentTermsType of ['prepayment', 'pay_on_delivery', 'retention', 'credit_terms'] as const) {
-        const decision = decideApproval(approval({ customer: { grade, creditHold: false, creditLimitMinor: 0 }, paymentTermsType }));
+        const decision = decideApproval(
+          approval({ customer: { grade, creditHold: false, creditLimitMinor: 0 }, paymentTermsType }),
+        );
         expect(decision.refusals, `${grade} ${paymentTermsType}`).toEqual([]);
       }
     }
   });
 
   it('refuses a customer on credit hold', () => {
-    const decision = decideApproval(approval({ customer: { grade: 'A', creditHold: true, creditLimitMinor: 100_000_000 } }));
+    const decision = decideApproval(
+      approval({ customer: { grade: 'A', creditHold: true, creditLimitMinor: 100_000_000 } }),
+    );
     expect(decision.refusals).toEqual([
       { code: 'credit_hold', message: 'the customer is on credit hold: overdue customers cannot place orders' },
     ]);
@@ -47,11 +56,16 @@ describe('decideApproval', () => {
   it('refuses credit terms for grade C but allows prepayment and pay on delivery', () => {
     const customer = { grade: 'C' as const, creditHold: false, creditLimitMinor: 100_000_000 };
     const refused = decideApproval(approval({ customer, paymentTermsType: 'credit_terms' }));
-    expect(refused.refusals).toEqual([{
-      code: 'terms_not_allowed_for_grade', field: 'paymentTermsType',
-      message: 'payment terms credit_terms are not allowed for grade C; allowed: prepayment, pay_on_delivery',
-    }]);
-    expect(codes(decideApproval(approval({ customer, paymentTermsType: 'retention' })).refusals)).toEqual(['terms_not_allowed_for_grade']);
+    expect(refused.refusals).toEqual([
+      {
+        code: 'terms_not_allowed_for_grade',
+        field: 'paymentTermsType',
+        message: 'payment terms credit_terms are not allowed for grade C; allowed: prepayment, pay_on_delivery',
+      },
+    ]);
+    expect(codes(decideApproval(approval({ customer, paymentTermsType: 'retention' })).refusals)).toEqual([
+      'terms_not_allowed_for_grade',
+    ]);
     expect(decideApproval(approval({ customer, paymentTermsType: 'prepayment' })).refusals).toEqual([]);
     expect(decideApproval(approval({ customer, paymentTermsType: 'pay_on_delivery' })).refusals).toEqual([]);
   });
@@ -61,10 +75,13 @@ describe('decideApproval', () => {
     expect(decideApproval(approval({ customer, paymentTermsType: 'prepayment' })).refusals).toEqual([]);
     for (const paymentTermsType of ['pay_on_delivery', 'retention', 'credit_terms'] as const) {
       const decision = decideApproval(approval({ customer, paymentTermsType }));
-      expect(decision.refusals, paymentTermsType).toEqual([{
-        code: 'terms_not_allowed_for_grade', field: 'paymentTermsType',
-        message: `payment terms ${paymentTermsType} are not allowed for grade D; allowed: prepayment`,
-      }]);
+      expect(decision.refusals, paymentTermsType).toEqual([
+        {
+          code: 'terms_not_allowed_for_grade',
+          field: 'paymentTermsType',
+          message: `payment terms ${paymentTermsType} are not allowed for grade D; allowed: prepayment`,
+        },
+      ]);
     }
   });
 
@@ -72,10 +89,13 @@ describe('decideApproval', () => {
     const customer = { grade: null, creditHold: false, creditLimitMinor: 20_000_000 };
     expect(decideApproval(approval({ customer, amountMinor: 19_999_999 })).refusals).toEqual([]);
     expect(decideApproval(approval({ customer, amountMinor: 20_000_000 })).refusals).toEqual([]);
-    expect(decideApproval(approval({ customer, amountMinor: 20_000_001 })).refusals).toEqual([{
-      code: 'new_customer_credit_cap', field: 'paymentTermsType',
-      message: 'a new customer gets credit terms only up to its credit limit, and this contract exceeds it',
-    }]);
+    expect(decideApproval(approval({ customer, amountMinor: 20_000_001 })).refusals).toEqual([
+      {
+        code: 'new_customer_credit_cap',
+        field: 'paymentTermsType',
+        message: 'a new customer gets credit terms only up to its credit limit, and this contract exceeds it',
+      },
+    ]);
   });
 
   it('gives a new customer without a credit limit no credit terms at all', () => {
@@ -86,7 +106,10 @@ describe('decideApproval', () => {
   it('does not cap other terms for a new customer', () => {
     const customer = { grade: null, creditHold: false, creditLimitMinor: 0 };
     for (const paymentTermsType of ['prepayment', 'pay_on_delivery', 'retention'] as const) {
-      expect(decideApproval(approval({ customer, paymentTermsType, amountMinor: 999_000_000 })).refusals, paymentTermsType).toEqual([]);
+      expect(
+        decideApproval(approval({ customer, paymentTermsType, amountMinor: 999_000_000 })).refusals,
+        paymentTermsType,
+      ).toEqual([]);
     }
   });
 
@@ -96,7 +119,9 @@ describe('decideApproval', () => {
   });
 
   it('refuses a risk score over 12 and accepts exactly 12', () => {
-    expect(decideApproval(approval({ risk: { customerRisk: 4, projectRisk: 4, requirementRisk: 4 } })).refusals).toEqual([]);
+    expect(
+      decideApproval(approval({ risk: { customerRisk: 4, projectRisk: 4, requirementRisk: 4 } })).refusals,
+    ).toEqual([]);
     const decision = decideApproval(approval({ risk: { customerRisk: 5, projectRisk: 4, requirementRisk: 4 } }));
     expect(decision.refusals).toEqual([
       { code: 'risk_too_high', field: 'risk', message: 'risk score 13 exceeds the maximum of 12' },
@@ -104,11 +129,13 @@ describe('decideApproval', () => {
   });
 
   it('reports several failures at once', () => {
-    const decision = decideApproval(approval({
-      customer: { grade: 'D', creditHold: true, creditLimitMinor: 0 },
-      paymentTermsType: 'credit_terms',
-      risk: { customerRisk: 5, projectRisk: 5, requirementRisk: 5 },
-    }));
+    const decision = decideApproval(
+      approval({
+        customer: { grade: 'D', creditHold: true, creditLimitMinor: 0 },
+        paymentTermsType: 'credit_terms',
+        risk: { customerRisk: 5, projectRisk: 5, requirementRisk: 5 },
+      }),
+    );
     expect(codes(decision.refusals)).toEqual(['credit_hold', 'terms_not_allowed_for_grade', 'risk_too_high']);
     expect(decision.refusals[2].message).toBe('risk score 15 exceeds the maximum of 12');
     expect(decision.overridden).toEqual([]);
@@ -128,62 +155,84 @@ describe('decideApproval', () => {
   });
 
   it('accepts an override by an executive', () => {
-    const decision = decideApproval(approval({
-      actor: executive,
-      risk: { customerRisk: 9, projectRisk: 9, requirementRisk: 9 },
-      override: { reason: 'pilot project' },
-    }));
+    const decision = decideApproval(
+      approval({
+        actor: executive,
+        risk: { customerRisk: 9, projectRisk: 9, requirementRisk: 9 },
+        override: { reason: 'pilot project' },
+      }),
+    );
     expect(decision.refusals).toEqual([]);
-    expect(decision.overridden).toEqual([{ code: 'risk_too_high', field: 'risk', message: 'risk score 27 exceeds the maximum of 12' }]);
+    expect(decision.overridden).toEqual([
+      { code: 'risk_too_high', field: 'risk', message: 'risk score 27 exceeds the maximum of 12' },
+    ]);
   });
 
   it('refuses an override by sales, listing the failed checks too', () => {
-    const decision = decideApproval(approval({
-      actor: sales,
-      customer: { grade: 'A', creditHold: true, creditLimitMinor: 0 },
-      override: { reason: 'they promised to pay' },
-    }));
+    const decision = decideApproval(
+      approval({
+        actor: sales,
+        customer: { grade: 'A', creditHold: true, creditLimitMinor: 0 },
+        override: { reason: 'they promised to pay' },
+      }),
+    );
     expect(decision.refusals).toEqual([
-      { code: 'override_not_permitted', field: 'override', message: 'only finance or an executive may override a failed approval check' },
+      {
+        code: 'override_not_permitted',
+        field: 'override',
+        message: 'only finance or an executive may override a failed approval check',
+      },
       { code: 'credit_hold', message: 'the customer is on credit hold: overdue customers cannot place orders' },
     ]);
     expect(decision.overridden).toEqual([]);
   });
 
   it('refuses an override by admin (only finance or an executive may override)', () => {
-    const decision = decideApproval(approval({
-      actor: admin,
-      customer: { grade: 'A', creditHold: true, creditLimitMinor: 0 },
-      override: { reason: 'because' },
-    }));
+    const decision = decideApproval(
+      approval({
+        actor: admin,
+        customer: { grade: 'A', creditHold: true, creditLimitMinor: 0 },
+        override: { reason: 'because' },
+      }),
+    );
     expect(codes(decision.refusals)).toEqual(['override_not_permitted', 'credit_hold']);
   });
 
   it('refuses an override with a blank reason', () => {
     for (const reason of ['', '   ', '\n\t']) {
-      const decision = decideApproval(approval({
-        actor: finance,
-        customer: { grade: 'D', creditHold: false, creditLimitMinor: 0 },
-        override: { reason },
-      }));
-      expect(decision.refusals[0], JSON.stringify(reason)).toEqual(
-        { code: 'override_reason_missing', field: 'override.reason', message: 'an override needs a reason' });
+      const decision = decideApproval(
+        approval({
+          actor: finance,
+          customer: { grade: 'D', creditHold: false, creditLimitMinor: 0 },
+          override: { reason },
+        }),
+      );
+      expect(decision.refusals[0], JSON.stringify(reason)).toEqual({
+        code: 'override_reason_missing',
+        field: 'override.reason',
+        message: 'an override needs a reason',
+      });
       expect(codes(decision.refusals)).toEqual(['override_reason_missing', 'terms_not_allowed_for_grade']);
       expect(decision.overridden).toEqual([]);
     }
   });
 
   it('reports both override problems at once', () => {
-    const decision = decideApproval(approval({
-      actor: sales,
-      customer: { grade: 'A', creditHold: true, creditLimitMinor: 0 },
-      override: { reason: ' ' },
-    }));
+    const decision = decideApproval(
+      approval({
+        actor: sales,
+        customer: { grade: 'A', creditHold: true, creditLimitMinor: 0 },
+        override: { reason: ' ' },
+      }),
+    );
     expect(codes(decision.refusals)).toEqual(['override_not_permitted', 'override_reason_missing', 'credit_hold']);
   });
 
   it('accepts a valid override when nothing failed, with nothing overridden', () => {
-    expect(decideApproval(approval({ actor: finance, override: { reason: 'just in case' } }))).toEqual({ refusals: [], overridden: [] });
+    expect(decideApproval(approval({ actor: finance, override: { reason: 'just in case' } }))).toEqual({
+      refusals: [],
+      overridden: [],
+    });
   });
 });
 
@@ -200,8 +249,15 @@ const COMPLETE_TERMS: ContractTerms = {
 };
 
 const ALL_TERM_FIELDS = [
-  'deliverables', 'acceptanceOwner', 'acceptanceCriteria', 'invoicingDetails', 'paymentSchedule',
-  'paymentOwner', 'paymentMethod', 'lateInterestRatePercent', 'penaltyClause',
+  'deliverables',
+  'acceptanceOwner',
+  'acceptanceCriteria',
+  'invoicingDetails',
+  'paymentSchedule',
+  'paymentOwner',
+  'paymentMethod',
+  'lateInterestRatePercent',
+  'penaltyClause',
 ];
 
 describe('signingRefusals', () => {
@@ -220,9 +276,16 @@ describe('signingRefusals', () => {
   });
 
   it('treats blank strings and lists of blanks as missing', () => {
-    const refusals = signingRefusals({ ...COMPLETE_TERMS, deliverables: ['  ', ''], paymentOwner: '   ', penaltyClause: '' });
+    const refusals = signingRefusals({
+      ...COMPLETE_TERMS,
+      deliverables: ['  ', ''],
+      paymentOwner: '   ',
+      penaltyClause: '',
+    });
     expect(refusals.map((r) => r.field)).toEqual(['terms.deliverables', 'terms.paymentOwner', 'terms.penaltyClause']);
-    expect(signingRefusals({ ...COMPLETE_TERMS, deliverables: [] }).map((r) => r.field)).toEqual(['terms.deliverables']);
+    expect(signingRefusals({ ...COMPLETE_TERMS, deliverables: [] }).map((r) => r.field)).toEqual([
+      'terms.deliverables',
+    ]);
   });
 
   it('accepts a deliverables list with at least one real item', () => {
@@ -231,10 +294,13 @@ describe('signingRefusals', () => {
 
   it('refuses a late-payment interest rate that is not an annual percentage', () => {
     for (const rate of ['18%', 'eighteen', '-5', '1000', '18.12345', '18.', '.5', '18,25']) {
-      expect(signingRefusals({ ...COMPLETE_TERMS, lateInterestRatePercent: rate }), rate).toEqual([{
-        code: 'invalid_term', field: 'terms.lateInterestRatePercent',
-        message: 'the late-payment interest rate must be an annual percentage such as "18.25"',
-      }]);
+      expect(signingRefusals({ ...COMPLETE_TERMS, lateInterestRatePercent: rate }), rate).toEqual([
+        {
+          code: 'invalid_term',
+          field: 'terms.lateInterestRatePercent',
+          message: 'the late-payment interest rate must be an annual percentage such as "18.25"',
+        },
+      ]);
     }
   });
 
@@ -246,7 +312,10 @@ describe('signingRefusals', () => {
 
   it('reports missing items and a bad rate together', () => {
     const refusals = signingRefusals({ ...COMPLETE_TERMS, paymentMethod: undefined, lateInterestRatePercent: 'x' });
-    expect(refusals.map((r) => `${r.code}:${r.field}`)).toEqual(['missing_term:terms.paymentMethod', 'invalid_term:terms.lateInterestRatePercent']);
+    expect(refusals.map((r) => `${r.code}:${r.field}`)).toEqual([
+      'missing_term:terms.paymentMethod',
+      'invalid_term:terms.lateInterestRatePercent',
+    ]);
   });
 });
 
@@ -265,7 +334,13 @@ describe('splitContract', () => {
     expect(milestones).toEqual([
       { seq: 1, kind: 'advance', amountMinor: 30_000_000, trigger: onSigning, termDays: 0 },
       { seq: 2, kind: 'final', amountMinor: 60_000_000, trigger: onAcceptance, termDays: 30 },
-      { seq: 3, kind: 'retention', amountMinor: 10_000_000, trigger: { type: 'after_acceptance', days: 365 }, termDays: 30 },
+      {
+        seq: 3,
+        kind: 'retention',
+        amountMinor: 10_000_000,
+        trigger: { type: 'after_acceptance', days: 365 },
+        termDays: 30,
+      },
     ]);
   });
 
@@ -274,10 +349,13 @@ describe('splitContract', () => {
       { kind: 'advance', amountMinor: 30_000_000, trigger: onSigning, termDays: 0 },
       { kind: 'final', amountMinor: 69_999_999, trigger: onAcceptance, termDays: 30 },
     ]);
-    expect(refusals).toEqual([{
-      code: 'milestones_do_not_sum', field: 'milestones',
-      message: 'milestones sum to 99999999 minor units but the contract amount is 100000000 (difference 1)',
-    }]);
+    expect(refusals).toEqual([
+      {
+        code: 'milestones_do_not_sum',
+        field: 'milestones',
+        message: 'milestones sum to 99999999 minor units but the contract amount is 100000000 (difference 1)',
+      },
+    ]);
   });
 
   it('refuses amounts one minor unit over, with a negative difference', () => {
@@ -326,10 +404,13 @@ describe('splitContract', () => {
       { kind: 'advance', percent: '30', trigger: onSigning, termDays: 0 },
       { kind: 'final', percent: '60', trigger: onAcceptance, termDays: 30 },
     ]);
-    expect(refusals).toEqual([{
-      code: 'milestones_do_not_sum', field: 'milestones',
-      message: 'milestones sum to 90000000 minor units but the contract amount is 100000000 (difference 10000000)',
-    }]);
+    expect(refusals).toEqual([
+      {
+        code: 'milestones_do_not_sum',
+        field: 'milestones',
+        message: 'milestones sum to 90000000 minor units but the contract amount is 100000000 (difference 10000000)',
+      },
+    ]);
   });
 
   // BUG (domain/contract-rules.ts splitContract): each percentage is rounded half-up on its own,
@@ -349,9 +430,15 @@ describe('splitContract', () => {
     ];
     for (const [amount, percents] of cases) {
       it(`splits ${amount} minor units as ${percents.join('/')} with amounts summing exactly`, () => {
-        const { milestones, refusals } = splitContract(amount, percents.map((percent) => ({
-          kind: 'progress' as const, percent, trigger: onSigning, termDays: 0,
-        })));
+        const { milestones, refusals } = splitContract(
+          amount,
+          percents.map((percent) => ({
+            kind: 'progress' as const,
+            percent,
+            trigger: onSigning,
+            termDays: 0,
+          })),
+        );
         expect(refusals).toEqual([]);
         expect(milestones.reduce((sum, m) => sum + m.amountMinor, 0)).toBe(amount);
         percents.forEach((percent, index) => {
@@ -365,7 +452,9 @@ describe('splitContract', () => {
   it('refuses an empty split', () => {
     expect(splitContract(100_000_000, [])).toEqual({
       milestones: [],
-      refusals: [{ code: 'no_milestones', field: 'milestones', message: 'a contract needs at least one payment milestone' }],
+      refusals: [
+        { code: 'no_milestones', field: 'milestones', message: 'a contract needs at least one payment milestone' },
+      ],
     });
   });
 
@@ -435,7 +524,9 @@ describe('milestoneReadyDate', () => {
 
   it('is the acceptance date for on_acceptance', () => {
     expect(milestoneReadyDate({ type: 'on_acceptance' }, all)).toBe('2026-12-25');
-    expect(milestoneReadyDate({ type: 'on_acceptance' }, { signed: '2026-05-10', delivered: '2026-09-01' })).toBeUndefined();
+    expect(
+      milestoneReadyDate({ type: 'on_acceptance' }, { signed: '2026-05-10', delivered: '2026-09-01' }),
+    ).toBeUndefined();
   });
 
   it('is the fixed date for on_date, whatever has happened', () => {
@@ -447,6 +538,8 @@ describe('milestoneReadyDate', () => {
     expect(milestoneReadyDate({ type: 'after_acceptance', days: 30 }, all)).toBe('2027-01-24');
     expect(milestoneReadyDate({ type: 'after_acceptance', days: 0 }, all)).toBe('2026-12-25');
     expect(milestoneReadyDate({ type: 'after_acceptance', days: 365 }, all)).toBe('2027-12-25');
-    expect(milestoneReadyDate({ type: 'after_acceptance', days: 30 }, { signed: '2026-05-10', delivered: '2026-09-01' })).toBeUndefined();
+    expect(
+      milestoneReadyDate({ type: 'after_acceptance', days: 30 }, { signed: '2026-05-10', delivered: '2026-09-01' }),
+    ).toBeUndefined();
   });
 });

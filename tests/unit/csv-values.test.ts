@@ -72,9 +72,17 @@ describe('amounts', () => {
 
 describe('dates', () => {
   it.each([
-    ['2026-11-03', '2026-11-03'], ['2026/11/03', '2026-11-03'], ['2026/11/3', '2026-11-03'], ['2026.11.03', '2026-11-03'],
-    ['20261103', '2026-11-03'], ['2026年11月3日', '2026-11-03'], ['2026年1月3日', '2026-01-03'], [' 2026-11-03 ', '2026-11-03'],
-    ['2026-11-03 14:22:05', '2026-11-03'], ['2026/11/03 9:05', '2026-11-03'], ['２０２６－１１－０３', '2026-11-03'],
+    ['2026-11-03', '2026-11-03'],
+    ['2026/11/03', '2026-11-03'],
+    ['2026/11/3', '2026-11-03'],
+    ['2026.11.03', '2026-11-03'],
+    ['20261103', '2026-11-03'],
+    ['2026年11月3日', '2026-11-03'],
+    ['2026年1月3日', '2026-01-03'],
+    [' 2026-11-03 ', '2026-11-03'],
+    ['2026-11-03 14:22:05', '2026-11-03'],
+    ['2026/11/03 9:05', '2026-11-03'],
+    ['２０２６－１１－０３', '2026-11-03'],
   ])('reads %s', (text, expected) => {
     expect(parseDate(text)).toEqual({ value: expected });
   });
@@ -99,7 +107,8 @@ describe('flags and headers', () => {
 });
 
 describe('files', () => {
-  const text = '账号: 6222 0000\n交易日期,贷方金额,摘要\n2026-11-03,"1,234.56","payment ""A"""\n\n2026-11-04,5.00,"two\nlines"\n2026-11-05,6.00,x\n';
+  const text =
+    '账号: 6222 0000\n交易日期,贷方金额,摘要\n2026-11-03,"1,234.56","payment ""A"""\n\n2026-11-04,5.00,"two\nlines"\n2026-11-05,6.00,x\n';
 
   it('detects UTF-8 with or without a BOM, and GBK', () => {
     expect(decodeFile(Buffer.from(text, 'utf8')).encoding).toBe('utf-8');
@@ -110,16 +119,26 @@ describe('files', () => {
     expect(gbk.encoding).toBe('gb18030');
     expect(gbk.text).toBe(text);
     expect(decodeFile(iconv.encode(text, 'gbk'), 'gbk').text).toBe(text);
-    expect(refusalOf(() => decodeFile(iconv.encode(text, 'gbk'), 'utf-8'))).toMatchObject({ field: 'encoding', message: expect.stringMatching(/not valid UTF-8/) });
+    expect(refusalOf(() => decodeFile(iconv.encode(text, 'gbk'), 'utf-8'))).toMatchObject({
+      field: 'encoding',
+      message: expect.stringMatching(/not valid UTF-8/),
+    });
   });
 
   it('finds the header row below a preamble and numbers rows as lines of the file', () => {
     const table = readCsv(text, 'file', [['交易日期'], ['贷方金额']]);
     expect(table.headers).toEqual(['交易日期', '贷方金额', '摘要']);
     expect(table.headerLine).toBe(2);
-    expect(table.rows.map((r) => [r.line, r.cells[1]])).toEqual([[3, '1,234.56'], [5, '5.00'], [7, '6.00']]);
+    expect(table.rows.map((r) => [r.line, r.cells[1]])).toEqual([
+      [3, '1,234.56'],
+      [5, '5.00'],
+      [7, '6.00'],
+    ]);
     expect(table.rows[0].cells[2]).toBe('payment "A"');
-    expect(refusalOf(() => readCsv(text, 'file', [['Date']]))).toMatchObject({ field: 'file', message: expect.stringMatching(/no header row names "Date"/) });
+    expect(refusalOf(() => readCsv(text, 'file', [['Date']]))).toMatchObject({
+      field: 'file',
+      message: expect.stringMatching(/no header row names "Date"/),
+    });
   });
 
   it('reads tab-separated files', () => {

@@ -1,5 +1,14 @@
 import { describe, it, expect } from 'vitest';
-import { DEFAULT_TIME_ZONE, addDays, daysBetween, formatDate, isLocalDate, isTimeZone, localDateOf, zonedInstant } from '../../domain/dates';
+import {
+  DEFAULT_TIME_ZONE,
+  addDays,
+  daysBetween,
+  formatDate,
+  isLocalDate,
+  isTimeZone,
+  localDateOf,
+  zonedInstant,
+} from '../../domain/dates';
 
 const at = (iso: string) => Date.parse(iso);
 
@@ -27,7 +36,17 @@ describe('isLocalDate', () => {
   });
 
   it('refuses other formats', () => {
-    for (const text of ['', '2026-1-05', '2026-01-5', '26-01-05', '2026/01/05', '2026-01-05T00:00:00Z', ' 2026-01-05', '20260105', 'abcd-ef-gh']) {
+    for (const text of [
+      '',
+      '2026-1-05',
+      '2026-01-5',
+      '26-01-05',
+      '2026/01/05',
+      '2026-01-05T00:00:00Z',
+      ' 2026-01-05',
+      '20260105',
+      'abcd-ef-gh',
+    ]) {
       expect(isLocalDate(text), text).toBe(false);
     }
   });

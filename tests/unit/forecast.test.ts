@@ -1,11 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { agingBucketOf } from '../../domain/aging';
 import {
-  behaviourWeight, bucketOf, bucketRange, expectedDelayDays, expectedPaymentDate, FORECAST_WEEKS, forecastBuckets, SHRINKAGE_PRIOR_INVOICES,
+  behaviourWeight,
+  bucketOf,
+  bucketRange,
+  expectedDelayDays,
+  expectedPaymentDate,
+  FORECAST_WEEKS,
+  forecastBuckets,
+  SHRINKAGE_PRIOR_INVOICES,
 } from '../../domain/forecast';
 
-describe('expected delay: the customer\'s days late shrunk toward the portfolio', () => {
-  it('weighs the customer\'s own history by n / (n + 3)', () => {
+describe("expected delay: the customer's days late shrunk toward the portfolio", () => {
+  it("weighs the customer's own history by n / (n + 3)", () => {
     expect(SHRINKAGE_PRIOR_INVOICES).toBe(3);
     expect(behaviourWeight(0)).toBe(0);
     expect(behaviourWeight(1)).toBe(0.25);
@@ -18,7 +25,7 @@ describe('expected delay: the customer\'s days late shrunk toward the portfolio'
     expect(expectedDelayDays({ paidInvoices: 0, weightedDaysLate: null }, null)).toBe(0);
   });
 
-  it('moves toward the customer\'s own average as its history grows', () => {
+  it("moves toward the customer's own average as its history grows", () => {
     // portfolio 10 days, customer 30 days: 1 invoice → 0.25×30 + 0.75×10 = 15; 3 → 20; 9 → 0.75×30 + 0.25×10 = 25
     const portfolio = 10;
     expect(expectedDelayDays({ paidInvoices: 1, weightedDaysLate: 30 }, portfolio)).toBe(15);
@@ -40,7 +47,13 @@ describe('forecast weeks', () => {
 
   it('has 13 weeks of 7 days from the as-of date, then "later"', () => {
     expect(buckets).toHaveLength(FORECAST_WEEKS + 1);
-    expect(buckets[0]).toMatchObject({ key: 'week1', week: 1, start: '2026-03-31', end: '2026-04-06', takesEarlier: true });
+    expect(buckets[0]).toMatchObject({
+      key: 'week1',
+      week: 1,
+      start: '2026-03-31',
+      end: '2026-04-06',
+      takesEarlier: true,
+    });
     expect(buckets[1]).toMatchObject({ key: 'week2', start: '2026-04-07', end: '2026-04-13', takesEarlier: false });
     expect(buckets[12]).toMatchObject({ key: 'week13', start: '2026-06-23', end: '2026-06-29' });
     expect(buckets[13]).toMatchObject({ key: 'later', week: null, start: '2026-06-30', end: null });

@@ -18,7 +18,13 @@ describe('late interest', () => {
 
   it('accrues simple daily interest from the day after the due date, actual/365', () => {
     // 10,000.00 at 18.25% a year = 5.00 a day: 30 days = 150.00
-    const input = { principalMinor: 1_000_000, dueDate: '2026-03-31', asOf: '2026-04-30', annualRate: 182_500, payments: [] };
+    const input = {
+      principalMinor: 1_000_000,
+      dueDate: '2026-03-31',
+      asOf: '2026-04-30',
+      annualRate: 182_500,
+      payments: [],
+    };
     expect(accruedInterest(input)).toBe(15_000);
     // across the year end: 2026-12-31 due, 2027-01-01 is day 1
     expect(accruedInterest({ ...input, dueDate: '2026-12-31', asOf: '2027-01-01' })).toBe(500);
@@ -26,15 +32,34 @@ describe('late interest', () => {
 
   it('rounds the total half-up to the minor unit', () => {
     // 100.00 at 10% for 1 day = 10000 × 0.10 / 365 = 2.7397… fen → 3
-    expect(accruedInterest({ principalMinor: 10_000, dueDate: '2026-01-01', asOf: '2026-01-02', annualRate: 100_000, payments: [] })).toBe(3);
+    expect(
+      accruedInterest({
+        principalMinor: 10_000,
+        dueDate: '2026-01-01',
+        asOf: '2026-01-02',
+        annualRate: 100_000,
+        payments: [],
+      }),
+    ).toBe(3);
     // 36.50 at 1% for 5 days = 3650 × 0.01 × 5 / 365 = 0.5 fen → 1 (half-up)
-    expect(accruedInterest({ principalMinor: 3_650, dueDate: '2026-01-01', asOf: '2026-01-06', annualRate: 10_000, payments: [] })).toBe(1);
+    expect(
+      accruedInterest({
+        principalMinor: 3_650,
+        dueDate: '2026-01-01',
+        asOf: '2026-01-06',
+        annualRate: 10_000,
+        payments: [],
+      }),
+    ).toBe(1);
   });
 
   it('keeps accruing on what is unpaid after a partial payment, and stops on what was paid', () => {
     // 10,000.00 at 18.25%: 10 days on 10,000 (50.00), then 4,000 paid on day 11: 20 days on 6,000 (3.00/day = 60.00)
     const input = {
-      principalMinor: 1_000_000, dueDate: '2026-03-31', asOf: '2026-04-30', annualRate: 182_500,
+      principalMinor: 1_000_000,
+      dueDate: '2026-03-31',
+      asOf: '2026-04-30',
+      annualRate: 182_500,
       payments: [{ date: '2026-04-11', amountMinor: 400_000 }],
     };
     expect(accruedInterest(input)).toBe(5_000 + 6_000);
@@ -42,7 +67,10 @@ describe('late interest', () => {
 
   it('keeps what accrued before the principal was paid in full', () => {
     const input = {
-      principalMinor: 1_000_000, dueDate: '2026-03-31', asOf: '2026-06-30', annualRate: 182_500,
+      principalMinor: 1_000_000,
+      dueDate: '2026-03-31',
+      asOf: '2026-06-30',
+      annualRate: 182_500,
       payments: [{ date: '2026-04-11', amountMinor: 1_000_000 }],
     };
     expect(accruedInterest(input)).toBe(5_000);
@@ -50,7 +78,10 @@ describe('late interest', () => {
 
   it('ignores payments made before the due date except for the balance they leave', () => {
     const input = {
-      principalMinor: 1_000_000, dueDate: '2026-03-31', asOf: '2026-04-02', annualRate: 182_500,
+      principalMinor: 1_000_000,
+      dueDate: '2026-03-31',
+      asOf: '2026-04-02',
+      annualRate: 182_500,
       payments: [{ date: '2026-03-20', amountMinor: 600_000 }],
     };
     // 2 days on 4,000.00 at 2.00 a day

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { addDays } from '../../domain/dates';
-import { type LadderContext, type LadderState, decideLadder, emptyLadderState, escalateOneRung, recordHandled } from '../../domain/ladder';
+import {
+  type LadderContext,
+  type LadderState,
+  decideLadder,
+  emptyLadderState,
+  escalateOneRung,
+  recordHandled,
+} from '../../domain/ladder';
 import { DEFAULT_POLICY } from '../../domain/policy';
 
 const DUE = '2026-03-31';
@@ -8,7 +15,8 @@ const DUE = '2026-03-31';
 const at = (date: string) => Date.parse(`${date}T01:30:00Z`);
 const day = (offset: number) => addDays(DUE, offset);
 const ctx: LadderContext = { policy: DEFAULT_POLICY, milestoneKind: 'progress', dueDate: DUE, instantOf: at };
-const names = (list: { step: { key: string }; occurrence: number }[]) => list.map((o) => `${o.step.key}#${o.occurrence}`);
+const names = (list: { step: { key: string }; occurrence: number }[]) =>
+  list.map((o) => `${o.step.key}#${o.occurrence}`);
 
 function handledThrough(entries: Record<string, number>): LadderState {
   return { ...emptyLadderState(), handled: entries };
@@ -31,7 +39,16 @@ describe('the escalation ladder (default policy)', () => {
       state = recordHandled(state, decision.due);
     }
     // calls fall on days 1, 8, 15, 22…; formal reminders on 10, 20…
-    expect(fired).toEqual(['pre_due#1', 'due#1', 'call_weekly#1', 'overdue_1#1', 'call_weekly#2', 'formal_reminder#1', 'call_weekly#3', 'formal_reminder#2']);
+    expect(fired).toEqual([
+      'pre_due#1',
+      'due#1',
+      'call_weekly#1',
+      'overdue_1#1',
+      'call_weekly#2',
+      'formal_reminder#1',
+      'call_weekly#3',
+      'formal_reminder#2',
+    ]);
   });
 
   it('starts an invoice entered 45 days overdue at the +30 step with one letter', () => {
@@ -40,15 +57,32 @@ describe('the escalation ladder (default policy)', () => {
     expect(names(letters)).toEqual(['statement_30#1']);
     expect(names(decision.due).sort()).toEqual(['call_weekly#7', 'statement_30#1', 'visit_monthly#1']);
     expect(names(decision.skipped).sort()).toEqual([
-      'call_weekly#1', 'call_weekly#2', 'call_weekly#3', 'call_weekly#4', 'call_weekly#5', 'call_weekly#6',
-      'due#1', 'formal_reminder#1', 'formal_reminder#2', 'overdue_1#1', 'pre_due#1',
+      'call_weekly#1',
+      'call_weekly#2',
+      'call_weekly#3',
+      'call_weekly#4',
+      'call_weekly#5',
+      'call_weekly#6',
+      'due#1',
+      'formal_reminder#1',
+      'formal_reminder#2',
+      'overdue_1#1',
+      'pre_due#1',
     ]);
     // next: the weekly call on day 50 (1 + 7 × 7)
     expect(decision.nextAt).toBe(at(day(50)));
   });
 
   it('stops repeating the formal reminder once the statement (a higher letter rung) has gone out', () => {
-    const state = handledThrough({ pre_due: 1, due: 1, overdue_1: 1, call_weekly: 5, formal_reminder: 2, statement_30: 1, visit_monthly: 1 });
+    const state = handledThrough({
+      pre_due: 1,
+      due: 1,
+      overdue_1: 1,
+      call_weekly: 5,
+      formal_reminder: 2,
+      statement_30: 1,
+      visit_monthly: 1,
+    });
     // day 40 would be the 4th formal reminder (10, 20, 30, 40) but the statement went out on day 30
     const decision = decideLadder(ctx, state, at(day(41)));
     expect(names(decision.due)).toEqual(['call_weekly#6']);
@@ -56,7 +90,16 @@ describe('the escalation ladder (default policy)', () => {
   });
 
   it('holds at the legal notice until finance approves, while tasks go on', () => {
-    const before = handledThrough({ pre_due: 1, due: 1, overdue_1: 1, call_weekly: 13, formal_reminder: 2, statement_30: 1, visit_monthly: 2, executive_60: 1 });
+    const before = handledThrough({
+      pre_due: 1,
+      due: 1,
+      overdue_1: 1,
+      call_weekly: 13,
+      formal_reminder: 2,
+      statement_30: 1,
+      visit_monthly: 2,
+      executive_60: 1,
+    });
     const waiting = decideLadder(ctx, before, at(day(90)));
     expect(waiting.awaitingApproval?.step.key).toBe('legal_notice_90');
     expect(waiting.awaitingApproval?.at).toBe(at(day(90)));
@@ -66,7 +109,10 @@ describe('the escalation ladder (default policy)', () => {
     expect(names(approved.due)).toEqual(['visit_monthly#3', 'legal_notice_90#1']);
     expect(approved.awaitingApproval).toBeUndefined();
 
-    const rejectedState = { ...recordHandled(before, waiting.due), approvals: { legal_notice_90: 'rejected' as const } };
+    const rejectedState = {
+      ...recordHandled(before, waiting.due),
+      approvals: { legal_notice_90: 'rejected' as const },
+    };
     const rejected = decideLadder(ctx, rejectedState, at(day(95)));
     // the legal notice stays held; the weekly call of day 92 still comes
     expect(names(rejected.due)).toEqual(['call_weekly#14']);
@@ -87,8 +133,14 @@ describe('the escalation ladder (default policy)', () => {
   });
 
   it('uses the offset for the milestone kind for the courtesy reminder', () => {
-    for (const [kind, offset] of [['advance', -7], ['final', -10], ['retention', -10]] as const) {
-      expect(decideLadder({ ...ctx, milestoneKind: kind }, emptyLadderState(), at(day(-30))).nextAt).toBe(at(day(offset)));
+    for (const [kind, offset] of [
+      ['advance', -7],
+      ['final', -10],
+      ['retention', -10],
+    ] as const) {
+      expect(decideLadder({ ...ctx, milestoneKind: kind }, emptyLadderState(), at(day(-30))).nextAt).toBe(
+        at(day(offset)),
+      );
     }
   });
 });

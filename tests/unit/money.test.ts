@@ -1,6 +1,14 @@
 import { describe, it, expect } from 'vitest';
 import {
-  SUPPORTED_CURRENCIES, formatMoney, includedTax, minorDigits, mulDivHalfUp, parseDecimal, parsePercent, percentOf, toDecimal,
+  SUPPORTED_CURRENCIES,
+  formatMoney,
+  includedTax,
+  minorDigits,
+  mulDivHalfUp,
+  parseDecimal,
+  parsePercent,
+  percentOf,
+  toDecimal,
 } from '../../domain/money';
 
 describe('minorDigits', () => {
@@ -63,8 +71,12 @@ describe('parseDecimal', () => {
   });
 
   it('refuses an unsupported currency before looking at the text', () => {
-    expect(parseDecimal('12.34', 'XYZ')).toEqual({ error: 'currency must be one of CNY, USD, EUR, GBP, HKD, SGD, JPY, KRW' });
-    expect(parseDecimal('garbage', 'cny')).toEqual({ error: 'currency must be one of CNY, USD, EUR, GBP, HKD, SGD, JPY, KRW' });
+    expect(parseDecimal('12.34', 'XYZ')).toEqual({
+      error: 'currency must be one of CNY, USD, EUR, GBP, HKD, SGD, JPY, KRW',
+    });
+    expect(parseDecimal('garbage', 'cny')).toEqual({
+      error: 'currency must be one of CNY, USD, EUR, GBP, HKD, SGD, JPY, KRW',
+    });
   });
 
   it('refuses amounts beyond safe integers', () => {
@@ -98,13 +110,29 @@ describe('toDecimal', () => {
 
   it('round-trips with parseDecimal', () => {
     const cases: [number, string][] = [
-      [0, 'CNY'], [1, 'CNY'], [9, 'CNY'], [10, 'CNY'], [99, 'CNY'], [100, 'CNY'], [123450, 'CNY'],
-      [-1, 'USD'], [-100, 'USD'], [9007199254740991, 'CNY'], [0, 'JPY'], [1500, 'JPY'], [-42, 'KRW'],
+      [0, 'CNY'],
+      [1, 'CNY'],
+      [9, 'CNY'],
+      [10, 'CNY'],
+      [99, 'CNY'],
+      [100, 'CNY'],
+      [123450, 'CNY'],
+      [-1, 'USD'],
+      [-100, 'USD'],
+      [9007199254740991, 'CNY'],
+      [0, 'JPY'],
+      [1500, 'JPY'],
+      [-42, 'KRW'],
     ];
     for (const [minor, currency] of cases) {
       expect(parseDecimal(toDecimal(minor, currency), currency), `${minor} ${currency}`).toEqual({ minor });
     }
-    for (const [text, currency] of [['1234.50', 'CNY'], ['0.07', 'USD'], ['-3.10', 'EUR'], ['98765', 'JPY']]) {
+    for (const [text, currency] of [
+      ['1234.50', 'CNY'],
+      ['0.07', 'USD'],
+      ['-3.10', 'EUR'],
+      ['98765', 'JPY'],
+    ]) {
       const parsed = parseDecimal(text, currency) as { minor: number };
       expect(toDecimal(parsed.minor, currency)).toBe(text);
     }

@@ -1,12 +1,22 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildOpenApi } from '../../api/openapi';
-import { ROUTES_DOC, ROUTES_END, ROUTES_START, routeSpecs, routesMarkdown, withRoutesTable } from '../../api/route-table';
+import {
+  ROUTES_DOC,
+  ROUTES_END,
+  ROUTES_START,
+  routeSpecs,
+  routesMarkdown,
+  withRoutesTable,
+} from '../../api/route-table';
 import { taskClosers } from '../../api/routes/tasks';
 import { ACTIONS, rolesFor } from '../../domain/stages';
 
 const apiDoc = fs.readFileSync(ROUTES_DOC, 'utf8');
-const row = (method: string, path: string) => routesMarkdown().split('\n').find((line) => line.startsWith(`| ${method} | ${path} |`));
+const row = (method: string, path: string) =>
+  routesMarkdown()
+    .split('\n')
+    .find((line) => line.startsWith(`| ${method} | ${path} |`));
 
 describe('the route table', () => {
   it('is what docs/api.md shows (run npm run docs:routes when this fails)', () => {
@@ -17,7 +27,10 @@ describe('the route table', () => {
   });
 
   it('notices a stale table', () => {
-    const stale = apiDoc.replace('| GET | /api/v1/credit/warnings | sales, finance, executive |', '| GET | /api/v1/credit/warnings | sales, finance, executive, admin |');
+    const stale = apiDoc.replace(
+      '| GET | /api/v1/credit/warnings | sales, finance, executive |',
+      '| GET | /api/v1/credit/warnings | sales, finance, executive, admin |',
+    );
     expect(stale).not.toBe(apiDoc);
     expect(withRoutesTable(stale)).toBe(apiDoc);
   });
@@ -25,31 +38,62 @@ describe('the route table', () => {
   it('lists every route once, with who may call it', () => {
     const keys = routeSpecs().map((s) => `${s.method} ${s.path}`);
     expect(new Set(keys).size).toBe(keys.length);
-    expect(keys).toEqual(expect.arrayContaining(['get /healthz', 'get /api/v1/openapi.json', 'post /api/v1/tokens/self', 'get /api/v1/tokens']));
+    expect(keys).toEqual(
+      expect.arrayContaining([
+        'get /healthz',
+        'get /api/v1/openapi.json',
+        'post /api/v1/tokens/self',
+        'get /api/v1/tokens',
+      ]),
+    );
     expect(row('GET', '/healthz')).toContain('| anyone, no token |');
     expect(row('GET', '/api/v1/tasks')).toContain('| any signed-in person |');
   });
 
   it('shows the roles of every contract transition from domain/stages.ts', () => {
-    for (const action of ACTIONS) expect(row('POST', `/api/v1/contracts/:no/${action}`)).toContain(`| ${rolesFor(action).join(', ')}`);
+    for (const action of ACTIONS)
+      expect(row('POST', `/api/v1/contracts/:no/${action}`)).toContain(`| ${rolesFor(action).join(', ')}`);
     expect(row('POST', '/api/v1/contracts/:no/deliver')).toContain('| delivery |');
   });
 
   it('states the rules checked beyond the role list', () => {
-    expect(row('POST', '/api/v1/invoices/:no/write-off/decision')).toContain('| executive; not the person who requested the write-off |');
-    expect(row('POST', '/api/v1/tasks/:id/done')).toContain("sales, delivery, finance, executive; a person of the task's owner role or of the role it escalated to");
+    expect(row('POST', '/api/v1/invoices/:no/write-off/decision')).toContain(
+      '| executive; not the person who requested the write-off |',
+    );
+    expect(row('POST', '/api/v1/tasks/:id/done')).toContain(
+      "sales, delivery, finance, executive; a person of the task's owner role or of the role it escalated to",
+    );
     expect(row('POST', '/api/v1/contracts/:no/approve')).toContain('overriding a failed check needs a reason');
   });
 
   it('keeps admin to people, tokens, policies and calendars: not credit warnings, reviews or tasks', () => {
-    for (const [method, p] of [['GET', '/api/v1/credit/warnings'], ['GET', '/api/v1/credit/reviews'], ['POST', '/api/v1/credit/reviews'], ['POST', '/api/v1/tasks/:id/done']]) {
+    for (const [method, p] of [
+      ['GET', '/api/v1/credit/warnings'],
+      ['GET', '/api/v1/credit/reviews'],
+      ['POST', '/api/v1/credit/reviews'],
+      ['POST', '/api/v1/tasks/:id/done'],
+    ]) {
       expect(row(method, p)?.split('|')[3], p).not.toContain('admin');
     }
   });
 });
 
 describe('the OpenAPI document', () => {
-  const doc = buildOpenApi(routeSpecs()) as { paths: Record<string, Record<string, { description: string; 'x-roles': string[]; 'x-rule'?: string; responses: Record<string, unknown>; security?: unknown[] }>> };
+  const doc = buildOpenApi(routeSpecs()) as {
+    paths: Record<
+      string,
+      Record<
+        string,
+        {
+          description: string;
+          'x-roles': string[];
+          'x-rule'?: string;
+          responses: Record<string, unknown>;
+          security?: unknown[];
+        }
+      >
+    >;
+  };
 
   it('lists the roles of each operation with its 401 and 403', () => {
     const review = doc.paths['/api/v1/credit/reviews'].post;

@@ -17,10 +17,29 @@ const PARTS = ['subject', 'text', 'html'] as const;
 /** The variables the letter activity provides; a template must use nothing else. */
 const ALLOWED_VARIABLES = [
   'deliveryCopied',
-  'contactName', 'customerName', 'contractNo', 'contractTitle', 'invoiceNo', 'amount', 'paidSoFar', 'balance',
-  'dueDate', 'daysOverdue', 'daysUntilDue', 'paymentMethod', 'senderName', 'senderTitle', 'companyName',
-  'occurrence', 'repeated', 'accruedInterest', 'interestRatePercent', 'totalDue', 'penaltyClause',
-  'finalDeadline', 'statementDate',
+  'contactName',
+  'customerName',
+  'contractNo',
+  'contractTitle',
+  'invoiceNo',
+  'amount',
+  'paidSoFar',
+  'balance',
+  'dueDate',
+  'daysOverdue',
+  'daysUntilDue',
+  'paymentMethod',
+  'senderName',
+  'senderTitle',
+  'companyName',
+  'occurrence',
+  'repeated',
+  'accruedInterest',
+  'interestRatePercent',
+  'totalDue',
+  'penaltyClause',
+  'finalDeadline',
+  'statementDate',
 ];
 
 const CUSTOMER = 'Acme <b>& Sons';
@@ -40,7 +59,8 @@ function sampleContext(locale: Locale, overrides: Record<string, unknown> = {}):
     dueDate: formatDate('2026-03-02', locale),
     daysOverdue: 47,
     daysUntilDue: 0,
-    paymentMethod: locale === 'en' ? 'bank transfer to account 6214-8301-0000-0001' : '银行转账至账号 6214-8301-0000-0001',
+    paymentMethod:
+      locale === 'en' ? 'bank transfer to account 6214-8301-0000-0001' : '银行转账至账号 6214-8301-0000-0001',
     senderName: locale === 'en' ? 'Zhang Wei' : '张伟',
     senderTitle: locale === 'en' ? 'Finance Manager' : '财务经理',
     companyName: locale === 'en' ? 'Huaxin Technology' : '华信科技',
@@ -155,7 +175,11 @@ describe('letter templates', () => {
           const withInterest = renderLetter(locale, name, ctx);
           expect(withInterest.text).toContain(`${ctx.interestRatePercent}%`);
           expect(withInterest.text).toContain(ctx.totalDue);
-          expect(withInterest.text.split('\n').some((l) => l.includes(ctx.accruedInterest as string) && INTEREST_WORD[locale].test(l))).toBe(true);
+          expect(
+            withInterest.text
+              .split('\n')
+              .some((l) => l.includes(ctx.accruedInterest as string) && INTEREST_WORD[locale].test(l)),
+          ).toBe(true);
 
           const none = sampleContext(locale, { accruedInterest: '', totalDue: ctx.balance });
           const without = renderLetter(locale, name, none);
@@ -189,18 +213,28 @@ describe('letter templates', () => {
       it('formal_reminder gives the reminder number only when it is a repeat', () => {
         const marker = locale === 'en' ? 'reminder no. 3' : '第 3 次';
         const generic = locale === 'en' ? /reminder no\./ : /第 \d+ 次/;
-        const repeated = renderLetter(locale, 'formal_reminder', sampleContext(locale, { occurrence: 3, repeated: true }));
+        const repeated = renderLetter(
+          locale,
+          'formal_reminder',
+          sampleContext(locale, { occurrence: 3, repeated: true }),
+        );
         expect(repeated.subject).toContain(marker);
         expect(repeated.text).toContain(marker);
         expect(repeated.html).toContain(marker);
 
-        const first = renderLetter(locale, 'formal_reminder', sampleContext(locale, { occurrence: 1, repeated: false }));
+        const first = renderLetter(
+          locale,
+          'formal_reminder',
+          sampleContext(locale, { occurrence: 1, repeated: false }),
+        );
         for (const part of [first.subject, first.text, first.html]) expect(part).not.toMatch(generic);
       });
 
       it('formal_reminder says the delivery manager is copied only when they are', () => {
         const copied = locale === 'en' ? 'copied our delivery manager' : '抄送我方交付负责人';
-        expect(renderLetter(locale, 'formal_reminder', sampleContext(locale, { deliveryCopied: true })).text).toContain(copied);
+        expect(renderLetter(locale, 'formal_reminder', sampleContext(locale, { deliveryCopied: true })).text).toContain(
+          copied,
+        );
         const alone = renderLetter(locale, 'formal_reminder', sampleContext(locale, { deliveryCopied: false }));
         expect(alone.text).not.toContain(copied);
         expect(alone.html).not.toContain(copied);

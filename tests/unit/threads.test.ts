@@ -20,7 +20,9 @@ describe('CPU thread pool', () => {
 
   it('keeps the event loop free while a job computes', async () => {
     let ticks = 0;
-    const timer = setInterval(() => { ticks += 1; }, 50);
+    const timer = setInterval(() => {
+      ticks += 1;
+    }, 50);
     const turns = await pool.run<typeof jobs.spin>(JOBS, 'spin', [1_000]);
     clearInterval(timer);
     expect(turns).toBeGreaterThan(0);

@@ -39,11 +39,17 @@ describe('invoice collection on the time-skipping server', () => {
       const handle = await suite.start(input, 'collection-1');
       await suite.env.sleep(sendAt(addDays(dueDate, 1)) - (await suite.env.currentTimeMs()) + 3_600_000);
       const letters = await suite.letters(invoiceNo);
-      expect(letters.map((l) => [l.step, l.status])).toEqual([['pre_due', 'sent'], ['due', 'sent'], ['overdue_1', 'sent']]);
+      expect(letters.map((l) => [l.step, l.status])).toEqual([
+        ['pre_due', 'sent'],
+        ['due', 'sent'],
+        ['overdue_1', 'sent'],
+      ]);
       const expected = [addDays(dueDate, -3), dueDate, addDays(dueDate, 1)].map(sendAt);
       expect(expected[0]).toBeGreaterThan(Date.parse(`${addDays(dueDate, -3)}T16:00:00Z`)); // not on the Saturday itself
       letters.forEach((letter, i) => expect(Math.abs(letter.decided_at.getTime() - expected[i])).toBeLessThan(60_000));
-      expect((await suite.tasks(invoiceNo)).map((t) => [t.step, t.occurrence, t.owner_role, t.owner_name, t.status])).toEqual([['call_weekly', 1, 'sales', 'Sally Sales', 'open']]);
+      expect(
+        (await suite.tasks(invoiceNo)).map((t) => [t.step, t.occurrence, t.owner_role, t.owner_name, t.status]),
+      ).toEqual([['call_weekly', 1, 'sales', 'Sally Sales', 'open']]);
 
       await setBalance(suite.db, invoiceNo, 0);
       await handle.signal(paymentAppliedSignal, { balanceMinor: 0 });
@@ -87,8 +93,11 @@ describe('invoice collection on the time-skipping server', () => {
   it('starts an invoice entered 45 days overdue at the +30 step: one statement with interest, the customer on hold, the tasks that apply', async () => {
     const worker = await testWorker(suite.env.nativeConnection, suite.db, suite.smtpUrl, 'collection-3');
     const { invoiceNo, input } = await suite.newInvoice(addDays(await suite.today(), -45));
-    await suite.db.updateTable('contracts').set({ terms: JSON.stringify({ paymentMethod: 'bank transfer', lateInterestRatePercent: '18.25' }) })
-      .where('no', '=', input.contractNo).execute();
+    await suite.db
+      .updateTable('contracts')
+      .set({ terms: JSON.stringify({ paymentMethod: 'bank transfer', lateInterestRatePercent: '18.25' }) })
+      .where('no', '=', input.contractNo)
+      .execute();
     const started = await suite.env.currentTimeMs();
     await worker.runUntil(async () => {
       await suite.start(input, 'collection-3');
@@ -100,12 +109,27 @@ describe('invoice collection on the time-skipping server', () => {
     // 10,000.00 at 18.25% a year is 5.00 a day: 45 days = 225.00
     expect(letters[0].body_text).toContain('¥225.00');
     expect(letters[0].body_text).toContain('¥10,225.00');
-    expect((await suite.tasks(invoiceNo)).map((t) => t.step).sort()).toEqual(['call_weekly', 'statement_30', 'visit_monthly']);
-    const customer = await suite.db.selectFrom('customers').select(['credit_hold', 'credit_hold_reason']).where('code', '=', suite.customerCode).executeTakeFirstOrThrow();
+    expect((await suite.tasks(invoiceNo)).map((t) => t.step).sort()).toEqual([
+      'call_weekly',
+      'statement_30',
+      'visit_monthly',
+    ]);
+    const customer = await suite.db
+      .selectFrom('customers')
+      .select(['credit_hold', 'credit_hold_reason'])
+      .where('code', '=', suite.customerCode)
+      .executeTakeFirstOrThrow();
     expect(customer.credit_hold).toBe(true);
-    const timeline = await suite.db.selectFrom('timeline').selectAll().where('invoice_no', '=', invoiceNo).where('action', '=', 'letter_sent').execute();
+    const timeline = await suite.db
+      .selectFrom('timeline')
+      .selectAll()
+      .where('invoice_no', '=', invoiceNo)
+      .where('action', '=', 'letter_sent')
+      .execute();
     expect(timeline).toHaveLength(1);
-    expect((timeline[0].details as { skippedSteps: string[] }).skippedSteps).toEqual(expect.arrayContaining(['pre_due#1', 'due#1', 'overdue_1#1', 'formal_reminder#1', 'formal_reminder#2']));
+    expect((timeline[0].details as { skippedSteps: string[] }).skippedSteps).toEqual(
+      expect.arrayContaining(['pre_due#1', 'due#1', 'overdue_1#1', 'formal_reminder#1', 'formal_reminder#2']),
+    );
   });
 
   it('holds the legal notice until finance approves it', async () => {
@@ -122,9 +146,14 @@ describe('invoice collection on the time-skipping server', () => {
       const approvalTask = (await suite.tasks(invoiceNo)).find((t) => t.kind === 'approval');
       expect(approvalTask).toMatchObject({ step: 'legal_notice_90', owner_role: 'finance', status: 'open' });
 
-      await expect(handle.executeUpdate(approveStepUpdate, { args: [{ actor: { name: 'sam', role: 'sales' }, step: 'legal_notice_90', approved: true, reason: 'go' }] }))
-        .rejects.toMatchObject({ cause: { message: expect.stringContaining('only finance') } });
-      await handle.executeUpdate(approveStepUpdate, { args: [{ actor: finance, step: 'legal_notice_90', approved: true, reason: 'no answer for 90 days' }] });
+      await expect(
+        handle.executeUpdate(approveStepUpdate, {
+          args: [{ actor: { name: 'sam', role: 'sales' }, step: 'legal_notice_90', approved: true, reason: 'go' }],
+        }),
+      ).rejects.toMatchObject({ cause: { message: expect.stringContaining('only finance') } });
+      await handle.executeUpdate(approveStepUpdate, {
+        args: [{ actor: finance, step: 'legal_notice_90', approved: true, reason: 'no answer for 90 days' }],
+      });
       await suite.env.sleep(60_000);
       expect((await suite.letters(invoiceNo)).map((l) => l.step)).toEqual(['executive_60', 'legal_notice_90']);
       await setBalance(suite.db, invoiceNo, 0);
@@ -134,19 +163,29 @@ describe('invoice collection on the time-skipping server', () => {
     const mail = await suite.mail(invoiceNo);
     expect(mail[0].envelope_to).toEqual([contact('director'), contact('payer'), 'fiona@huikuan.test']);
     expect(mail[0].body_text).toContain('Eve Exec');
-    expect(mail[1].envelope_to).toEqual(expect.arrayContaining([contact('director'), contact('payer'), contact('finance')]));
+    expect(mail[1].envelope_to).toEqual(
+      expect.arrayContaining([contact('director'), contact('payer'), contact('finance')]),
+    );
     expect((await suite.tasks(invoiceNo)).find((t) => t.kind === 'approval')?.status).toBe('done');
   });
 
   it('sends each letter once across a worker restart and an activity retried after the mail went out', async () => {
     const dueDate = nextWeekday(addDays(await suite.today(), 10), 3);
     const { invoiceNo, input } = await suite.newInvoice(dueDate);
-    const real = createActivities({ db: suite.db, sendTime: '09:30', mail: { transport: createTransport(suite.smtpUrl), from: MAIL_FROM, companyName: 'Huikuan Test Co.' } });
-    // No sticky cache: the test server holds virtual time while a task waits on a stopped worker's sticky queue.
-    const workerWith = (activities: typeof real) => Worker.create({
-      connection: suite.env.nativeConnection, taskQueue: 'collection-5', workflowBundle: { codePath: inject('workflowBundlePath') },
-      activities, maxCachedWorkflows: 0,
+    const real = createActivities({
+      db: suite.db,
+      sendTime: '09:30',
+      mail: { transport: createTransport(suite.smtpUrl), from: MAIL_FROM, companyName: 'Huikuan Test Co.' },
     });
+    // No sticky cache: the test server holds virtual time while a task waits on a stopped worker's sticky queue.
+    const workerWith = (activities: typeof real) =>
+      Worker.create({
+        connection: suite.env.nativeConnection,
+        taskQueue: 'collection-5',
+        workflowBundle: { codePath: inject('workflowBundlePath') },
+        activities,
+        maxCachedWorkflows: 0,
+      });
     const first = await workerWith(real);
     let workflowId = '';
     await first.runUntil(async () => {
@@ -177,12 +216,15 @@ describe('invoice collection on the time-skipping server', () => {
     });
     expect(lostAcks).toBe(1);
     const letters = await suite.letters(invoiceNo);
-    expect(letters.map((l) => [l.step, l.status, l.attempts])).toEqual([['pre_due', 'sent', 1], ['due', 'sent', 1], ['overdue_1', 'sent', 1]]);
+    expect(letters.map((l) => [l.step, l.status, l.attempts])).toEqual([
+      ['pre_due', 'sent', 1],
+      ['due', 'sent', 1],
+      ['overdue_1', 'sent', 1],
+    ]);
     const mail = await suite.mail(invoiceNo);
     expect(mail.map((m) => m.message_id)).toEqual(letters.map((l) => l.message_id));
     expect((await suite.tasks(invoiceNo)).map((t) => t.step)).toEqual(['call_weekly']);
   });
-
 });
 
 function formatZh(date: string): string {

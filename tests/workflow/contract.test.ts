@@ -31,9 +31,14 @@ let database: TestDatabase;
 let smtp: SmtpCatcher;
 
 beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: inject('testServerPath') } } });
+  env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: inject('testServerPath') } },
+  });
   const keyword = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
-  await env.connection.operatorService.addSearchAttributes({ namespace: 'default', searchAttributes: { ContractStage: keyword, CustomerCode: keyword } });
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: 'default',
+    searchAttributes: { ContractStage: keyword, CustomerCode: keyword },
+  });
   database = await createTestDatabase();
   smtp = await startSmtpCatcher(database.db, 0);
 });
@@ -49,14 +54,40 @@ const finance: Actor = { name: 'fiona', role: 'finance' };
 const delivery: Actor = { name: 'dave', role: 'delivery' };
 
 async function seedCustomerAndContract(no: string, amountMinor: number): Promise<void> {
-  await database.db.insertInto('customers').values({
-    code: 'ACME', name: 'Acme Ltd', grade: 'A', credit_limit_minor: 100_000_000, currency: 'CNY', credit_hold_reason: null, locale: 'en', time_zone: TZ,
-  }).onConflict((oc) => oc.column('code').doNothing()).execute();
-  await database.db.insertInto('customer_contacts').values({ customer_code: 'ACME', role: 'payment_owner', name: 'Pat', email: 'pat@acme.test', phone: null }).execute();
-  await database.db.insertInto('contracts').values({
-    no, customer_code: 'ACME', title: 'Warehouse system', amount_minor: amountMinor, currency: 'CNY', payment_terms_type: 'credit_terms',
-    stage: 'Opportunity', terms: JSON.stringify(FULL_TERMS), details: JSON.stringify({}), owners: null, created_by: 'sally',
-  }).execute();
+  await database.db
+    .insertInto('customers')
+    .values({
+      code: 'ACME',
+      name: 'Acme Ltd',
+      grade: 'A',
+      credit_limit_minor: 100_000_000,
+      currency: 'CNY',
+      credit_hold_reason: null,
+      locale: 'en',
+      time_zone: TZ,
+    })
+    .onConflict((oc) => oc.column('code').doNothing())
+    .execute();
+  await database.db
+    .insertInto('customer_contacts')
+    .values({ customer_code: 'ACME', role: 'payment_owner', name: 'Pat', email: 'pat@acme.test', phone: null })
+    .execute();
+  await database.db
+    .insertInto('contracts')
+    .values({
+      no,
+      customer_code: 'ACME',
+      title: 'Warehouse system',
+      amount_minor: amountMinor,
+      currency: 'CNY',
+      payment_terms_type: 'credit_terms',
+      stage: 'Opportunity',
+      terms: JSON.stringify(FULL_TERMS),
+      details: JSON.stringify({}),
+      owners: null,
+      created_by: 'sally',
+    })
+    .execute();
 }
 
 describe('contract workflow on the time-skipping server', () => {
@@ -75,23 +106,54 @@ describe('contract workflow on the time-skipping server', () => {
 
     const summary = await worker.runUntil(async () => {
       const handle = await env.client.workflow.start(contractWorkflow, {
-        workflowId: `contract/${no}`, taskQueue: 'contracts',
-        args: [{ no, customerCode: 'ACME', timeZone: TZ, amountMinor, currency: 'CNY', paymentTermsType: 'credit_terms', terms: FULL_TERMS }],
+        workflowId: `contract/${no}`,
+        taskQueue: 'contracts',
+        args: [
+          {
+            no,
+            customerCode: 'ACME',
+            timeZone: TZ,
+            amountMinor,
+            currency: 'CNY',
+            paymentTermsType: 'credit_terms',
+            terms: FULL_TERMS,
+          },
+        ],
       });
       const update = <A extends keyof typeof TRANSITION_UPDATES>(action: A, args: object) =>
         handle.executeUpdate(TRANSITION_UPDATES[action] as never, { args: [args] as never });
-      await update('approve', { actor: finance, customer: { grade: 'A', creditHold: false, creditLimitMinor: 100_000_000 }, risk: { customerRisk: 1, projectRisk: 1, requirementRisk: 1 } });
+      await update('approve', {
+        actor: finance,
+        customer: { grade: 'A', creditHold: false, creditLimitMinor: 100_000_000 },
+        risk: { customerRisk: 1, projectRisk: 1, requirementRisk: 1 },
+      });
       await update('review', { actor: sales, estimatedCostMinor: 3_000_000 });
       await update('sign', { actor: sales, signedOn: today });
-      await update('split', { actor: finance, milestones: [{ kind: 'progress', amountMinor, trigger: { type: 'on_signing' }, termDays }] });
+      await update('split', {
+        actor: finance,
+        milestones: [{ kind: 'progress', amountMinor, trigger: { type: 'on_signing' }, termDays }],
+      });
       await update('budget', { actor: finance, budgetMinor: 3_200_000 });
-      await update('handover', { actor: sales, owners: { account: 'Sally Sales', solution: 'Sam', fulfilment: 'Dave', finance: 'Fiona', executiveSponsor: 'Eve' } });
+      await update('handover', {
+        actor: sales,
+        owners: {
+          account: 'Sally Sales',
+          solution: 'Sam',
+          fulfilment: 'Dave',
+          finance: 'Fiona',
+          executiveSponsor: 'Eve',
+        },
+      });
       await update('deliver', { actor: delivery, deliveredOn: today });
       await update('accept', { actor: delivery, acceptedOn: today, acceptor: 'Li Wei', documentRef: 'UAT-1' });
       expect((await handle.query(contractSummaryQuery)).stage).toBe('Collection');
-      await expect(update('accept', { actor: delivery, acceptedOn: today, acceptor: 'Li Wei', documentRef: 'UAT-1' })).rejects.toMatchObject({ cause: { message: expect.stringContaining('stage Collection') } });
+      await expect(
+        update('accept', { actor: delivery, acceptedOn: today, acceptor: 'Li Wei', documentRef: 'UAT-1' }),
+      ).rejects.toMatchObject({ cause: { message: expect.stringContaining('stage Collection') } });
 
-      const issued = await handle.executeUpdate(issueInvoiceUpdate, { args: [{ actor: finance, milestoneSeq: 1, invoiceNo, issueDate: today }] });
+      const issued = await handle.executeUpdate(issueInvoiceUpdate, {
+        args: [{ actor: finance, milestoneSeq: 1, invoiceNo, issueDate: today }],
+      });
       expect(issued).toEqual({ invoiceNo, dueDate });
 
       await env.sleep(sendAt(addDays(dueDate, 1)) - (await env.currentTimeMs()) + 3_600_000);
@@ -105,30 +167,65 @@ describe('contract workflow on the time-skipping server', () => {
         if (!interestOpen) await env.sleep(1_000);
       }
       expect(interestOpen).toBe(2_500);
-      await collection.executeUpdate(settleInterestUpdate, { args: [{ actor: finance, outcome: 'waived', reason: 'first late payment, goodwill' }] });
+      await collection.executeUpdate(settleInterestUpdate, {
+        args: [{ actor: finance, outcome: 'waived', reason: 'first late payment, goodwill' }],
+      });
       const result = await handle.result();
       await env.sleep(30 * DAY);
       if (process.env.RECORD_HISTORIES) {
         fs.mkdirSync(HISTORY_DIR, { recursive: true });
         for (const id of [`contract/${no}`, `invoice/${invoiceNo}`]) {
           const history = await env.client.workflow.getHandle(id).fetchHistory();
-          fs.writeFileSync(path.join(HISTORY_DIR, `${id.replace('/', '-')}${process.env.RECORD_HISTORIES_SUFFIX ?? ''}.json`), historyToJSON(history));
+          fs.writeFileSync(
+            path.join(HISTORY_DIR, `${id.replace('/', '-')}${process.env.RECORD_HISTORIES_SUFFIX ?? ''}.json`),
+            historyToJSON(history),
+          );
         }
       }
       return result;
     });
 
     expect(summary.stage).toBe('Closed');
-    const letters = await database.db.selectFrom('letters').selectAll().where('invoice_no', '=', invoiceNo).orderBy('id').execute();
+    const letters = await database.db
+      .selectFrom('letters')
+      .selectAll()
+      .where('invoice_no', '=', invoiceNo)
+      .orderBy('id')
+      .execute();
     expect(letters.map((l) => l.step)).toEqual(['pre_due', 'due', 'overdue_1']);
     const expected = [addDays(dueDate, -3), dueDate, addDays(dueDate, 1)].map(sendAt);
     letters.forEach((letter, i) => expect(Math.abs(letter.decided_at.getTime() - expected[i])).toBeLessThan(60_000));
-    const contract = await database.db.selectFrom('contracts').selectAll().where('no', '=', no).executeTakeFirstOrThrow();
+    const contract = await database.db
+      .selectFrom('contracts')
+      .selectAll()
+      .where('no', '=', no)
+      .executeTakeFirstOrThrow();
     expect(contract.stage).toBe('Closed');
-    const timeline = await database.db.selectFrom('timeline').select('action').where('contract_no', '=', no).orderBy('at').orderBy('id').execute();
+    const timeline = await database.db
+      .selectFrom('timeline')
+      .select('action')
+      .where('contract_no', '=', no)
+      .orderBy('at')
+      .orderBy('id')
+      .execute();
     expect(timeline.map((t) => t.action)).toEqual([
-      'approve', 'review', 'sign', 'split', 'invoice_ready', 'budget', 'handover', 'deliver', 'accept', 'invoice_issued',
-      'letter_sent', 'letter_sent', 'letter_sent', 'interest_assessed', 'interest_waived', 'milestone_paid', 'close',
+      'approve',
+      'review',
+      'sign',
+      'split',
+      'invoice_ready',
+      'budget',
+      'handover',
+      'deliver',
+      'accept',
+      'invoice_issued',
+      'letter_sent',
+      'letter_sent',
+      'letter_sent',
+      'interest_assessed',
+      'interest_waived',
+      'milestone_paid',
+      'close',
     ]);
   });
 
@@ -137,21 +234,49 @@ describe('contract workflow on the time-skipping server', () => {
     await seedCustomerAndContract(no, 1_000_000);
     const worker = await testWorker(env.nativeConnection, database.db, smtp.url, 'contracts-2', '09:30');
     const today = localDateOf(await env.currentTimeMs(), TZ);
-    const statuses = async () => (await database.db.selectFrom('milestones').select(['seq', 'status', 'ready_on']).where('contract_no', '=', no).orderBy('seq').execute())
-      .map((m) => `${m.seq}:${m.status}:${m.ready_on ?? '-'}`);
+    const statuses = async () =>
+      (
+        await database.db
+          .selectFrom('milestones')
+          .select(['seq', 'status', 'ready_on'])
+          .where('contract_no', '=', no)
+          .orderBy('seq')
+          .execute()
+      ).map((m) => `${m.seq}:${m.status}:${m.ready_on ?? '-'}`);
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.start(contractWorkflow, {
-        workflowId: `contract/${no}`, taskQueue: 'contracts-2',
-        args: [{ no, customerCode: 'ACME', timeZone: TZ, amountMinor: 1_000_000, currency: 'CNY', paymentTermsType: 'credit_terms', terms: FULL_TERMS }],
+        workflowId: `contract/${no}`,
+        taskQueue: 'contracts-2',
+        args: [
+          {
+            no,
+            customerCode: 'ACME',
+            timeZone: TZ,
+            amountMinor: 1_000_000,
+            currency: 'CNY',
+            paymentTermsType: 'credit_terms',
+            terms: FULL_TERMS,
+          },
+        ],
       });
       const update = <A extends keyof typeof TRANSITION_UPDATES>(action: A, args: object) =>
         handle.executeUpdate(TRANSITION_UPDATES[action] as never, { args: [args] as never });
-      await update('approve', { actor: finance, customer: { grade: 'A', creditHold: false, creditLimitMinor: 100_000_000 }, risk: { customerRisk: 1, projectRisk: 1, requirementRisk: 1 } });
+      await update('approve', {
+        actor: finance,
+        customer: { grade: 'A', creditHold: false, creditLimitMinor: 100_000_000 },
+        risk: { customerRisk: 1, projectRisk: 1, requirementRisk: 1 },
+      });
       await update('review', { actor: sales, estimatedCostMinor: 500_000 });
       await update('sign', { actor: sales, signedOn: today });
       await update('split', {
-        actor: finance, milestones: [
-          { kind: 'progress', amountMinor: 600_000, trigger: { type: 'on_date', date: addDays(today, 3) }, termDays: 30 },
+        actor: finance,
+        milestones: [
+          {
+            kind: 'progress',
+            amountMinor: 600_000,
+            trigger: { type: 'on_date', date: addDays(today, 3) },
+            termDays: 30,
+          },
           { kind: 'retention', amountMinor: 400_000, trigger: { type: 'after_acceptance', days: 5 }, termDays: 30 },
         ],
       });
@@ -159,7 +284,10 @@ describe('contract workflow on the time-skipping server', () => {
       await env.sleep(3 * DAY + 60_000);
       expect(await statuses()).toEqual([`1:ready:${addDays(today, 3)}`, '2:pending:-']);
       await update('budget', { actor: finance, budgetMinor: 500_000 });
-      await update('handover', { actor: sales, owners: { account: 'Sally', solution: 'Sam', fulfilment: 'Dave', finance: 'Fiona', executiveSponsor: 'Eve' } });
+      await update('handover', {
+        actor: sales,
+        owners: { account: 'Sally', solution: 'Sam', fulfilment: 'Dave', finance: 'Fiona', executiveSponsor: 'Eve' },
+      });
       const day3 = addDays(today, 3);
       await update('deliver', { actor: delivery, deliveredOn: day3 });
       await update('accept', { actor: delivery, acceptedOn: day3, acceptor: 'Li Wei', documentRef: 'UAT-2' });

@@ -16,14 +16,24 @@ const histories = fs.readdirSync(HISTORY_DIR).filter((file) => file.endsWith('.j
 describe('replay of recorded workflow histories', () => {
   it('has recorded histories of a contract, the ladder, a dispute, promises, a write-off and a reopened invoice', () => {
     expect(histories.some((file) => file.startsWith('contract-'))).toBe(true);
-    for (const name of ['invoice-dispute.json', 'invoice-promises.json', 'invoice-write-off.json', 'invoice-reopened.json']) expect(histories).toContain(name);
+    for (const name of [
+      'invoice-dispute.json',
+      'invoice-promises.json',
+      'invoice-write-off.json',
+      'invoice-reopened.json',
+    ])
+      expect(histories).toContain(name);
   });
 
   for (const file of histories) {
     it(`replays ${file} without nondeterminism`, async () => {
       const history = historyFromJSON(JSON.parse(fs.readFileSync(path.join(HISTORY_DIR, file), 'utf8')));
       expect(history.events?.length).toBeGreaterThan(5);
-      await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, file.replace('.json', ''));
+      await Worker.runReplayHistory(
+        { workflowBundle: { codePath: inject('workflowBundlePath') } },
+        history,
+        file.replace('.json', ''),
+      );
     });
   }
 });

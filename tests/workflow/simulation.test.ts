@@ -7,7 +7,12 @@ import { addDays } from '../../domain/dates';
 import { DEFAULT_POLICY } from '../../domain/policy';
 import type { Actor } from '../../domain/roles';
 import { type SimulationEvent, simulateInvoice } from '../../domain/simulate';
-import { openDisputeUpdate, paymentAppliedSignal, recordPromiseUpdate, resolveDisputeUpdate } from '../../workflows/collection-messages';
+import {
+  openDisputeUpdate,
+  paymentAppliedSignal,
+  recordPromiseUpdate,
+  resolveDisputeUpdate,
+} from '../../workflows/collection-messages';
 import { DAY, EVERY_DAY_CALENDAR, TZ, collectionSuite } from '../support/collection-suite';
 import { setBalance } from '../support/fixtures';
 import { testWorker } from '../support/workers';
@@ -28,11 +33,15 @@ describe('policy simulation', () => {
       await handle.executeUpdate(openDisputeUpdate, { args: [{ actor: sales, reason: 'service' }] });
       await suite.env.sleep(12 * DAY);
       events.push({ at: await suite.env.currentTimeMs(), kind: 'dispute_resolved' });
-      await handle.executeUpdate(resolveDisputeUpdate, { args: [{ actor: sales, outcome: 'rejected', creditMinor: 0, note: 'service met the contract' }] });
+      await handle.executeUpdate(resolveDisputeUpdate, {
+        args: [{ actor: sales, outcome: 'rejected', creditMinor: 0, note: 'service met the contract' }],
+      });
       await suite.env.sleep(DAY);
       const promisedDate = addDays(await suite.today(), 3);
       events.push({ at: await suite.env.currentTimeMs(), kind: 'promise', promisedDate, amountMinor: 500_000 });
-      await handle.executeUpdate(recordPromiseUpdate, { args: [{ actor: sales, promisedDate, amountMinor: 500_000, contact: 'Pat Payer' }] });
+      await handle.executeUpdate(recordPromiseUpdate, {
+        args: [{ actor: sales, promisedDate, amountMinor: 500_000, contact: 'Pat Payer' }],
+      });
       await suite.env.sleep(DAY);
       events.push({ at: await suite.env.currentTimeMs(), kind: 'payment', amountMinor: 200_000 });
       await setBalance(suite.db, invoiceNo, 800_000);
@@ -46,17 +55,39 @@ describe('policy simulation', () => {
 
     const simulated = simulateInvoice(
       { invoiceNo, dueDate, milestoneKind: 'progress', amountMinor: 1_000_000, timeZone: TZ, startAt, events },
-      { policy: DEFAULT_POLICY, calendar: EVERY_DAY_CALENDAR, sendTime: '09:30', until: Number.MAX_SAFE_INTEGER, approveGatedSteps: true },
+      {
+        policy: DEFAULT_POLICY,
+        calendar: EVERY_DAY_CALENDAR,
+        sendTime: '09:30',
+        until: Number.MAX_SAFE_INTEGER,
+        approveGatedSteps: true,
+      },
     );
-    const simulatedLetters = simulated.filter((a) => a.kind === 'letter').map((a) => ({ step: a.step, occurrence: a.occurrence, at: a.at }));
-    const simulatedTasks = simulated.filter((a) => a.kind === 'task').map((a) => ({ step: a.step, occurrence: a.occurrence }));
-    const letters = (await suite.letters(invoiceNo)).map((l) => ({ step: l.step, occurrence: l.occurrence, at: l.decided_at.getTime() }));
-    const tasks = (await suite.tasks(invoiceNo)).filter((t) => t.kind === 'collection').map((t) => ({ step: t.step, occurrence: t.occurrence }));
+    const simulatedLetters = simulated
+      .filter((a) => a.kind === 'letter')
+      .map((a) => ({ step: a.step, occurrence: a.occurrence, at: a.at }));
+    const simulatedTasks = simulated
+      .filter((a) => a.kind === 'task')
+      .map((a) => ({ step: a.step, occurrence: a.occurrence }));
+    const letters = (await suite.letters(invoiceNo)).map((l) => ({
+      step: l.step,
+      occurrence: l.occurrence,
+      at: l.decided_at.getTime(),
+    }));
+    const tasks = (await suite.tasks(invoiceNo))
+      .filter((t) => t.kind === 'collection')
+      .map((t) => ({ step: t.step, occurrence: t.occurrence }));
 
     expect(simulatedLetters.length).toBeGreaterThanOrEqual(3);
-    expect(letters.map(({ step, occurrence }) => ({ step, occurrence }))).toEqual(simulatedLetters.map(({ step, occurrence }) => ({ step, occurrence })));
-    letters.forEach((letter, i) => expect(Math.abs(letter.at - simulatedLetters[i].at), `${letter.step}#${letter.occurrence}`).toBeLessThan(5_000));
+    expect(letters.map(({ step, occurrence }) => ({ step, occurrence }))).toEqual(
+      simulatedLetters.map(({ step, occurrence }) => ({ step, occurrence })),
+    );
+    letters.forEach((letter, i) =>
+      expect(Math.abs(letter.at - simulatedLetters[i].at), `${letter.step}#${letter.occurrence}`).toBeLessThan(5_000),
+    );
     expect(tasks).toEqual(simulatedTasks);
-    expect(simulated.filter((a) => ['dispute_escalated', 'promise_broken', 'paid'].includes(a.kind)).map((a) => a.kind)).toEqual(['dispute_escalated', 'promise_broken', 'paid']);
+    expect(
+      simulated.filter((a) => ['dispute_escalated', 'promise_broken', 'paid'].includes(a.kind)).map((a) => a.kind),
+    ).toEqual(['dispute_escalated', 'promise_broken', 'paid']);
   });
 });
