@@ -20,20 +20,28 @@ import type { SendTime } from '../domain/collection';
 import { wellFormed } from '../domain/text';
 import { PROJECT_ROOT } from './temporal-binaries';
 import { workerHealthCheck } from './worker-heartbeat';
+import type { Logger } from '@temporalio/common';
 
 const HEALTH_SMTP_TIMEOUT_MS = 1_000;
 
 const WORKFLOWS_PATH = path.join(PROJECT_ROOT, 'workflows', 'index.ts');
 const FAILURE_CONVERTER_PATH = path.join(PROJECT_ROOT, 'workflows', 'failure-converter.ts');
 
-const QUIET = { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} };
+const QUIET: Logger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: (message, meta) => console.error(message, meta ?? ''),
+};
 
 /** The workflow bundle, with the failure converter that keeps bad text from shutting the worker down. */
 export async function bundleWorkflows(): Promise<{ code: string }> {
   return bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
     failureConverterPath: FAILURE_CONVERTER_PATH,
-    logger: QUIET as never,
+    logger: QUIET,
   });
 }
 
