@@ -4,6 +4,18 @@ import type { HoldSource } from '../domain/credit-hold';
 import type { Locale } from '../domain/locales';
 import type { Role } from '../domain/roles';
 import type { Stage } from '../domain/stages';
+import type {
+  DisputeStatus,
+  ImportStatus,
+  InterestStatus,
+  InvoiceStatus,
+  LetterStatus,
+  MilestoneStatus,
+  NotificationStatus,
+  PaymentStatus,
+  PromiseStatus,
+  TaskStatus,
+} from '../domain/statuses';
 import type { BusinessCalendar } from '../domain/calendar';
 import type { ContactRole, EscalationPolicy } from '../domain/policy';
 
@@ -106,7 +118,7 @@ export interface MilestonesTable {
   amount_minor: number;
   trigger: Json<Record<string, unknown>>;
   term_days: number;
-  status: string;
+  status: MilestoneStatus;
   ready_on: DateColumn | null;
 }
 
@@ -122,7 +134,7 @@ export interface InvoicesTable {
   balance_minor: number;
   issue_date: DateColumn;
   due_date: DateColumn;
-  status: string;
+  status: InvoiceStatus;
   paid_at: Date | null;
   issued_by: string;
   created_at: CreatedAt;
@@ -132,7 +144,7 @@ export interface InvoicesTable {
   write_off_reason: string | null;
   interest_minor: number | null;
   /** 'open' while assessed late interest waits for finance; then 'collected' or 'waived'. */
-  interest_status: string | null;
+  interest_status: InterestStatus | null;
   interest_note: string | null;
   /** The date the balance reached zero (the clearing payment's received date); null while open. */
   paid_on: DateColumn | null;
@@ -154,7 +166,7 @@ export interface PaymentsTable {
   /** 'api', 'bank_import' or 'historical'. */
   source: Generated<string>;
   /** 'matched' (customer known), 'unmatched' (waiting in finance's queue) or 'reversed'. */
-  status: Generated<string>;
+  status: Generated<PaymentStatus>;
   payer_name: string | null;
   payer_account: string | null;
   remittance: string | null;
@@ -193,7 +205,7 @@ export interface ImportsTable {
   kind: string;
   file_name: string;
   file_sha256: string;
-  status: string;
+  status: ImportStatus;
   report: Json<Record<string, unknown>>;
   created_by: string;
   created_at: CreatedAt;
@@ -224,7 +236,7 @@ export interface NotificationsTable {
   body_text: string;
   body_html: string;
   message_id: string;
-  status: string;
+  status: NotificationStatus;
   attempts: Generated<number>;
   last_error: string | null;
   sent_at: Date | null;
@@ -258,7 +270,7 @@ export interface LettersTable {
   body_html: string;
   message_id: string;
   sender_name: string;
-  status: string;
+  status: LetterStatus;
   scheduled_for: Date;
   decided_at: Date;
   sent_at: Date | null;
@@ -342,7 +354,7 @@ export interface TasksTable {
   owner_role: string;
   owner_name: string | null;
   title: string;
-  status: string;
+  status: TaskStatus;
   due_at: Date;
   escalated_to: string | null;
   closed_by: string | null;
@@ -357,7 +369,7 @@ export interface DisputesTable {
   reason: string;
   note: string | null;
   routed_to: string;
-  status: string;
+  status: DisputeStatus;
   opened_by: string;
   opened_at: Date;
   sla_due_at: Date;
@@ -375,7 +387,7 @@ export interface PromisesTable {
   contact: string;
   promised_date: DateColumn;
   amount_minor: number;
-  status: string;
+  status: PromiseStatus;
   recorded_by: string;
   recorded_at: Date;
   closed_at: Date | null;

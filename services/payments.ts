@@ -15,6 +15,7 @@ import { resumeCollection, signalPaymentApplied } from './workflow-client';
 import { collectionInputFor } from './collection-start';
 import { reevaluateCreditHold } from './credit-holds';
 import { invalidInput, ruleRefusal } from '../domain/refusal';
+import { type InvoiceStatus } from '../domain/statuses';
 
 export type MatchRule = Allocation['rule'] | 'manual' | 'historical';
 
@@ -340,7 +341,7 @@ export async function reverseAllocation(
     // A written-off invoice stays written off: the reversal only gives its balance back.
     .set((eb) => ({
       balance_minor: eb('balance_minor', '+', allocation.amount_minor),
-      status: sql<string>`case when status = 'paid' then 'open' else status end`,
+      status: sql<InvoiceStatus>`case when status = 'paid' then 'open' else status end`,
       paid_on: null,
       paid_at: null,
     }))

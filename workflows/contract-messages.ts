@@ -2,9 +2,10 @@ import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { Milestone } from '../domain/contract-rules';
 import type { TransitionRequest } from '../domain/contract-transitions';
 import type { Stage } from '../domain/stages';
+import type { MilestoneStatus } from '../domain/statuses';
 import type { Actor } from '../domain/roles';
 
-export type MilestoneStatus = 'pending' | 'ready' | 'invoiced' | 'paid' | 'written_off';
+export type { MilestoneStatus };
 
 export interface MilestoneState extends Milestone {
   status: MilestoneStatus;

@@ -17,8 +17,7 @@ import { fromMinor, toMinor } from '../money';
 import type { ApiRoutes } from '../route';
 import { RecordPaymentSchema } from '../schemas/common';
 import { AllocateCreditSchema, AssignPaymentSchema, ReversalSchema } from '../schemas/payments';
-
-const PAYMENT_STATUSES = ['matched', 'unmatched', 'reversed'];
+import { PAYMENT_STATUSES, isOneOf } from '../../domain/statuses';
 
 export function paymentRoutes(
   routes: ApiRoutes,
@@ -94,7 +93,8 @@ export function paymentRoutes(
     },
     responses: { 200: 'payments', 400: 'invalid query' },
     async handle({ query }) {
-      if (query.status && !PAYMENT_STATUSES.includes(query.status))
+      const { status } = query;
+      if (status !== undefined && !isOneOf(PAYMENT_STATUSES, status))
         throw invalidInput('status', `must be one of ${PAYMENT_STATUSES.join(', ')}`);
       const limit = query.limit === undefined ? 100 : Number(query.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 500)
@@ -102,7 +102,7 @@ export function paymentRoutes(
       const before = query.before === undefined ? undefined : Number(query.before);
       if (before !== undefined && !Number.isSafeInteger(before)) throw invalidInput('before', 'must be a payment id');
       let select = db.selectFrom('payments').selectAll().orderBy('id', 'desc').limit(limit);
-      if (query.status) select = select.where('status', '=', query.status);
+      if (status) select = select.where('status', '=', status);
       if (query.customerCode) select = select.where('customer_code', '=', query.customerCode);
       if (before !== undefined) select = select.where('id', '<', before);
       const rows = await select.execute();

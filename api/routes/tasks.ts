@@ -7,7 +7,8 @@ import { type Actor, ROLES, type Role } from '../../domain/roles';
 import type { ApiDeps } from '../deps';
 import { conflict, invalidInput, notFound, refuse } from '../../domain/refusal';
 import type { ApiRoutes } from '../route';
-import { CompleteTaskSchema, SkipTaskSchema, TASK_STATUSES } from '../schemas/admin';
+import { CompleteTaskSchema, SkipTaskSchema } from '../schemas/admin';
+import { TASK_STATUSES, isOneOf } from '../../domain/statuses';
 
 type TaskRow = Selectable<TasksTable>;
 
@@ -80,8 +81,7 @@ export function taskRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
     responses: { 200: 'the tasks', 400: 'invalid filter' },
     async handle({ query }) {
       const status = single(query, 'status') ?? 'open';
-      if (!(TASK_STATUSES as readonly string[]).includes(status))
-        throw invalidInput('status', `must be one of ${TASK_STATUSES.join(', ')}`);
+      if (!isOneOf(TASK_STATUSES, status)) throw invalidInput('status', `must be one of ${TASK_STATUSES.join(', ')}`);
       const overdue = single(query, 'overdue');
       if (overdue !== undefined && overdue !== 'true' && overdue !== 'false')
         throw invalidInput('overdue', 'must be true or false');

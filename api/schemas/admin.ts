@@ -89,8 +89,6 @@ export const BusinessCalendarSchema = z
   })
   .meta({ id: 'BusinessCalendar' });
 
-export const TASK_STATUSES = ['open', 'done', 'skipped'] as const;
-
 export const CompleteTaskSchema = z
   .strictObject({
     note: z.string().optional(),

@@ -29,6 +29,7 @@ import {
   capErrors,
 } from './report';
 import { Refused, invalidInput } from '../../domain/refusal';
+import { type ImportStatus } from '../../domain/statuses';
 
 export const BANK_FIELDS = [
   'date',
@@ -363,7 +364,7 @@ export async function importBankStatement(
   return report;
 }
 
-async function finish(db: Db, importId: number, status: string, report: object): Promise<void> {
+async function finish(db: Db, importId: number, status: ImportStatus, report: object): Promise<void> {
   await db
     .updateTable('imports')
     .set({ status, report: JSON.stringify(report) })

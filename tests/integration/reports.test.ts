@@ -9,6 +9,7 @@ import type { Db } from '../../db/connect';
 import { type ApiClient, eventually } from '../support/api-harness';
 import { apiSuiteWithPeople, createCustomer, daysAgo, driveToDelivery, registerContract } from '../support/scenario';
 import { type Stage } from '../../domain/stages';
+import { type DisputeStatus, type InvoiceStatus, type PromiseStatus } from '../../domain/statuses';
 
 const suite = apiSuiteWithPeople();
 const fen = (yuan: number) => yuan * 100;
@@ -25,7 +26,7 @@ interface InvoiceSpec {
   amount: number;
   issued: string;
   due: string;
-  status?: string;
+  status?: InvoiceStatus;
   balance?: number;
   paidOn?: string;
   writtenOffAt?: Date;
@@ -273,7 +274,7 @@ async function insertDisputes(db: Db): Promise<void> {
     invoiceNo: string,
     reason: string,
     opened: string,
-    status: string,
+    status: DisputeStatus,
     resolved: string | null,
     creditYuan: number | null,
   ) => ({
@@ -305,7 +306,7 @@ async function insertDisputes(db: Db): Promise<void> {
 }
 
 async function insertPromises(db: Db): Promise<void> {
-  const promise = (id: string, invoiceNo: string, customer: string, status: string, closed: string | null) => ({
+  const promise = (id: string, invoiceNo: string, customer: string, status: PromiseStatus, closed: string | null) => ({
     id,
     invoice_no: invoiceNo,
     customer_code: customer,

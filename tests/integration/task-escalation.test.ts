@@ -4,6 +4,7 @@ import { ensureSchedules } from '../../stack/schedules';
 import { CREDIT_REVIEW_SCHEDULE_ID } from '../../workflows/credit-review';
 import { TASK_ESCALATION_SCHEDULE_ID } from '../../workflows/task-escalation';
 import { type ApiHarness, eventually, startApiHarness } from '../support/api-harness';
+import { type TaskStatus } from '../../domain/statuses';
 
 let harness: ApiHarness;
 
@@ -27,7 +28,7 @@ async function task(
   key: string,
   ownerRole: string,
   dueInHours: number,
-  status = 'open',
+  status: TaskStatus = 'open',
   escalatedTo: string | null = null,
 ) {
   await harness.database.db

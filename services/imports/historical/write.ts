@@ -2,7 +2,7 @@
  * Step 3, write: the new rows, in batches, inside the import's transaction. Rows already in the database
  * (duplicates) stay as they are; a contract there that gets new invoices has its stage set again.
  */
-import { sql } from 'kysely';
+import { type Insertable, sql } from 'kysely';
 import type { Db } from '../../../db/connect';
 import { selectPolicy } from '../../../db/policies';
 import { disputeDeadline } from '../../../domain/collection-decision';
@@ -14,6 +14,7 @@ import { BATCH, chunks, selectIn } from './batches';
 import { type CrossChecked, type UsableSettlement, paymentKey } from './cross-check';
 import type { HistoricalFile } from './files';
 import { type ContractIn, type CustomerIn, IMPORTED_DISPUTE_NOTE, type InvoiceIn, type ParsedRows } from './rows';
+import { type InvoicesTable } from '../../../db/schema';
 
 export interface WriteOptions {
   importId: number;
@@ -362,7 +363,7 @@ async function insertInvoices(
   const disputes: Dispute[] = [];
   const warnings: string[] = [];
   for (const batch of chunks(ordered, BATCH)) {
-    const rows = [];
+    const rows: Insertable<InvoicesTable>[] = [];
     for (const i of batch) {
       const contract = plan.contractOf(i.contractNo)!;
       const policy = await plan.policyFor(i.contractNo, contract.customerCode);

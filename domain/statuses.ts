@@ -1,0 +1,26 @@
+/** The states a stored record moves through, one union per table; the database columns are typed with them. */
+
+/** Whether `value` is one of `allowed` (a query parameter checked against a status list). */
+export function isOneOf<T extends string>(allowed: readonly T[], value: string): value is T {
+  return (allowed as readonly string[]).includes(value);
+}
+
+export type MilestoneStatus = 'pending' | 'ready' | 'invoiced' | 'paid' | 'written_off';
+export type InvoiceStatus = 'open' | 'paid' | 'written_off';
+export type InterestStatus = 'none' | 'open' | 'collected' | 'waived';
+export const PAYMENT_STATUSES = ['matched', 'unmatched', 'reversed'] as const;
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+/** Letters and internal notifications go through the same outbox: claimed ('sending') before SMTP, marked after. */
+export type OutboxStatus = 'pending' | 'sending' | 'sent';
+/** A letter whose invoice was paid before it went out is cancelled instead. */
+export type LetterStatus = OutboxStatus | 'cancelled_paid';
+/** A notification for a role nobody with an email holds is kept, unsent, as 'no_recipient'. */
+export type NotificationStatus = OutboxStatus | 'no_recipient';
+export const TASK_STATUSES = ['open', 'done', 'skipped'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+/** 'closed': the collection ended (paid or written off) while the dispute was open. */
+export type DisputeStatus = 'open' | 'resolved' | 'closed';
+/** 'cancelled': the invoice was written off while the promise was open. */
+export type PromiseStatus = 'open' | 'kept' | 'broken' | 'cancelled';
+/** Historical imports end imported or rejected; bank statements completed (with rejections) or failed. */
+export type ImportStatus = 'running' | 'imported' | 'rejected' | 'completed' | 'completed_with_rejections' | 'failed';
