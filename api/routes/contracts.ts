@@ -10,6 +10,8 @@ import { conflict, invalidInput, notFound } from '../../domain/refusal';
 import { toMinor } from '../money';
 import type { ApiRoutes } from '../route';
 import { ActionSchemas, CreateContractSchema } from '../schemas/common';
+import { CONTRACT_LIST_QUERY_DOC, ContractListQuerySchema } from '../schemas/contracts';
+import { contractList } from '../../read-models/contracts';
 import { contractView } from '../../read-models/views';
 import type { Db } from '../../db/connect';
 import type { z } from 'zod';
@@ -162,6 +164,20 @@ export function contractRoutes(routes: ApiRoutes, { db, temporal, taskQueue }: A
         body: await contractView(db, body.no),
         headers: { Location: `/api/v1/contracts/${body.no}` },
       };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/api/v1/contracts',
+    summary:
+      'List contracts: search by number, title or customer, filter by stage, owner, department or customer, sorted, a page at a time',
+    roles: 'any',
+    query: CONTRACT_LIST_QUERY_DOC,
+    responses: { 200: 'a page of contracts and the cursor of the next one (null on the last)', 400: 'invalid query' },
+    async handle({ query }) {
+      const { q, stage, owner, department, customer, sort, limit, cursor } = ContractListQuerySchema.parse(query);
+      return { body: await contractList(db, { q, stages: stage, owner, department, customer, sort, limit, cursor }) };
     },
   });
 
