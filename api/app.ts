@@ -7,7 +7,7 @@ import { notFound } from '../domain/refusal';
 import { inputGuard } from './input-guard';
 import { createMetrics, mountMetrics } from './metrics';
 import { requestLog } from './request-log';
-import { ApiRoutes } from './route';
+import { ApiRoutes, PUBLIC_PATHS } from './route';
 import { collectionRoutes } from './routes/collection';
 import { contractRoutes } from './routes/contracts';
 import { simulationRoutes } from './routes/simulation';
@@ -21,6 +21,7 @@ import { calendarRoutes } from './routes/calendars';
 import { taskRoutes } from './routes/tasks';
 import { reportRoutes } from './routes/reports';
 import { peopleRoutes } from './routes/people';
+import { sessionRoutes } from './routes/sessions';
 import { HEALTH_SPEC, mailboxRoutes, mountHealth } from './routes/system';
 
 export function createApp(deps: ApiDeps): Express {
@@ -32,10 +33,12 @@ export function createApp(deps: ApiDeps): Express {
   mountMetrics(app, metrics, deps.workerMetricsUrl);
   app.use(IMPORTS_PATH, importBodyParser(deps));
   app.use(express.json({ limit: '1mb' }));
+  // The console's HTML forms (issue 10): flat fields only; `_csrf` is checked and removed by authentication.
+  app.use(express.urlencoded({ extended: false, limit: '1mb', parameterLimit: 1000 }));
   mountHealth(app, deps);
 
   const router = express.Router();
-  router.use(authenticate(deps.db));
+  router.use(authenticate(deps.db, { publicPaths: PUBLIC_PATHS, sessionIdleMinutes: deps.sessionIdleMinutes }));
   router.use(inputGuard);
   // Tests walk every route (the fuzz test); the OpenAPI document is built from the same list.
   app.locals.routeSpecs = registerApiRoutes(router, deps).specs;
@@ -55,6 +58,7 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): ApiRoutes {
     temporal: deps.temporal,
     ms: deps.temporalDeadlineMs ?? DEFAULT_TEMPORAL_DEADLINE_MS,
   });
+  sessionRoutes(routes, deps);
   peopleRoutes(routes, deps);
   customerRoutes(routes, deps);
   creditRoutes(routes, deps);

@@ -1,10 +1,11 @@
 import crypto from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { sql } from 'kysely';
 import type { Db } from '../db/connect';
 import type { Actor, Role } from '../domain/roles';
 import { HttpError } from './errors';
 import { refuse } from '../domain/refusal';
+import { type SessionActor, sessionActor } from '../services/sessions';
 
 /** Label of the token start-up gives the admin (ADMIN_TOKEN or .data/admin-token); a new one replaces it. */
 export const START_UP_LABEL = 'start-up';
@@ -25,6 +26,8 @@ declare module 'express-serve-static-core' {
     actor?: Actor;
     /** The id of the API token the request came with (for rotating one's own token). */
     tokenId?: number;
+    /** The console session the request came with, when it came with the cookie instead of a token. */
+    session?: SessionActor;
   }
 }
 
@@ -43,41 +46,121 @@ async function touchLastUsed(db: Db, tokenId: number, lastUsedAt: Date | null, n
     .execute();
 }
 
-/** Resolves the bearer token to a person; every route but /healthz needs one, valid: not revoked, not expired. */
-export function authenticate(db: Db): RequestHandler {
+/** The cookie that carries a console session's secret. */
+export const SESSION_COOKIE = 'huikuan_session';
+/** The header (or, in a urlencoded form, the field `_csrf`) a session's writes must carry. */
+export const CSRF_HEADER = 'X-CSRF-Token';
+const SAFE_METHODS = new Set(['GET', 'HEAD']);
+
+export interface AuthenticateOptions {
+  /** Paths that need no token nor session (the sign-in itself). */
+  publicPaths?: readonly string[];
+  /** SESSION_IDLE_MINUTES. */
+  sessionIdleMinutes?: number;
+}
+
+/** The value of one cookie of the request, if it was sent. */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const index = part.indexOf('=');
+    if (index < 0 || part.slice(0, index).trim() !== name) continue;
+    const value = part.slice(index + 1).trim();
+    return value === '' ? undefined : value;
+  }
+  return undefined;
+}
+
+/** The CSRF token the request carries; a form's `_csrf` field is taken out of the body, which the route validates. */
+function csrfTokenOf(req: Request): string | undefined {
+  const body = req.body as Record<string, unknown> | undefined;
+  let field: unknown;
+  if (req.is('application/x-www-form-urlencoded') && body && typeof body === 'object' && '_csrf' in body) {
+    field = body._csrf;
+    delete body._csrf;
+  }
+  const header = req.header(CSRF_HEADER);
+  if (header) return header;
+  return typeof field === 'string' ? field : undefined;
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && crypto.timingSafeEqual(a, b);
+}
+
+async function bearerActor(db: Db, req: Request, token: string): Promise<void> {
+  const found = await db
+    .selectFrom('api_tokens')
+    .innerJoin('people', 'people.id', 'api_tokens.person_id')
+    .select([
+      'api_tokens.id',
+      'api_tokens.expires_at',
+      'api_tokens.revoked_at',
+      'api_tokens.last_used_at',
+      'people.name',
+      'people.role',
+      'people.active',
+    ])
+    .where('api_tokens.token_hash', '=', hashToken(token))
+    .executeTakeFirst();
+  if (!found) throw unauthorized('unknown token', 'no person holds this token');
+  if (found.revoked_at)
+    throw unauthorized(
+      'token revoked',
+      `this token was revoked at ${found.revoked_at.toISOString()}; ask an admin for a new one`,
+    );
+  const now = new Date();
+  if (found.expires_at && found.expires_at <= now)
+    throw unauthorized(
+      'token expired',
+      `this token expired at ${found.expires_at.toISOString()}; ask an admin for a new one`,
+    );
+  if (!found.active) throw unauthorized('person deactivated', `${found.name} was deactivated by an admin`);
+  await touchLastUsed(db, found.id, found.last_used_at, now);
+  req.actor = { name: found.name, role: found.role as Role };
+  req.tokenId = found.id;
+}
+
+async function cookieActor(db: Db, req: Request, secret: string, idleMinutes: number | undefined): Promise<void> {
+  const session = await sessionActor(db, secret, new Date(), idleMinutes);
+  if (!session)
+    throw new HttpError(401, 'session ended', [
+      { field: 'Cookie', message: 'the session expired, was signed out or never existed; sign in again' },
+    ]);
+  if (!SAFE_METHODS.has(req.method)) {
+    const given = csrfTokenOf(req);
+    if (!given || !sameSecret(given, session.csrfToken))
+      throw refuse('forbidden', `missing or wrong ${CSRF_HEADER}`, [
+        {
+          code: 'csrf',
+          field: CSRF_HEADER,
+          message: `a request signed in with the session cookie must send the session's CSRF token in the ${CSRF_HEADER} header (or the _csrf form field)`,
+        },
+      ]);
+  }
+  req.actor = { name: session.name, role: session.role };
+  req.session = session;
+}
+
+/**
+ * Resolves the request to a person: a bearer token (valid: not revoked, not expired, its person active)
+ * or else the console's session cookie, whose writes must carry the session's CSRF token.
+ * Every route but the public ones needs one or the other.
+ */
+export function authenticate(db: Db, options: AuthenticateOptions = {}): RequestHandler {
   return (req, _res, next) => {
+    if (options.publicPaths?.includes(req.path)) return next();
     const match = /^Bearer\s+(\S+)$/i.exec(req.header('authorization') ?? '');
-    if (!match) return next(unauthorized('missing bearer token', 'send "Authorization: Bearer <token>"'));
-    (async () => {
-      const token = await db
-        .selectFrom('api_tokens')
-        .innerJoin('people', 'people.id', 'api_tokens.person_id')
-        .select([
-          'api_tokens.id',
-          'api_tokens.expires_at',
-          'api_tokens.revoked_at',
-          'api_tokens.last_used_at',
-          'people.name',
-          'people.role',
-        ])
-        .where('api_tokens.token_hash', '=', hashToken(match[1]))
-        .executeTakeFirst();
-      if (!token) throw unauthorized('unknown token', 'no person holds this token');
-      if (token.revoked_at)
-        throw unauthorized(
-          'token revoked',
-          `this token was revoked at ${token.revoked_at.toISOString()}; ask an admin for a new one`,
-        );
-      const now = new Date();
-      if (token.expires_at && token.expires_at <= now)
-        throw unauthorized(
-          'token expired',
-          `this token expired at ${token.expires_at.toISOString()}; ask an admin for a new one`,
-        );
-      await touchLastUsed(db, token.id, token.last_used_at, now);
-      req.actor = { name: token.name, role: token.role as Role };
-      req.tokenId = token.id;
-    })().then(() => next(), next);
+    const cookie = match ? undefined : cookieValue(req.header('cookie'), SESSION_COOKIE);
+    if (!match && !cookie)
+      return next(
+        unauthorized('missing bearer token', 'send "Authorization: Bearer <token>" or sign in (POST /api/v1/sessions)'),
+      );
+    (match ? bearerActor(db, req, match[1]) : cookieActor(db, req, cookie!, options.sessionIdleMinutes)).then(
+      () => next(),
+      next,
+    );
   };
 }
 

@@ -21,6 +21,10 @@ export interface ApiDeps {
   temporalDeadlineMs?: number;
   /** The worker's Prometheus endpoint, whose Temporal SDK metrics GET /metrics adds to its own. */
   workerMetricsUrl?: string;
+  /** SESSION_IDLE_MINUTES: a console session ends after this much inactivity (default 30). */
+  sessionIdleMinutes?: number;
+  /** PUBLIC_URL is https: the session cookie is Secure even when the request reached us over http (a TLS proxy). */
+  secureCookies?: boolean;
   /** Where the request lines go; the process's `api` logger when absent. */
   requestLogger?: Logger;
 }

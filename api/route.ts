@@ -14,7 +14,7 @@ export interface HandlerContext<Body> {
 }
 
 export interface RouteSpec<B extends z.ZodType = z.ZodType> {
-  method: 'get' | 'post' | 'put';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   path: string;
   summary: string;
   /** Roles allowed to call; "any" means any authenticated person. */
@@ -94,8 +94,8 @@ export class ApiRoutes {
   }
 }
 
-/** Routes that need no token. */
-export const PUBLIC_PATHS: readonly string[] = ['/healthz'];
+/** Routes that need no token: /healthz (mounted before authentication) and signing in (authentication lets it through). */
+export const PUBLIC_PATHS: readonly string[] = ['/healthz', '/api/v1/sessions'];
 
 /** The roles that pass a route's role check; every role for "any", none for a public route (it has no check). */
 export function rolesOf(spec: RouteSpec): readonly Role[] {

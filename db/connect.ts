@@ -16,6 +16,7 @@ import * as apiTokens from './migrations/0011_api_tokens';
 import * as workerHeartbeats from './migrations/0012_worker_heartbeats';
 import * as outboxClaims from './migrations/0013_outbox_claims';
 import * as contractListIndexes from './migrations/0014_contract_list_indexes';
+import * as signIn from './migrations/0015_sign_in';
 
 // bigint columns hold minor units far below 2^53, so read them as numbers; dates stay 'YYYY-MM-DD'.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -50,6 +51,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0012_worker_heartbeats': workerHeartbeats,
   '0013_outbox_claims': outboxClaims,
   '0014_contract_list_indexes': contractListIndexes,
+  '0015_sign_in': signIn,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

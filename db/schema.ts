@@ -30,6 +30,26 @@ export interface PeopleTable {
   role: Role;
   email: string | null;
   created_at: CreatedAt;
+  /** `scrypt$N$r$p$salt$hash` (base64), never the password; null: the person cannot sign in with one. */
+  password_hash: string | null;
+  password_changed_at: Date | null;
+  /** Consecutive failed sign-ins since the last success or lock. */
+  failed_sign_ins: Generated<number>;
+  locked_until: Date | null;
+  /** A deactivated person can neither sign in nor use their tokens. */
+  active: Generated<boolean>;
+  locale: Generated<Locale>;
+}
+
+/** Console sessions: only the SHA-256 of the cookie's secret is stored. */
+export interface SessionsTable {
+  id_hash: string;
+  person_id: number;
+  csrf_token: string;
+  created_at: CreatedAt;
+  last_seen_at: Generated<Date>;
+  /** The absolute end, however active the session is. */
+  expires_at: Date;
 }
 
 /** API tokens: only the SHA-256 of each secret is stored; a person may hold several. */
@@ -402,6 +422,7 @@ export interface Database {
   tasks: TasksTable;
   people: PeopleTable;
   api_tokens: ApiTokensTable;
+  sessions: SessionsTable;
   customers: CustomersTable;
   customer_contacts: CustomerContactsTable;
   contracts: ContractsTable;

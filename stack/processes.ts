@@ -197,6 +197,8 @@ export async function startApiServer(settings: ApiServerSettings, port: number, 
       settings.checkWorker ? settings.config.TEMPORAL_TASK_QUEUE : undefined,
     ),
     workerMetricsUrl: settings.config.WORKER_METRICS_URL,
+    sessionIdleMinutes: settings.config.SESSION_IDLE_MINUTES,
+    secureCookies: settings.config.PUBLIC_URL?.startsWith('https:') ?? false,
   });
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host, () => resolve(server));

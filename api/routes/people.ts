@@ -1,12 +1,19 @@
 import type { Selectable } from 'kysely';
-import type { ApiTokensTable } from '../../db/schema';
+import type { ApiTokensTable, PeopleTable } from '../../db/schema';
 import type { Db } from '../../db/connect';
 import { issueToken, START_UP_LABEL } from '../auth';
-import { conflict, invalidInput, notFound } from '../../domain/refusal';
+import { conflict, invalidInput, notFound, refuse } from '../../domain/refusal';
+import { endSessions, setPassword, verifyPassword } from '../../services/sessions';
 import type { ApiDeps } from '../deps';
 import type { ApiRoutes } from '../route';
 import { CreateTokenSchema } from '../schemas/common';
-import { IssueTokenSchema, TOKEN_STATUSES, TokenExpirySchema } from '../schemas/admin';
+import {
+  IssueTokenSchema,
+  SetPasswordSchema,
+  TOKEN_STATUSES,
+  TokenExpirySchema,
+  UpdatePersonSchema,
+} from '../schemas/admin';
 
 type TokenRow = Selectable<ApiTokensTable> & { name: string; role: string };
 
@@ -204,8 +211,13 @@ export function peopleRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
     rule: 'rotates the token the request came with; the new one keeps its label and expiry',
     responses: { 201: 'the new token (shown once)', 409: 'the token was rotated or revoked meanwhile' },
     async handle({ req, actor }) {
+      if (req.tokenId === undefined)
+        throw conflict('this request came with no token', [
+          { code: 'not_a_token', field: 'Authorization', message: 'a session cookie has no token to rotate' },
+        ]);
+      const tokenId = req.tokenId;
       const issued = await db.transaction().execute(async (trx) => {
-        const old = await openToken(trx, req.tokenId!);
+        const old = await openToken(trx, tokenId);
         await trx
           .updateTable('api_tokens')
           .set({ revoked_at: new Date(), revoked_by: actor.name })
@@ -233,4 +245,95 @@ export function peopleRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
       };
     },
   });
+
+  routes.add({
+    method: 'put',
+    path: '/api/v1/people/:name/password',
+    summary: "Set or reset a person's password (stored only as its scrypt hash); unlocks them",
+    roles: 'any',
+    rule: "an admin sets anyone's and ends their sessions; anyone else only their own, giving currentPassword, and their other sessions end",
+    body: SetPasswordSchema,
+    responses: {
+      200: 'the person',
+      400: 'a password too weak',
+      403: "someone else's, or currentPassword wrong",
+      404: 'no such person',
+    },
+    async handle({ req, params, body, actor }) {
+      const person = await personNamed(db, params.name);
+      if (actor.role !== 'admin') {
+        if (person.name !== actor.name)
+          throw refuse('forbidden', "only an admin sets another person's password", [
+            { field: 'name', message: `${actor.name} may set only their own password` },
+          ]);
+        const current = body.currentPassword ?? '';
+        if (!person.password_hash || !(await verifyPassword(current, person.password_hash)))
+          throw refuse('forbidden', 'current password is wrong', [
+            { code: 'wrong_password', field: 'currentPassword', message: 'give your current password to change it' },
+          ]);
+      }
+      const own = person.name === actor.name;
+      await setPassword(db, person.id, body.password, { keepSessionHash: own ? req.session?.sessionHash : undefined });
+      return { body: personView(await personNamed(db, person.name)) };
+    },
+  });
+
+  routes.add({
+    method: 'patch',
+    path: '/api/v1/people/:name',
+    summary: 'Deactivate or reactivate a person, change their role or their language',
+    roles: 'any',
+    rule: 'an admin changes anyone (not their own role or activity); anyone else only their own locale; deactivating ends their sessions',
+    body: UpdatePersonSchema,
+    responses: { 200: 'the person', 403: 'not allowed to change this', 404: 'no such person', 409: 'oneself' },
+    async handle({ params, body, actor }) {
+      const person = await personNamed(db, params.name);
+      const own = person.name === actor.name;
+      if (actor.role !== 'admin') {
+        const fields = Object.entries(body)
+          .filter(([key, value]) => value !== undefined && (key !== 'locale' || !own))
+          .map(([key]) => key);
+        if (fields.length > 0)
+          throw refuse(
+            'forbidden',
+            'only an admin changes this',
+            fields.map((field) => ({ field, message: `${actor.name} may change only their own locale` })),
+          );
+      }
+      if (own && body.active === false)
+        throw conflict('an admin cannot deactivate themself', [
+          { field: 'active', message: 'ask another admin; no admin could sign in otherwise' },
+        ]);
+      if (own && body.role !== undefined && body.role !== person.role)
+        throw conflict('an admin cannot change their own role', [{ field: 'role', message: 'ask another admin' }]);
+      await db.transaction().execute(async (trx) => {
+        const changes = { active: body.active, role: body.role, locale: body.locale };
+        if (Object.values(changes).some((v) => v !== undefined))
+          await trx.updateTable('people').set(changes).where('id', '=', person.id).execute();
+        if (body.active === false) await endSessions(trx, person.id);
+      });
+      return { body: personView(await personNamed(db, person.name)) };
+    },
+  });
+}
+
+async function personNamed(db: Db, name: string) {
+  const person = await db.selectFrom('people').selectAll().where('name', '=', name).executeTakeFirst();
+  if (!person) throw notFound(`person ${name}`);
+  return person;
+}
+
+/** A person as the API shows them: never the password hash. */
+function personView(person: Selectable<PeopleTable>) {
+  return {
+    id: person.id,
+    name: person.name,
+    role: person.role,
+    email: person.email,
+    active: person.active,
+    locale: person.locale,
+    hasPassword: person.password_hash !== null,
+    passwordChangedAt: person.password_changed_at,
+    lockedUntil: person.locked_until,
+  };
 }

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { GRADES, MILESTONE_KINDS } from '../../domain/contract-rules';
 import { CHANNELS, CONTACT_ROLES, INTERNAL_ROLES, TONES } from '../../domain/policy';
+import { LOCALES } from '../../domain/locales';
+import { ROLES } from '../../domain/roles';
 
 /**
  * Schemas of the admin API: escalation policies, policy selections, the business calendar and tasks.
@@ -130,3 +132,33 @@ export const TokenExpirySchema = z
     ),
   })
   .meta({ id: 'TokenExpiryRequest' });
+
+export const SignInSchema = z
+  .strictObject({
+    name: z.string().min(1, 'must not be empty').max(200, 'at most 200 characters'),
+    password: z.string().min(1, 'must not be empty').max(1024, 'at most 1024 characters'),
+  })
+  .meta({ id: 'SignInRequest' });
+
+export const SetPasswordSchema = z
+  .strictObject({
+    password: z
+      .string()
+      .describe('the new password: at least 10 characters, not one character repeated (at most 1024)'),
+    currentPassword: z
+      .string()
+      .optional()
+      .describe('needed when a person who is not an admin changes their own password'),
+  })
+  .meta({ id: 'SetPasswordRequest' });
+
+export const UpdatePersonSchema = z
+  .strictObject({
+    active: z
+      .boolean()
+      .optional()
+      .describe('false deactivates: their sessions end, their tokens and sign-ins are refused (admin only)'),
+    role: z.enum(ROLES).optional().describe('admin only'),
+    locale: z.enum(LOCALES).optional().describe("the console's language; a person may set their own"),
+  })
+  .meta({ id: 'UpdatePersonRequest' });
