@@ -150,8 +150,16 @@ export class StackProcess {
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
-  /** Spawns the launcher; `extraEnv` may add or (with undefined) remove variables. */
-  static spawn(dataDir: string, ports: StackPorts, extraEnv: Record<string, string | undefined> = {}): StackProcess {
+  /**
+   * Spawns the launcher; `extraEnv` may add or (with undefined) remove variables. `command` is how it is
+   * started: `npx tsx bin/start.ts` by default, or `npm start` as a person or a service manager does.
+   */
+  static spawn(
+    dataDir: string,
+    ports: StackPorts,
+    extraEnv: Record<string, string | undefined> = {},
+    command: [string, ...string[]] = ['npx', 'tsx', 'bin/start.ts'],
+  ): StackProcess {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       DATA_DIR: dataDir,
@@ -172,7 +180,7 @@ export class StackProcess {
       if (value === undefined) delete env[name];
       else env[name] = value;
     }
-    const child = spawn('npx', ['tsx', 'bin/start.ts'], {
+    const child = spawn(command[0], command.slice(1), {
       cwd: REPO_ROOT,
       env,
       detached: false,
@@ -211,6 +219,11 @@ export class StackProcess {
 
   tree(): ProcessEntry[] {
     return treeOf(this.child.pid!);
+  }
+
+  /** The process the test spawned (npx or npm itself), as a service manager would know it. */
+  get topPid(): number {
+    return this.child.pid!;
   }
 
   /**

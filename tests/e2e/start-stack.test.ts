@@ -103,8 +103,12 @@ describe('npm start', () => {
     dataDirs.push(dir);
     return dir;
   };
-  const launch = (dataDir: string, ports: Awaited<ReturnType<typeof freePorts>>) => {
-    const stack = StackProcess.spawn(dataDir, ports);
+  const launch = (
+    dataDir: string,
+    ports: Awaited<ReturnType<typeof freePorts>>,
+    command?: Parameters<typeof StackProcess.spawn>[3],
+  ) => {
+    const stack = StackProcess.spawn(dataDir, ports, {}, command);
     stacks.push(stack);
     return stack;
   };
@@ -540,5 +544,21 @@ describe('npm start', () => {
     expect(result, `no exit within ${STOP_LIMIT_MS} ms\n${second.output()}`).not.toBe('timeout');
     expect(ms).toBeLessThan(STOP_LIMIT_MS);
     expect(processesUsing(dataDir)).toEqual([]);
+  }, 300_000);
+
+  it('stops everything within the limit when `npm start` itself gets SIGTERM, as a service manager sends it', async () => {
+    const dataDir = newDataDir();
+    const stack = launch(dataDir, await freePorts(), ['npm', 'start']);
+    await stack.waitForRunning();
+    expect(processesUsing(dataDir).length, 'the stack runs processes under its data folder').toBeGreaterThan(0);
+    const startedAt = Date.now();
+    killQuietly(stack.topPid, 'SIGTERM');
+    const left = await eventually(
+      async () => (processesUsing(dataDir).length === 0 ? [] : undefined),
+      STOP_LIMIT_MS,
+      'every process of the stack gone',
+    ).catch(() => processesUsing(dataDir));
+    expect(left, `left behind after SIGTERM to npm\n${stack.output()}`).toEqual([]);
+    expect(Date.now() - startedAt).toBeLessThan(STOP_LIMIT_MS);
   }, 300_000);
 });
