@@ -4,7 +4,7 @@ import { addDays, zonedInstant } from '../domain/dates';
 import { SYSTEM_ACTOR } from '../domain/roles';
 import { applyHoldDecision, creditPositions } from '../services/credit-holds';
 import { num } from '../db/numbers';
-import { creditWarnings, topOverdueCustomers } from '../read-models/credit-warnings';
+import { creditWarnings, topOverdueCustomers, type CreditReviewSummary } from '../read-models/credit-warnings';
 import { computeGrades, lockFull } from '../services/credit-grading';
 
 /** The weekly credit review, in batches the review workflow drives: begin, grade a batch, store the summary. */
@@ -132,7 +132,7 @@ async function customerEvents(db: Db, action: string, sinceMs: number) {
 export async function storeCreditReview(
   db: Db,
   input: { reviewDate: string; sinceMs: number; totals: ReviewTotals },
-): Promise<Record<string, unknown>> {
+): Promise<CreditReviewSummary> {
   const stored = await db
     .selectFrom('credit_reviews')
     .select('summary')
@@ -156,7 +156,7 @@ export async function storeCreditReview(
     topOverdueCustomers(db, input.reviewDate, 10),
     creditWarnings(db, { today: input.reviewDate }),
   ]);
-  const summary = {
+  const summary: CreditReviewSummary = {
     reviewDate: input.reviewDate,
     generatedAt: new Date().toISOString(),
     since: new Date(input.sinceMs).toISOString(),

@@ -7,7 +7,7 @@ import type { Locale } from '../domain/locales';
 import { formatMoney } from '../domain/money';
 import type { MailSettings } from './letters';
 import { DEFAULT_CLAIM_MS, claimRow, markWithRetries, releaseClaim } from './outbox';
-import type { TopOverdue, WarningRow } from '../read-models/credit-warnings';
+import type { CreditReviewSummary, WarningRow } from '../read-models/credit-warnings';
 
 /**
  * Internal mail that is not a collection letter (the weekly credit review), through the `notifications`
@@ -131,34 +131,6 @@ export async function reviewRecipients(db: Db): Promise<string[]> {
   return [...new Set(people.map((p) => p.email!))];
 }
 
-interface ReviewSummary {
-  reviewDate: string;
-  customersReviewed: number;
-  onHoldCount: number;
-  gradeCounts: Record<string, number>;
-  gradeChanges: {
-    count: number;
-    items: {
-      customerCode: string;
-      name: string;
-      from: string | null;
-      to: string | null;
-      scoreTenths: number | null;
-      reason: string | null;
-    }[];
-  };
-  holdsSet: {
-    count: number;
-    items: { customerCode: string; name: string; source: string; reason: string | null; onHoldNow: boolean }[];
-  };
-  holdsLifted: {
-    count: number;
-    items: { customerCode: string; name: string; source: string; reason: string | null }[];
-  };
-  topOverdue: TopOverdue[];
-  warnings: { count: number; items: WarningRow[] };
-}
-
 const LIST_IN_MAIL = 50;
 
 function gradeLabel(grade: string | null, locale: Locale): string {
@@ -166,7 +138,11 @@ function gradeLabel(grade: string | null, locale: Locale): string {
 }
 
 /** Everything the review mail states, formatted for one language (labels live in the templates). */
-export function reviewContext(summary: ReviewSummary, locale: Locale, companyName: string): Record<string, unknown> {
+export function reviewContext(
+  summary: CreditReviewSummary,
+  locale: Locale,
+  companyName: string,
+): Record<string, unknown> {
   const money = (minor: number, currency: string) => formatMoney(minor, currency, locale);
   const more = (count: number, shown: number) => Math.max(0, count - shown);
   const changes = summary.gradeChanges.items.slice(0, LIST_IN_MAIL);
@@ -270,7 +246,7 @@ export async function sendCreditReviewMail(
       'credit-review',
       input.locale,
       'review',
-      reviewContext(review.summary as unknown as ReviewSummary, input.locale, mail.companyName),
+      reviewContext(review.summary, input.locale, mail.companyName),
     );
     await storeNotification(db, mail, {
       key,

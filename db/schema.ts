@@ -17,6 +17,7 @@ import type {
   TaskStatus,
 } from '../domain/statuses';
 import type { BusinessCalendar } from '../domain/calendar';
+import type { CreditReviewSummary } from '../read-models/credit-warnings';
 import type { ContactRole, EscalationPolicy } from '../domain/policy';
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -242,7 +243,7 @@ export interface GradeHistoryTable {
 
 export interface CreditReviewsTable {
   review_date: DateColumn;
-  summary: Json<Record<string, unknown>>;
+  summary: Json<CreditReviewSummary>;
   created_at: CreatedAt;
 }
 

@@ -203,3 +203,36 @@ export async function overdueFigures(
     .executeTakeFirstOrThrow();
   return { overdueMinor: num(row.overdue), oldestDaysOverdue: row.oldest ? daysBetween(row.oldest, today) : 0 };
 }
+
+/** What a weekly credit review found, stored once per review date (credit_reviews.summary) and mailed. */
+export interface CreditReviewSummary {
+  reviewDate: string;
+  generatedAt: string;
+  since: string;
+  gradePeriod: { from: string; to: string };
+  customersReviewed: number;
+  totals: { customers: number; gradeChanges: number; holdsSet: number; holdsLifted: number };
+  onHoldCount: number;
+  gradeCounts: Record<string, number>;
+  gradeChanges: {
+    count: number;
+    items: {
+      customerCode: string | null;
+      name: string;
+      from: string | null;
+      to: string | null;
+      scoreTenths: number | null;
+      reason: string | null;
+    }[];
+  };
+  holdsSet: {
+    count: number;
+    items: { customerCode: string | null; name: string; source: string; reason: string | null; onHoldNow: boolean }[];
+  };
+  holdsLifted: {
+    count: number;
+    items: { customerCode: string | null; name: string; source: string; reason: string | null }[];
+  };
+  topOverdue: TopOverdue[];
+  warnings: { count: number; items: WarningRow[] };
+}

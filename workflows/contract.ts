@@ -191,18 +191,28 @@ export async function contractWorkflow(input: ContractInput): Promise<ContractSu
     return summary();
   }
 
-  for (const [action, update] of Object.entries(TRANSITION_UPDATES)) {
-    setHandler(
-      update as unknown as UpdateDefinition<ContractSummary, [object]>,
-      (args: object) => applyTransition({ ...args, action } as TransitionRequest),
-      {
-        validator: (args: object) => {
-          const outcome = decideTransition(facts(), { ...args, action } as TransitionRequest, today());
-          if (outcome.refusals.length > 0) throw refused(outcome.refusals);
-        },
+  /** One transition's update: the validator refuses with every reason before anything changes. */
+  function handleTransition<Args>(
+    update: UpdateDefinition<ContractSummary, [Args]>,
+    requestOf: (args: Args) => TransitionRequest,
+  ) {
+    setHandler(update, (args) => applyTransition(requestOf(args)), {
+      validator: (args) => {
+        const outcome = decideTransition(facts(), requestOf(args), today());
+        if (outcome.refusals.length > 0) throw refused(outcome.refusals);
       },
-    );
+    });
   }
+  const { approve, review, sign, split, budget, handover, deliver, accept, cancel } = TRANSITION_UPDATES;
+  handleTransition(approve, (args) => ({ ...args, action: 'approve' }));
+  handleTransition(review, (args) => ({ ...args, action: 'review' }));
+  handleTransition(sign, (args) => ({ ...args, action: 'sign' }));
+  handleTransition(split, (args) => ({ ...args, action: 'split' }));
+  handleTransition(budget, (args) => ({ ...args, action: 'budget' }));
+  handleTransition(handover, (args) => ({ ...args, action: 'handover' }));
+  handleTransition(deliver, (args) => ({ ...args, action: 'deliver' }));
+  handleTransition(accept, (args) => ({ ...args, action: 'accept' }));
+  handleTransition(cancel, (args) => ({ ...args, action: 'cancel' }));
 
   const collections: Promise<void>[] = [];
 
