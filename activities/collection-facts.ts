@@ -5,24 +5,10 @@ import { DISPUTE_ROUTES, type DisputeReason, MANAGER_OF } from '../domain/disput
 import { accruedInterest, parseAnnualRatePercent } from '../domain/interest';
 import type { Actor } from '../domain/roles';
 import { SYSTEM_ACTOR } from '../domain/roles';
+import { invoiceOwners } from './collection-steps';
 import { type Owners, ownerName } from './letters';
 
-/** Facts the collection workflow records as disputes, promises and write-offs happen; each write is idempotent. */
-
-async function invoiceOf(db: Db, invoiceNo: string) {
-  return db
-    .selectFrom('invoices')
-    .innerJoin('contracts', 'contracts.no', 'invoices.contract_no')
-    .select([
-      'invoices.contract_no',
-      'invoices.customer_code',
-      'invoices.balance_minor',
-      'contracts.owners',
-      'contracts.created_by',
-    ])
-    .where('invoices.no', '=', invoiceNo)
-    .executeTakeFirstOrThrow();
-}
+// Facts the collection workflow records as disputes, promises and write-offs happen; each write is idempotent.
 
 async function openTask(
   db: Db,
@@ -71,7 +57,7 @@ export interface DisputeOpening {
 }
 
 export async function recordDisputeOpened(db: Db, d: DisputeOpening): Promise<void> {
-  const invoice = await invoiceOf(db, d.invoiceNo);
+  const invoice = await invoiceOwners(db, d.invoiceNo);
   const routedTo = DISPUTE_ROUTES[d.reason];
   await db.transaction().execute(async (trx) => {
     await trx
@@ -116,7 +102,7 @@ export async function recordDisputeEscalated(
   db: Db,
   e: { disputeId: string; invoiceNo: string; at: number; taskDueDays: number },
 ): Promise<void> {
-  const invoice = await invoiceOf(db, e.invoiceNo);
+  const invoice = await invoiceOwners(db, e.invoiceNo);
   const dispute = await db
     .selectFrom('disputes')
     .select(['routed_to', 'reason'])
@@ -170,7 +156,7 @@ export interface DisputeResolution {
 
 /** Closes a dispute; an accepted one with a credit note lowers the invoice. Returns the balance now due. */
 export async function recordDisputeResolved(db: Db, r: DisputeResolution): Promise<number> {
-  const invoice = await invoiceOf(db, r.invoiceNo);
+  const invoice = await invoiceOwners(db, r.invoiceNo);
   return db.transaction().execute(async (trx) => {
     const closed = await trx
       .updateTable('disputes')
@@ -254,7 +240,7 @@ export interface PromiseRecord {
 }
 
 export async function recordPromiseMade(db: Db, p: PromiseRecord): Promise<void> {
-  const invoice = await invoiceOf(db, p.invoiceNo);
+  const invoice = await invoiceOwners(db, p.invoiceNo);
   await db.transaction().execute(async (trx) => {
     await trx
       .insertInto('promises')
@@ -288,7 +274,7 @@ export async function recordPromiseClosed(
   db: Db,
   c: { promiseId: string; invoiceNo: string; kept: boolean; at: number },
 ): Promise<void> {
-  const invoice = await invoiceOf(db, c.invoiceNo);
+  const invoice = await invoiceOwners(db, c.invoiceNo);
   await db.transaction().execute(async (trx) => {
     const closed = await trx
       .updateTable('promises')
@@ -326,7 +312,7 @@ export interface WriteOff {
 }
 
 export async function recordWriteOff(db: Db, w: WriteOff): Promise<void> {
-  const invoice = await invoiceOf(db, w.invoiceNo);
+  const invoice = await invoiceOwners(db, w.invoiceNo);
   await db.transaction().execute(async (trx) => {
     await trx
       .updateTable('invoices')
@@ -358,7 +344,7 @@ export async function recordWriteOffRequest(
   db: Db,
   r: { invoiceNo: string; actor: Actor; reason: string; at: number; approved?: boolean },
 ): Promise<void> {
-  const invoice = await invoiceOf(db, r.invoiceNo);
+  const invoice = await invoiceOwners(db, r.invoiceNo);
   const action = r.approved === undefined ? 'write_off_requested' : 'write_off_rejected';
   await appendTimeline(db, {
     eventKey: `writeoff/${r.invoiceNo}/${action}/${r.at}`,
@@ -382,7 +368,7 @@ export interface PolicyChange {
 
 /** Finance moved a running invoice to another policy version: the invoice row and the timeline say so. */
 export async function recordPolicyChange(db: Db, change: PolicyChange): Promise<void> {
-  const invoice = await invoiceOf(db, change.invoiceNo);
+  const invoice = await invoiceOwners(db, change.invoiceNo);
   await db.transaction().execute(async (trx) => {
     await trx
       .updateTable('invoices')
@@ -467,7 +453,7 @@ export async function recordInterestSettled(
   db: Db,
   s: { invoiceNo: string; outcome: 'collected' | 'waived'; reason: string; actor: Actor; at: number },
 ): Promise<void> {
-  const invoice = await invoiceOf(db, s.invoiceNo);
+  const invoice = await invoiceOwners(db, s.invoiceNo);
   await db.transaction().execute(async (trx) => {
     await trx
       .updateTable('invoices')

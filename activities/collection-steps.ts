@@ -8,7 +8,8 @@ import { reevaluateCreditHold } from '../services/credit-holds';
 import { DAY_MS, localDateOf } from '../domain/dates';
 import type { StepRequest, StepResult } from './types';
 
-async function invoiceOwners(db: Db, invoiceNo: string) {
+/** An invoice's balance with its contract's owners: whom a step or a recorded fact concerns. */
+export async function invoiceOwners(db: Db, invoiceNo: string) {
   return db
     .selectFrom('invoices')
     .innerJoin('contracts', 'contracts.no', 'invoices.contract_no')
