@@ -163,4 +163,32 @@ export default defineConfig(
       ],
     },
   },
+  {
+    // The console calls the API's routes in this process (ApiRoutes.call): the same role checks, validation
+    // and refusals. It reads no table and runs no command of its own; signing in uses the sessions service.
+    files: ['console/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: folder('activities', 'workflows', 'read-models', 'db'),
+              allowTypeImports: true,
+              message: 'console/ calls the API routes (ApiRoutes.call), not tables, read models or workflows.',
+            },
+            {
+              regex: '^(\\.\\./)+services/(?!sessions$)',
+              allowTypeImports: true,
+              message: 'console/ calls the API routes (ApiRoutes.call), not services.',
+            },
+            {
+              group: ['kysely', 'kysely/*', 'pg', '@temporalio/*'],
+              message: 'console/ reaches data only through the API routes.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -22,6 +22,7 @@ import { taskRoutes } from './routes/tasks';
 import { reportRoutes } from './routes/reports';
 import { peopleRoutes } from './routes/people';
 import { sessionRoutes } from './routes/sessions';
+import { mountConsole } from '../console/mount';
 import { HEALTH_SPEC, mailboxRoutes, mountHealth } from './routes/system';
 
 export function createApp(deps: ApiDeps): Express {
@@ -40,8 +41,10 @@ export function createApp(deps: ApiDeps): Express {
   const router = express.Router();
   router.use(authenticate(deps.db, { publicPaths: PUBLIC_PATHS, sessionIdleMinutes: deps.sessionIdleMinutes }));
   router.use(inputGuard);
+  const routes = registerApiRoutes(router, deps);
   // Tests walk every route (the fuzz test); the OpenAPI document is built from the same list.
-  app.locals.routeSpecs = registerApiRoutes(router, deps).specs;
+  app.locals.routeSpecs = routes.specs;
+  mountConsole(app, deps, routes);
   router.use((req, _res, next) => next(notFound(`route ${req.method} ${req.path}`)));
 
   app.use(router);

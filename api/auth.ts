@@ -122,23 +122,27 @@ async function bearerActor(db: Db, req: Request, token: string): Promise<void> {
   req.tokenId = found.id;
 }
 
+/** A write signed in with the session cookie must carry the session's CSRF token (header or `_csrf` form field). */
+export function checkCsrf(req: Request, session: SessionActor): void {
+  if (SAFE_METHODS.has(req.method)) return;
+  const given = csrfTokenOf(req);
+  if (!given || !sameSecret(given, session.csrfToken))
+    throw refuse('forbidden', `missing or wrong ${CSRF_HEADER}`, [
+      {
+        code: 'csrf',
+        field: CSRF_HEADER,
+        message: `a request signed in with the session cookie must send the session's CSRF token in the ${CSRF_HEADER} header (or the _csrf form field)`,
+      },
+    ]);
+}
+
 async function cookieActor(db: Db, req: Request, secret: string, idleMinutes: number | undefined): Promise<void> {
   const session = await sessionActor(db, secret, new Date(), idleMinutes);
   if (!session)
     throw new HttpError(401, 'session ended', [
       { field: 'Cookie', message: 'the session expired, was signed out or never existed; sign in again' },
     ]);
-  if (!SAFE_METHODS.has(req.method)) {
-    const given = csrfTokenOf(req);
-    if (!given || !sameSecret(given, session.csrfToken))
-      throw refuse('forbidden', `missing or wrong ${CSRF_HEADER}`, [
-        {
-          code: 'csrf',
-          field: CSRF_HEADER,
-          message: `a request signed in with the session cookie must send the session's CSRF token in the ${CSRF_HEADER} header (or the _csrf form field)`,
-        },
-      ]);
-  }
+  checkCsrf(req, session);
   req.actor = { name: session.name, role: session.role };
   req.session = session;
 }

@@ -72,27 +72,73 @@ export class ApiRoutes {
   add<B extends z.ZodType>(spec: RouteSpec<B>): void {
     this.specs.push(spec as unknown as RouteSpec);
     this.router[spec.method](spec.path, (req, res, next) => {
-      (async () => {
-        const actor =
-          spec.roles === 'any'
-            ? req.actor!
-            : requireRole(req.actor, spec.roles, `${spec.method.toUpperCase()} ${spec.path}`);
-        const body = spec.body ? spec.body.parse(req.body ?? {}) : undefined;
-        const result = await this.underDeadline(spec as unknown as RouteSpec, () =>
-          spec.handle({
-            req,
-            actor,
-            body: body as z.output<B>,
-            params: req.params as Record<string, string>,
-            query: req.query as Record<string, string | undefined>,
-          }),
-        );
+      const context = {
+        req,
+        actor: req.actor,
+        params: req.params as Record<string, string>,
+        query: req.query as Record<string, string | undefined>,
+        body: req.body as unknown,
+      };
+      this.run(spec as unknown as RouteSpec, context).then((result) => {
         for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
         res.status(result.status ?? 200).json(result.body);
-      })().catch((error: unknown) => this.nameWhatIsDown(error).then(next));
+      }, next);
     });
   }
+
+  /**
+   * Runs a route in this process as if it had been requested: the same role check, body validation,
+   * Temporal deadline and handler. The console calls the API this way, so each rule lives in one place.
+   */
+  call(method: RouteSpec['method'], path: string, context: RouteCall): Promise<RouteResult> {
+    return this.run(this.spec(method, path), { params: {}, query: {}, ...context });
+  }
+
+  has(method: RouteSpec['method'], path: string): boolean {
+    return this.specs.some((candidate) => candidate.method === method && candidate.path === path);
+  }
+
+  /** The route registered for a method and path template ("/api/v1/contracts/:no"). */
+  spec(method: RouteSpec['method'], path: string): RouteSpec {
+    const spec = this.specs.find((candidate) => candidate.method === method && candidate.path === path);
+    if (!spec) throw new Error(`no route ${method.toUpperCase()} ${path}`);
+    return spec;
+  }
+
+  /** Whether the person's role passes the route's role check (the console shows a form only then). */
+  allows(actor: Actor, method: RouteSpec['method'], path: string): boolean {
+    const { roles } = this.spec(method, path);
+    return roles === 'any' || roles.some((role) => role === actor.role);
+  }
+
+  private async run(
+    spec: RouteSpec,
+    call: Required<Omit<RouteCall, 'body'>> & { body?: unknown },
+  ): Promise<RouteResult> {
+    try {
+      const actor =
+        spec.roles === 'any'
+          ? call.actor!
+          : requireRole(call.actor, spec.roles, `${spec.method.toUpperCase()} ${spec.path}`);
+      const body: unknown = spec.body ? spec.body.parse(call.body ?? {}) : undefined;
+      return await this.underDeadline(spec, () =>
+        spec.handle({ req: call.req, actor, body, params: call.params, query: call.query }),
+      );
+    } catch (error) {
+      throw await this.nameWhatIsDown(error);
+    }
+  }
 }
+
+export interface RouteCall {
+  req: Request;
+  actor: Actor | undefined;
+  params?: Record<string, string>;
+  query?: Record<string, string | undefined>;
+  body?: unknown;
+}
+
+export type RouteResult = Awaited<ReturnType<RouteSpec['handle']>>;
 
 /** Routes that need no token: /healthz (mounted before authentication) and signing in (authentication lets it through). */
 export const PUBLIC_PATHS: readonly string[] = ['/healthz', '/api/v1/sessions'];

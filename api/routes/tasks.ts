@@ -77,9 +77,10 @@ export function taskRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
       invoice: 'invoice number',
       contract: 'contract number',
       overdue: 'true: open tasks past their due time',
+      mine: "true: the caller's own: owned by name, owned by their role with no name, or escalated to their role",
     },
     responses: { 200: 'the tasks', 400: 'invalid filter' },
-    async handle({ query }) {
+    async handle({ query, actor }) {
       const status = single(query, 'status') ?? 'open';
       if (!isOneOf(TASK_STATUSES, status)) throw invalidInput('status', `must be one of ${TASK_STATUSES.join(', ')}`);
       const overdue = single(query, 'overdue');
@@ -89,12 +90,23 @@ export function taskRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
       const ownerName = single(query, 'ownerName');
       const invoice = single(query, 'invoice');
       const contract = single(query, 'contract');
+      const mine = single(query, 'mine');
+      if (mine !== undefined && mine !== 'true' && mine !== 'false')
+        throw invalidInput('mine', 'must be true or false');
 
       let select = db.selectFrom('tasks').selectAll().where('status', '=', status);
       if (ownerRole) select = select.where('owner_role', '=', ownerRole);
       if (ownerName) select = select.where('owner_name', '=', ownerName);
       if (invoice) select = select.where('invoice_no', '=', invoice);
       if (contract) select = select.where('contract_no', '=', contract);
+      if (mine === 'true')
+        select = select.where((eb) =>
+          eb.or([
+            eb('owner_name', '=', actor.name),
+            eb.and([eb('owner_name', 'is', null), eb('owner_role', '=', actor.role)]),
+            eb('escalated_to', '=', actor.role),
+          ]),
+        );
       if (overdue === 'true') select = select.where('status', '=', 'open').where('due_at', '<', new Date());
       const tasks = await select.orderBy('due_at').orderBy('id').limit(500).execute();
       return { body: tasks.map(taskView) };

@@ -1,0 +1,126 @@
+import type { z } from 'zod';
+import { toHttpError } from '../api/errors';
+
+/** What the person typed into one form, by field name (the API's body path: "amount.value", "milestones.0.name"). */
+export type FormValues = Record<string, string>;
+
+/** A refused form: every reason, each beside the field it names, and what was typed, to show again. */
+export interface FormFailure {
+  form: string;
+  status: number;
+  message: string;
+  values: FormValues;
+  reasons: { field?: string; message: string }[];
+  fieldErrors: Record<string, string[]>;
+}
+
+/** Flattens an urlencoded body to one string per field (a repeated field, as a checkbox after its hidden "false", keeps its last value). */
+export function formValues(body: unknown): FormValues {
+  const values: FormValues = {};
+  if (!body || typeof body !== 'object') return values;
+  for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
+    const last: unknown = Array.isArray(value) ? value[value.length - 1] : value;
+    if (typeof last === 'string') values[name] = last;
+  }
+  return values;
+}
+
+export function failureOf(form: string, values: FormValues, error: unknown): FormFailure {
+  const http = toHttpError(error);
+  const reasons = http.details.length > 0 ? http.details : [{ message: http.message }];
+  const fieldErrors: Record<string, string[]> = {};
+  for (const reason of reasons) if (reason.field) (fieldErrors[reason.field] ??= []).push(reason.message);
+  return { form, status: http.status, message: http.message, values, reasons, fieldErrors };
+}
+
+/**
+ * Builds the API request body from a form, by the route's own zod schema: "a.b" and "list.0.c" fields
+ * nest, numbers and booleans are read from their text, a blank optional field is left out. Nothing is
+ * validated here: what cannot be read stays text, so the schema refuses it and names the field.
+ */
+export function formBody(schema: z.ZodType | undefined, values: FormValues): unknown {
+  return coerce(schema, nest(values));
+}
+
+type Tree = { [key: string]: Tree | string };
+
+function nest(values: FormValues): Tree {
+  const root: Tree = {};
+  for (const [name, value] of Object.entries(values)) {
+    if (name.startsWith('_')) continue;
+    const parts = name.split('.');
+    let node = root;
+    for (const part of parts.slice(0, -1)) {
+      const next = node[part];
+      node = typeof next === 'object' ? next : (node[part] = {});
+    }
+    node[parts[parts.length - 1]] = value;
+  }
+  return root;
+}
+
+interface SchemaDef {
+  type: string;
+  innerType?: z.ZodType;
+  shape?: Record<string, z.ZodType>;
+  element?: z.ZodType;
+  in?: z.ZodType;
+  options?: z.ZodType[];
+}
+
+const defOf = (schema: z.ZodType): SchemaDef => (schema as unknown as { _zod: { def: SchemaDef } })._zod.def;
+
+function coerce(schema: z.ZodType | undefined, value: Tree | string | undefined): unknown {
+  if (!schema || value === undefined) return value;
+  const def = defOf(schema);
+  switch (def.type) {
+    case 'optional':
+    case 'nullable':
+    case 'default':
+    case 'prefault':
+      return value === '' ? undefined : coerce(def.innerType, value);
+    case 'pipe':
+      return coerce(def.in, value);
+    case 'number':
+    case 'int':
+      return typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value;
+    case 'boolean':
+      return value === 'true' || value === 'on' ? true : value === 'false' || value === '' ? false : value;
+    case 'object':
+      return typeof value === 'object' ? coerceObject(def.shape ?? {}, value) : value;
+    case 'array':
+      return typeof value === 'object' ? coerceArray(def.element, value) : value === '' ? [] : value;
+    case 'union':
+      return value;
+    default:
+      return value;
+  }
+}
+
+function coerceObject(shape: Record<string, z.ZodType>, tree: Tree): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(tree)) {
+    const coerced = coerce(shape[key], value);
+    if (coerced !== undefined) out[key] = coerced;
+  }
+  return out;
+}
+
+/** "list.0.x", "list.1.x": rows in index order; a row left entirely blank is dropped (spare editor rows). */
+function coerceArray(element: z.ZodType | undefined, tree: Tree): unknown[] {
+  return Object.keys(tree)
+    .filter((key) => /^\d+$/.test(key))
+    .sort((a, b) => Number(a) - Number(b))
+    .map((key) => tree[key])
+    .filter((row) => typeof row !== 'object' || Object.values(flatten(row)).some((v) => v.trim() !== ''))
+    .map((row) => coerce(element, row));
+}
+
+function flatten(tree: Tree): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(tree)) {
+    if (typeof value === 'string') out[key] = value;
+    else for (const [inner, text] of Object.entries(flatten(value))) out[`${key}.${inner}`] = text;
+  }
+  return out;
+}

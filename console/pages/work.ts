@@ -1,0 +1,69 @@
+import type { ApiDeps } from '../../api/deps';
+import type { FormFailure } from '../forms';
+import type { ConsolePages, PageRequest, View } from '../pages';
+
+interface Task {
+  id: number;
+  kind: string;
+  step: string | null;
+  invoiceNo: string | null;
+  contractNo: string;
+  ownerRole: string;
+  ownerName: string | null;
+  title: string;
+  dueAt: string;
+  escalatedTo: string | null;
+}
+
+/** My work (home): the person's open tasks, overdue first, with done/skip, and the approvals waiting for them. */
+export function registerWork(pages: ConsolePages, _deps: ApiDeps): void {
+  const view = async (page: PageRequest, failure?: FormFailure): Promise<View> => {
+    const tasks = await pages.api<Task[]>(page, 'get', '/api/v1/tasks', { query: { mine: 'true' } });
+    const now = Date.now();
+    const rows = tasks.map((task) => ({
+      ...task,
+      overdue: new Date(task.dueAt).getTime() < now,
+      failure: failure?.form === `task-${task.id}` ? failure : undefined,
+    }));
+    const approvals = rows.filter((task) => task.kind === 'approval');
+    const work = rows.filter((task) => task.kind !== 'approval');
+    const counts = Object.entries(
+      rows.reduce<Record<string, number>>(
+        (byKind, task) => ({ ...byKind, [task.kind]: (byKind[task.kind] ?? 0) + 1 }),
+        {},
+      ),
+    ).map(([kind, count]) => ({ kind, count }));
+    return {
+      view: 'work',
+      title: page.t('work.title'),
+      data: {
+        work,
+        approvals,
+        counts,
+        overdueCount: rows.filter((task) => task.overdue).length,
+        canClose: pages.can(page, 'post', '/api/v1/tasks/:id/done'),
+        canApprove: pages.can(page, 'post', '/api/v1/invoices/:no/approvals'),
+      },
+    };
+  };
+
+  pages.page('/', view);
+  pages.action('/tasks/:id/done', {
+    form: 'task',
+    route: ['post', '/api/v1/tasks/:id/done'],
+    done: () => '/',
+    view: (page, failure) => view(page, failure && { ...failure, form: `task-${page.params.id}` }),
+  });
+  pages.action('/tasks/:id/skip', {
+    form: 'task',
+    route: ['post', '/api/v1/tasks/:id/skip'],
+    done: () => '/',
+    view: (page, failure) => view(page, failure && { ...failure, form: `task-${page.params.id}` }),
+  });
+  pages.action('/invoices/:no/approvals', {
+    form: 'approval',
+    route: ['post', '/api/v1/invoices/:no/approvals'],
+    done: () => '/',
+    view: (page, failure) => view(page, failure && { ...failure, form: `task-${failure.values._task}` }),
+  });
+}
