@@ -9,6 +9,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { upsertPersonToken } from '../api/auth';
+import { setFirstPassword } from '../services/sessions';
 import { ConfigError, loadConfig, type Config } from '../config/env';
 import { connect, migrateToLatest, type Db } from '../db/connect';
 import { loadDemoData } from '../stack/demo';
@@ -40,6 +41,25 @@ function adminToken(config: Config): string {
   return token;
 }
 
+function adminPasswordFile(config: Config): string {
+  return path.join(config.dataDir, 'admin-password');
+}
+
+/** The admin's first console password: made once, kept in .data/admin-password (mode 600) for the person who started it. */
+function adminPassword(config: Config): string {
+  const file = adminPasswordFile(config);
+  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
+  const password = crypto.randomBytes(12).toString('base64url');
+  fs.writeFileSync(file, `${password}\n`, { mode: 0o600 });
+  return password;
+}
+
+/** Like the token, the password goes only to a person at a terminal. */
+function adminPasswordLine(config: Config, password: string): string {
+  const where = process.stdout.isTTY ? password : `in ${adminPasswordFile(config)}`;
+  return `sign in as admin, password ${where} (until the admin changes it)`;
+}
+
 /** The token goes only to a person at a terminal; logs get where to find it. */
 function adminTokenLine(config: Config, token: string): string {
   if (process.stdout.isTTY) return token;
@@ -58,6 +78,12 @@ function configOrExit(): Config {
 function message(error: unknown): string {
   if (error instanceof Error) return error.message || error.name;
   return String(error ?? 'unknown error');
+}
+
+/** Loads the demo once the API answers; returns the demo people to print with their passwords. */
+async function loadDemo(apiUrl: string, token: string) {
+  await waitForHealth(apiUrl, 120_000);
+  return loadDemoData(apiUrl, token);
 }
 
 async function waitForHealth(apiUrl: string, timeoutMs: number): Promise<void> {
@@ -114,11 +140,12 @@ class Stack {
   }
 }
 
-async function migrate(databaseUrl: string, token: string): Promise<void> {
+async function migrate(databaseUrl: string, token: string, password: string): Promise<void> {
   const db = connect(databaseUrl, 1);
   try {
     await migrateToLatest(db);
     await upsertPersonToken(db, { name: 'admin', role: 'admin' }, token);
+    await setFirstPassword(db, 'admin', password);
   } catch (error) {
     throw new Error(`cannot migrate the database at ${databaseUrl.replace(/:[^:@/]+@/, ':***@')}: ${message(error)}`);
   } finally {
@@ -169,7 +196,8 @@ async function main(): Promise<void> {
     const temporalAddress = config.TEMPORAL_ADDRESS ?? String(temporalInfo!.address);
 
     const token = adminToken(config);
-    await migrate(databaseUrl, token);
+    const password = adminPassword(config);
+    await migrate(databaseUrl, token, password);
     const smtpUrl = config.SMTP_URL ?? (await startCatcher(stack, databaseUrl, config.EMBEDDED_SMTP_PORT)).url;
     if (stack.stopping) return;
 
@@ -198,14 +226,13 @@ async function main(): Promise<void> {
     await Promise.all([worker.start(), api.start()]);
 
     const apiUrl = config.PUBLIC_URL ?? `http://localhost:${config.PORT}`;
-    if (demo) {
-      await waitForHealth(`http://127.0.0.1:${config.PORT}`, 120_000);
-      await loadDemoData(`http://127.0.0.1:${config.PORT}`, token);
-    }
+    const demoPeople = demo ? await loadDemo(`http://127.0.0.1:${config.PORT}`, token) : [];
 
     const banner = [
       '',
       'Huikuan is running.',
+      `  Console        ${apiUrl}/   ${adminPasswordLine(config, password)}`,
+      ...demoPeople.map(({ name, role, password }) => `                 demo: ${name} (${role}), password ${password}`),
       `  API            ${apiUrl}   (OpenAPI: ${apiUrl}/api/v1/openapi.json, health: ${apiUrl}/healthz)`,
       `  Temporal UI    ${temporalInfo ? String(temporalInfo.uiUrl) : `(external cluster at ${temporalAddress}, namespace ${config.TEMPORAL_NAMESPACE})`}`,
       `  Temporal gRPC  ${temporalAddress}`,

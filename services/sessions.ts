@@ -92,6 +92,17 @@ export async function setPassword(
   });
 }
 
+/** Gives a person a password only if they have none yet (the admin's first password at start-up). */
+export async function setFirstPassword(db: Db, name: string, password: string): Promise<void> {
+  const person = await db
+    .selectFrom('people')
+    .select(['id', 'password_hash'])
+    .where('name', '=', name)
+    .executeTakeFirst();
+  if (!person) throw notFound(`person ${name}`);
+  if (person.password_hash === null) await setPassword(db, person.id, password);
+}
+
 export interface SignedInPerson {
   id: number;
   name: string;

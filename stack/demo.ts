@@ -48,17 +48,28 @@ const TERMS = {
 
 const money = (value: string) => ({ value, currency: 'CNY' });
 
-export async function loadDemoData(apiUrl: string, adminToken: string): Promise<void> {
+/** The demo's people and their console passwords, printed by `npm start -- --demo` (a demo, not a secret). */
+export const DEMO_PEOPLE = [
+  { name: 'demo-sales', role: 'sales', password: 'demo-sales-2026' },
+  { name: 'demo-finance', role: 'finance', password: 'demo-finance-2026' },
+  { name: 'demo-delivery', role: 'delivery', password: 'demo-delivery-2026' },
+  { name: 'demo-executive', role: 'executive', password: 'demo-executive-2026' },
+] as const;
+
+export async function loadDemoData(apiUrl: string, adminToken: string): Promise<typeof DEMO_PEOPLE> {
   const admin = new DemoClient(apiUrl, adminToken);
   if ((await admin.call('GET', '/api/v1/customers/DEMO-ACME', undefined, [404])).status === 200) {
     logger('demo').info('demo data already loaded');
-    return;
+    return DEMO_PEOPLE;
   }
   const token = async (name: string, role: string) =>
     admin.as((await admin.call('POST', '/api/v1/tokens', { name, role }, [409])).body.token ?? adminToken);
   const sales = await token('demo-sales', 'sales');
   const finance = await token('demo-finance', 'finance');
   const delivery = await token('demo-delivery', 'delivery');
+  await token('demo-executive', 'executive');
+  for (const person of DEMO_PEOPLE)
+    await admin.call('PUT', `/api/v1/people/${person.name}/password`, { password: person.password });
   const today = localDateOf(Date.now(), 'Asia/Shanghai');
 
   const customers = [
@@ -175,4 +186,5 @@ export async function loadDemoData(apiUrl: string, adminToken: string): Promise<
     'demo data loaded: customers DEMO-ACME, DEMO-GLOBEX, DEMO-INITECH; contracts DEMO-C-001…004; overdue invoice DEMO-INV-0001; ' +
       'an unmatched bank payment (GET /api/v1/payments?status=unmatched); a term-extension warning (GET /api/v1/credit/warnings)',
   );
+  return DEMO_PEOPLE;
 }

@@ -143,6 +143,23 @@ describe('npm start', () => {
     expect(stack.stdout + stack.stderr).not.toContain(ADMIN_TOKEN);
     expect(stdout).toContain(`(mailbox: ${apiUrl}/api/v1/mailbox)`);
     expect(port).toBeGreaterThan(0);
+
+    // The console: a browser without a session is sent to sign in; the admin signs in with the first password.
+    const passwordFile = path.join(dataDir, 'admin-password');
+    expect(stdout).toContain(`Console        ${apiUrl}/   sign in as admin, password in ${passwordFile}`);
+    const home = await fetch(`${apiUrl}/`, { redirect: 'manual' });
+    expect([home.status, home.headers.get('location')]).toEqual([303, '/sign-in']);
+    const signedIn = await fetch(`${apiUrl}/sign-in`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ name: 'admin', password: fs.readFileSync(passwordFile, 'utf8').trim(), next: '/' }),
+    });
+    expect(signedIn.status).toBe(303);
+    const cookie = signedIn.headers.get('set-cookie')!.split(';')[0];
+    const myWork = await fetch(`${apiUrl}/`, { headers: { cookie } });
+    expect(myWork.status).toBe(200);
+    expect(await myWork.text()).toContain('我的工作');
     expectSupervisedShape(stack.tree());
 
     const anonymous = new Api(apiUrl);

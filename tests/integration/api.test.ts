@@ -414,7 +414,14 @@ describe('invoices, letters and payments', () => {
 
 describe('operations', () => {
   it('loads the demo data through the API, with an overdue invoice whose letter goes out once', async () => {
-    await loadDemoData(suite.harness.admin.baseUrl, suite.harness.admin.token!);
+    const people = await loadDemoData(suite.harness.admin.baseUrl, suite.harness.admin.token!);
+    for (const person of people) {
+      const signedIn = await suite.harness.anonymous.post('/api/v1/sessions', {
+        name: person.name,
+        password: person.password,
+      });
+      expect([signedIn.status, signedIn.body.person?.role]).toEqual([201, person.role]);
+    }
     const contracts = await Promise.all(
       ['DEMO-C-001', 'DEMO-C-002', 'DEMO-C-003', 'DEMO-C-004'].map((no) =>
         suite.harness.admin.get(`/api/v1/contracts/${no}`),
