@@ -244,3 +244,31 @@ export async function contractList(db: Db, query: ContractListQuery, now = new D
     next: rows.length > query.limit && last ? encodeCursor(query.sort, keyValues(last)) : null,
   };
 }
+
+/** Who a contract is with and who sells it: what the contract's page shows beside contractView. */
+export interface ContractParties {
+  customerName: string;
+  accountOwner: string | null;
+  department: string | null;
+  createdBy: string;
+  createdAt: Date;
+}
+
+/** The parties of one contract, by its number (primary key); undefined when there is no such contract. */
+export async function contractParties(db: Db, no: string): Promise<ContractParties | undefined> {
+  const row = await db
+    .selectFrom('contracts as c')
+    .innerJoin('customers as cu', 'cu.code', 'c.customer_code')
+    .select(['cu.name', 'c.account_owner', 'c.department', 'c.created_by', 'c.created_at'])
+    .where('c.no', '=', no)
+    .executeTakeFirst();
+  return (
+    row && {
+      customerName: row.name,
+      accountOwner: row.account_owner,
+      department: row.department,
+      createdBy: row.created_by,
+      createdAt: row.created_at,
+    }
+  );
+}

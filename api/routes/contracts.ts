@@ -11,7 +11,7 @@ import { toMinor } from '../money';
 import type { ApiRoutes } from '../route';
 import { ActionSchemas, CreateContractSchema } from '../schemas/common';
 import { CONTRACT_LIST_QUERY_DOC, ContractListQuerySchema } from '../schemas/contracts';
-import { contractList } from '../../read-models/contracts';
+import { contractList, contractParties } from '../../read-models/contracts';
 import { contractView } from '../../read-models/views';
 import type { Db } from '../../db/connect';
 import type { z } from 'zod';
@@ -184,11 +184,13 @@ export function contractRoutes(routes: ApiRoutes, { db, temporal, taskQueue }: A
   routes.add({
     method: 'get',
     path: '/api/v1/contracts/:no',
-    summary: 'Read a contract: stage, milestones, invoices and timeline',
+    summary:
+      "Read a contract: stage, milestones, invoices and timeline, the customer's name, the account owner and the department",
     roles: 'any',
     responses: { 200: 'the contract', 404: 'no such contract' },
     async handle({ params }) {
-      return { body: await contractView(db, params.no) };
+      const [contract, parties] = await Promise.all([contractView(db, params.no), contractParties(db, params.no)]);
+      return { body: { ...contract, ...parties } };
     },
   });
 

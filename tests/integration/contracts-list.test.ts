@@ -403,3 +403,34 @@ describe('GET /api/v1/contracts', () => {
     });
   });
 });
+
+describe('GET /api/v1/contracts/:no', () => {
+  it('names the customer, the account owner and the department beside the stage and the money', async () => {
+    const response = await reader.get('/api/v1/contracts/HT-2026-001');
+    expect(response.status, JSON.stringify(response.body)).toBe(200);
+    expect(response.body).toMatchObject({
+      no: 'HT-2026-001',
+      customerCode: 'ALPHA',
+      customerName: '阿尔法科技有限公司',
+      accountOwner: 'sally',
+      department: '华东',
+      createdBy: 'sally',
+      createdAt: `${NAMED[0].createdAt.slice(0, 23)}Z`,
+      stage: 'Delivery',
+      amount: { value: '1234.50', currency: 'CNY' },
+      milestones: [],
+      invoices: [],
+      timeline: [],
+    });
+    expect((await reader.get('/api/v1/contracts/OLD-HT-2026-9')).body).toMatchObject({
+      customerName: '伽马集团',
+      accountOwner: null,
+      department: '华东',
+    });
+  });
+
+  it('answers 404 for a contract that does not exist', async () => {
+    const response = await reader.get('/api/v1/contracts/NO-SUCH-CONTRACT');
+    expect(response.status).toBe(404);
+  });
+});
