@@ -1,14 +1,18 @@
-import type { Selectable } from 'kysely';
+import { type Selectable, sql } from 'kysely';
 import type { ApiTokensTable, PeopleTable } from '../../db/schema';
 import type { Db } from '../../db/connect';
 import { issueToken, START_UP_LABEL } from '../auth';
 import { conflict, invalidInput, notFound, refuse } from '../../domain/refusal';
-import { endSessions, setPassword, verifyPassword } from '../../services/sessions';
+import { passwordProblem } from '../../domain/passwords';
+import { endSessions, hashPassword, setPassword, verifyPassword } from '../../services/sessions';
 import type { ApiDeps } from '../deps';
 import type { ApiRoutes } from '../route';
 import { CreateTokenSchema } from '../schemas/common';
 import {
+  CreatePersonSchema,
   IssueTokenSchema,
+  PEOPLE_LIST_QUERY_DOC,
+  PeopleListQuerySchema,
   SetPasswordSchema,
   TOKEN_STATUSES,
   TokenExpirySchema,
@@ -81,6 +85,7 @@ async function openToken(db: Db, id: number): Promise<TokenRow> {
 }
 
 export function peopleRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
+  personRoutes(routes, db);
   routes.add({
     method: 'post',
     path: '/api/v1/tokens',
@@ -315,6 +320,118 @@ export function peopleRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
       return { body: personView(await personNamed(db, person.name)) };
     },
   });
+}
+
+/** The people an admin manages: list, read one, create one with a password (issue 10's admin pages). */
+function personRoutes(routes: ApiRoutes, db: Db): void {
+  routes.add({
+    method: 'get',
+    path: '/api/v1/people',
+    summary: 'People with their role, activity, language, lock and active token count, by name, a page at a time',
+    roles: ['admin'],
+    query: PEOPLE_LIST_QUERY_DOC,
+    responses: { 200: 'a page of people and the "after" of the next one (null on the last)', 400: 'invalid query' },
+    async handle({ query }) {
+      return { body: await peopleList(db, PeopleListQuerySchema.parse(query)) };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/api/v1/people/:name',
+    summary: 'One person: role, activity, language, password and lock, active token count',
+    roles: ['admin'],
+    responses: { 200: 'the person', 404: 'no such person' },
+    async handle({ params }) {
+      const person = await personRows(db).where('people.name', '=', params.name).executeTakeFirst();
+      if (!person) throw notFound(`person ${params.name}`);
+      return { body: listedPerson(person) };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/api/v1/people',
+    summary: 'Create a person with a role and, optionally, the password they sign in to the console with (no token)',
+    roles: ['admin'],
+    body: CreatePersonSchema,
+    responses: { 201: 'the person', 400: 'invalid input or a password too weak', 409: 'name taken' },
+    async handle({ body }) {
+      const problem = body.password === undefined ? undefined : passwordProblem(body.password);
+      if (problem) throw invalidInput('password', problem, 'weak_password');
+      const passwordHash = body.password === undefined ? null : await hashPassword(body.password);
+      const created = await db
+        .insertInto('people')
+        .values({
+          name: body.name,
+          role: body.role,
+          email: body.email ?? null,
+          locale: body.locale,
+          password_hash: passwordHash,
+          password_changed_at: passwordHash ? new Date() : null,
+        })
+        .onConflict((oc) => oc.column('name').doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (!created)
+        throw conflict(`a person named ${body.name} already exists`, [
+          { code: 'name_taken', field: 'name', message: 'must be unique' },
+        ]);
+      return { status: 201, body: personView(await personNamed(db, body.name)) };
+    },
+  });
+}
+
+/** People with their count of tokens that still work (revoked and expired ones left out). */
+function personRows(db: Db) {
+  return db
+    .selectFrom('people')
+    .selectAll('people')
+    .select((eb) =>
+      eb
+        .selectFrom('api_tokens')
+        .select(eb.fn.countAll<string>().as('n'))
+        .whereRef('api_tokens.person_id', '=', 'people.id')
+        .where('api_tokens.revoked_at', 'is', null)
+        .where((inner) =>
+          inner.or([inner('api_tokens.expires_at', 'is', null), inner('api_tokens.expires_at', '>', new Date())]),
+        )
+        .as('active_tokens'),
+    );
+}
+
+type PersonRow = Selectable<PeopleTable> & { active_tokens: string | null };
+
+function listedPerson(row: PersonRow, now = new Date()) {
+  return {
+    ...personView(row),
+    locked: row.locked_until !== null && row.locked_until > now,
+    activeTokens: Number(row.active_tokens ?? 0),
+  };
+}
+
+/**
+ * A page of people sorted by name, after the previous page's last name (the unique name index). The name
+ * search is a filter on that walk: people are one organisation's staff, hundreds of rows, not millions.
+ */
+async function peopleList(
+  db: Db,
+  query: { q?: string; role?: string; active?: 'true' | 'false'; limit: number; after?: string },
+) {
+  let select = personRows(db);
+  if (query.q) select = select.where(sql<boolean>`strpos(lower(people.name), lower(${query.q})) > 0`);
+  if (query.role) select = select.where('people.role', '=', query.role as PeopleTable['role']);
+  if (query.active) select = select.where('people.active', '=', query.active === 'true');
+  if (query.after) select = select.where('people.name', '>', query.after);
+  const rows = await select
+    .orderBy('people.name')
+    .limit(query.limit + 1)
+    .execute();
+  const page = rows.slice(0, query.limit);
+  return {
+    people: page.map((row) => listedPerson(row)),
+    next: rows.length > query.limit ? page[page.length - 1].name : null,
+  };
 }
 
 async function personNamed(db: Db, name: string) {

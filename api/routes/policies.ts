@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { sql } from 'kysely';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import {
@@ -14,7 +15,15 @@ import { policyRefusals } from '../../domain/policy';
 import type { ApiDeps } from '../deps';
 import { notFound, refuse, type RefusalReason } from '../../domain/refusal';
 import type { ApiRoutes } from '../route';
-import { GRADE_KEYS, PolicySelectionSchema, SavePolicySchema } from '../schemas/admin';
+import type { Db } from '../../db/connect';
+import { DEFAULT_POLICY } from '../../domain/policy';
+import {
+  GRADE_KEYS,
+  OFFSET_PAGE_QUERY_DOC,
+  OffsetPageQuerySchema,
+  PolicySelectionSchema,
+  SavePolicySchema,
+} from '../schemas/admin';
 
 const TEMPLATE_DIR = path.resolve(__dirname, '..', '..', 'templates', 'letters');
 const TEMPLATE_PARTS = ['subject', 'text', 'html'] as const;
@@ -82,6 +91,21 @@ export function policyRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
       const policy = await policyVersion(db, params.id);
       if (!policy) throw notFound(`policy ${params.id}`);
       return { body: policy };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/api/v1/policies/:id/versions',
+    summary:
+      "A policy's versions, newest first: name, step count, who saved it and when (the built-in default as version 1)",
+    roles: 'any',
+    query: OFFSET_PAGE_QUERY_DOC,
+    responses: { 200: 'a page of versions and the total', 400: 'invalid query', 404: 'no such policy' },
+    async handle({ params, query }) {
+      const page = await policyVersions(db, params.id, OffsetPageQuerySchema.parse(query));
+      if (page.total === 0) throw notFound(`policy ${params.id}`);
+      return { body: page };
     },
   });
 
@@ -156,4 +180,56 @@ export function policyRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
       return { body: await policySelections(db) };
     },
   });
+}
+
+interface VersionRow {
+  version: number;
+  name: string;
+  step_count: number;
+  built_in: boolean;
+  created_by: string | null;
+  created_at: Date | null;
+  total: string;
+}
+
+/**
+ * A page of a policy's versions by the (id, version) key, newest first. The built-in default is version 1 of
+ * "default": the first save of it is version 2, so it stays in the list below the saved ones.
+ */
+async function policyVersions(db: Db, id: string, page: { limit: number; offset: number }) {
+  const builtIn = id === DEFAULT_POLICY.id;
+  const { rows } = await sql<VersionRow>`
+    with listed as (
+      select version, name, jsonb_array_length(definition -> 'steps') as step_count, false as built_in,
+        created_by, created_at
+      from policies where id = ${id}
+      union all
+      select ${DEFAULT_POLICY.version}::int, ${DEFAULT_POLICY.name}, ${DEFAULT_POLICY.steps.length}::int, true, null, null
+      where ${builtIn} and not exists (select 1 from policies where id = ${id} and version = ${DEFAULT_POLICY.version})
+    )
+    select *, count(*) over () as total from listed
+    order by version desc limit ${page.limit} offset ${page.offset}`.execute(db);
+  const total = rows.length > 0 ? Number(rows[0].total) : await policyVersionCount(db, id, builtIn);
+  return {
+    id,
+    versions: rows.map((row) => ({
+      version: row.version,
+      name: row.name,
+      stepCount: Number(row.step_count),
+      builtIn: row.built_in,
+      createdBy: row.created_by,
+      createdAt: row.created_at,
+    })),
+    total,
+    offset: page.offset,
+    limit: page.limit,
+  };
+}
+
+/** How many versions a policy has, the built-in one counted (a page past the end has no row to say). */
+async function policyVersionCount(db: Db, id: string, builtIn: boolean): Promise<number> {
+  const { rows } = await sql<{ n: string }>`
+    select count(*) + (case when ${builtIn} and not bool_or(version = ${DEFAULT_POLICY.version}) is true then 1 else 0 end) as n
+    from policies where id = ${id}`.execute(db);
+  return Number(rows[0].n);
 }

@@ -10,6 +10,8 @@ import { ROLES } from '../../domain/roles';
  * problem of the content at once, each with its field.
  */
 
+type OffsetsByKind = Record<(typeof MILESTONE_KINDS)[number], z.ZodOptional<z.ZodNumber>>;
+
 const ContactRole = z.enum(CONTACT_ROLES);
 const InternalRole = z.enum(INTERNAL_ROLES);
 const Code = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" or "-", at most 64');
@@ -18,8 +20,10 @@ export const PolicyStepSchema = z
   .strictObject({
     key: z.string().describe('unique within the policy: lower case letters, digits and "_"'),
     offsetDays: z.number().describe('days from the due date; negative is before it'),
+    // An object of optional kinds rather than a partial record: the same JSON, and the console's form
+    // reads each kind as a number field (a blank one left out).
     offsetDaysByKind: z
-      .partialRecord(z.enum(MILESTONE_KINDS), z.number())
+      .strictObject(Object.fromEntries(MILESTONE_KINDS.map((kind) => [kind, z.number().optional()])) as OffsetsByKind)
       .optional()
       .describe('offset per milestone kind, overriding offsetDays'),
     channel: z.enum(CHANNELS),
@@ -162,3 +166,87 @@ export const UpdatePersonSchema = z
     locale: z.enum(LOCALES).optional().describe("the console's language; a person may set their own"),
   })
   .meta({ id: 'UpdatePersonRequest' });
+
+const MAX_FILTER_LENGTH = 200;
+const emptyIsAbsent = (text: string | undefined) => (text === undefined || text === '' ? undefined : text);
+const QueryText = z
+  .string()
+  .trim()
+  .max(MAX_FILTER_LENGTH, `must be at most ${MAX_FILTER_LENGTH} characters`)
+  .optional()
+  .transform(emptyIsAbsent);
+
+export const MAX_LIST_LIMIT = 200;
+export const DEFAULT_LIST_LIMIT = 50;
+
+/** A page size from a query text: 1–200, the default when absent or empty. */
+const ListLimit = z
+  .string()
+  .optional()
+  .transform((text, ctx) => {
+    if (text === undefined || text === '') return DEFAULT_LIST_LIMIT;
+    const limit = /^\d{1,4}$/.test(text) ? Number(text) : NaN;
+    if (!(limit >= 1 && limit <= MAX_LIST_LIMIT)) {
+      ctx.addIssue({ code: 'custom', message: `must be a whole number from 1 to ${MAX_LIST_LIMIT}` });
+      return z.NEVER;
+    }
+    return limit;
+  });
+
+const ListOffset = z
+  .string()
+  .optional()
+  .transform((text, ctx) => {
+    if (text === undefined || text === '') return 0;
+    if (!/^\d{1,6}$/.test(text)) {
+      ctx.addIssue({ code: 'custom', message: 'must be a whole number, zero or more' });
+      return z.NEVER;
+    }
+    return Number(text);
+  });
+
+/** The query of GET /api/v1/people: every parameter one text; an empty one is the same as none. */
+export const PeopleListQuerySchema = z.object({
+  q: QueryText,
+  role: z
+    .string()
+    .optional()
+    .transform(emptyIsAbsent)
+    .pipe(z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }).optional()),
+  active: z
+    .string()
+    .optional()
+    .transform(emptyIsAbsent)
+    .pipe(z.enum(['true', 'false'], { error: 'must be true or false' }).optional()),
+  limit: ListLimit,
+  after: QueryText.describe('the "next" of the previous page'),
+});
+
+export const PEOPLE_LIST_QUERY_DOC: Record<keyof z.input<typeof PeopleListQuerySchema>, string> = {
+  q: 'part of the name, any case',
+  role: ROLES.join(' | '),
+  active: 'true | false',
+  limit: `1–${MAX_LIST_LIMIT}, default ${DEFAULT_LIST_LIMIT}`,
+  after: 'the "next" of the previous page (people are sorted by name); absent for the first page',
+};
+
+/** The query of the short admin lists (calendars, a policy's versions): a page by offset. */
+export const OffsetPageQuerySchema = z.object({ limit: ListLimit, offset: ListOffset });
+
+export const OFFSET_PAGE_QUERY_DOC: Record<keyof z.input<typeof OffsetPageQuerySchema>, string> = {
+  limit: `1–${MAX_LIST_LIMIT}, default ${DEFAULT_LIST_LIMIT}`,
+  offset: 'rows to skip, default 0',
+};
+
+export const CreatePersonSchema = z
+  .strictObject({
+    name: z.string().trim().min(1, 'must not be empty').max(200, 'at most 200 characters'),
+    role: z.enum(ROLES),
+    email: z.email().optional(),
+    locale: z.enum(LOCALES).default('zh-CN').describe("the console's language"),
+    password: z
+      .string()
+      .optional()
+      .describe('the first password (at least 10 characters); without one the person cannot sign in yet'),
+  })
+  .meta({ id: 'CreatePersonRequest' });
