@@ -67,8 +67,8 @@ async function addPeopleAndTasks(db: Db, today: string): Promise<void> {
   if (Number(count) > 0) return;
   await sql
     .raw(
-      `insert into tasks (kind, step, occurrence, invoice_no, contract_no, owner_role, owner_name, title, status, due_at)
-      select case when n % 20 = 0 then 'approval' else 'collection' end, 'reminder_' || (n % 5), 1,
+      `insert into tasks (task_key, kind, step, occurrence, invoice_no, contract_no, owner_role, owner_name, title, status, due_at)
+      select 'bench/' || n, case when n % 20 = 0 then 'approval' else 'collection' end, 'reminder_' || (n % 5), 1,
         'INV' || lpad((1 + (n * 9) % ${INVOICES})::text, 8, '0'), 'HT' || lpad((1 + n % ${CONTRACTS})::text, 7, '0'),
         (array['sales','finance','delivery','executive'])[1 + n % 4], case when n % 3 = 0 then null else 'owner' || lpad((n % 60)::text, 2, '0') end,
         '催收 ' || n, case when n % 4 = 0 then 'done' else 'open' end,
