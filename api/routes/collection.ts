@@ -1,6 +1,10 @@
 import type { UpdateDefinition } from '@temporalio/client';
+import type { Selectable } from 'kysely';
 import type { z } from 'zod';
 import type { Db } from '../../db/connect';
+import type { DisputesTable, PromisesTable } from '../../db/schema';
+import { addDays } from '../../domain/dates';
+import { stepOffset } from '../../domain/policy';
 import { policyVersion } from '../../db/policies';
 import type { DisputeReason } from '../../domain/disputes';
 import { COLLECTION_COMMAND_ROLES } from '../../domain/collection-commands';
@@ -31,6 +35,7 @@ import {
   WriteOffDecisionSchema,
   WriteOffRequestSchema,
 } from '../schemas/collection';
+import { MAX_FINANCE_PAGE } from '../schemas/finance';
 
 const REFUSAL_RESPONSES = {
   200: 'accepted; the live collection status',
@@ -50,6 +55,87 @@ const statusView = (status: CollectionStatus, currency: string) => ({
   ...status,
   balance: fromMinor(status.balanceMinor, currency),
 });
+
+/** Where a step of the ladder stands: performed, passed over, waiting, or still to come. */
+type StepState = 'done' | 'skipped' | 'awaiting_approval' | 'paused' | 'next' | 'pending';
+
+/**
+ * The policy's steps in the order they fall due for this invoice, each dated from the due date and placed:
+ * handled with a letter or a task to show for it is done, handled without is skipped (a later rung already
+ * applied); the first step not handled yet is next (or paused by a dispute or a promise).
+ */
+async function ladderView(db: Db, status: CollectionStatus) {
+  const [invoice, policy, letters, tasks] = await Promise.all([
+    db
+      .selectFrom('invoices')
+      .leftJoin('milestones', (join) =>
+        join
+          .onRef('milestones.contract_no', '=', 'invoices.contract_no')
+          .onRef('milestones.seq', '=', 'invoices.milestone_seq'),
+      )
+      .select(['invoices.due_date', 'milestones.kind'])
+      .where('invoices.no', '=', status.invoiceNo)
+      .executeTakeFirstOrThrow(),
+    policyVersion(db, status.policy.id, status.policy.version),
+    db.selectFrom('letters').select('step').distinct().where('invoice_no', '=', status.invoiceNo).execute(),
+    db.selectFrom('tasks').select('step').distinct().where('invoice_no', '=', status.invoiceNo).execute(),
+  ]);
+  if (!policy) return [];
+  const kind = invoice.kind ?? 'final';
+  const acted = new Set([...letters, ...tasks].map((row) => row.step));
+  const steps = [...policy.steps].sort((a, b) => stepOffset(a, kind) - stepOffset(b, kind));
+  let nextFound = false;
+  return steps.map((step) => {
+    const handled = status.handled[step.key] ?? 0;
+    let state: StepState;
+    if (status.awaitingApproval === step.key) state = 'awaiting_approval';
+    else if (handled > 0) state = acted.has(step.key) ? 'done' : 'skipped';
+    else if (nextFound || status.balanceMinor <= 0) state = 'pending';
+    else state = status.pausedBy ? 'paused' : 'next';
+    if (state === 'next' || state === 'paused' || state === 'awaiting_approval') nextFound = true;
+    return {
+      key: step.key,
+      channel: step.channel,
+      owner: step.owner,
+      date: addDays(invoice.due_date, stepOffset(step, kind)),
+      repeatEveryDays: step.repeatEveryDays ?? null,
+      requiresApproval: step.requiresApproval ?? false,
+      occurrences: handled,
+      state,
+    };
+  });
+}
+
+function disputeView(dispute: Selectable<DisputesTable>, currency: string) {
+  return {
+    id: dispute.id,
+    reason: dispute.reason,
+    note: dispute.note,
+    routedTo: dispute.routed_to,
+    status: dispute.status,
+    openedBy: dispute.opened_by,
+    openedAt: dispute.opened_at,
+    slaDueAt: dispute.sla_due_at,
+    escalatedAt: dispute.escalated_at,
+    outcome: dispute.outcome,
+    credit: dispute.credit_minor === null ? null : fromMinor(dispute.credit_minor, currency),
+    resolvedBy: dispute.resolved_by,
+    resolvedAt: dispute.resolved_at,
+  };
+}
+
+function promiseView(promise: Selectable<PromisesTable>, currency: string) {
+  return {
+    id: promise.id,
+    promisedDate: promise.promised_date,
+    amount: fromMinor(promise.amount_minor, currency),
+    contact: promise.contact,
+    status: promise.status,
+    recordedBy: promise.recorded_by,
+    recordedAt: promise.recorded_at,
+    closedAt: promise.closed_at,
+  };
+}
 
 /** Commands on one invoice's collection: each is an Update on its workflow, validated there. */
 export function collectionRoutes(routes: ApiRoutes, { db, temporal }: ApiDeps): void {
@@ -82,12 +168,59 @@ export function collectionRoutes(routes: ApiRoutes, { db, temporal }: ApiDeps): 
   routes.add({
     method: 'get',
     path: '/api/v1/invoices/:no/collection',
-    summary: 'The live collection state of an invoice: steps handled, pauses, what waits for approval, next action',
+    summary:
+      'The live collection state of an invoice: steps handled, pauses, what waits for approval, next action, and the ladder step by step',
     roles: 'any',
     responses: { 200: 'the state', 404: 'no such invoice or its collection has ended' },
     async handle({ params }) {
       const currency = await invoiceCurrency(db, params.no);
-      return { body: statusView(await collectionStatus(temporal, params.no), currency) };
+      const status = await collectionStatus(temporal, params.no);
+      return { body: { ...statusView(status, currency), ladder: await ladderView(db, status) } };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/api/v1/invoices/:no/disputes',
+    summary: "An invoice's disputes, newest first: reason, who it was routed to, status, outcome and credit note",
+    roles: 'any',
+    responses: { 200: 'the disputes (at most 200)', 404: 'no such invoice' },
+    async handle({ params }) {
+      const currency = await invoiceCurrency(db, params.no);
+      const disputes = await db
+        .selectFrom('disputes')
+        .selectAll()
+        .where('invoice_no', '=', params.no)
+        .orderBy('opened_at', 'desc')
+        .limit(MAX_FINANCE_PAGE)
+        .execute();
+      return { body: disputes.map((dispute) => disputeView(dispute, currency)) };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/api/v1/invoices/:no/promises',
+    summary: "An invoice's promises to pay, newest first: date, amount, contact and whether it was kept",
+    roles: 'any',
+    responses: { 200: 'the promises (at most 200)', 404: 'no such invoice' },
+    async handle({ params }) {
+      const invoice = await db
+        .selectFrom('invoices')
+        .select(['customer_code', 'currency'])
+        .where('no', '=', params.no)
+        .executeTakeFirst();
+      if (!invoice) throw notFound(`invoice ${params.no}`);
+      const promises = await db
+        .selectFrom('promises')
+        .selectAll()
+        // The customer's promises by their index, then this invoice's among them.
+        .where('customer_code', '=', invoice.customer_code)
+        .where('invoice_no', '=', params.no)
+        .orderBy('recorded_at', 'desc')
+        .limit(MAX_FINANCE_PAGE)
+        .execute();
+      return { body: promises.map((promise) => promiseView(promise, invoice.currency)) };
     },
   });
 

@@ -1,4 +1,6 @@
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import { sql } from 'kysely';
+import type { Db } from '../../db/connect';
 import { z } from 'zod';
 import { type BankMapping, type MappingName, importBankStatement } from '../../services/imports/bank-statement';
 import type { EncodingOption } from '../../services/imports/csv';
@@ -16,6 +18,7 @@ import { HttpError } from '../errors';
 import { invalidInput, notFound, Refused, refuse } from '../../domain/refusal';
 import type { ApiRoutes } from '../route';
 import { BankStatementImportSchema, type FileSchema, HistoricalImportSchema } from '../schemas/imports';
+import { IMPORT_QUERY_DOC, ImportQuerySchema } from '../schemas/finance';
 
 export const IMPORTS_PATH = '/api/v1/imports';
 /** Statements and go-live exports are larger than the 1mb every other request is limited to. */
@@ -152,12 +155,18 @@ export function importRoutes(
   routes.add({
     method: 'get',
     path: `${IMPORTS_PATH}/:id`,
-    summary: 'An import with its stored report',
+    summary: 'An import with its stored report (a page of its statement lines, when asked)',
     roles: ['finance', 'executive'],
-    responses: { 200: 'the import', 404: 'no such import' },
-    async handle({ params }) {
+    query: IMPORT_QUERY_DOC,
+    responses: { 200: 'the import', 400: 'invalid id or query', 404: 'no such import' },
+    async handle({ params, query }) {
       if (!/^\d{1,15}$/.test(params.id)) throw invalidInput('id', 'must be a number');
-      const row = await db.selectFrom('imports').selectAll().where('id', '=', Number(params.id)).executeTakeFirst();
+      const { rowsOffset, rowsLimit } = ImportQuerySchema.parse(query);
+      const row = await importWithReport(
+        db,
+        Number(params.id),
+        rowsLimit === undefined ? undefined : { offset: rowsOffset, limit: rowsLimit },
+      );
       if (!row) throw notFound(`import ${params.id}`);
       return {
         body: {
@@ -173,4 +182,24 @@ export function importRoutes(
       };
     },
   });
+}
+
+/**
+ * An import and its report; with a page, the report's statement lines are cut to it in SQL (a statement
+ * may have tens of thousands) and `rowsTotal` counts them all.
+ */
+async function importWithReport(db: Db, id: number, page: { offset: number; limit: number } | undefined) {
+  const select = db
+    .selectFrom('imports')
+    .select(['id', 'kind', 'file_name', 'file_sha256', 'status', 'created_by', 'created_at'])
+    .where('id', '=', id);
+  if (!page) return select.select('report').executeTakeFirst();
+  const last = page.offset + page.limit - 1;
+  return select
+    .select(
+      sql<Record<string, unknown>>`(report - 'rows') || jsonb_build_object(
+        'rows', jsonb_path_query_array(report, '$.rows[$from to $to]', jsonb_build_object('from', ${page.offset}::int, 'to', ${last}::int)),
+        'rowsTotal', coalesce(jsonb_array_length(report -> 'rows'), 0))`.as('report'),
+    )
+    .executeTakeFirst();
 }

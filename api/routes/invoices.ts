@@ -5,6 +5,14 @@ import { fromMinor } from '../money';
 import type { ApiRoutes } from '../route';
 import { IssueInvoiceSchema } from '../schemas/common';
 import { invoiceView, letterView } from '../../read-models/views';
+import {
+  INVOICE_READY_QUERY_DOC,
+  InvoiceReadyQuerySchema,
+  LATE_INTEREST_QUERY_DOC,
+  LETTERS_QUERY_DOC,
+  LateInterestQuerySchema,
+  LettersQuerySchema,
+} from '../schemas/finance';
 
 export function invoiceRoutes(routes: ApiRoutes, { db, temporal }: ApiDeps): void {
   routes.add({
@@ -12,11 +20,14 @@ export function invoiceRoutes(routes: ApiRoutes, { db, temporal }: ApiDeps): voi
     path: '/api/v1/invoice-ready',
     summary: 'Milestones whose trigger is met and that wait for finance to issue the invoice',
     roles: ['finance', 'executive'],
-    responses: { 200: 'the ready milestones, oldest first' },
-    async handle() {
-      const ready = await db
+    query: INVOICE_READY_QUERY_DOC,
+    responses: { 200: 'a page of the ready milestones, oldest first', 400: 'invalid query' },
+    async handle({ query }) {
+      const { customer, limit, offset } = InvoiceReadyQuerySchema.parse(query);
+      let select = db
         .selectFrom('milestones')
         .innerJoin('contracts', 'contracts.no', 'milestones.contract_no')
+        .innerJoin('customers', 'customers.code', 'contracts.customer_code')
         .select([
           'milestones.contract_no',
           'milestones.seq',
@@ -26,10 +37,16 @@ export function invoiceRoutes(routes: ApiRoutes, { db, temporal }: ApiDeps): voi
           'milestones.term_days',
           'contracts.currency',
           'contracts.customer_code',
+          'customers.name as customer_name',
         ])
-        .where('milestones.status', '=', 'ready')
+        .where('milestones.status', '=', 'ready');
+      if (customer) select = select.where('contracts.customer_code', '=', customer);
+      const ready = await select
         .orderBy('milestones.ready_on')
-        .limit(500)
+        .orderBy('milestones.contract_no')
+        .orderBy('milestones.seq')
+        .limit(limit)
+        .offset(offset)
         .execute();
       return {
         body: ready.map((m) => ({
@@ -40,6 +57,7 @@ export function invoiceRoutes(routes: ApiRoutes, { db, temporal }: ApiDeps): voi
           readyOn: m.ready_on,
           termDays: m.term_days,
           customerCode: m.customer_code,
+          customerName: m.customer_name,
         })),
       };
     },
@@ -103,16 +121,71 @@ export function invoiceRoutes(routes: ApiRoutes, { db, temporal }: ApiDeps): voi
   routes.add({
     method: 'get',
     path: '/api/v1/letters',
-    summary: 'Letters from the outbox with step, recipients, subject, status and send time',
+    summary: 'Letters from the outbox with step, recipients, subject, status and send time (and body, when asked)',
     roles: 'any',
-    query: { invoice: 'invoice number', contract: 'contract number' },
-    responses: { 200: 'letters, newest first (at most 500)' },
+    query: LETTERS_QUERY_DOC,
+    responses: { 200: 'letters, newest first', 400: 'invalid query' },
     async handle({ query }) {
+      const { invoice, contract, body, limit, before } = LettersQuerySchema.parse(query);
       let select = db.selectFrom('letters').selectAll();
-      if (query.invoice) select = select.where('invoice_no', '=', query.invoice);
-      if (query.contract) select = select.where('contract_no', '=', query.contract);
-      const letters = await select.orderBy('id', 'desc').limit(500).execute();
-      return { body: letters.map(letterView) };
+      if (invoice) select = select.where('invoice_no', '=', invoice);
+      if (contract) select = select.where('contract_no', '=', contract);
+      if (before !== undefined) select = select.where('id', '<', before);
+      const letters = await select.orderBy('id', 'desc').limit(limit).execute();
+      return {
+        body: letters.map((letter) => ({
+          id: letter.id,
+          ...letterView(letter),
+          ...(body ? { bodyText: letter.body_text, bodyHtml: letter.body_html } : {}),
+        })),
+      };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/api/v1/late-interest',
+    summary:
+      'Paid invoices whose assessed late interest waits for finance to collect or waive it, longest waiting first',
+    roles: ['finance', 'executive'],
+    query: LATE_INTEREST_QUERY_DOC,
+    responses: { 200: 'a page of the invoices with open late interest', 400: 'invalid query' },
+    async handle({ query }) {
+      const { customer, limit, offset } = LateInterestQuerySchema.parse(query);
+      let select = db
+        .selectFrom('invoices')
+        .innerJoin('customers', 'customers.code', 'invoices.customer_code')
+        .select([
+          'invoices.no',
+          'invoices.contract_no',
+          'invoices.customer_code',
+          'customers.name as customer_name',
+          'invoices.currency',
+          'invoices.interest_minor',
+          'invoices.due_date',
+          'invoices.paid_on',
+        ])
+        // Interest is assessed once the principal is paid: the paid invoices' index, in paid_on order.
+        .where('invoices.status', '=', 'paid')
+        .where('invoices.interest_status', '=', 'open');
+      if (customer) select = select.where('invoices.customer_code', '=', customer);
+      const open = await select
+        .orderBy('invoices.paid_on')
+        .orderBy('invoices.no')
+        .limit(limit)
+        .offset(offset)
+        .execute();
+      return {
+        body: open.map((invoice) => ({
+          invoiceNo: invoice.no,
+          contractNo: invoice.contract_no,
+          customerCode: invoice.customer_code,
+          customerName: invoice.customer_name,
+          interest: fromMinor(invoice.interest_minor ?? 0, invoice.currency),
+          dueDate: invoice.due_date,
+          paidOn: invoice.paid_on,
+        })),
+      };
     },
   });
 }
