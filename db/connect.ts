@@ -17,6 +17,7 @@ import * as workerHeartbeats from './migrations/0012_worker_heartbeats';
 import * as outboxClaims from './migrations/0013_outbox_claims';
 import * as contractListIndexes from './migrations/0014_contract_list_indexes';
 import * as signIn from './migrations/0015_sign_in';
+import * as customerExposure from './migrations/0016_customer_exposure';
 
 // bigint columns hold minor units far below 2^53, so read them as numbers; dates stay 'YYYY-MM-DD'.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -52,6 +53,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0013_outbox_claims': outboxClaims,
   '0014_contract_list_indexes': contractListIndexes,
   '0015_sign_in': signIn,
+  '0016_customer_exposure': customerExposure,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -5,8 +5,11 @@ import { conflict, invalidInput } from '../../domain/refusal';
 import { toMinor } from '../money';
 import type { ApiRoutes } from '../route';
 import { CreateCustomerSchema, CreditHoldSchema } from '../schemas/common';
+import { CUSTOMER_LIST_QUERY_DOC, CustomerListQuerySchema } from '../schemas/customers';
+import { customerList } from '../../read-models/customers';
 import { customerView } from '../../read-models/views';
 import { appendTimeline } from '../../db/timeline';
+import { localDateOf } from '../../domain/dates';
 
 export function customerRoutes(routes: ApiRoutes, { db, defaultTimeZone }: ApiDeps): void {
   routes.add({
@@ -66,6 +69,28 @@ export function customerRoutes(routes: ApiRoutes, { db, defaultTimeZone }: ApiDe
         body: await customerView(db, body.code),
         headers: { Location: `/api/v1/customers/${body.code}` },
       };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/api/v1/customers',
+    summary:
+      'List customers with grade, credit limit, exposure and hold: search by code or name, filter by grade, hold or aging bucket, sorted, a page at a time',
+    roles: 'any',
+    query: CUSTOMER_LIST_QUERY_DOC,
+    responses: {
+      200: 'a page of customers, the total and the offset of the next page (null on the last)',
+      400: 'invalid query',
+    },
+    async handle({ query }) {
+      const { q, grade, hold, bucket, asOf, sort, limit, offset } = CustomerListQuerySchema.parse(query);
+      const aging = bucket && {
+        bucket,
+        asOf: asOf ?? localDateOf(Date.now(), defaultTimeZone),
+        timeZone: defaultTimeZone,
+      };
+      return { body: await customerList(db, { q, grades: grade, hold, aging, sort, limit, offset }) };
     },
   });
 
