@@ -17,6 +17,7 @@ import { migrateToLatest, type Db } from '../db/connect';
 import type { Database } from '../db/schema';
 import { localDateOf } from '../domain/dates';
 import { setPassword, signIn } from '../services/sessions';
+import { createLogger } from '../stack/logger';
 import { freePort } from '../stack/ports';
 import { CONTRACTS, INVOICES, TZ, generateAll, scratchDatabase } from './support/ar-data';
 
@@ -121,6 +122,8 @@ async function main(): Promise<void> {
       letterSendTime: '09:00',
       mailboxEnabled: false,
       health: [],
+      // A line per request would drown the table; the bench measures, it does not log.
+      requestLogger: createLogger({ level: 'warn' }),
     });
     server = await new Promise<http.Server>((resolve) => {
       const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
