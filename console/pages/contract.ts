@@ -132,9 +132,10 @@ function calculations(contract: Contract) {
   };
 }
 
+/** The owners the handover named; the account owner is in the header already (the handover sets it). */
 function owners(t: Translate, contract: Contract) {
   const named = contract.owners ?? {};
-  return OWNER_KEYS.filter((key) => typeof named[key] === 'string').map((key) => ({
+  return OWNER_KEYS.filter((key) => key !== 'account' && typeof named[key] === 'string').map((key) => ({
     role: t(`contract.owners.${key}`),
     name: String(named[key]),
   }));
@@ -150,17 +151,40 @@ function checklist(t: Translate, terms: Record<string, unknown>, failure?: FormF
         label: t(`contract.terms.${field}`),
         value: failure ? (failure.values[name] ?? '') : textOf(terms[field]),
         long: LONG_TERMS.has(field),
+        hint: field === 'deliverables' ? t('contract.sign.deliverablesHint') : undefined,
         errors: errorsUnder(failure, name),
       };
     }),
   }));
 }
 
+type TimelineEvent = Contract['timeline'][number];
+
+/** Why it happened: the reason given, else the notes the person wrote with the request. */
+function whyOf(event: TimelineEvent): string {
+  if (event.reason) return event.reason;
+  const details = (event.details ?? {}) as {
+    request?: { notes?: unknown; note?: unknown; risk?: { notes?: unknown } };
+  };
+  const request = details.request ?? {};
+  const note = request.notes ?? request.note ?? request.risk?.notes;
+  return typeof note === 'string' ? note : '';
+}
+
+/** The milestones an event is about ("#1, #2"), for the events of the milestones themselves. */
+function milestonesOf(event: TimelineEvent): string {
+  const details = (event.details ?? {}) as { milestones?: unknown; milestone?: unknown };
+  const seqs = Array.isArray(details.milestones) ? details.milestones : details.milestone ? [details.milestone] : [];
+  return seqs.map((seq) => `#${String(seq)}`).join(', ');
+}
+
 function timeline(t: Translate, contract: Contract) {
   return contract.timeline.map((event) => ({
     ...event,
     what: wordOr(t, `contract.event.${event.action}`, event.action),
-    moved: event.fromStage !== event.toStage && event.toStage !== null,
+    milestones: milestonesOf(event),
+    why: whyOf(event),
+    moved: event.fromStage !== null && event.toStage !== null && event.fromStage !== event.toStage,
   }));
 }
 

@@ -97,6 +97,9 @@ describe('console: contracts', () => {
     await finance.fill('textarea[name="risk.notes"]', '老客户，需求清楚');
     expect(await submit(finance, '#approve button[type=submit]')).toBe(200);
     await expect(stageOf(finance)).resolves.toBe('方案评审');
+    // The timeline says who approved and why (the assessment's notes).
+    await expect(text(finance, '#timeline tbody tr:last-child')).resolves.toContain('赵财务');
+    await expect(text(finance, '#timeline tbody tr:last-child')).resolves.toContain('老客户，需求清楚');
   });
 
   it('sales reviews, then signs: refused first with every missing checklist item beside its field, nothing typed lost', async () => {
