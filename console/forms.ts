@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { toHttpError } from '../api/errors';
+import type { RefusalReason } from '../domain/refusal';
 
 /** What the person typed into one form, by field name (the API's body path: "amount.value", "milestones.0.name"). */
 export type FormValues = Record<string, string>;
@@ -10,7 +11,8 @@ export interface FormFailure {
   status: number;
   message: string;
   values: FormValues;
-  reasons: { field?: string; message: string }[];
+  /** As the API gave them, code included: the console words a reason by its code ({{reason r}}). */
+  reasons: RefusalReason[];
   fieldErrors: Record<string, string[]>;
 }
 

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import type { Locale } from '../domain/locales';
-import { formatAmount, formatInstant, formatLocalDate, translate } from './i18n';
+import type { RefusalReason } from '../domain/refusal';
+import { formatAmount, formatInstant, formatLocalDate, messages, translate } from './i18n';
 
 export const VIEWS_DIR = path.resolve(__dirname, '..', 'templates', 'console');
 
@@ -58,6 +59,17 @@ interface HelperOptions {
 
 const frameOf = (options: HelperOptions): ViewFrame => options.data.root.frame;
 
+/** A field's name for people ("refusal.field.milestones.#" = "第{n}个回款节点", n counted from 1), else its path. */
+function fieldLabel(locale: Locale, field: string): string {
+  const rows: number[] = [];
+  const pattern = field.replace(/(?<=^|\.)\d+(?=\.|$)/g, (index) => {
+    rows.push(Number(index) + 1);
+    return '#';
+  });
+  const key = `refusal.field.${pattern}`;
+  return key in messages()[locale] ? translate(locale, key, { n: rows[0] }) : field;
+}
+
 function registerHelpers(handlebars: typeof Handlebars): void {
   /** {{t "contracts.title"}} or {{t "work.count" n=3}}: the word in the page's language. */
   handlebars.registerHelper('t', (key: unknown, options: HelperOptions) =>
@@ -95,6 +107,27 @@ function registerHelpers(handlebars: typeof Handlebars): void {
   handlebars.registerHelper('field', (values: unknown, name: unknown) => {
     if (!values || typeof values !== 'object') return undefined;
     return (values as Record<string, unknown>)[String(name)];
+  });
+  /**
+   * {{reason r}}: a refusal reason in the page's language. The sentence is "refusal.<code>" of the catalog,
+   * {field} the field's name for people; "{message}" keeps the original message, muted, where it says more
+   * than the sentence can (names, amounts, dates). Without a sentence (or one that is just "{message}"),
+   * the message as it came. Every part is escaped.
+   */
+  handlebars.registerHelper('reason', (reason: unknown, options: HelperOptions) => {
+    if (typeof reason === 'string') return reason;
+    const { code, field, message } = (reason ?? {}) as Partial<RefusalReason>;
+    const { locale } = frameOf(options);
+    const sentence = code ? messages()[locale][`refusal.${code}`] : undefined;
+    if (sentence === undefined || sentence === '{message}') return message;
+    const label = field ? fieldLabel(locale, field) : '';
+    const escape = handlebars.escapeExpression;
+    return new handlebars.SafeString(
+      sentence
+        .split('{message}')
+        .map((part) => escape(part.replaceAll('{field}', () => label)))
+        .join(`<span class="muted">${escape(message ?? '')}</span>`),
+    );
   });
   handlebars.registerHelper('percent', (value: unknown) =>
     value === null || value === undefined ? '' : `${(Number(value) * 100).toFixed(1)}%`,
