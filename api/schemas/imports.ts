@@ -5,6 +5,9 @@ import { MAPPING_NAMES, type MappingName } from '../../services/imports/bank-sta
 import { ENCODINGS } from '../../services/imports/csv';
 import { TimeZoneSchema } from './common';
 
+/** The choices of a statement upload's form (the console's Finance page). */
+export { ENCODINGS, MAPPING_NAMES };
+
 export const FileSchema = z.object({
   fileName: z.string().trim().min(1, 'must not be empty').default('upload.csv'),
   content: z.string().optional().describe('the CSV as text (UTF-8 in the JSON)'),
