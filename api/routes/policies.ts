@@ -3,8 +3,8 @@ import { sql } from 'kysely';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import {
+  type PolicySelection,
   latestPolicies,
-  policySelections,
   policyVersion,
   savePolicyVersion,
   upsertPolicySelection,
@@ -22,7 +22,9 @@ import {
   OFFSET_PAGE_QUERY_DOC,
   OffsetPageQuerySchema,
   PolicySelectionSchema,
+  SELECTION_LIST_QUERY_DOC,
   SavePolicySchema,
+  SelectionListQuerySchema,
 } from '../schemas/admin';
 
 const TEMPLATE_DIR = path.resolve(__dirname, '..', '..', 'templates', 'letters');
@@ -173,11 +175,12 @@ export function policyRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
   routes.add({
     method: 'get',
     path: '/api/v1/policy-selections',
-    summary: 'The policies chosen per grade and per contract',
+    summary: 'The policies chosen per grade and per contract, by scope and key, a page at a time',
     roles: 'any',
-    responses: { 200: 'the selections by scope and key' },
-    async handle() {
-      return { body: await policySelections(db) };
+    query: SELECTION_LIST_QUERY_DOC,
+    responses: { 200: 'the selections by scope and key', 400: 'invalid query' },
+    async handle({ query }) {
+      return { body: await selectionPage(db, SelectionListQuerySchema.parse(query)) };
     },
   });
 }
@@ -232,4 +235,19 @@ async function policyVersionCount(db: Db, id: string, builtIn: boolean): Promise
     select count(*) + (case when ${builtIn} and not bool_or(version = ${DEFAULT_POLICY.version}) is true then 1 else 0 end) as n
     from policies where id = ${id}`.execute(db);
   return Number(rows[0].n);
+}
+
+/** Selections by (scope, key), the table's primary key: a page is the rows after the previous page's last. */
+async function selectionPage(
+  db: Db,
+  query: { scope?: PolicySelection['scope']; limit: number; after?: { scope: string; key: string } },
+): Promise<PolicySelection[]> {
+  let select = db.selectFrom('policy_selections').selectAll();
+  if (query.scope) select = select.where('scope', '=', query.scope);
+  if (query.after) {
+    const { scope, key } = query.after;
+    select = select.where(sql<boolean>`(scope, key) > (${scope}, ${key})`);
+  }
+  const rows = await select.orderBy('scope').orderBy('key').limit(query.limit).execute();
+  return rows.map((row) => ({ scope: row.scope, key: row.key, policyId: row.policy_id }));
 }

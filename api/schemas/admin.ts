@@ -179,19 +179,21 @@ const QueryText = z
 export const MAX_LIST_LIMIT = 200;
 export const DEFAULT_LIST_LIMIT = 50;
 
-/** A page size from a query text: 1–200, the default when absent or empty. */
-const ListLimit = z
-  .string()
-  .optional()
-  .transform((text, ctx) => {
-    if (text === undefined || text === '') return DEFAULT_LIST_LIMIT;
-    const limit = /^\d{1,4}$/.test(text) ? Number(text) : NaN;
-    if (!(limit >= 1 && limit <= MAX_LIST_LIMIT)) {
-      ctx.addIssue({ code: 'custom', message: `must be a whole number from 1 to ${MAX_LIST_LIMIT}` });
-      return z.NEVER;
-    }
-    return limit;
-  });
+/** A page size from a query text: 1–200, `fallback` when absent or empty. */
+const listLimit = (fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined || text === '') return fallback;
+      const limit = /^\d{1,4}$/.test(text) ? Number(text) : NaN;
+      if (!(limit >= 1 && limit <= MAX_LIST_LIMIT)) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number from 1 to ${MAX_LIST_LIMIT}` });
+        return z.NEVER;
+      }
+      return limit;
+    });
+const ListLimit = listLimit(DEFAULT_LIST_LIMIT);
 
 const ListOffset = z
   .string()
@@ -250,3 +252,30 @@ export const CreatePersonSchema = z
       .describe('the first password (at least 10 characters); without one the person cannot sign in yet'),
   })
   .meta({ id: 'CreatePersonRequest' });
+
+/** The query of GET /api/v1/policy-selections: a scope, and a page after the previous page's last "scope:key". */
+export const SelectionListQuerySchema = z.object({
+  scope: z
+    .string()
+    .optional()
+    .transform(emptyIsAbsent)
+    .pipe(
+      z.enum(POLICY_SELECTION_SCOPES, { error: `must be one of ${POLICY_SELECTION_SCOPES.join(', ')}` }).optional(),
+    ),
+  limit: listLimit(MAX_LIST_LIMIT),
+  after: QueryText.transform((text, ctx) => {
+    if (text === undefined) return undefined;
+    const colon = text.indexOf(':');
+    if (colon < 1) {
+      ctx.addIssue({ code: 'custom', message: 'is the "scope:key" of the last selection of the previous page' });
+      return z.NEVER;
+    }
+    return { scope: text.slice(0, colon), key: text.slice(colon + 1) };
+  }),
+});
+
+export const SELECTION_LIST_QUERY_DOC: Record<keyof z.input<typeof SelectionListQuerySchema>, string> = {
+  scope: POLICY_SELECTION_SCOPES.join(' | '),
+  limit: `1–${MAX_LIST_LIMIT}, default ${MAX_LIST_LIMIT}`,
+  after: 'the "scope:key" of the last selection of the previous page; absent for the first page',
+};

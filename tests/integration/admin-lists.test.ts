@@ -161,3 +161,21 @@ describe('policy versions', () => {
     expect(unknown.body.details[0].field).toBe('steps.0.offsetDaysByKind');
   });
 });
+
+describe('policy selections', () => {
+  it('lists the selections by scope and key, a page after the last one, filtered by scope', async () => {
+    for (const key of ['A', 'B', 'C', 'new'])
+      expect(
+        (await harness.admin.put('/api/v1/policy-selections', { scope: 'grade', key, policyId: 'default' })).status,
+      ).toBe(200);
+    const first = await harness.admin.get('/api/v1/policy-selections?limit=2');
+    expect(first.body.map((s: { key: string }) => s.key)).toEqual(['A', 'B']);
+    const next = await harness.admin.get('/api/v1/policy-selections?limit=2&after=grade:B');
+    expect(next.body.map((s: { key: string }) => s.key)).toEqual(['C', 'new']);
+    expect((await harness.admin.get('/api/v1/policy-selections?scope=contract')).body).toEqual([]);
+    expect((await harness.admin.get('/api/v1/policy-selections')).body).toHaveLength(4);
+    const bad = await harness.admin.get('/api/v1/policy-selections?scope=customer&after=B&limit=201');
+    expect(bad.status).toBe(400);
+    expect(bad.body.details.map((d: { field: string }) => d.field).sort()).toEqual(['after', 'limit', 'scope']);
+  });
+});
