@@ -81,7 +81,7 @@ describe('console: admin pages (people and tokens, calendars, mailbox)', () => {
     await newcomer.context().close();
   });
 
-  it('issues a token shown once, revokes it, and resets a password', async () => {
+  it('issues a token shown once, revokes it, resets a password, deactivates and reactivates', async () => {
     const page = await signIn(browser, baseUrl, '赵管理');
     await page.goto(`/admin/people/${encodeURIComponent('钱新人')}`);
     await page.fill('#tokens input[name=label]', '笔记本电脑');
@@ -116,6 +116,17 @@ describe('console: admin pages (people and tokens, calendars, mailbox)', () => {
     expect(refused.status).toBe(401);
     const newcomer = await signIn(browser, baseUrl, '钱新人', RESET_PASSWORD);
     expect(new URL(newcomer.url()).pathname).toBe('/');
+
+    // Deactivating ends the newcomer's session at once; reactivating lets them sign in again.
+    const admin = await signIn(browser, baseUrl, '赵管理');
+    await admin.goto(`/admin/people/${encodeURIComponent('钱新人')}`);
+    await submit(admin, '#profile form[action$="/active"]');
+    await expect(admin.textContent('#facts')).resolves.toContain('已停用');
+    await newcomer.reload();
+    expect(new URL(newcomer.url()).pathname).toBe('/sign-in');
+    await submit(admin, '#profile form[action$="/active"]');
+    await expect(admin.textContent('#facts')).resolves.toContain('在用');
+    await admin.context().close();
     await newcomer.context().close();
   });
 
