@@ -11,10 +11,10 @@ import {
   type PolicyStep,
   TONES,
 } from '../../domain/policy';
+import type { RefusalReason } from '../../domain/refusal';
 import { type FormFailure, type FormValues, failureOf, formBody, formValues } from '../forms';
 import { formatInstant } from '../i18n';
 import type { ConsolePages, PageRequest, View } from '../pages';
-import type { RefusalReason } from '../../domain/refusal';
 
 /** Policies (issue 10): versions side by side, a step editor for a new version, the selections and the simulation. */
 export function registerPolicies(pages: ConsolePages, deps: ApiDeps): void {
