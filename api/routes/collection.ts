@@ -100,7 +100,8 @@ async function ladderView(db: Db, status: CollectionStatus) {
       date: addDays(invoice.due_date, stepOffset(step, kind)),
       repeatEveryDays: step.repeatEveryDays ?? null,
       requiresApproval: step.requiresApproval ?? false,
-      occurrences: handled,
+      /** The latest occurrence handled, performed or passed over (a repeating step counts on). */
+      lastOccurrence: handled,
       state,
     };
   });

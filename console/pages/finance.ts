@@ -206,6 +206,8 @@ export function registerFinance(pages: ConsolePages, deps: ApiDeps): void {
       : financeView(page, { ...failure, form });
 
   pages.page('/finance', (page) => financeView(page));
+  // A refused upload is shown in place by htmx, which pushes the form's address: reloading it shows Finance.
+  pages.page('/finance/statements', (page) => financeView(page));
   pages.page('/finance/payments/:id', (page) => paymentView(page, page.params.id));
   pages.page('/finance/imports/:id', importView);
 

@@ -38,7 +38,8 @@ interface LadderStep {
   channel: string;
   owner: string;
   date: string;
-  occurrences: number;
+  repeatEveryDays: number | null;
+  lastOccurrence: number;
   state: 'done' | 'skipped' | 'awaiting_approval' | 'paused' | 'next' | 'pending';
 }
 

@@ -121,6 +121,19 @@ describe('console: Finance', () => {
       'gbk',
     );
     await page.setInputFiles('#statement input[type=file]', {
+      name: 'empty.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(' \r\n'),
+    });
+    await page.click('#statement button[type=submit]');
+    await expect(page.locator('#statement .refused').textContent()).resolves.toContain('未能完成');
+    await expect(
+      page.locator('#statement label', { hasText: '文件' }).locator('.field-error').textContent(),
+    ).resolves.toContain('empty');
+    await page.reload();
+    await expect(page.textContent('h1')).resolves.toBe('财务');
+
+    await page.setInputFiles('#statement input[type=file]', {
       name: '工商银行对账单.csv',
       mimeType: 'text/csv',
       buffer: statement,

@@ -85,7 +85,11 @@ describe("an invoice's collection as the Invoice page shows it", () => {
     const stateOf = (key: string) => state.ladder.find((step: { key: string }) => step.key === key);
     // 15 days overdue on the first day: the courtesy reminders were passed over for the formal one.
     expect(stateOf('pre_due')).toMatchObject({ state: 'skipped', date: addDays(daysAgo(15), -7) });
-    expect(stateOf('formal_reminder')).toMatchObject({ state: 'done', occurrences: 1, date: addDays(daysAgo(15), 10) });
+    expect(stateOf('formal_reminder')).toMatchObject({
+      state: 'done',
+      lastOccurrence: 1,
+      date: addDays(daysAgo(15), 10),
+    });
     const next = state.ladder.find((step: { state: string }) => step.state === 'next');
     expect(next).toBeDefined();
     expect(state.ladder.filter((step: { state: string }) => step.state === 'next')).toHaveLength(1);
