@@ -93,6 +93,15 @@ export class ConsolePages {
     });
   }
 
+  /** A GET that leads elsewhere (a download the API makes, behind the console's session check); undefined: 404. */
+  redirect(path: string, to: (page: PageRequest) => string | undefined): void {
+    this.router.get(path, (req, res, next) => {
+      const target = to(this.pageRequest(req));
+      if (target === undefined) return next();
+      res.redirect(303, target);
+    });
+  }
+
   /** Calls an API route as the signed-in person and returns its body. */
   async api<T = Record<string, unknown>>(
     page: PageRequest,

@@ -1,4 +1,3 @@
-import type { Router } from 'express';
 import type { ApiDeps } from '../../api/deps';
 import { AGING_BUCKETS } from '../../domain/aging';
 import { addDays, isLocalDate, type LocalDate, localDateOf } from '../../domain/dates';
@@ -470,32 +469,22 @@ async function dashboard(pages: ConsolePages, page: PageRequest, deps: ApiDeps):
 }
 
 /**
- * ConsolePages renders pages and runs forms; a file download is neither, so this one route goes on the
- * console's own router, behind its session check like every console path (no session: sign in first).
- */
-function consoleRouter(pages: ConsolePages): Router {
-  return pages['router'];
-}
-
-/**
  * A report as CSV or XLSX for the signed-in person: the API's report route makes the file (its role
  * check, parameters, snapshot and export thread) and reads the same session cookie, so the link
  * leads there; a console path first, so that without a session it leads to signing in instead.
  */
-function registerDownloads(pages: ConsolePages): void {
-  consoleRouter(pages).get('/dashboard/download/:report.:format', (req, res, next) => {
-    const { report, format } = req.params;
-    if (!(DOWNLOADS as readonly string[]).includes(report) || (format !== 'csv' && format !== 'xlsx')) return next();
-    const query: Record<string, string> = { format };
-    for (const name of DOWNLOAD_PARAMS) {
-      const value = req.query[name];
-      if (typeof value === 'string' && (name === 'groupBy' || isLocalDate(value))) query[name] = value;
-    }
-    res.redirect(303, href(`/api/v1/reports/${report}`, query));
-  });
+function downloadTarget(page: PageRequest): string | undefined {
+  const { report, format } = page.params;
+  if (!(DOWNLOADS as readonly string[]).includes(report) || (format !== 'csv' && format !== 'xlsx')) return undefined;
+  const query: Record<string, string> = { format };
+  for (const name of DOWNLOAD_PARAMS) {
+    const value = page.query[name];
+    if (typeof value === 'string' && (name === 'groupBy' || isLocalDate(value))) query[name] = value;
+  }
+  return href(`/api/v1/reports/${report}`, query);
 }
 
 export function registerDashboard(pages: ConsolePages, deps: ApiDeps): void {
   pages.page('/dashboard', (page) => dashboard(pages, page, deps));
-  registerDownloads(pages);
+  pages.redirect('/dashboard/download/:report.:format', downloadTarget);
 }

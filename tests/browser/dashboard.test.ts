@@ -213,11 +213,13 @@ describe('console: dashboard', () => {
     await chartPaths(page, 'aging');
     const asOf = addDays(today, -100);
     await page.fill('#aging input[name=agingAsOf]', asOf);
+    // The chart drawn before the change is marked, so the wait ends only once htmx swapped in the new one.
+    await page.evaluate(() => document.querySelector<HTMLElement>('#aging .chart')!.setAttribute('data-before', ''));
     await page.click('#aging button[type=submit]');
     await page.waitForFunction(
       (date) =>
         document.querySelector<HTMLInputElement>('#aging input[name=agingAsOf]')?.value === date &&
-        !!document.querySelector('#aging .chart[data-drawn]'),
+        !!document.querySelector('#aging .chart[data-drawn]:not([data-before])'),
       asOf,
     );
     expect(new URL(page.url()).pathname).toBe('/dashboard');
