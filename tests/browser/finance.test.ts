@@ -23,8 +23,10 @@ import {
   daysAgo,
   driveToDelivery,
   registerContract,
+  todayInShanghai,
   uniqueCode,
 } from '../support/scenario';
+import { addDays } from '../../domain/dates';
 
 const CUSTOMER_NAME = '华东物流有限公司';
 const XSS_NAME = '<script>window.__xss = 1</script>';
@@ -213,6 +215,35 @@ describe('console: Finance', () => {
       '付款人汇错发票',
     );
     await expect(page.textContent('#facts')).resolves.toContain('¥10,000.00');
+    await screenshot(page, 'payment.zh-CN');
+    await page.context().close();
+  });
+
+  it('records a payment by hand: a date after today is refused beside its field, then it is matched', async () => {
+    const page = await signIn(browser, baseUrl, '方财务');
+    await page.goto('/finance');
+    const form = page.locator('#record-payment form');
+    await form.locator('input[name="amount.value"]').fill('5000.00');
+    await form.locator('input[name=receivedOn]').fill(addDays(todayInShanghai(), 1));
+    await form.locator('input[name=reference]').fill('BANK-HAND-1');
+    await form.locator('input[name=customerCode]').fill(customer);
+    await form.locator('input[name=invoiceNo]').fill(invoiceNo);
+    await submitAndWait(page, form.locator('button[type=submit]'));
+    const refused = page.locator('#record-payment form');
+    await expect(
+      refused.locator('label', { hasText: '到账日期' }).locator('.field-error').textContent(),
+    ).resolves.toContain('after today');
+    expect(await refused.locator('input[name="amount.value"]').inputValue()).toBe('5000.00');
+    expect(await refused.locator('input[name=reference]').inputValue()).toBe('BANK-HAND-1');
+    expect(await refused.locator('input[name=invoiceNo]').inputValue()).toBe(invoiceNo);
+
+    await refused.locator('input[name=receivedOn]').fill(todayInShanghai());
+    await Promise.all([
+      page.waitForURL((url) => /^\/finance\/payments\/\d+$/.test(url.pathname)),
+      refused.locator('button[type=submit]').click(),
+    ]);
+    await expect(page.textContent('h1')).resolves.toContain('已匹配');
+    await expect(page.locator('#allocations tr', { hasText: invoiceNo }).textContent()).resolves.toContain('指定发票');
     await page.context().close();
   });
 
