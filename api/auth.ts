@@ -74,7 +74,8 @@ export function cookieValue(header: string | undefined, name: string): string | 
 function csrfTokenOf(req: Request): string | undefined {
   const body = req.body as Record<string, unknown> | undefined;
   let field: unknown;
-  if (req.is('application/x-www-form-urlencoded') && body && typeof body === 'object' && '_csrf' in body) {
+  const form = req.is('application/x-www-form-urlencoded') || req.is('multipart/form-data');
+  if (form && body && typeof body === 'object' && '_csrf' in body) {
     field = body._csrf;
     delete body._csrf;
   }

@@ -1,4 +1,5 @@
-import type { Request, Response, Router } from 'express';
+import type { Request, RequestHandler, Response, Router } from 'express';
+import { checkCsrf } from '../api/auth';
 import type { Actor } from '../domain/roles';
 import type { Locale } from '../domain/locales';
 import type { SessionActor } from '../services/sessions';
@@ -48,11 +49,15 @@ export interface ActionSpec {
   done: (result: RouteResult, page: PageRequest) => string;
   /** The page to show again when the route refuses. */
   view: ViewFn;
+  /** Reads a body express does not (a multipart upload) into req.body; the session's CSRF token is checked after it. */
+  parser?: RequestHandler;
 }
 
 interface NavItem {
   href: string;
   key: string;
+  /** The paths under this item (its href when absent). */
+  section?: string;
   /** The route behind the page: the item shows to those who may call it. */
   route: [Method, string];
 }
@@ -65,7 +70,7 @@ export const NAV: NavItem[] = [
   { href: '/customers', key: 'nav.customers', route: ['get', '/api/v1/customers'] },
   { href: '/dashboard', key: 'nav.dashboard', route: ['get', '/api/v1/reports/aging'] },
   { href: '/policies', key: 'nav.policies', route: ['get', '/api/v1/policies'] },
-  { href: '/admin/people', key: 'nav.admin', route: ['get', '/api/v1/people'] },
+  { href: '/admin/people', key: 'nav.admin', route: ['get', '/api/v1/people'], section: '/admin' },
 ];
 
 /** Registers the console's pages and form actions on the console's router. */
@@ -87,10 +92,17 @@ export class ConsolePages {
 
   /** A form (POST) that calls one API route, then redirects; a refusal shows the page again with every reason. */
   action(path: string, action: ActionSpec): void {
-    this.router.post(path, (req, res) => {
+    const handle: RequestHandler = (req, res) => {
       const page = this.pageRequest(req);
+      try {
+        if (res.locals.csrfAfterParsing) checkCsrf(req, page.session);
+      } catch (error) {
+        return this.showError(page, res, error);
+      }
       this.act(page, res, action).catch((error: unknown) => this.showError(page, res, error));
-    });
+    };
+    if (action.parser) this.router.post(path, action.parser, handle);
+    else this.router.post(path, handle);
   }
 
   /** A GET that leads elsewhere (a download the API makes, behind the console's session check); undefined: 404. */
@@ -173,7 +185,7 @@ export class ConsolePages {
     ).map((item) => ({
       href: item.href,
       key: item.key,
-      current: item.href === '/' ? currentPath === '/' : currentPath.startsWith(item.href),
+      current: item.href === '/' ? currentPath === '/' : currentPath.startsWith(item.section ?? item.href),
     }));
     return {
       locale: page.locale,
@@ -181,6 +193,7 @@ export class ConsolePages {
       person: { name: page.actor.name, role: page.actor.role },
       csrfToken: page.session.csrfToken,
       currentPath,
+      currentUrl: page.req.method === 'GET' ? page.req.originalUrl : currentPath,
       nav,
     };
   }

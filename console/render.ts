@@ -13,8 +13,10 @@ export interface ViewFrame {
   timeZone: string;
   person?: { name: string; role: string };
   csrfToken?: string;
-  /** The path of the page, for the navigation's current item and sign-in's way back. */
+  /** The path of the page, for the navigation's current item. */
   currentPath: string;
+  /** The path and query of the page, for the language switch to come back to. */
+  currentUrl?: string;
   nav?: { href: string; key: string; current: boolean }[];
 }
 

@@ -21,7 +21,9 @@ export function pageSession(db: Db, idleMinutes: number | undefined): RequestHan
         if (!session) return res.redirect(303, signInPath(req.method === 'GET' ? req.originalUrl : '/'));
         req.session = session;
         req.actor = { name: session.name, role: session.role };
-        checkCsrf(req, session);
+        // A multipart form's _csrf field is read with its file: ConsolePages.action checks it after its parser.
+        if (req.is('multipart/form-data')) res.locals.csrfAfterParsing = true;
+        else checkCsrf(req, session);
         next();
       })
       .catch(next);

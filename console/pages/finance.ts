@@ -1,5 +1,5 @@
 import busboy from 'busboy';
-import type { RequestHandler, Router } from 'express';
+import type { RequestHandler } from 'express';
 import type { ApiDeps } from '../../api/deps';
 import { HttpError } from '../../api/errors';
 import { findBadInput } from '../../api/input-guard';
@@ -223,9 +223,9 @@ export function registerFinance(pages: ConsolePages, deps: ApiDeps): void {
     done: (result) => `/finance/payments/${(result.body as Payment).id}`,
     view: financeView,
   });
-  beforeAction(pages, '/finance/statements', readStatementUpload);
   pages.action('/finance/statements', {
     form: 'statement',
+    parser: readStatementUpload,
     route: ['post', '/api/v1/imports/bank-statements'],
     done: (result) => `/finance/imports/${(result.body as { importId: number }).importId}`,
     view: financeView,
@@ -307,16 +307,10 @@ function assignBody(values: FormValues): unknown {
 }
 
 /**
- * ConsolePages reads url-encoded forms; a file comes as multipart/form-data. This handler goes on the same
- * router right before the action's own handler for the path, so the action reads the upload as a form whose
- * fields are the import route's body: the file's bytes in base64 and its name, beside the form's fields.
+ * ConsolePages reads url-encoded forms; a file comes as multipart/form-data. This parser runs before the
+ * action, so the action reads the upload as a form whose fields are the import route's body: the file's
+ * bytes in base64 and its name, beside the form's fields (its _csrf among them).
  */
-function beforeAction(pages: ConsolePages, path: string, handler: RequestHandler): void {
-  // ConsolePages has no hook for a body parser of one action yet (console/pages.ts is the framework's).
-  const { router } = pages as unknown as { router: Router };
-  router.post(path, handler);
-}
-
 const readStatementUpload: RequestHandler = (req, _res, next) => {
   if (!req.is('multipart/form-data')) return next();
   let parser: busboy.Busboy;

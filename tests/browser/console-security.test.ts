@@ -89,6 +89,14 @@ describe('console security: sessions, roles, CSRF and escaping', () => {
     await page.goto(`/contracts/${contractNo}`);
     const refused = await postForm(page, `/contracts/${contractNo}/cancel`, { reason: 'no csrf' }, false);
     expect(refused.status).toBe(403);
+    const upload = await page.evaluate(async () => {
+      const form = new FormData();
+      form.append('file', new Blob(['date,amount\n'], { type: 'text/csv' }), 'statement.csv');
+      const response = await fetch('/finance/statements', { method: 'POST', body: form, redirect: 'manual' });
+      return { status: response.status, text: await response.text() };
+    });
+    expect(upload.status).toBe(403);
+    expect(upload.text).toContain('CSRF');
     const contract = await harness.admin.get(`/api/v1/contracts/${contractNo}`);
     expect(contract.body.stage).toBe('Opportunity');
     await page.context().close();

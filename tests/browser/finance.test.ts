@@ -10,6 +10,7 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, startApiHarness } from '../support/api-harness';
 import {
+  PASSWORD,
   launchBrowser,
   overflowingText,
   personWithPassword,
@@ -193,6 +194,35 @@ describe('console: Finance', () => {
     await page.goto(`/invoices/${invoiceNo}`);
     await expect(page.textContent('.counts')).resolves.toContain('¥21,111.12');
     await page.context().close();
+  });
+
+  it('imports a statement with JavaScript off: the multipart form carries its CSRF field', async () => {
+    const context = await browser.newContext({ baseURL: baseUrl, javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto('/sign-in');
+    await page.fill('input[name=name]', '方财务');
+    await page.fill('input[name=password]', PASSWORD);
+    await Promise.all([page.waitForURL((url) => url.pathname !== '/sign-in'), page.click('button[type=submit]')]);
+    await page.goto('/finance');
+    const statement = iconv.encode(
+      [
+        '交易日期,借方金额,贷方金额,币种,对方户名,对方账号,摘要,交易流水号',
+        `${daysAgo(1)},,"1,234.00",人民币,无脚本贸易公司,6200 5678,货款,${uniqueCode('NOJS')}`,
+      ].join('\r\n'),
+      'gbk',
+    );
+    await page.setInputFiles('#statement input[type=file]', {
+      name: 'nojs.csv',
+      mimeType: 'text/csv',
+      buffer: statement,
+    });
+    await page.selectOption('#statement select[name=mapping]', 'zh');
+    await Promise.all([
+      page.waitForURL((url) => /^\/finance\/imports\/\d+$/.test(url.pathname)),
+      page.click('#statement button[type=submit]'),
+    ]);
+    await expect(page.textContent('#summary')).resolves.toContain('nojs.csv');
+    await context.close();
   });
 
   it('reverses an allocation with a reason, and refuses one without', async () => {
