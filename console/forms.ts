@@ -11,7 +11,7 @@ export interface FormFailure {
   status: number;
   message: string;
   values: FormValues;
-  /** As the API gave them, code included: the console words a reason by its code ({{reason r}}). */
+  /** As the API gave them, code included: the console words a reason by its code ({{reasonText r}}). */
   reasons: RefusalReason[];
   fieldErrors: Record<string, string[]>;
 }

@@ -105,18 +105,18 @@ function registerHelpers(handlebars: typeof Handlebars): void {
     'json',
     (value: unknown) => new handlebars.SafeString(JSON.stringify(value ?? null).replace(/</g, '\\u003c')),
   );
-  /** {{field values "amount.value"}}: what the person typed in a field named by its API path. */
-  handlebars.registerHelper('field', (values: unknown, name: unknown) => {
+  /** {{valueAt values "amount.value"}}: what the person typed in a field named by its API path. */
+  handlebars.registerHelper('valueAt', (values: unknown, name: unknown) => {
     if (!values || typeof values !== 'object') return undefined;
     return (values as Record<string, unknown>)[String(name)];
   });
   /**
-   * {{reason r}}: a refusal reason in the page's language. The sentence is "refusal.<code>" of the catalog,
+   * {{reasonText r}}: a refusal reason in the page's language. The sentence is "refusal.<code>" of the catalog,
    * {field} the field's name for people; "{message}" keeps the original message, muted, where it says more
    * than the sentence can (names, amounts, dates). Without a sentence (or one that is just "{message}"),
    * the message as it came. Every part is escaped.
    */
-  handlebars.registerHelper('reason', (reason: unknown, options: HelperOptions) => {
+  handlebars.registerHelper('reasonText', (reason: unknown, options: HelperOptions) => {
     if (typeof reason === 'string') return reason;
     const { code, field, message } = (reason ?? {}) as Partial<RefusalReason>;
     const { locale } = frameOf(options);
@@ -131,7 +131,7 @@ function registerHelpers(handlebars: typeof Handlebars): void {
         .join(`<span class="muted">${escape(message ?? '')}</span>`),
     );
   });
-  handlebars.registerHelper('percent', (value: unknown) =>
+  handlebars.registerHelper('asPercent', (value: unknown) =>
     value === null || value === undefined ? '' : `${(Number(value) * 100).toFixed(1)}%`,
   );
 }
