@@ -321,6 +321,7 @@ export async function recordWriteOff(db: Db, w: WriteOff): Promise<void> {
       .where('status', '=', 'open')
       .execute();
     await closeOpenFacts(trx, w.invoiceNo, 'written_off', w.at);
+    await closeWriteOffApproval(trx, w.invoiceNo, w.approvedBy, w.at, w.reason);
     await trx
       .updateTable('tasks')
       .set({ status: 'skipped', closed_by: w.approvedBy.name, closed_at: new Date(w.at), note: 'invoice written off' })
@@ -340,21 +341,69 @@ export async function recordWriteOff(db: Db, w: WriteOff): Promise<void> {
   });
 }
 
+/** The executives' approval task a write-off request waits on: on their My work until one decides. */
+const WRITE_OFF_STEP = 'write_off';
+const WRITE_OFF_DECISION_DAYS = 3;
+
 export async function recordWriteOffRequest(
   db: Db,
   r: { invoiceNo: string; actor: Actor; reason: string; at: number; approved?: boolean },
 ): Promise<void> {
   const invoice = await invoiceOwners(db, r.invoiceNo);
-  const action = r.approved === undefined ? 'write_off_requested' : 'write_off_rejected';
-  await appendTimeline(db, {
-    eventKey: `writeoff/${r.invoiceNo}/${action}/${r.at}`,
-    contractNo: invoice.contract_no,
-    invoiceNo: r.invoiceNo,
-    at: new Date(r.at),
-    actor: r.actor,
-    action,
-    reason: r.reason,
+  const requested = r.approved === undefined;
+  const action = requested ? 'write_off_requested' : 'write_off_rejected';
+  await db.transaction().execute(async (trx) => {
+    await appendTimeline(trx, {
+      eventKey: `writeoff/${r.invoiceNo}/${action}/${r.at}`,
+      contractNo: invoice.contract_no,
+      invoiceNo: r.invoiceNo,
+      at: new Date(r.at),
+      actor: r.actor,
+      action,
+      reason: r.reason,
+    });
+    if (requested) await openWriteOffApproval(trx, invoice, r);
+    else await closeWriteOffApproval(trx, r.invoiceNo, r.actor, r.at, r.reason);
   });
+}
+
+async function openWriteOffApproval(
+  db: Db,
+  invoice: { contract_no: string; owners: unknown },
+  r: { invoiceNo: string; actor: Actor; reason: string; at: number },
+): Promise<void> {
+  await db
+    .insertInto('tasks')
+    .values({
+      task_key: `writeoff/${r.invoiceNo}/${r.at}`,
+      invoice_no: r.invoiceNo,
+      contract_no: invoice.contract_no,
+      kind: 'approval',
+      step: WRITE_OFF_STEP,
+      occurrence: 1,
+      owner_role: 'executive',
+      owner_name: ((invoice.owners ?? {}) as Owners).executiveSponsor ?? null,
+      title: `Approve or reject writing off invoice ${r.invoiceNo} (requested by ${r.actor.name}: ${r.reason})`,
+      status: 'open',
+      due_at: new Date(r.at + WRITE_OFF_DECISION_DAYS * DAY_MS),
+      escalated_to: null,
+      closed_by: null,
+      closed_at: null,
+      note: null,
+    })
+    .onConflict((oc) => oc.column('task_key').doNothing())
+    .execute();
+}
+
+async function closeWriteOffApproval(db: Db, invoiceNo: string, by: Actor, at: number, note: string): Promise<void> {
+  await db
+    .updateTable('tasks')
+    .set({ status: 'done', closed_by: by.name, closed_at: new Date(at), note })
+    .where('invoice_no', '=', invoiceNo)
+    .where('kind', '=', 'approval')
+    .where('step', '=', WRITE_OFF_STEP)
+    .where('status', '=', 'open')
+    .execute();
 }
 
 export interface PolicyChange {

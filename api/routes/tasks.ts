@@ -77,7 +77,7 @@ export function taskRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
       invoice: 'invoice number',
       contract: 'contract number',
       overdue: 'true: open tasks past their due time',
-      mine: "true: the caller's own: owned by name, owned by their role with no name, or escalated to their role",
+      mine: "true: the caller's work: tasks of their role (whoever is named), named to them, or escalated to their role",
     },
     responses: { 200: 'the tasks', 400: 'invalid filter' },
     async handle({ query, actor }) {
@@ -102,8 +102,8 @@ export function taskRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
       if (mine === 'true')
         select = select.where((eb) =>
           eb.or([
+            eb('owner_role', '=', actor.role),
             eb('owner_name', '=', actor.name),
-            eb.and([eb('owner_name', 'is', null), eb('owner_role', '=', actor.role)]),
             eb('escalated_to', '=', actor.role),
           ]),
         );
@@ -131,7 +131,10 @@ export function taskRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
           throw conflict(`task ${id} is an approval`, [
             {
               code: 'approval_task',
-              message: `approve or reject step ${task.step} with POST /api/v1/invoices/${task.invoice_no}/approvals (the approval endpoint); that closes this task`,
+              message:
+                task.step === 'write_off'
+                  ? `approve or reject the write-off with POST /api/v1/invoices/${task.invoice_no}/write-off/decision; that closes this task`
+                  : `approve or reject step ${task.step} with POST /api/v1/invoices/${task.invoice_no}/approvals (the approval endpoint); that closes this task`,
             },
           ]);
         }

@@ -15,14 +15,23 @@ interface Task {
   escalatedTo: string | null;
 }
 
+/** A write-off waits for an executive as an approval task of this step, decided on the write-off route. */
+const WRITE_OFF_STEP = 'write_off';
+
 /** My work (home): the person's open tasks, overdue first, with done/skip, and the approvals waiting for them. */
 export function registerWork(pages: ConsolePages, _deps: ApiDeps): void {
   const view = async (page: PageRequest, failure?: FormFailure): Promise<View> => {
     const tasks = await pages.api<Task[]>(page, 'get', '/api/v1/tasks', { query: { mine: 'true' } });
     const now = Date.now();
+    const mayDecide = {
+      step: pages.can(page, 'post', '/api/v1/invoices/:no/approvals'),
+      writeOff: pages.can(page, 'post', '/api/v1/invoices/:no/write-off/decision'),
+    };
     const rows = tasks.map((task) => ({
       ...task,
       overdue: new Date(task.dueAt).getTime() < now,
+      writeOff: task.step === WRITE_OFF_STEP,
+      mayDecide: task.step === WRITE_OFF_STEP ? mayDecide.writeOff : mayDecide.step,
       failure: failure?.form === `task-${task.id}` ? failure : undefined,
     }));
     const approvals = rows.filter((task) => task.kind === 'approval');
@@ -42,7 +51,6 @@ export function registerWork(pages: ConsolePages, _deps: ApiDeps): void {
         counts,
         overdueCount: rows.filter((task) => task.overdue).length,
         canClose: pages.can(page, 'post', '/api/v1/tasks/:id/done'),
-        canApprove: pages.can(page, 'post', '/api/v1/invoices/:no/approvals'),
       },
     };
   };

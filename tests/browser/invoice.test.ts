@@ -178,10 +178,13 @@ describe('console: the Invoice page', () => {
     expect(status).toBe(403);
     await sales.context().close();
 
+    // The request waits on the executive's My work as an approval; they approve it there.
     const executive = await signIn(browser, baseUrl, 'Eve Exec');
-    await executive.goto(`/invoices/${invoiceNo}`);
-    await executive.fill('#write-off-decision input[name=reason]', '信用委员会批准');
-    await submitAndWait(executive, executive.locator('#write-off-decision button[value=true]'));
+    const approval = executive.locator('#approvals tr', { hasText: invoiceNo });
+    await expect(approval.textContent()).resolves.toContain('客户破产清算');
+    await approval.locator('input[name=reason]').fill('信用委员会批准');
+    await submitAndWait(executive, approval.locator('button[value=true]'));
+    expect(new URL(executive.url()).pathname).toBe(`/invoices/${invoiceNo}`);
     await eventually(
       async () => {
         await executive.reload();
@@ -192,6 +195,8 @@ describe('console: the Invoice page', () => {
     );
     expect(await executive.locator('#write-off-decision').count()).toBe(0);
     await expect(executive.textContent('#ladder')).resolves.toContain('催收已结束');
+    await executive.goto('/');
+    expect(await executive.locator('#approvals tr', { hasText: invoiceNo }).count()).toBe(0);
     await executive.context().close();
   });
 });
