@@ -6,6 +6,7 @@ import { type Locale, LOCALES } from '../../domain/locales';
 import { ROLES } from '../../domain/roles';
 import type { FormFailure, FormValues } from '../forms';
 import type { ConsolePages, PageRequest, View } from '../pages';
+import { withChineseFont } from '../letters';
 
 /** Admin pages (issue 10): people and their tokens, the business calendars and the embedded mailbox. */
 export function registerAdmin(pages: ConsolePages, deps: ApiDeps): void {
@@ -448,19 +449,4 @@ function registerMailbox(pages: ConsolePages, deps: ApiDeps): void {
       },
     };
   });
-}
-
-/**
- * A letter's HTML asks for the reader's sans-serif; on a machine without a CJK font its Chinese would be
- * boxes. Noto Sans SC, served by the app, comes after the letter's own font for the glyphs it lacks; the
- * frame shares the console's origin to load it (allow-same-origin, never allow-scripts: nothing in it runs).
- * The same as the invoice page's letters.
- */
-const LETTER_FONT =
-  '<link rel="stylesheet" href="/assets/fonts/noto-sans-sc/400.css">' +
-  '<link rel="stylesheet" href="/assets/fonts/noto-sans-sc/700.css">' +
-  "<style>body { font-family: sans-serif, 'Noto Sans SC' !important; }</style>";
-
-function withChineseFont(html: string): string {
-  return html.includes('<head>') ? html.replace('<head>', `<head>${LETTER_FONT}`) : `${LETTER_FONT}${html}`;
 }

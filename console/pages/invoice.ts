@@ -5,6 +5,7 @@ import { daysBetween, localDateOf } from '../../domain/dates';
 import { DISPUTE_REASONS } from '../../domain/disputes';
 import { type FormFailure, type FormValues, formBody } from '../forms';
 import type { ConsolePages, PageRequest, View } from '../pages';
+import { withChineseFont } from '../letters';
 
 type Money = { value: string; currency: string };
 
@@ -188,20 +189,6 @@ const ladderStep = (page: PageRequest, step: LadderStep) => ({
   name: stepName(page, step.key),
   className: LADDER_CLASS[step.state],
 });
-
-/**
- * A letter's HTML asks for the reader's sans-serif; a machine without a CJK font (this console's often) would
- * draw its Chinese as boxes. Noto Sans SC, served by the app, is added after the letter's own font, for the
- * glyphs it lacks; the frame shares the console's origin (allow-same-origin, never allow-scripts) to load it.
- */
-const LETTER_FONT =
-  '<link rel="stylesheet" href="/assets/fonts/noto-sans-sc/400.css">' +
-  '<link rel="stylesheet" href="/assets/fonts/noto-sans-sc/700.css">' +
-  "<style>body { font-family: sans-serif, 'Noto Sans SC' !important; }</style>";
-
-function withChineseFont(html: string): string {
-  return html.includes('<head>') ? html.replace('<head>', `<head>${LETTER_FONT}`) : `${LETTER_FONT}${html}`;
-}
 
 /** An accepted dispute may carry a credit note; without an amount, the form sends none. */
 function resolveBody(values: FormValues): unknown {

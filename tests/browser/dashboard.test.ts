@@ -228,19 +228,14 @@ describe('console: dashboard', () => {
     await expect(page.textContent('#aging table')).resolves.toContain('¥190,000.00');
     await page.context().close();
 
-    const context = await browser.newContext({ baseURL: baseUrl, javaScriptEnabled: false });
-    const plain = await context.newPage();
-    await plain.goto('/sign-in');
-    await plain.fill('input[name=name]', '财务小王');
-    await plain.fill('input[name=password]', 'correct-horse-battery-9');
-    await Promise.all([plain.waitForURL((url) => url.pathname !== '/sign-in'), plain.click('button[type=submit]')]);
+    const plain = await signIn(browser, baseUrl, '财务小王', undefined, { javaScriptEnabled: false });
     await plain.goto('/dashboard');
     await expect(plain.textContent('#aging table')).resolves.toContain('¥425,000.00');
     await plain.fill('#aging input[name=agingAsOf]', asOf);
     await Promise.all([plain.waitForURL((url) => url.searchParams.has('agingAsOf')), plain.click('#aging button')]);
     await expect(plain.textContent('#aging table')).resolves.toContain('¥190,000.00');
     expect(await plain.inputValue('#on-time input[name=onTimeFrom]')).toBe(addDays(today, -364));
-    await context.close();
+    await plain.context().close();
   });
 
   it('downloads each report as CSV and Excel with the session; without one the link leads to sign in', async () => {

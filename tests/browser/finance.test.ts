@@ -10,7 +10,6 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, startApiHarness } from '../support/api-harness';
 import {
-  PASSWORD,
   launchBrowser,
   overflowingText,
   personWithPassword,
@@ -197,12 +196,7 @@ describe('console: Finance', () => {
   });
 
   it('imports a statement with JavaScript off: the multipart form carries its CSRF field', async () => {
-    const context = await browser.newContext({ baseURL: baseUrl, javaScriptEnabled: false });
-    const page = await context.newPage();
-    await page.goto('/sign-in');
-    await page.fill('input[name=name]', '方财务');
-    await page.fill('input[name=password]', PASSWORD);
-    await Promise.all([page.waitForURL((url) => url.pathname !== '/sign-in'), page.click('button[type=submit]')]);
+    const page = await signIn(browser, baseUrl, '方财务', undefined, { javaScriptEnabled: false });
     await page.goto('/finance');
     const statement = iconv.encode(
       [
@@ -222,7 +216,7 @@ describe('console: Finance', () => {
       page.click('#statement button[type=submit]'),
     ]);
     await expect(page.textContent('#summary')).resolves.toContain('nojs.csv');
-    await context.close();
+    await page.context().close();
   });
 
   it('reverses an allocation with a reason, and refuses one without', async () => {

@@ -27,8 +27,14 @@ export async function personWithPassword(harness: ApiHarness, name: string, role
 }
 
 /** A new browser context signed in as the person through the sign-in page; the page is on My work. */
-export async function signIn(browser: Browser, baseUrl: string, name: string, password = PASSWORD): Promise<Page> {
-  const context = await browser.newContext({ baseURL: baseUrl, viewport: { width: 1366, height: 900 } });
+export async function signIn(
+  browser: Browser,
+  baseUrl: string,
+  name: string,
+  password = PASSWORD,
+  options: { javaScriptEnabled?: boolean } = {},
+): Promise<Page> {
+  const context = await browser.newContext({ baseURL: baseUrl, viewport: { width: 1366, height: 900 }, ...options });
   const page = await context.newPage();
   await page.goto('/sign-in');
   await page.fill('input[name=name]', name);
