@@ -86,6 +86,7 @@ export async function creditWarnings(db: Db, input: { today: string; customerCod
       .select([
         'k.customer_code',
         'c.name',
+        'c.currency',
         sql<string>`coalesce(sum(k.amount_minor) filter (where k.created_at >= ${localStart(recentFrom)}), 0)`.as(
           'recent_minor',
         ),
@@ -100,7 +101,7 @@ export async function creditWarnings(db: Db, input: { today: string; customerCod
       .where(
         sql<boolean>`k.created_at >= ${localStart(historyFrom)} and k.created_at < ${localStart(addDays(input.today, 1))}`,
       )
-      .groupBy(['k.customer_code', 'c.name'])
+      .groupBy(['k.customer_code', 'c.name', 'c.currency'])
       .having(sql<number>`count(*) filter (where k.created_at < ${localStart(recentFrom)})`, '>=', MIN_HISTORY_ORDERS)
       .execute(),
     db
@@ -154,7 +155,8 @@ export async function creditWarnings(db: Db, input: { today: string; customerCod
       historyMinor: num(o.history_minor),
       historyCount: num(o.history_count),
     });
-    if (w) warnings.push({ ...w, customerName: o.name });
+    // The amounts are of contracts in the customer's currency (the join above): figures say which.
+    if (w) warnings.push({ ...w, customerName: o.name, figures: { ...w.figures, currency: o.currency } });
   }
   const byCustomer = new Map<string, { name: string; days: number[] }>();
   for (const d of delays) {

@@ -616,6 +616,7 @@ describe('early warnings and term-extension requests', () => {
             historyCount: 4,
             averagePerPeriodMinor: 1_000_000,
             ratioPercent: 250,
+            currency: 'CNY',
           }),
         }),
         expect.objectContaining({
