@@ -142,3 +142,41 @@ export function escalateOneRung(ctx: LadderContext, state: LadderState, now: num
   if (!next || (next.requiresApproval && state.approvals[next.key] !== 'approved')) return undefined;
   return { ...occurrenceOf(ctx, next, 1), at: now };
 }
+
+/** Where a step of an invoice's ladder stands, as people read it: performed, passed over, waiting, or to come. */
+export type LadderStepState = 'done' | 'skipped' | 'awaiting_approval' | 'paused' | 'next' | 'pending';
+
+export interface LadderProgress {
+  /** Occurrences handled per step key (the collection's state). */
+  handled: Record<string, number>;
+  /** Steps that left a letter or a task behind: handled without one means passed over. */
+  acted: ReadonlySet<string>;
+  awaitingApproval?: string;
+  pausedBy?: 'dispute' | 'promise';
+  balanceMinor: number;
+}
+
+/**
+ * The policy's steps in the order they fall due for an invoice, each dated from its due date and placed:
+ * handled with a letter or task to show for it is done, handled without is skipped (a later rung already
+ * applied); the first step not handled yet is next, or paused by a dispute or a promise.
+ */
+export function ladderProgress(
+  policy: EscalationPolicy,
+  kind: MilestoneKind,
+  dueDate: LocalDate,
+  progress: LadderProgress,
+): { step: PolicyStep; date: LocalDate; lastOccurrence: number; state: LadderStepState }[] {
+  const steps = [...policy.steps].sort((a, b) => stepOffset(a, kind) - stepOffset(b, kind));
+  let nextFound = false;
+  return steps.map((step) => {
+    const handled = progress.handled[step.key] ?? 0;
+    let state: LadderStepState;
+    if (progress.awaitingApproval === step.key) state = 'awaiting_approval';
+    else if (handled > 0) state = progress.acted.has(step.key) ? 'done' : 'skipped';
+    else if (nextFound || progress.balanceMinor <= 0) state = 'pending';
+    else state = progress.pausedBy ? 'paused' : 'next';
+    if (state === 'next' || state === 'paused' || state === 'awaiting_approval') nextFound = true;
+    return { step, date: addDays(dueDate, stepOffset(step, kind)), lastOccurrence: handled, state };
+  });
+}

@@ -3,8 +3,7 @@ import type { Selectable } from 'kysely';
 import type { z } from 'zod';
 import type { Db } from '../../db/connect';
 import type { DisputesTable, PromisesTable } from '../../db/schema';
-import { addDays } from '../../domain/dates';
-import { stepOffset } from '../../domain/policy';
+import { ladderProgress } from '../../domain/ladder';
 import { policyVersion } from '../../db/policies';
 import type { DisputeReason } from '../../domain/disputes';
 import { COLLECTION_COMMAND_ROLES } from '../../domain/collection-commands';
@@ -56,14 +55,7 @@ const statusView = (status: CollectionStatus, currency: string) => ({
   balance: fromMinor(status.balanceMinor, currency),
 });
 
-/** Where a step of the ladder stands: performed, passed over, waiting, or still to come. */
-type StepState = 'done' | 'skipped' | 'awaiting_approval' | 'paused' | 'next' | 'pending';
-
-/**
- * The policy's steps in the order they fall due for this invoice, each dated from the due date and placed:
- * handled with a letter or a task to show for it is done, handled without is skipped (a later rung already
- * applied); the first step not handled yet is next (or paused by a dispute or a promise).
- */
+/** The policy's steps for this invoice, dated and placed (domain/ladder.ts ladderProgress). */
 async function ladderView(db: Db, status: CollectionStatus) {
   const [invoice, policy, letters, tasks] = await Promise.all([
     db
@@ -81,30 +73,20 @@ async function ladderView(db: Db, status: CollectionStatus) {
     db.selectFrom('tasks').select('step').distinct().where('invoice_no', '=', status.invoiceNo).execute(),
   ]);
   if (!policy) return [];
-  const kind = invoice.kind ?? 'final';
-  const acted = new Set([...letters, ...tasks].map((row) => row.step));
-  const steps = [...policy.steps].sort((a, b) => stepOffset(a, kind) - stepOffset(b, kind));
-  let nextFound = false;
-  return steps.map((step) => {
-    const handled = status.handled[step.key] ?? 0;
-    let state: StepState;
-    if (status.awaitingApproval === step.key) state = 'awaiting_approval';
-    else if (handled > 0) state = acted.has(step.key) ? 'done' : 'skipped';
-    else if (nextFound || status.balanceMinor <= 0) state = 'pending';
-    else state = status.pausedBy ? 'paused' : 'next';
-    if (state === 'next' || state === 'paused' || state === 'awaiting_approval') nextFound = true;
-    return {
+  const acted = new Set([...letters, ...tasks].map((row) => row.step).filter((step) => step !== null));
+  return ladderProgress(policy, invoice.kind ?? 'final', invoice.due_date, { ...status, acted }).map(
+    ({ step, date, lastOccurrence, state }) => ({
       key: step.key,
       channel: step.channel,
       owner: step.owner,
-      date: addDays(invoice.due_date, stepOffset(step, kind)),
+      date,
       repeatEveryDays: step.repeatEveryDays ?? null,
       requiresApproval: step.requiresApproval ?? false,
       /** The latest occurrence handled, performed or passed over (a repeating step counts on). */
-      lastOccurrence: handled,
+      lastOccurrence,
       state,
-    };
-  });
+    }),
+  );
 }
 
 function disputeView(dispute: Selectable<DisputesTable>, currency: string) {

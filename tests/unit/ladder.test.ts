@@ -6,6 +6,7 @@ import {
   decideLadder,
   emptyLadderState,
   escalateOneRung,
+  ladderProgress,
   recordHandled,
 } from '../../domain/ladder';
 import { DEFAULT_POLICY } from '../../domain/policy';
@@ -142,5 +143,40 @@ describe('the escalation ladder (default policy)', () => {
         at(day(offset)),
       );
     }
+  });
+});
+
+describe("ladderProgress: an invoice's ladder as people read it", () => {
+  const keys = DEFAULT_POLICY.steps.map((step) => step.key);
+  const place = (progress: Partial<Parameters<typeof ladderProgress>[3]>) =>
+    ladderProgress(DEFAULT_POLICY, 'progress', DUE, {
+      handled: {},
+      acted: new Set(),
+      balanceMinor: 100,
+      ...progress,
+    }).map(({ step, state }) => `${step.key}:${state}`);
+
+  it('dates each step from the due date in the order they fall due', () => {
+    const rows = ladderProgress(DEFAULT_POLICY, 'progress', DUE, { handled: {}, acted: new Set(), balanceMinor: 1 });
+    expect(rows[0].date).toBe('2026-03-28');
+    expect(rows.map((row) => row.date)).toEqual([...rows.map((row) => row.date)].sort());
+  });
+
+  it('marks a step with a letter or task done, one passed over skipped, the first open one next', () => {
+    const [first, second, third] = place({}).map((row) => row.split(':')[0]);
+    expect(place({ handled: { [first]: 1, [second]: 1 }, acted: new Set([second]) }).slice(0, 4)).toEqual([
+      `${first}:skipped`,
+      `${second}:done`,
+      `${third}:next`,
+      expect.stringMatching(/:pending$/),
+    ]);
+  });
+
+  it('says paused while a dispute or promise holds it, waiting on approval, and nothing next once paid', () => {
+    const [first] = place({}).map((row) => row.split(':')[0]);
+    expect(place({ pausedBy: 'dispute' })[0]).toBe(`${first}:paused`);
+    expect(place({ awaitingApproval: first })[0]).toBe(`${first}:awaiting_approval`);
+    expect(place({ balanceMinor: 0 }).every((row) => row.endsWith(':pending'))).toBe(true);
+    expect(place({}).length).toBe(keys.length);
   });
 });
