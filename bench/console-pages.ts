@@ -52,6 +52,10 @@ const PAGES: { path: string; as: (typeof PEOPLE)[number]['name'] }[] = [
   { path: '/policies', as: 'bench-finance' },
   { path: '/admin/people', as: 'bench-admin' },
   { path: '/dashboard', as: 'bench-executive' },
+  ...['aging', 'trend', 'forecast', 'funnel', 'onTime', 'disputes'].map((only) => ({
+    path: `/dashboard?only=${only}`,
+    as: 'bench-executive' as const,
+  })),
 ];
 
 async function addPeopleAndTasks(db: Db, today: string): Promise<void> {

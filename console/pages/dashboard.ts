@@ -438,7 +438,10 @@ async function dashboard(pages: ConsolePages, page: PageRequest, deps: ApiDeps):
   const api: Api = (path, query) => pages.api(page, 'get', path, { query });
   // htmx asks for one chart (?only=aging) when its form changes; without JavaScript the whole page comes.
   const only = typeof page.query.only === 'string' && page.query.only in SECTIONS ? page.query.only : undefined;
-  const wanted = (section: Section) => only === undefined || only === section;
+  // The DSO/CEI trend asks for two reports a month: the page comes without it and fetches it once shown
+  // (htmx on load), or, without JavaScript, by its link.
+  const wanted = (section: Section) => (only === undefined ? section !== 'trend' : only === section);
+  const trendLater = only === undefined ? href('/dashboard', { ...params, only: 'trend' }) : undefined;
   const [aging, trend, forecast, funnel, onTime, disputes] = await inTurns(
     [
       () => (wanted('aging') ? agingSection(api, page, params) : undefined),
@@ -463,6 +466,7 @@ async function dashboard(pages: ConsolePages, page: PageRequest, deps: ApiDeps):
       funnel,
       onTime,
       disputes,
+      trendLater,
       carried: Object.fromEntries(Object.keys(SECTIONS).map((s) => [s, carried(params, s)])),
     },
   };

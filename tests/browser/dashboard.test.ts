@@ -235,6 +235,9 @@ describe('console: dashboard', () => {
     await Promise.all([plain.waitForURL((url) => url.searchParams.has('agingAsOf')), plain.click('#aging button')]);
     await expect(plain.textContent('#aging table')).resolves.toContain('¥190,000.00');
     expect(await plain.inputValue('#on-time input[name=onTimeFrom]')).toBe(addDays(today, -364));
+    // The DSO/CEI trend, fetched after the page with JavaScript, is one link away without it.
+    await Promise.all([plain.waitForURL((url) => url.searchParams.get('only') === 'trend'), plain.click('#trend a')]);
+    await expect(plain.textContent('#trend table')).resolves.toContain(today.slice(0, 7));
     await plain.context().close();
   });
 
