@@ -13,7 +13,6 @@ export interface FormFailure {
   values: FormValues;
   /** As the API gave them, code included: the console words a reason by its code ({{reasonText r}}). */
   reasons: RefusalReason[];
-  fieldErrors: Record<string, string[]>;
 }
 
 /** Flattens an urlencoded body to one string per field (a repeated field, as a checkbox after its hidden "false", keeps its last value). */
@@ -30,9 +29,7 @@ export function formValues(body: unknown): FormValues {
 export function failureOf(form: string, values: FormValues, error: unknown): FormFailure {
   const http = toHttpError(error);
   const reasons = http.details.length > 0 ? http.details : [{ message: http.message }];
-  const fieldErrors: Record<string, string[]> = {};
-  for (const reason of reasons) if (reason.field) (fieldErrors[reason.field] ??= []).push(reason.message);
-  return { form, status: http.status, message: http.message, values, reasons, fieldErrors };
+  return { form, status: http.status, message: http.message, values, reasons };
 }
 
 /**

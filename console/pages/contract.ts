@@ -57,12 +57,12 @@ function wordOr(t: Translate, key: string, fallback: string): string {
 const options = (values: readonly string[], selected: string | undefined, label: (value: string) => string) =>
   values.map((value) => ({ value, label: label(value), selected: value === selected }));
 
-/** The reasons of the fields named `name` or under it ("milestones.0" takes "milestones.0.trigger.date"). */
-function errorsUnder(failure: FormFailure | undefined, ...names: string[]): string[] {
+/** The reasons of the fields named `name` or under it ("milestones.0" takes "milestones.0.trigger.date"), to word with {{reasonText}}. */
+function errorsUnder(failure: FormFailure | undefined, ...names: string[]): FormFailure['reasons'] {
   if (!failure) return [];
-  return Object.entries(failure.fieldErrors)
-    .filter(([field]) => names.some((name) => field === name || field.startsWith(`${name}.`)))
-    .flatMap(([, messages]) => messages);
+  return failure.reasons.filter(
+    ({ field }) => field !== undefined && names.some((name) => field === name || field.startsWith(`${name}.`)),
+  );
 }
 
 // ---- What the contract shows ----
@@ -216,7 +216,7 @@ function splitRows(t: Translate, values: FormValues, failure: FormFailure | unde
         percent: errorsUnder(failure, name('percent')),
         trigger: errorsUnder(failure, name('trigger')),
         termDays: errorsUnder(failure, name('termDays')),
-        row: failure?.fieldErrors[`milestones.${index}`] ?? [],
+        row: failure?.reasons.filter(({ field }) => field === `milestones.${index}`) ?? [],
       },
     };
   });

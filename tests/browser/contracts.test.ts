@@ -126,7 +126,7 @@ describe('console: contracts', () => {
     expect(reasons).toHaveLength(missing.length);
     for (const field of missing) {
       const label = sales.locator('#sign label', { has: sales.locator(`[name="terms.${field}"]`) });
-      await expect(label.locator('.field-error').innerText(), field).resolves.toContain('the contract does not name');
+      await expect(label.locator('.field-error').innerText(), field).resolves.toContain('合同未写明');
     }
     expect(await sales.locator('#sign label:has([name="terms.paymentMethod"]) .field-error').count()).toBe(0);
     expect(await sales.inputValue('textarea[name="terms.deliverables"]')).toBe('仓储管理系统\n上线培训');

@@ -67,15 +67,14 @@ describe('formBody: a flat HTML form read by the route schema', () => {
 });
 
 describe('failureOf: a refusal beside the fields it names', () => {
-  it('keeps every reason, groups them by field and keeps what was typed', () => {
+  it('keeps every reason with its field and code, and what was typed', () => {
     const failure = failureOf('sign', { 'amount.value': 'abc' }, invalidInput('amount.value', 'not an amount'));
     expect(failure).toMatchObject({
       form: 'sign',
       status: 400,
       values: { 'amount.value': 'abc' },
-      fieldErrors: { 'amount.value': ['not an amount'] },
+      reasons: [{ field: 'amount.value', message: 'not an amount' }],
     });
-    expect(failure.reasons).toHaveLength(1);
   });
 });
 

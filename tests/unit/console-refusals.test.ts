@@ -45,7 +45,7 @@ afterAll(() => fs.rmSync(viewsDir, { recursive: true, force: true }));
 
 function render(locale: Locale, reasons: RefusalReason[], name = ''): { list: string; beside: string } {
   const frame = { locale, timeZone: 'Asia/Shanghai', currentPath: '/' };
-  const failure = { form: 'sign', status: 409, message: 'refused', values: {}, reasons, fieldErrors: {} };
+  const failure = { form: 'sign', status: 409, message: 'refused', values: {}, reasons };
   const html = views.page('refused', frame, 'test', { failure, name });
   return {
     list: /<ul>(.*)<\/ul>/s.exec(html)![1],
