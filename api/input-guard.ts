@@ -11,7 +11,10 @@ import { type RefusalReason, Refused, refuse } from '../domain/refusal';
 
 /** Deeper than this is no request of ours; walking it further would only risk the stack. */
 export const MAX_DEPTH = 32;
-/** Keys that could reach an object's prototype when copied by assignment; no field of the API is named so. */
+/**
+ * Keys that could reach an object's prototype when copied by assignment; no field of the API is named so,
+ * nor any part of a console form field's dotted name ("a.__proto__.b" would nest into Object.prototype).
+ */
 const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** Zod refinement for schemas used outside the HTTP door too (or to document the rule in OpenAPI). */
@@ -43,7 +46,8 @@ export function findBadInput(value: unknown, path = '', depth = 0): RefusalReaso
   for (const key of Object.keys(value)) {
     const field = join(path, wellFormed(key));
     const keyProblem =
-      textProblem(key) ?? (RESERVED_KEYS.has(key) ? `"${key}" is not a field of any request` : undefined);
+      textProblem(key) ??
+      (key.split('.').some((part) => RESERVED_KEYS.has(part)) ? `"${key}" is not a field of any request` : undefined);
     if (keyProblem) return { code: 'invalid_key', field, message: `key ${keyProblem}` };
     const found = findBadInput((value as Record<string, unknown>)[key], field, depth + 1);
     if (found) return found;

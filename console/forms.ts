@@ -43,14 +43,17 @@ export function formBody(schema: z.ZodType | undefined, values: FormValues): unk
 
 type Tree = { [key: string]: Tree | string };
 
+/** Names that would reach an object's prototype; the input guard refuses them, and nest() never follows them. */
+const UNSAFE_PARTS = new Set(['__proto__', 'constructor', 'prototype']);
+
 function nest(values: FormValues): Tree {
   const root: Tree = {};
   for (const [name, value] of Object.entries(values)) {
-    if (name.startsWith('_')) continue;
     const parts = name.split('.');
+    if (name.startsWith('_') || parts.some((part) => UNSAFE_PARTS.has(part))) continue;
     let node = root;
     for (const part of parts.slice(0, -1)) {
-      const next = node[part];
+      const next = Object.hasOwn(node, part) ? node[part] : undefined;
       node = typeof next === 'object' ? next : (node[part] = {});
     }
     node[parts[parts.length - 1]] = value;
@@ -64,7 +67,6 @@ interface SchemaDef {
   shape?: Record<string, z.ZodType>;
   element?: z.ZodType;
   in?: z.ZodType;
-  options?: z.ZodType[];
 }
 
 const defOf = (schema: z.ZodType): SchemaDef => (schema as unknown as { _zod: { def: SchemaDef } })._zod.def;
@@ -89,8 +91,6 @@ function coerce(schema: z.ZodType | undefined, value: Tree | string | undefined)
       return typeof value === 'object' ? coerceObject(def.shape ?? {}, value) : value;
     case 'array':
       return typeof value === 'object' ? coerceArray(def.element, value) : value === '' ? [] : value;
-    case 'union':
-      return value;
     default:
       return value;
   }

@@ -5,7 +5,7 @@ import type { ApiRoutes } from '../api/route';
 import { type Locale } from '../domain/locales';
 import { inputGuard } from '../api/input-guard';
 import { consoleAssets } from './assets';
-import { DEFAULT_LOCALE, isLocale, translate } from './i18n';
+import { DEFAULT_LOCALE, translate } from './i18n';
 import { ConsolePages } from './pages';
 import { ConsoleViews } from './render';
 import { pageSession } from './session';
@@ -33,7 +33,7 @@ export function mountConsole(app: Express, deps: ApiDeps, routes: ApiRoutes): vo
   const router = express.Router();
   // The API answers for itself (bearer token or cookie, JSON errors).
   router.use((req, _res, next) => next(req.path.startsWith('/api/') ? 'router' : undefined));
-  router.use(pageSession(deps.db, deps.sessionIdleMinutes));
+  router.use(pageSession(deps.db, deps.sessionIdleMinutes, { csrfAfterParser: true }));
   router.use(inputGuard);
   const pages = new ConsolePages(router, routes, views, deps.defaultTimeZone);
   for (const register of [
@@ -74,7 +74,7 @@ function errorPage(
 ): void {
   const locale = localeOf(req);
   const frame = {
-    locale: isLocale(locale) ? locale : DEFAULT_LOCALE,
+    locale,
     timeZone: deps.defaultTimeZone,
     currentPath: req.path,
     csrfToken: req.session?.csrfToken,

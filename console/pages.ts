@@ -193,7 +193,7 @@ export class ConsolePages {
       person: { name: page.actor.name, role: page.actor.role },
       csrfToken: page.session.csrfToken,
       currentPath,
-      currentUrl: page.req.method === 'GET' ? page.req.originalUrl : currentPath,
+      currentUrl: page.req.method === 'GET' ? page.req.originalUrl : refererPath(page.req),
       nav,
     };
   }
@@ -213,5 +213,18 @@ export class ConsolePages {
       log.error({ err: renderError, path: page.req.path }, 'console error page failed');
       res.status(500).type('text').send('internal error');
     }
+  }
+}
+
+/**
+ * The page a form was posted from (its Referer, when of this site): a page shown again after a refused
+ * form has the action's path, which answers no GET, so the language switch goes back to the form's page.
+ */
+function refererPath(req: Request): string {
+  try {
+    const referer = new URL(req.get('referer') ?? '');
+    return referer.host === req.get('host') ? `${referer.pathname}${referer.search}` : '/';
+  } catch {
+    return '/';
   }
 }

@@ -18,6 +18,7 @@ import * as outboxClaims from './migrations/0013_outbox_claims';
 import * as contractListIndexes from './migrations/0014_contract_list_indexes';
 import * as signIn from './migrations/0015_sign_in';
 import * as customerExposure from './migrations/0016_customer_exposure';
+import * as consoleQueueIndexes from './migrations/0017_console_queue_indexes';
 
 // bigint columns hold minor units far below 2^53, so read them as numbers; dates stay 'YYYY-MM-DD'.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -54,6 +55,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0014_contract_list_indexes': contractListIndexes,
   '0015_sign_in': signIn,
   '0016_customer_exposure': customerExposure,
+  '0017_console_queue_indexes': consoleQueueIndexes,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

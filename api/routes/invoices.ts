@@ -165,7 +165,7 @@ export function invoiceRoutes(routes: ApiRoutes, { db, temporal }: ApiDeps): voi
           'invoices.due_date',
           'invoices.paid_on',
         ])
-        // Interest is assessed once the principal is paid: the paid invoices' index, in paid_on order.
+        // Interest is assessed once the principal is paid: migration 0017's partial index, in paid_on order.
         .where('invoices.status', '=', 'paid')
         .where('invoices.interest_status', '=', 'open');
       if (customer) select = select.where('invoices.customer_code', '=', customer);

@@ -35,10 +35,9 @@ const STUCK_AFTER_DAYS: Partial<Record<Stage, number>> = {
 
 const isStuck = (contract: ContractListItem) => contract.daysInStage > (STUCK_AFTER_DAYS[contract.stage] ?? Infinity);
 
-/** One text per parameter: a repeated one (?stage=A&stage=B) is joined, as the API takes several stages. */
+/** A filter's text, trimmed; blank is no filter (several stages come comma-separated, as the API takes them). */
 function queryText(value: unknown): string | undefined {
-  const text = Array.isArray(value) ? value.filter((v) => typeof v === 'string').join(',') : value;
-  return typeof text === 'string' && text.trim() !== '' ? text.trim() : undefined;
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
 }
 
 function filtersOf(page: PageRequest): Filters {

@@ -437,7 +437,8 @@ async function dashboard(pages: ConsolePages, page: PageRequest, deps: ApiDeps):
   const params = paramsOf(page, today);
   const api: Api = (path, query) => pages.api(page, 'get', path, { query });
   // htmx asks for one chart (?only=aging) when its form changes; without JavaScript the whole page comes.
-  const only = typeof page.query.only === 'string' && page.query.only in SECTIONS ? page.query.only : undefined;
+  const only =
+    typeof page.query.only === 'string' && Object.hasOwn(SECTIONS, page.query.only) ? page.query.only : undefined;
   // The DSO/CEI trend asks for two reports a month: the page comes without it and fetches it once shown
   // (htmx on load), or, without JavaScript, by its link.
   const wanted = (section: Section) => (only === undefined ? section !== 'trend' : only === section);

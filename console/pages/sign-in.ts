@@ -6,7 +6,7 @@ import type { Locale } from '../../domain/locales';
 import { formValues } from '../forms';
 import { DEFAULT_LOCALE, isLocale, translate } from '../i18n';
 import type { ConsoleViews } from '../render';
-import { pageSession } from '../session';
+import { pageSession, sameOrigin } from '../session';
 import { inputGuard } from '../../api/input-guard';
 
 /** Only a path of this site: "next" must not send a person elsewhere after signing in. */
@@ -20,13 +20,13 @@ export function registerSignIn(router: Router, routes: ApiRoutes, views: Console
     const lang = typeof req.query.lang === 'string' && isLocale(req.query.lang) ? req.query.lang : DEFAULT_LOCALE;
     const locale: Locale = isLocale(data.lang) ? data.lang : lang;
     const frame = { locale, timeZone: deps.defaultTimeZone, currentPath: req.path };
+    const next = localPath(data.next ?? req.query.next);
+    const nextEncoded = encodeURIComponent(next);
     res
       .status(status)
       .type('html')
       .setHeader('Cache-Control', 'no-store')
-      .send(
-        views.page('sign-in', frame, translate(locale, 'signIn.title'), { next: localPath(req.query.next), ...data }),
-      );
+      .send(views.page('sign-in', frame, translate(locale, 'signIn.title'), { ...data, next, nextEncoded }));
   };
 
   router.get('/sign-in', inputGuard, (req, res) => show(req, res, 200, {}));
@@ -34,6 +34,7 @@ export function registerSignIn(router: Router, routes: ApiRoutes, views: Console
   router.post('/sign-in', inputGuard, (req, res, next) => {
     const values = formValues(req.body);
     const lang = isLocale(values.lang) ? values.lang : DEFAULT_LOCALE;
+    if (!sameOrigin(req)) return show(req, res, 403, { lang, failed: 'signIn.otherSite' });
     routes
       .call('post', '/api/v1/sessions', {
         req,

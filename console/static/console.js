@@ -31,6 +31,25 @@
     };
     document.head.appendChild(script);
   }
+  // A refused form answers 4xx with its page showing every reason; htmx swaps no 4xx by itself, so the
+  // person would see nothing happen. Swap it in when it holds the part the request asked for (hx-select),
+  // else show the whole answer (an error page).
+  document.addEventListener('htmx:beforeSwap', function (event) {
+    var status = event.detail.xhr.status;
+    if (status < 400 || status >= 500) return;
+    var source = event.detail.requestConfig && event.detail.requestConfig.elt;
+    var holder = source && source.closest('[hx-select]');
+    var select = holder && holder.getAttribute('hx-select');
+    var id = select && select.charAt(0) === '#' ? select.slice(1) : null;
+    if (id && event.detail.serverResponse.indexOf('id="' + id + '"') >= 0) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+      return;
+    }
+    var page = new DOMParser().parseFromString(event.detail.serverResponse, 'text/html');
+    document.title = page.title;
+    document.body.replaceWith(page.body);
+  });
   document.addEventListener('DOMContentLoaded', load);
   document.addEventListener('htmx:afterSettle', function (event) {
     draw(event.target);

@@ -84,6 +84,11 @@ describe('console: the Invoice page', () => {
   it('takes a collector from the task to the ladder and the letter, and records a promise and a dispute', async () => {
     const invoiceNo = await overdueInvoice('华南电子有限公司');
     const page = await signIn(browser, baseUrl, 'Sally Sales');
+    // Skipping a task without saying why is refused in place (htmx), the task still open.
+    const task = page.locator('#tasks tr', { hasText: 'Call the customer' }).filter({ hasText: invoiceNo });
+    await task.locator('button[formaction$="/skip"]').click();
+    await expect(page.locator('#tasks .refused').textContent()).resolves.toContain('未能完成');
+    expect(new URL(page.url()).pathname).toBe('/');
     await Promise.all([
       page.waitForURL((url) => url.pathname === `/invoices/${invoiceNo}`),
       page.locator('#tasks tr', { hasText: 'Call the customer' }).locator(`a[href="/invoices/${invoiceNo}"]`).click(),

@@ -58,6 +58,17 @@ describe('formBody: a flat HTML form read by the route schema', () => {
     expect(fields).toEqual(expect.arrayContaining(['count', 'urgent', 'milestones']));
   });
 
+  it('never nests into an object prototype', () => {
+    const body = formBody(Schema, {
+      'milestones.__proto__.polluted': 'yes',
+      'constructor.prototype.x': 'y',
+      title: 't',
+    });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+    expect(body).toEqual({ title: 't' });
+  });
+
   it('takes the last of a repeated field (a checkbox after its hidden "false")', () => {
     expect(formValues({ urgent: ['false', 'true'], title: 'a', nested: { x: 1 } })).toEqual({
       urgent: 'true',
