@@ -7,6 +7,7 @@ import type { Actor } from '../domain/roles';
 import { SYSTEM_ACTOR } from '../domain/roles';
 import { invoiceOwners } from './collection-steps';
 import { type Owners, ownerName } from './letters';
+import { WRITE_OFF_STEP } from '../domain/collection-commands';
 
 // Facts the collection workflow records as disputes, promises and write-offs happen; each write is idempotent.
 
@@ -341,8 +342,6 @@ export async function recordWriteOff(db: Db, w: WriteOff): Promise<void> {
   });
 }
 
-/** The executives' approval task a write-off request waits on: on their My work until one decides. */
-const WRITE_OFF_STEP = 'write_off';
 const WRITE_OFF_DECISION_DAYS = 3;
 
 export async function recordWriteOffRequest(

@@ -241,3 +241,6 @@ export function interestSettlementRefusals(
       : []),
   ];
 }
+
+/** A write-off request waits for an executive as an approval task of this step, decided on the write-off route. */
+export const WRITE_OFF_STEP = 'write_off';

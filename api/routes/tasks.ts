@@ -9,6 +9,7 @@ import { conflict, invalidInput, notFound, refuse } from '../../domain/refusal';
 import type { ApiRoutes } from '../route';
 import { CompleteTaskSchema, SkipTaskSchema } from '../schemas/admin';
 import { TASK_STATUSES, isOneOf } from '../../domain/statuses';
+import { WRITE_OFF_STEP } from '../../domain/collection-commands';
 
 type TaskRow = Selectable<TasksTable>;
 
@@ -132,7 +133,7 @@ export function taskRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
             {
               code: 'approval_task',
               message:
-                task.step === 'write_off'
+                task.step === WRITE_OFF_STEP
                   ? `approve or reject the write-off with POST /api/v1/invoices/${task.invoice_no}/write-off/decision; that closes this task`
                   : `approve or reject step ${task.step} with POST /api/v1/invoices/${task.invoice_no}/approvals (the approval endpoint); that closes this task`,
             },

@@ -7,6 +7,7 @@ import { ROLES } from '../../domain/roles';
 import type { FormFailure, FormValues } from '../forms';
 import type { ConsolePages, PageRequest, View } from '../pages';
 import { withChineseFont } from '../letters';
+import { href } from '../links';
 
 /** Admin pages (issue 10): people and their tokens, the business calendars and the embedded mailbox. */
 export function registerAdmin(pages: ConsolePages, deps: ApiDeps): void {
@@ -32,13 +33,6 @@ function adminTabs(pages: ConsolePages, deps: ApiDeps, page: PageRequest, curren
 }
 
 const failureFor = (failure: FormFailure | undefined, form: string) => (failure?.form === form ? failure : undefined);
-
-const queryString = (query: Record<string, string | undefined>): string => {
-  const params = new URLSearchParams();
-  for (const [name, value] of Object.entries(query)) if (value) params.set(name, value);
-  const text = params.toString();
-  return text ? `?${text}` : '';
-};
 
 // ---------------------------------------------------------------------------------------------- people
 
@@ -165,8 +159,8 @@ function peopleListView(pages: ConsolePages, deps: ApiDeps) {
         tabs: adminTabs(pages, deps, page, 'people'),
         filters,
         people: list.people.map((person) => ({ ...person, href: personHref(person.name) })),
-        nextHref: list.next ? `/admin/people${queryString({ ...filters, after: list.next })}` : undefined,
-        firstHref: page.query.after ? `/admin/people${queryString(filters)}` : undefined,
+        nextHref: list.next ? href('/admin/people', { ...filters, after: list.next }) : undefined,
+        firstHref: page.query.after ? href('/admin/people', filters) : undefined,
         roles: ROLES,
         locales: LOCALES,
         canCreate: pages.can(page, 'post', '/api/v1/people'),
@@ -251,7 +245,7 @@ function registerCalendars(pages: ConsolePages, deps: ApiDeps): void {
   pages.action('/admin/calendars/:id', {
     form: 'calendar',
     route: ['put', '/api/v1/calendars/:id'],
-    done: (_result, page) => `${calendarHref(page.params.id)}${queryString({ year: page.query.year })}`,
+    done: (_result, page) => href(calendarHref(page.params.id), { year: page.query.year }),
     view: calendarView,
   });
 }
@@ -305,7 +299,7 @@ function calendarPageView(pages: ConsolePages, deps: ApiDeps) {
         months: yearGrid(calendar, year, page.locale),
         canEdit: pages.can(page, 'put', '/api/v1/calendars/:id'),
         editor: calendarEditor(calendar, page.locale, refused),
-        action: `${calendarHref(calendar.id)}${queryString({ year: page.query.year })}`,
+        action: href(calendarHref(calendar.id), { year: page.query.year }),
         failure: refused,
       },
     };
@@ -439,12 +433,10 @@ function registerMailbox(pages: ConsolePages, deps: ApiDeps): void {
           open: index === 0,
         })),
         previousHref:
-          offset > 0
-            ? `/admin/mailbox${queryString({ to, offset: String(Math.max(0, offset - MAILBOX_PAGE_SIZE)) })}`
-            : undefined,
+          offset > 0 ? href('/admin/mailbox', { to, offset: Math.max(0, offset - MAILBOX_PAGE_SIZE) }) : undefined,
         nextHref:
           offset + MAILBOX_PAGE_SIZE < mails.length
-            ? `/admin/mailbox${queryString({ to, offset: String(offset + MAILBOX_PAGE_SIZE) })}`
+            ? href('/admin/mailbox', { to, offset: offset + MAILBOX_PAGE_SIZE })
             : undefined,
       },
     };

@@ -6,6 +6,7 @@ import { type Stage, STAGES } from '../../domain/stages';
 import type { ContractListItem, ContractListPage } from '../../read-models/contracts';
 import type { FormFailure } from '../forms';
 import type { ConsolePages, PageRequest, View } from '../pages';
+import { href } from '../links';
 
 const LIST_API = '/api/v1/contracts';
 
@@ -44,13 +45,6 @@ function filtersOf(page: PageRequest): Filters {
   return Object.fromEntries(
     FILTER_NAMES.map((name) => [name, queryText(page.query[name])]).filter(([, value]) => value !== undefined),
   ) as Filters;
-}
-
-function href(path: string, params: Record<string, string | undefined>): string {
-  const query = new URLSearchParams(
-    Object.entries(params).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''),
-  ).toString();
-  return query ? `${path}?${query}` : path;
 }
 
 const withStuck = (contract: ContractListItem) => ({ ...contract, stuck: isStuck(contract) });

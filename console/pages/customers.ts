@@ -8,6 +8,7 @@ import type { customerView } from '../../read-models/views';
 import type { FormFailure } from '../forms';
 import { formatAmount, formatLocalDate } from '../i18n';
 import type { ConsolePages, PageRequest, View } from '../pages';
+import { href } from '../links';
 
 const LIST_API = '/api/v1/customers';
 const CUSTOMER_API = '/api/v1/customers/:code';
@@ -39,13 +40,6 @@ function listParams(page: PageRequest): ListParams {
   return Object.fromEntries(
     LIST_PARAMS.map((name) => [name, text(page.query[name])]).filter(([, value]) => value !== undefined),
   ) as ListParams;
-}
-
-function href(path: string, params: Record<string, string | undefined>): string {
-  const query = new URLSearchParams(
-    Object.entries(params).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''),
-  ).toString();
-  return query ? `${path}?${query}` : path;
 }
 
 function sortHeadings(params: ListParams) {

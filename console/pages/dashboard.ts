@@ -3,6 +3,7 @@ import { AGING_BUCKETS } from '../../domain/aging';
 import { addDays, isLocalDate, type LocalDate, localDateOf } from '../../domain/dates';
 import { invalidInput } from '../../domain/refusal';
 import type { ConsolePages, PageRequest, View } from '../pages';
+import { href } from '../links';
 
 /**
  * The dashboard of the business review (finance, executive): aging, DSO and CEI by month, the 13-week
@@ -167,13 +168,6 @@ async function inTurns<T, R>(items: T[], limit: number, run: (item: T) => Promis
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
-}
-
-function href(path: string, params: Record<string, string | undefined>): string {
-  const query = new URLSearchParams(
-    Object.entries(params).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''),
-  ).toString();
-  return query ? `${path}?${query}` : path;
 }
 
 /** CSV and XLSX links of one report with its parameters. */

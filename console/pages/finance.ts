@@ -10,6 +10,7 @@ import { SUPPORTED_CURRENCIES } from '../../domain/money';
 import { refuse } from '../../domain/refusal';
 import { type FormFailure, type FormValues, formBody } from '../forms';
 import type { ConsolePages, PageRequest, View } from '../pages';
+import { href } from '../links';
 
 type Money = { value: string; currency: string };
 
@@ -75,14 +76,6 @@ const STATEMENT_MAX_BYTES = 100 * 1024 * 1024;
 const given = (page: PageRequest, name: string): string | undefined => page.query[name]?.trim() || undefined;
 
 /** A link to the same page with some parameters changed (a pager's), the others kept. */
-function linkWith(path: string, query: Record<string, string | undefined>, changes: Record<string, string | number>) {
-  const params = new URLSearchParams();
-  for (const [name, value] of Object.entries({ ...query, ...changes }))
-    if (value !== undefined && value !== '') params.set(name, String(value));
-  const text = params.toString();
-  return text ? `${path}?${text}` : path;
-}
-
 /** The refusal of one row's form ("assign-12"), for that row only. */
 const failureFor = (failure: FormFailure | undefined, form: string) => (failure?.form === form ? failure : undefined);
 
@@ -109,7 +102,7 @@ export function registerFinance(pages: ConsolePages, deps: ApiDeps): void {
         query: { customer, limit, offset: String(interestOffset) },
       }),
     ]);
-    const link = (changes: Record<string, string | number>) => linkWith('/finance', page.query, changes);
+    const link = (changes: Record<string, string | number>) => href('/finance', { ...page.query, ...changes });
     const issueFailure = (row: ReadyMilestone) =>
       failure?.form === 'issue' &&
       failure.values.contractNo === row.contractNo &&
@@ -179,7 +172,7 @@ export function registerFinance(pages: ConsolePages, deps: ApiDeps): void {
       params: { id: page.params.id },
       query: { rowsOffset: String(rowsOffset), rowsLimit: String(REPORT_LINES_PER_PAGE) },
     });
-    const link = (offset: number) => linkWith(`/finance/imports/${found.id}`, page.query, { rowsOffset: offset });
+    const link = (offset: number) => href(`/finance/imports/${found.id}`, { ...page.query, rowsOffset: offset });
     const total = found.report.rowsTotal ?? 0;
     return {
       view: 'finance/import',

@@ -1,6 +1,7 @@
 import type { ApiDeps } from '../../api/deps';
 import type { FormFailure } from '../forms';
 import type { ConsolePages, PageRequest, View } from '../pages';
+import { WRITE_OFF_STEP } from '../../domain/collection-commands';
 
 interface Task {
   id: number;
@@ -14,9 +15,6 @@ interface Task {
   dueAt: string;
   escalatedTo: string | null;
 }
-
-/** A write-off waits for an executive as an approval task of this step, decided on the write-off route. */
-const WRITE_OFF_STEP = 'write_off';
 
 /** My work (home): the person's open tasks, overdue first, with done/skip, and the approvals waiting for them. */
 export function registerWork(pages: ConsolePages, _deps: ApiDeps): void {
