@@ -8,44 +8,9 @@ import { SYSTEM_ACTOR } from '../domain/roles';
 import { invoiceOwners } from './collection-steps';
 import { type Owners, ownerName } from './letters';
 import { WRITE_OFF_STEP } from '../domain/collection-commands';
+import { openTask } from './tasks';
 
 // Facts the collection workflow records as disputes, promises and write-offs happen; each write is idempotent.
-
-async function openTask(
-  db: Db,
-  task: {
-    key: string;
-    invoiceNo: string;
-    contractNo: string;
-    kind: string;
-    ownerRole: string;
-    ownerName: string;
-    title: string;
-    dueAt: number;
-  },
-) {
-  await db
-    .insertInto('tasks')
-    .values({
-      task_key: task.key,
-      invoice_no: task.invoiceNo,
-      contract_no: task.contractNo,
-      kind: task.kind,
-      step: null,
-      occurrence: null,
-      owner_role: task.ownerRole,
-      owner_name: task.ownerName,
-      title: task.title,
-      status: 'open',
-      due_at: new Date(task.dueAt),
-      escalated_to: null,
-      closed_by: null,
-      closed_at: null,
-      note: null,
-    })
-    .onConflict((oc) => oc.column('task_key').doNothing())
-    .execute();
-}
 
 export interface DisputeOpening {
   disputeId: string;
@@ -371,27 +336,18 @@ async function openWriteOffApproval(
   invoice: { contract_no: string; owners: unknown },
   r: { invoiceNo: string; actor: Actor; reason: string; at: number },
 ): Promise<void> {
-  await db
-    .insertInto('tasks')
-    .values({
-      task_key: `writeoff/${r.invoiceNo}/${r.at}`,
-      invoice_no: r.invoiceNo,
-      contract_no: invoice.contract_no,
-      kind: 'approval',
-      step: WRITE_OFF_STEP,
-      occurrence: 1,
-      owner_role: 'executive',
-      owner_name: ((invoice.owners ?? {}) as Owners).executiveSponsor ?? null,
-      title: `Approve or reject writing off invoice ${r.invoiceNo} (requested by ${r.actor.name}: ${r.reason})`,
-      status: 'open',
-      due_at: new Date(r.at + WRITE_OFF_DECISION_DAYS * DAY_MS),
-      escalated_to: null,
-      closed_by: null,
-      closed_at: null,
-      note: null,
-    })
-    .onConflict((oc) => oc.column('task_key').doNothing())
-    .execute();
+  await openTask(db, {
+    key: `writeoff/${r.invoiceNo}/${r.at}`,
+    invoiceNo: r.invoiceNo,
+    contractNo: invoice.contract_no,
+    kind: 'approval',
+    step: WRITE_OFF_STEP,
+    occurrence: 1,
+    ownerRole: 'executive',
+    ownerName: ((invoice.owners ?? {}) as Owners).executiveSponsor ?? null,
+    title: `Approve or reject writing off invoice ${r.invoiceNo} (requested by ${r.actor.name}: ${r.reason})`,
+    dueAt: r.at + WRITE_OFF_DECISION_DAYS * DAY_MS,
+  });
 }
 
 async function closeWriteOffApproval(db: Db, invoiceNo: string, by: Actor, at: number, note: string): Promise<void> {

@@ -7,6 +7,7 @@ import { type MailSettings, type Owners, ownerName, sendStepLetter } from './let
 import { reevaluateCreditHold } from '../services/credit-holds';
 import { DAY_MS, localDateOf } from '../domain/dates';
 import type { StepRequest, StepResult } from './types';
+import { openTask } from './tasks';
 
 /** An invoice's balance with its contract's owners: whom a step or a recorded fact concerns. */
 export async function invoiceOwners(db: Db, invoiceNo: string) {
@@ -28,29 +29,18 @@ export async function invoiceOwners(db: Db, invoiceNo: string) {
 async function createStepTask(db: Db, request: StepRequest): Promise<boolean> {
   const invoice = await invoiceOwners(db, request.invoiceNo);
   const owner = ownerName((invoice.owners ?? {}) as Owners, request.step.owner, invoice.created_by);
-  const created = await db
-    .insertInto('tasks')
-    .values({
-      task_key: `invoice/${request.invoiceNo}/${request.step.key}/${request.occurrence}`,
-      invoice_no: request.invoiceNo,
-      contract_no: invoice.contract_no,
-      kind: 'collection',
-      step: request.step.key,
-      occurrence: request.occurrence,
-      owner_role: request.step.owner,
-      owner_name: owner,
-      title: request.step.task!,
-      status: 'open',
-      due_at: new Date(request.decidedAt + request.taskDueDays * DAY_MS),
-      escalated_to: null,
-      closed_by: null,
-      closed_at: null,
-      note: null,
-    })
-    .onConflict((oc) => oc.column('task_key').doNothing())
-    .returning('id')
-    .executeTakeFirst();
-  return created !== undefined;
+  return openTask(db, {
+    key: `invoice/${request.invoiceNo}/${request.step.key}/${request.occurrence}`,
+    invoiceNo: request.invoiceNo,
+    contractNo: invoice.contract_no,
+    kind: 'collection',
+    step: request.step.key,
+    occurrence: request.occurrence,
+    ownerRole: request.step.owner,
+    ownerName: owner,
+    title: request.step.task!,
+    dueAt: request.decidedAt + request.taskDueDays * DAY_MS,
+  });
 }
 
 /** The step that puts the customer on credit hold re-evaluates the automatic hold rule (domain/credit-hold.ts) as of the step's day. */
@@ -111,27 +101,18 @@ export interface ApprovalRequest {
 /** Asks finance to approve a gated step (the legal notice) with a task of their own. */
 export async function requestStepApproval(db: Db, request: ApprovalRequest): Promise<void> {
   const invoice = await invoiceOwners(db, request.invoiceNo);
-  await db
-    .insertInto('tasks')
-    .values({
-      task_key: `approval/${request.invoiceNo}/${request.step}`,
-      invoice_no: request.invoiceNo,
-      contract_no: invoice.contract_no,
-      kind: 'approval',
-      step: request.step,
-      occurrence: 1,
-      owner_role: 'finance',
-      owner_name: ownerName((invoice.owners ?? {}) as Owners, 'finance', 'finance'),
-      title: `Approve or reject step ${request.step} for invoice ${request.invoiceNo}`,
-      status: 'open',
-      due_at: new Date(request.decidedAt + request.taskDueDays * DAY_MS),
-      escalated_to: null,
-      closed_by: null,
-      closed_at: null,
-      note: null,
-    })
-    .onConflict((oc) => oc.column('task_key').doNothing())
-    .execute();
+  await openTask(db, {
+    key: `approval/${request.invoiceNo}/${request.step}`,
+    invoiceNo: request.invoiceNo,
+    contractNo: invoice.contract_no,
+    kind: 'approval',
+    step: request.step,
+    occurrence: 1,
+    ownerRole: 'finance',
+    ownerName: ownerName((invoice.owners ?? {}) as Owners, 'finance', 'finance'),
+    title: `Approve or reject step ${request.step} for invoice ${request.invoiceNo}`,
+    dueAt: request.decidedAt + request.taskDueDays * DAY_MS,
+  });
 }
 
 export interface ApprovalDecisionRecord {

@@ -5,7 +5,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, afterEach, beforeAll, inject } from 'vitest';
 import type { BusinessCalendar } from '../../domain/calendar';
 import { DEFAULT_CALENDAR_ID } from '../../domain/calendar';
-import { addDays, localDateOf } from '../../domain/dates';
+import { addDays, localDateOf, zonedInstant } from '../../domain/dates';
 import { DEFAULT_POLICY } from '../../domain/policy';
 import { startSmtpCatcher, type SmtpCatcher } from '../../stack/smtp-catcher';
 import { type CollectionInput, invoiceCollectionWorkflow } from '../../workflows/collection';
@@ -76,6 +76,13 @@ export function collectionSuite(options: { calendar?: BusinessCalendar } = {}) {
       return `CUST${counter}`;
     },
     today: async () => localDateOf(await suite.env.currentTimeMs(), TZ),
+    /** Skips the test clock to the next local noon, so a test's day arithmetic never straddles midnight. */
+    async skipToNoon() {
+      const now = await suite.env.currentTimeMs();
+      const noonToday = zonedInstant(localDateOf(now, TZ), '12:00', TZ);
+      const noon = noonToday > now ? noonToday : zonedInstant(addDays(localDateOf(now, TZ), 1), '12:00', TZ);
+      await suite.env.sleep(noon - now);
+    },
     async newInvoice(dueDate: string, amountMinor = 1_000_000) {
       counter += 1;
       const invoiceNo = `INV-${counter}-${Date.now()}`;

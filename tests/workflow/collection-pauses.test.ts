@@ -128,6 +128,7 @@ describe('disputes, promises and write-offs', () => {
 
   it('pauses for a promise to pay, records it kept when the money comes, and escalates one rung at once when one is broken', async () => {
     const worker = await testWorker(suite.env.nativeConnection, suite.db, suite.smtpUrl, 'collection-7');
+    await suite.skipToNoon();
     const { invoiceNo, input, dueDate } = await suite.newInvoice(addDays(await suite.today(), -2));
     const sales: Actor = { name: 'sally', role: 'sales' };
     await worker.runUntil(async () => {
