@@ -85,7 +85,12 @@ export async function loadCalendar(db: Db, invoiceNo?: string): Promise<Business
           .select('customers.calendar_id')
           .where('invoices.no', '=', invoiceNo)
           .executeTakeFirst();
-  const ids = [...new Set([customer?.calendar_id ?? DEFAULT_CALENDAR_ID, DEFAULT_CALENDAR_ID])];
+  return calendarById(db, customer?.calendar_id);
+}
+
+/** A customer's calendar, else the stored default, else the built-in one. */
+export async function calendarById(db: Db, calendarId: string | null | undefined): Promise<BusinessCalendar> {
+  const ids = [...new Set([calendarId ?? DEFAULT_CALENDAR_ID, DEFAULT_CALENDAR_ID])];
   const rows = await db.selectFrom('calendars').select(['id', 'definition']).where('id', 'in', ids).execute();
   const stored = rows.find((r) => r.id === ids[0]) ?? rows.find((r) => r.id === DEFAULT_CALENDAR_ID);
   return stored ? stored.definition : CHINA_MAINLAND_CALENDAR;

@@ -19,7 +19,8 @@ export async function recordContractEvent(db: Db, event: ContractEvent): Promise
     const { changes = {} } = event;
     const at = new Date(event.at);
     const update: Record<string, unknown> = {};
-    if (changes.stage) Object.assign(update, { stage: changes.stage, stage_changed_at: at });
+    if (changes.stage)
+      Object.assign(update, { stage: changes.stage, stage_changed_at: at, escalation_level: 0, escalated_at: null });
     if (changes.terms) update.terms = JSON.stringify(changes.terms);
     if (changes.owners)
       Object.assign(update, { owners: JSON.stringify(changes.owners), account_owner: changes.owners.account ?? null });

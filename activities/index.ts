@@ -29,6 +29,7 @@ import {
 } from './collection-facts';
 import type { MailSettings } from './letters';
 import { escalateOverdueTasks } from './task-escalation';
+import { type StageEscalation, type StageWaitRequest, escalateStageWait, planStageWait } from './stage-deadlines';
 import { type ReviewTotals, beginCreditReview, reviewCreditBatch, storeCreditReview } from './credit-review';
 import { sendCreditReviewMail } from './notifications';
 import type { Locale } from '../domain/locales';
@@ -63,6 +64,8 @@ export function createActivities(deps: ActivityDeps) {
     recordInterestSettled: (settlement: Parameters<typeof recordInterestSettled>[1]) =>
       recordInterestSettled(deps.db, settlement),
     escalateOverdueTasks: () => escalateOverdueTasks(deps.db, Date.now()),
+    planStageWait: (request: StageWaitRequest) => planStageWait(deps.db, deps.sendTime, request),
+    escalateStageWait: (escalation: StageEscalation) => escalateStageWait(deps.db, escalation),
     beginCreditReview: (input: { reviewDate: string; timeZone: string }) => beginCreditReview(deps.db, input),
     reviewCreditBatch: (input: { reviewDate: string; afterCode: string | null; limit: number }) =>
       reviewCreditBatch(deps.db, input),

@@ -17,6 +17,7 @@ import type {
   TaskStatus,
 } from '../domain/statuses';
 import type { BusinessCalendar } from '../domain/calendar';
+import type { StagePolicy } from '../domain/stage-policy';
 import type { CreditReviewSummary } from '../read-models/credit-warnings';
 import type { ContactRole, EscalationPolicy } from '../domain/policy';
 
@@ -130,6 +131,9 @@ export interface ContractsTable {
   created_by: string;
   created_at: CreatedAt;
   stage_changed_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  /** How many levels of its current wait's deadline have fired (stage deadlines); 0 when on time. */
+  escalation_level: Generated<number>;
+  escalated_at: Date | null;
 }
 
 export interface MilestonesTable {
@@ -357,6 +361,21 @@ export interface PolicySelectionsTable {
   policy_id: string;
 }
 
+export interface StagePoliciesTable {
+  id: string;
+  version: number;
+  name: string;
+  definition: Json<StagePolicy>;
+  created_by: string;
+  created_at: CreatedAt;
+}
+
+export interface StagePolicySelectionsTable {
+  scope: 'grade' | 'contract';
+  key: string;
+  policy_id: string;
+}
+
 export interface CalendarsTable {
   id: string;
   definition: Json<BusinessCalendar>;
@@ -419,6 +438,8 @@ export interface Database {
   promises: PromisesTable;
   policies: PoliciesTable;
   policy_selections: PolicySelectionsTable;
+  stage_policies: StagePoliciesTable;
+  stage_policy_selections: StagePolicySelectionsTable;
   calendars: CalendarsTable;
   tasks: TasksTable;
   people: PeopleTable;

@@ -80,6 +80,13 @@ export function nextWorkingDay(calendar: BusinessCalendar, date: LocalDate): Loc
   throw new Error(`calendar ${calendar.id} has no working day within ${MAX_SEARCH_DAYS} days after ${date}`);
 }
 
+/** The date `days` working days after `date` (0: `date` itself when it is a working day, else the next one). */
+export function addWorkingDays(calendar: BusinessCalendar, date: LocalDate, days: number): LocalDate {
+  let current = nextWorkingDay(calendar, date);
+  for (let counted = 0; counted < days; counted += 1) current = nextWorkingDay(calendar, addDays(current, 1));
+  return current;
+}
+
 const CLOCK_TIME = /^([01]?\d|2[0-3]):([0-5]\d)$/;
 
 /**

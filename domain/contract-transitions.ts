@@ -30,12 +30,36 @@ export type TransitionRequest =
   | { action: 'approve'; actor: Actor; customer: CreditSnapshot; risk: RiskAssessment; override?: Override }
   | { action: 'review'; actor: Actor; estimatedCostMinor: number; notes?: string }
   | { action: 'sign'; actor: Actor; signedOn: string; terms?: ContractTerms }
-  | { action: 'split'; actor: Actor; milestones: MilestoneRequest[] }
+  | ({ action: 'split'; actor: Actor; milestones: MilestoneRequest[] } & PlannedDateRequest)
   | { action: 'budget'; actor: Actor; budgetMinor: number }
-  | { action: 'handover'; actor: Actor; owners: Owners }
+  | ({ action: 'handover'; actor: Actor; owners: Owners } & PlannedDateRequest)
   | { action: 'deliver'; actor: Actor; deliveredOn: string; note?: string }
   | { action: 'accept'; actor: Actor; acceptedOn: string; acceptor: string; documentRef: string }
   | { action: 'cancel'; actor: Actor; outcome: 'cancelled' | 'lost'; reason: string };
+
+/** Dates a split or a handover may give; stage deadlines count delivery and acceptance from them. */
+export interface PlannedDateRequest {
+  plannedDeliveryDate?: string;
+  plannedAcceptanceDate?: string;
+}
+
+/** A planned date must be a date; acceptance cannot be planned before delivery. */
+function plannedDateRefusals(request: PlannedDateRequest): Refusal[] {
+  const refusals: Refusal[] = [];
+  for (const field of ['plannedDeliveryDate', 'plannedAcceptanceDate'] as const) {
+    const value = request[field];
+    if (value !== undefined && !isLocalDate(value))
+      refusals.push({ code: 'invalid_date', field, message: `${field} must be a date YYYY-MM-DD` });
+  }
+  const { plannedDeliveryDate: delivery, plannedAcceptanceDate: acceptance } = request;
+  if (delivery && acceptance && isLocalDate(delivery) && isLocalDate(acceptance) && acceptance < delivery)
+    refusals.push({
+      code: 'date_out_of_order',
+      field: 'plannedAcceptanceDate',
+      message: `the planned acceptance ${acceptance} is before the planned delivery ${delivery}`,
+    });
+  return refusals;
+}
 
 /** What a contract workflow knows that the transition rules look at. */
 export interface ContractFacts {
@@ -113,7 +137,7 @@ function actionRefusals(
     }
     case 'split': {
       const { milestones, refusals } = splitContract(facts.amountMinor, request.milestones);
-      return { ...none, milestones, refusals };
+      return { ...none, milestones, refusals: [...refusals, ...plannedDateRefusals(request)] };
     }
     case 'budget':
       return request.budgetMinor <= 0
@@ -127,7 +151,7 @@ function actionRefusals(
           field: `owners.${key}`,
           message: `the handover must name the ${key} owner`,
         }));
-      return { ...none, refusals: missing };
+      return { ...none, refusals: [...missing, ...plannedDateRefusals(request)] };
     }
     case 'deliver':
       return {

@@ -21,7 +21,7 @@ import {
   type MilestoneEvent,
 } from '../domain/contract-rules';
 import type { Refusal } from '../domain/refusal';
-import { type TransitionRequest, decideTransition } from '../domain/contract-transitions';
+import { type PlannedDateRequest, type TransitionRequest, decideTransition } from '../domain/contract-transitions';
 import { localDateOf, zonedInstant } from '../domain/dates';
 import { SYSTEM_ACTOR } from '../domain/roles';
 import type { Stage } from '../domain/stages';
@@ -37,6 +37,8 @@ import {
 import { REFUSED, refused } from './refusals';
 import { invoiceWorkflowId } from './ids';
 import { CONTRACT_STAGE, CUSTOMER_CODE } from './search-attributes';
+import { type OpenWait, StageDeadlines } from './contract-deadlines';
+import { type PlannedDates, WAIT_OF_STAGE } from '../domain/stage-policy';
 
 const activities = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '1 minute',
@@ -50,6 +52,7 @@ const localActivities = proxyLocalActivities<ReturnType<typeof createActivities>
 });
 
 const LOCAL_RECORDS = 'contract-records-local';
+const STAGE_DEADLINES = 'stage-deadlines';
 
 export interface ContractInput {
   no: string;
@@ -72,7 +75,11 @@ export async function contractWorkflow(input: ContractInput): Promise<ContractSu
 
   // Added after release: records are written by a local activity; contracts started before keep the activity.
   const recordsLocally = patched(LOCAL_RECORDS);
+  // Added after release: contracts started before keep no stage deadlines, and so replay as they ran.
+  const deadlines = patched(STAGE_DEADLINES) ? new StageDeadlines(input.no) : undefined;
   const today = () => localDateOf(Date.now(), input.timeZone);
+  let stageEntry = { seq: 0, on: today() };
+  const planned: PlannedDates = {};
   const summary = (): ContractSummary => ({ no: input.no, stage, milestones });
   const facts = () => ({
     stage,
@@ -92,6 +99,7 @@ export async function contractWorkflow(input: ContractInput): Promise<ContractSu
   function moveTo(next: Stage): Stage {
     const from = stage;
     stage = next;
+    stageEntry = { seq: stageEntry.seq + 1, on: today() };
     upsertSearchAttributes([{ key: CONTRACT_STAGE, value: next }]);
     return from;
   }
@@ -115,6 +123,18 @@ export async function contractWorkflow(input: ContractInput): Promise<ContractSu
         })),
       },
     });
+  }
+
+  /** Planned dates a split or a handover gives (the later one wins), as the contract's details to record. */
+  function plannedDatesOf(request: PlannedDateRequest): Record<string, string> | undefined {
+    const { plannedDeliveryDate, plannedAcceptanceDate } = request;
+    if (!plannedDeliveryDate && !plannedAcceptanceDate) return undefined;
+    if (plannedDeliveryDate) planned.plannedDelivery = plannedDeliveryDate;
+    if (plannedAcceptanceDate) planned.plannedAcceptance = plannedAcceptanceDate;
+    return {
+      ...(plannedDeliveryDate && { plannedDeliveryDate }),
+      ...(plannedAcceptanceDate && { plannedAcceptanceDate }),
+    };
   }
 
   async function applyTransition(request: TransitionRequest): Promise<ContractSummary> {
@@ -141,12 +161,14 @@ export async function contractWorkflow(input: ContractInput): Promise<ContractSu
       case 'split':
         milestones = outcome.milestones!.map((m) => ({ ...m, status: 'pending' }));
         changes.newMilestones = outcome.milestones;
+        changes.details = plannedDatesOf(request);
         break;
       case 'budget':
         changes.details = { budgetMinor: request.budgetMinor };
         break;
       case 'handover':
         changes.owners = request.owners;
+        changes.details = plannedDatesOf(request);
         break;
       case 'deliver':
         events.delivered = request.deliveredOn;
@@ -331,9 +353,21 @@ export async function contractWorkflow(input: ContractInput): Promise<ContractSu
   const allPaid = () =>
     milestones.length > 0 && milestones.every((m) => m.status === 'paid' || m.status === 'written_off');
   const finished = () => stage === 'Cancelled' || (stage === 'Collection' && allPaid());
+  /** What the contract waits for now: its stage's work, and each ready milestone's invoice. */
+  const openWaits = (): OpenWait[] => {
+    const stageWait = WAIT_OF_STAGE[stage];
+    const waits: OpenWait[] = stageWait
+      ? [{ key: `${stageWait}/${stageEntry.seq}`, wait: stageWait, began: stageEntry.on }]
+      : [];
+    for (const m of milestones.filter((m) => m.status === 'ready'))
+      waits.push({ key: `invoicing/${m.seq}`, wait: 'invoicing', began: m.readyOn ?? today(), milestoneSeq: m.seq });
+    return waits;
+  };
+
   while (!finished()) {
-    const nextTrigger = nextTriggerInstant(milestones, events, input.timeZone);
-    await condition(() => wake, nextTrigger === undefined ? undefined : Math.max(nextTrigger - Date.now(), 1));
+    await deadlines?.refresh(openWaits(), planned, Date.now());
+    const nextWake = earliest(nextTriggerInstant(milestones, events, input.timeZone), deadlines?.nextAt());
+    await condition(() => wake, nextWake === undefined ? undefined : Math.max(nextWake - Date.now(), 1));
     wake = false;
     await markReadyMilestones();
   }
@@ -350,6 +384,11 @@ export async function contractWorkflow(input: ContractInput): Promise<ContractSu
   }
   await condition(allHandlersFinished);
   return summary();
+}
+
+function earliest(...instants: (number | undefined)[]): number | undefined {
+  const known = instants.filter((i): i is number => i !== undefined);
+  return known.length > 0 ? Math.min(...known) : undefined;
 }
 
 /** When the next milestone whose trigger date is known but still ahead becomes invoiceable (start of that day). */

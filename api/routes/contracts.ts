@@ -61,9 +61,12 @@ function toTransitionArgs(
     }
     case 'budget':
       return { budgetMinor: toMinor((body as ActionBody<'budget'>).budget, 'budget', currency).minor };
-    case 'split':
+    case 'split': {
+      const { milestones, plannedDeliveryDate, plannedAcceptanceDate } = body as ActionBody<'split'>;
       return {
-        milestones: (body as ActionBody<'split'>).milestones.map((m, index) => ({
+        plannedDeliveryDate,
+        plannedAcceptanceDate,
+        milestones: milestones.map((m, index) => ({
           kind: m.kind,
           percent: m.percent,
           trigger: m.trigger,
@@ -71,6 +74,7 @@ function toTransitionArgs(
           amountMinor: m.amount ? toMinor(m.amount, `milestones.${index}.amount`, currency).minor : undefined,
         })),
       };
+    }
     default:
       return body as Omit<TransitionRequest, 'action' | 'actor'>;
   }

@@ -148,6 +148,12 @@ const OwnersSchema = z.object({
   emails: z.record(z.enum(['account', 'solution', 'fulfilment', 'finance', 'executiveSponsor']), z.email()).optional(),
 });
 
+/** Dates a split or handover may give; the stage deadlines count late delivery and acceptance from them. */
+const PlannedDates = {
+  plannedDeliveryDate: DateSchema.optional().describe('planned delivery date; delivery after it escalates'),
+  plannedAcceptanceDate: DateSchema.optional().describe('planned acceptance date; acceptance after it escalates'),
+};
+
 /** Body of POST /contracts/:no/:action, by action. */
 export const ActionSchemas = {
   approve: z
@@ -163,9 +169,9 @@ export const ActionSchemas = {
     .meta({ id: 'ApproveRequest' }),
   review: z.object({ estimatedCost: MoneySchema, notes: z.string().optional() }).meta({ id: 'ReviewRequest' }),
   sign: z.object({ signedOn: DateSchema, terms: TermsSchema.optional() }).meta({ id: 'SignRequest' }),
-  split: z.object({ milestones: z.array(MilestoneSchema) }).meta({ id: 'SplitRequest' }),
+  split: z.object({ milestones: z.array(MilestoneSchema), ...PlannedDates }).meta({ id: 'SplitRequest' }),
   budget: z.object({ budget: PositiveMoneySchema }).meta({ id: 'BudgetRequest' }),
-  handover: z.object({ owners: OwnersSchema }).meta({ id: 'HandoverRequest' }),
+  handover: z.object({ owners: OwnersSchema, ...PlannedDates }).meta({ id: 'HandoverRequest' }),
   deliver: z.object({ deliveredOn: DateSchema, note: z.string().optional() }).meta({ id: 'DeliverRequest' }),
   accept: z.object({ acceptedOn: DateSchema, acceptor: Text, documentRef: Text }).meta({ id: 'AcceptRequest' }),
   cancel: z.object({ outcome: z.enum(['cancelled', 'lost']), reason: Text }).meta({ id: 'CancelRequest' }),

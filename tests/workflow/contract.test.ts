@@ -10,7 +10,8 @@ import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { CHINA_MAINLAND_CALENDAR, letterInstant } from '../../domain/calendar';
+import { CHINA_MAINLAND_CALENDAR, addWorkingDays, letterInstant } from '../../domain/calendar';
+import { saveStagePolicyVersion, upsertStagePolicySelection } from '../../db/stage-policies';
 import { addDays, localDateOf } from '../../domain/dates';
 import type { Actor } from '../../domain/roles';
 import { startSmtpCatcher, type SmtpCatcher } from '../../stack/smtp-catcher';
@@ -295,6 +296,124 @@ describe('contract workflow on the time-skipping server', () => {
       expect(await statuses()).toEqual([`1:ready:${day3}`, '2:pending:-']);
       await env.sleep(DAY + 60_000);
       expect(await statuses()).toEqual([`1:ready:${day3}`, `2:ready:${addDays(day3, 5)}`]);
+      // Its stage deadlines would keep waking it with no worker left, which stops the test server skipping time.
+      await handle.terminate('test done');
+    });
+  });
+
+  it('escalates a contract stuck past its planned delivery level by level, stops when it moves on, and chases a ready invoice', async () => {
+    const no = 'HT-2026-003';
+    await seedCustomerAndContract(no, 1_000_000);
+    const owner = (afterWorkingDays: number, to: 'owner' | 'manager' | 'sponsor' = 'owner') => ({
+      to,
+      afterWorkingDays,
+    });
+    await saveStagePolicyVersion(
+      database.db,
+      {
+        id: 'fast',
+        name: 'Fast deadlines',
+        deadlines: [
+          {
+            wait: 'delivery',
+            owner: 'fulfilment',
+            from: 'planned_delivery',
+            workingDays: 0,
+            fallbackWorkingDays: 5,
+            levels: [owner(0), owner(1, 'manager'), owner(2, 'sponsor')],
+          },
+          { wait: 'invoicing', owner: 'finance', from: 'wait_began', workingDays: 1, levels: [owner(0)] },
+        ],
+      },
+      'admin',
+    );
+    await upsertStagePolicySelection(database.db, { scope: 'contract', key: no, policyId: 'fast' });
+    const worker = await testWorker(env.nativeConnection, database.db, smtp.url, 'contracts-3', '09:30');
+    const today = localDateOf(await env.currentTimeMs(), TZ);
+    const at = (date: string) => letterInstant(CHINA_MAINLAND_CALENDAR, date, '09:30', TZ);
+    const stageTasks = async () =>
+      (
+        await database.db
+          .selectFrom('tasks')
+          .select(['step', 'occurrence', 'owner_role', 'owner_name'])
+          .where('contract_no', '=', no)
+          .where('kind', '=', 'stage_deadline')
+          .orderBy('id')
+          .execute()
+      ).map((t) => `${t.step}:${t.occurrence}:${t.owner_role}:${t.owner_name ?? '-'}`);
+    const escalation = async () =>
+      await database.db
+        .selectFrom('contracts')
+        .select(['stage', 'escalation_level'])
+        .where('no', '=', no)
+        .executeTakeFirstOrThrow();
+
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start(contractWorkflow, {
+        workflowId: `contract/${no}`,
+        taskQueue: 'contracts-3',
+        args: [
+          {
+            no,
+            customerCode: 'ACME',
+            timeZone: TZ,
+            amountMinor: 1_000_000,
+            currency: 'CNY',
+            paymentTermsType: 'credit_terms',
+            terms: FULL_TERMS,
+          },
+        ],
+      });
+      const update = <A extends keyof typeof TRANSITION_UPDATES>(action: A, args: object) =>
+        handle.executeUpdate(TRANSITION_UPDATES[action] as never, { args: [args] as never });
+      await update('approve', {
+        actor: finance,
+        customer: { grade: 'A', creditHold: false, creditLimitMinor: 100_000_000 },
+        risk: { customerRisk: 1, projectRisk: 1, requirementRisk: 1 },
+      });
+      await update('review', { actor: sales, estimatedCostMinor: 500_000 });
+      await update('sign', { actor: sales, signedOn: today });
+      await update('split', {
+        actor: finance,
+        milestones: [{ kind: 'progress', amountMinor: 1_000_000, trigger: { type: 'on_delivery' }, termDays: 30 }],
+      });
+      await update('budget', { actor: finance, budgetMinor: 500_000 });
+      await update('handover', {
+        actor: sales,
+        owners: { account: 'Sally', solution: 'Sam', fulfilment: 'Dave', finance: 'Fiona', executiveSponsor: 'Eve' },
+        plannedDeliveryDate: today,
+      });
+      // Planned for today: late from the next working day; the manager a working day later, the sponsor one more.
+      const late = addWorkingDays(CHINA_MAINLAND_CALENDAR, addDays(today, 1), 0);
+      const managerDay = addWorkingDays(CHINA_MAINLAND_CALENDAR, late, 1);
+      await env.sleep(at(late) - (await env.currentTimeMs()) - 3_600_000);
+      expect(await stageTasks()).toEqual([]);
+      await env.sleep(at(managerDay) - (await env.currentTimeMs()) + 3_600_000);
+      expect(await stageTasks()).toEqual(['delivery:1:delivery:Dave', 'delivery:2:executive:-']);
+      expect(await escalation()).toEqual({ stage: 'Delivery', escalation_level: 2 });
+
+      const deliveredOn = localDateOf(await env.currentTimeMs(), TZ);
+      await update('deliver', { actor: delivery, deliveredOn });
+      await env.sleep(10 * DAY);
+      // Delivered before the sponsor's turn: no third level; the ready milestone's invoice is chased instead.
+      expect(await stageTasks()).toEqual([
+        'delivery:1:delivery:Dave',
+        'delivery:2:executive:-',
+        'invoicing:1:finance:Fiona',
+      ]);
+      expect(await escalation()).toEqual({ stage: 'Acceptance', escalation_level: 0 });
+      const escalations = await database.db
+        .selectFrom('timeline')
+        .select(['details'])
+        .where('contract_no', '=', no)
+        .where('action', '=', 'stage_escalated')
+        .orderBy('id')
+        .execute();
+      expect(escalations.map((e) => (e.details as { to: string }).to)).toEqual(['owner', 'manager', 'owner']);
+      if (process.env.RECORD_HISTORIES) {
+        const history = await handle.fetchHistory();
+        fs.writeFileSync(path.join(HISTORY_DIR, `contract-${no}-stage-deadlines.json`), historyToJSON(history));
+      }
     });
   });
 });

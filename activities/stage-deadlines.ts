@@ -1,0 +1,163 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/connect';
+import { stagePolicyFor } from '../db/stage-policies';
+import { appendTimeline } from '../db/timeline';
+import { letterInstant } from '../domain/calendar';
+import type { SendTime } from '../domain/collection';
+import { DAY_MS } from '../domain/dates';
+import { MANAGER_OF } from '../domain/disputes';
+import type { InternalRole } from '../domain/policy';
+import { SYSTEM_ACTOR } from '../domain/roles';
+import {
+  type EscalationTarget,
+  type PlannedDates,
+  type StageWait,
+  type WaitOwner,
+  planLevels,
+} from '../domain/stage-policy';
+import { calendarById } from './collection-steps';
+import type { Owners } from './letters';
+import { openTask } from './tasks';
+
+/** Days the person told has to act before the task sweep escalates it in turn. */
+const STAGE_TASK_DUE_DAYS = 2;
+
+const ROLE_OF_OWNER: Record<WaitOwner, InternalRole> = { account: 'sales', fulfilment: 'delivery', finance: 'finance' };
+
+export interface StageWaitRequest {
+  contractNo: string;
+  wait: StageWait;
+  /** The contract's local date the wait began on. */
+  began: string;
+  planned: PlannedDates;
+}
+
+export interface PlannedEscalation {
+  level: number;
+  to: EscalationTarget;
+  date: string;
+  /** Epoch ms the level fires at: the send time on that working day, in the customer's time zone. */
+  at: number;
+}
+
+export interface StageWaitPlan {
+  policyId: string;
+  policyVersion: number;
+  owner: WaitOwner;
+  levels: PlannedEscalation[];
+}
+
+async function contractFacts(db: Db, contractNo: string) {
+  return db
+    .selectFrom('contracts')
+    .innerJoin('customers', 'customers.code', 'contracts.customer_code')
+    .select([
+      'contracts.owners',
+      'contracts.account_owner',
+      'contracts.created_by',
+      'customers.grade',
+      'customers.time_zone',
+      'customers.calendar_id',
+    ])
+    .where('contracts.no', '=', contractNo)
+    .executeTakeFirstOrThrow();
+}
+
+/** When a wait's levels fire under the contract's stage policy; no deadline for the wait: no levels. */
+export async function planStageWait(db: Db, sendTime: SendTime, request: StageWaitRequest): Promise<StageWaitPlan> {
+  const contract = await contractFacts(db, request.contractNo);
+  const policy = await stagePolicyFor(db, request.contractNo, contract.grade);
+  const deadline = policy.deadlines.find((d) => d.wait === request.wait);
+  const base = { policyId: policy.id, policyVersion: policy.version, owner: deadline?.owner ?? 'account' };
+  if (!deadline) return { ...base, levels: [] };
+  const calendar = await calendarById(db, contract.calendar_id);
+  const levels = planLevels(deadline, request.began, request.planned, calendar).map((level) => ({
+    level: level.level,
+    to: level.to,
+    date: level.date,
+    at: letterInstant(calendar, level.date, sendTime, contract.time_zone),
+  }));
+  return { ...base, levels };
+}
+
+export interface StageEscalation {
+  contractNo: string;
+  wait: StageWait;
+  /** Unique per wait of the contract (the stage entry or the milestone), so each escalation happens once. */
+  waitKey: string;
+  owner: WaitOwner;
+  level: number;
+  to: EscalationTarget;
+  milestoneSeq?: number;
+  /** Whether the wait is the contract's stage (it then counts in the funnel's escalated contracts). */
+  isStageWait: boolean;
+  at: number;
+}
+
+/** Who a level goes to: the wait's owner, the owner's manager role, or the executive sponsor. */
+function addressee(
+  escalation: StageEscalation,
+  contract: Awaited<ReturnType<typeof contractFacts>>,
+): { role: InternalRole; name: string | null } {
+  const owners = (contract.owners ?? {}) as Owners;
+  const ownerRole = ROLE_OF_OWNER[escalation.owner];
+  if (escalation.to === 'sponsor') return { role: 'executive', name: owners.executiveSponsor ?? null };
+  if (escalation.to === 'manager') return { role: MANAGER_OF[ownerRole], name: null };
+  const named = owners[escalation.owner] ?? (escalation.owner === 'account' ? contract.account_owner : null);
+  return { role: ownerRole, name: named ?? (escalation.owner === 'account' ? contract.created_by : null) };
+}
+
+const WAIT_WORDS: Record<StageWait, string> = {
+  approval: 'is waiting for approval',
+  signing: 'is waiting to be signed',
+  handover: 'is waiting for handover to delivery',
+  delivery: 'is past its planned delivery',
+  acceptance: 'is waiting for customer acceptance',
+  invoicing: 'has a milestone ready but not invoiced',
+};
+
+/** One level of a wait's escalation: a task for the person told, a timeline entry, the contract marked escalated. */
+export async function escalateStageWait(db: Db, escalation: StageEscalation): Promise<void> {
+  const contract = await contractFacts(db, escalation.contractNo);
+  const to = addressee(escalation, contract);
+  const eventKey = `stage/${escalation.contractNo}/${escalation.waitKey}/${escalation.level}`;
+  const milestone = escalation.milestoneSeq === undefined ? '' : ` (milestone ${escalation.milestoneSeq})`;
+  await db.transaction().execute(async (trx) => {
+    await openTask(trx, {
+      key: eventKey,
+      contractNo: escalation.contractNo,
+      kind: 'stage_deadline',
+      step: escalation.wait,
+      occurrence: escalation.level,
+      ownerRole: to.role,
+      ownerName: to.name,
+      title: `Contract ${escalation.contractNo} ${WAIT_WORDS[escalation.wait]}${milestone}: move it on or say why`,
+      dueAt: escalation.at + STAGE_TASK_DUE_DAYS * DAY_MS,
+    });
+    await appendTimeline(trx, {
+      eventKey,
+      contractNo: escalation.contractNo,
+      at: new Date(escalation.at),
+      actor: SYSTEM_ACTOR,
+      action: 'stage_escalated',
+      details: {
+        wait: escalation.wait,
+        level: escalation.level,
+        to: escalation.to,
+        role: to.role,
+        person: to.name,
+        ...(escalation.milestoneSeq === undefined ? {} : { milestone: escalation.milestoneSeq }),
+      },
+    });
+    if (escalation.isStageWait) {
+      await trx
+        .updateTable('contracts')
+        .set({
+          escalation_level: sql`greatest(escalation_level, ${escalation.level})`,
+          escalated_at: new Date(escalation.at),
+        })
+        .where('no', '=', escalation.contractNo)
+        .execute();
+    }
+  });
+}
