@@ -17,6 +17,7 @@ import { invoiceRoutes } from './routes/invoices';
 import { paymentRoutes } from './routes/payments';
 import { IMPORTS_PATH, importBodyParser, importRoutes } from './routes/imports';
 import { policyRoutes } from './routes/policies';
+import { stagePolicyRoutes } from './routes/stage-policies';
 import { calendarRoutes } from './routes/calendars';
 import { taskRoutes } from './routes/tasks';
 import { reportRoutes } from './routes/reports';
@@ -72,6 +73,7 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): ApiRoutes {
   collectionRoutes(routes, deps);
   simulationRoutes(routes, deps);
   policyRoutes(routes, deps);
+  stagePolicyRoutes(routes, deps);
   calendarRoutes(routes, deps);
   taskRoutes(routes, deps);
   reportRoutes(routes, deps, router);

@@ -133,24 +133,7 @@ export function policyRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
     body: PolicySelectionSchema,
     responses: { 200: 'the selection', 400: 'unknown policy, grade or contract', 403: 'not admin or finance' },
     async handle({ body, actor }) {
-      const problems: RefusalReason[] = [];
-      let customerCode: string | undefined;
-      if (body.scope === 'grade' && !(GRADE_KEYS as readonly string[]).includes(body.key)) {
-        problems.push({
-          code: 'unknown_grade',
-          field: 'key',
-          message: `a grade selection's key is one of ${GRADE_KEYS.join(', ')}`,
-        });
-      }
-      if (body.scope === 'contract') {
-        const contract = await db
-          .selectFrom('contracts')
-          .select('customer_code')
-          .where('no', '=', body.key)
-          .executeTakeFirst();
-        if (contract) customerCode = contract.customer_code;
-        else problems.push({ code: 'unknown_contract', field: 'key', message: `no contract ${body.key}` });
-      }
+      const { problems, customerCode } = await selectionKeyProblems(db, body);
       if (!(await policyVersion(db, body.policyId))) {
         problems.push({ code: 'unknown_policy', field: 'policyId', message: `no policy ${body.policyId}` });
       }
@@ -183,6 +166,25 @@ export function policyRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
       return { body: await selectionPage(db, SelectionListQuerySchema.parse(query)) };
     },
   });
+}
+
+/** What is wrong with a selection's key (a grade or an existing contract), and the contract's customer. */
+export async function selectionKeyProblems(
+  db: Db,
+  selection: { scope: 'grade' | 'contract'; key: string },
+): Promise<{ problems: RefusalReason[]; customerCode?: string }> {
+  if (selection.scope === 'grade') {
+    const known = (GRADE_KEYS as readonly string[]).includes(selection.key);
+    const message = `a grade selection's key is one of ${GRADE_KEYS.join(', ')}`;
+    return { problems: known ? [] : [{ code: 'unknown_grade', field: 'key', message }] };
+  }
+  const contract = await db
+    .selectFrom('contracts')
+    .select('customer_code')
+    .where('no', '=', selection.key)
+    .executeTakeFirst();
+  if (contract) return { problems: [], customerCode: contract.customer_code };
+  return { problems: [{ code: 'unknown_contract', field: 'key', message: `no contract ${selection.key}` }] };
 }
 
 interface VersionRow {

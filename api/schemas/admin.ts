@@ -1,3 +1,4 @@
+import { DEADLINE_BASES, ESCALATION_TARGETS, STAGE_WAITS, WAIT_OWNERS } from '../../domain/stage-policy';
 import { z } from 'zod';
 import { GRADES, MILESTONE_KINDS } from '../../domain/contract-rules';
 import { CHANNELS, CONTACT_ROLES, INTERNAL_ROLES, TONES } from '../../domain/policy';
@@ -64,6 +65,35 @@ export const SavePolicySchema = z
 
 export const POLICY_SELECTION_SCOPES = ['grade', 'contract'] as const;
 /** Keys of a grade selection: the customer grades, and "new" for customers without a grade. */
+const WorkingDays = z.number().int().min(0).max(365);
+
+export const SaveStagePolicySchema = z
+  .strictObject({
+    id: Code,
+    name: z.string(),
+    deadlines: z.array(
+      z.strictObject({
+        wait: z.enum(STAGE_WAITS).describe('what the contract waits for'),
+        owner: z.enum(WAIT_OWNERS).describe('whose wait it is: the account, fulfilment or finance owner'),
+        from: z.enum(DEADLINE_BASES).describe('what the deadline counts from'),
+        workingDays: WorkingDays.describe('working days after `from`'),
+        fallbackWorkingDays: WorkingDays.optional().describe(
+          'for a planned date the contract does not carry: working days after the wait began',
+        ),
+        levels: z.array(
+          z.strictObject({
+            to: z.enum(ESCALATION_TARGETS),
+            afterWorkingDays: WorkingDays.describe('working days after the deadline'),
+          }),
+        ),
+      }),
+    ),
+  })
+  .meta({
+    id: 'SaveStagePolicyRequest',
+    description: 'A stage policy without its version: each save stores the next version of the id',
+  });
+
 export const GRADE_KEYS = [...GRADES, 'new'] as const;
 
 export const PolicySelectionSchema = z

@@ -16,11 +16,13 @@ interface StageRow {
   avg_age_days: number | null;
   median_age_days: number | null;
   max_age_days: number | null;
+  escalated: number;
 }
 
 export const FUNNEL_METHOD =
   'contracts and contract value (amount) per current stage; time in stage = from the timeline entry that entered a stage ' +
-  'to the next one that left it, over every completed stay; time stuck = now − the time the contract entered its current stage, for contracts not closed or cancelled.';
+  'to the next one that left it, over every completed stay; time stuck = now − the time the contract entered its current stage, for contracts not closed or cancelled; ' +
+  'escalated = contracts whose current stage is past its deadline (the stage policy has told someone).';
 
 const days = (interval: ReturnType<typeof sql>) => sql`date_part('epoch', ${interval}) / 86400`;
 
@@ -38,7 +40,7 @@ async function stageRows(db: Db): Promise<StageRow[]> {
       from stays where from_stage is not null and spent is not null group by from_stage
     ),
     current_stage as (
-      select stage, count(*)::int as contracts,
+      select stage, count(*)::int as contracts, count(*) filter (where escalation_level > 0)::int as escalated,
         round((avg(${days(sql`now() - stage_changed_at`)}))::numeric, 1)::float8 as avg_age,
         round((percentile_cont(0.5) within group (order by ${days(sql`now() - stage_changed_at`)}))::numeric, 1)::float8 as median_age,
         round((max(${days(sql`now() - stage_changed_at`)}))::numeric, 1)::float8 as max_age
@@ -48,7 +50,7 @@ async function stageRows(db: Db): Promise<StageRow[]> {
       select stage, jsonb_agg(jsonb_build_object('currency', currency, 'minor', minor) order by currency) as value_by_currency
       from (select stage, currency, sum(amount_minor)::bigint as minor from contracts group by stage, currency) v group by stage
     )
-    select s.stage, coalesce(cs.contracts, 0) as contracts, coalesce(sv.value_by_currency, '[]'::jsonb) as value_by_currency,
+    select s.stage, coalesce(cs.contracts, 0) as contracts, coalesce(cs.escalated, 0) as escalated, coalesce(sv.value_by_currency, '[]'::jsonb) as value_by_currency,
       coalesce(cp.visits, 0) as completed_visits, cp.avg_days as avg_days_in_stage, cp.median_days as median_days_in_stage,
       case when s.stage = any(${[...FINAL_STAGES]}::text[]) then null else cs.avg_age end as avg_age_days,
       case when s.stage = any(${[...FINAL_STAGES]}::text[]) then null else cs.median_age end as median_age_days,
@@ -77,6 +79,7 @@ export async function funnelReport(db: Db, q: { timeZone: string; today: string 
       averageDays: numberOrNull(r.avg_age_days),
       medianDays: numberOrNull(r.median_age_days),
       maxDays: numberOrNull(r.max_age_days),
+      escalated: r.escalated,
     },
   }));
   return {
@@ -96,6 +99,7 @@ export async function funnelReport(db: Db, q: { timeZone: string; today: string 
           column('medianDays', 'Median days in stage 停留天数中位数', 'decimal'),
           column('stuckAverageDays', 'Time stuck, average days 当前停留均值', 'decimal'),
           column('stuckMaxDays', 'Time stuck, max days 当前停留最长', 'decimal'),
+          column('escalated', 'Past the stage deadline 已超期升级', 'integer'),
         ],
         rows: stages.flatMap((s) => {
           const values = s.value.length > 0 ? s.value : [null];
@@ -109,6 +113,7 @@ export async function funnelReport(db: Db, q: { timeZone: string; today: string 
             medianDays: s.timeInStage.medianDays,
             stuckAverageDays: s.timeStuck.averageDays,
             stuckMaxDays: s.timeStuck.maxDays,
+            escalated: s.timeStuck.escalated,
           }));
         }),
       },

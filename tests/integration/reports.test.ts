@@ -750,7 +750,9 @@ describe('13-week forecast from 2026-03-31', () => {
 });
 
 describe('stage funnel', () => {
-  it('counts contracts and value per stage, time in stage and time stuck', async () => {
+  it('counts contracts and value per stage, time in stage, time stuck and contracts past their stage deadline', async () => {
+    const { db } = suite.harness.database;
+    await db.updateTable('contracts').set({ escalation_level: 2 }).where('stage', '=', 'Delivery').execute();
     const body = await get(finance, '/api/v1/reports/funnel');
     const stage = (name: string) => body.stages.find((s: any) => s.stage === name);
     expect(body.stages.map((s: any) => s.stage)).toEqual([
@@ -772,7 +774,7 @@ describe('stage funnel', () => {
       contracts: 3,
       value: [cny(140_000)],
       timeInStage: { completedStays: 0, averageDays: null, medianDays: null },
-      timeStuck: { averageDays: 7.3, medianDays: 6, maxDays: 12 },
+      timeStuck: { averageDays: 7.3, medianDays: 6, maxDays: 12, escalated: 0 },
     });
     // Opportunity stays: K1 2, K3 4, K2 6, K6 3 → average 3.75 → 3.8, median 3.5; K5 in it for 10 days
     expect(stage('Opportunity')).toEqual({
@@ -780,7 +782,7 @@ describe('stage funnel', () => {
       contracts: 1,
       value: [cny(25_000)],
       timeInStage: { completedStays: 4, averageDays: 3.8, medianDays: 3.5 },
-      timeStuck: { averageDays: 10, medianDays: 10, maxDays: 10 },
+      timeStuck: { averageDays: 10, medianDays: 10, maxDays: 10, escalated: 0 },
     });
     // ContractReview stays: K1 2, K3 3, K2 1, K6 4 (then cancelled) → 2.5, median 2.5; nobody in it now
     expect(stage('ContractReview')).toEqual({
@@ -788,14 +790,14 @@ describe('stage funnel', () => {
       contracts: 0,
       value: [],
       timeInStage: { completedStays: 4, averageDays: 2.5, medianDays: 2.5 },
-      timeStuck: { averageDays: null, medianDays: null, maxDays: null },
+      timeStuck: { averageDays: null, medianDays: null, maxDays: null, escalated: 0 },
     });
     // Delivery stays: K1 30 (a payment event in between does not split it), K3 20 → 25; K2 in Delivery for 3.5 days
     expect(stage('Delivery')).toMatchObject({
       contracts: 1,
       value: [cny(30_000)],
       timeInStage: { completedStays: 2, averageDays: 25, medianDays: 25 },
-      timeStuck: { averageDays: 3.5, maxDays: 3.5 },
+      timeStuck: { averageDays: 3.5, maxDays: 3.5, escalated: 1 },
     });
     // Acceptance: K1 10, K3 6 → 8; Handover: K1, K3, K2 one day each
     expect(stage('Acceptance').timeInStage).toEqual({ completedStays: 2, averageDays: 8, medianDays: 8 });
@@ -804,7 +806,7 @@ describe('stage funnel', () => {
     expect(stage('Cancelled')).toMatchObject({
       contracts: 1,
       value: [cny(5_000)],
-      timeStuck: { averageDays: null, medianDays: null, maxDays: null },
+      timeStuck: { averageDays: null, medianDays: null, maxDays: null, escalated: 0 },
     });
   });
 });

@@ -84,7 +84,12 @@ export async function act(client: ApiClient, no: string, action: string, body: u
 export const LOW_RISK = { risk: { customerRisk: 1, projectRisk: 2, requirementRisk: 2 } };
 
 /** Takes a registered contract through approval, review, signing (signedOn), split, budget and handover. */
-export async function driveToDelivery(people: People, no: string, signedOn: string): Promise<void> {
+export async function driveToDelivery(
+  people: People,
+  no: string,
+  signedOn: string,
+  planned: { plannedDeliveryDate?: string; plannedAcceptanceDate?: string } = {},
+): Promise<void> {
   await act(people.finance, no, 'approve', LOW_RISK);
   await act(people.sales, no, 'review', { estimatedCost: cny('60000.00') });
   await act(people.sales, no, 'sign', { signedOn });
@@ -103,6 +108,7 @@ export async function driveToDelivery(people: People, no: string, signedOn: stri
       finance: 'Fiona Finance',
       executiveSponsor: 'Eve Exec',
     },
+    ...planned,
   });
 }
 
