@@ -12,6 +12,7 @@ import {
   TONES,
 } from '../../domain/policy';
 import type { RefusalReason } from '../../domain/refusal';
+import type { StagePolicy } from '../../domain/stage-policy';
 import { type FormFailure, type FormValues, failureOf, formBody, formValues } from '../forms';
 import { formatInstant } from '../i18n';
 import type { ConsolePages, PageRequest, View } from '../pages';
@@ -77,12 +78,14 @@ const SELECTION_PAGE_SIZE = 50;
 function policyIndexView(pages: ConsolePages) {
   return async (page: PageRequest, failure?: FormFailure): Promise<View> => {
     const after = page.query.after?.trim() || undefined;
-    const [policies, selections] = await Promise.all([
+    const [policies, selections, stagePolicies, stageSelections] = await Promise.all([
       pages.api<PolicySummary[]>(page, 'get', '/api/v1/policies'),
       // One more than a page: whether there is a next one.
       pages.api<Selection[]>(page, 'get', '/api/v1/policy-selections', {
         query: { after, limit: String(SELECTION_PAGE_SIZE + 1) },
       }),
+      stagePoliciesShown(pages, page),
+      pages.api<Selection[]>(page, 'get', '/api/v1/stage-policy-selections'),
     ]);
     const shown = selections.slice(0, SELECTION_PAGE_SIZE);
     const last = shown[shown.length - 1];
@@ -102,6 +105,8 @@ function policyIndexView(pages: ConsolePages) {
             ? `/policies?after=${encodeURIComponent(`${last.scope}:${last.key}`)}#selections`
             : undefined,
         firstHref: after ? '/policies#selections' : undefined,
+        stagePolicies,
+        stageSelections,
         scopes: POLICY_SELECTION_SCOPES,
         gradeKeys: GRADE_KEYS,
         chosen: {
@@ -117,6 +122,14 @@ function policyIndexView(pages: ConsolePages) {
       },
     };
   };
+}
+
+/** Every stage policy's latest version with its deadlines, read-only (they are saved through the API). */
+async function stagePoliciesShown(pages: ConsolePages, page: PageRequest): Promise<StagePolicy[]> {
+  const latest = await pages.api<{ id: string }[]>(page, 'get', '/api/v1/stage-policies');
+  return Promise.all(
+    latest.map(({ id }) => pages.api<StagePolicy>(page, 'get', '/api/v1/stage-policies/:id', { params: { id } })),
+  );
 }
 
 // -------------------------------------------------------------------------------- versions side by side
