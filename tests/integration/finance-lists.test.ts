@@ -170,7 +170,8 @@ describe('late interest to settle', () => {
         invoiceNo,
         customerCode: customer,
         customerName: `${customer} Co.`,
-        interest: cny('280.00'),
+        // 15 days overdue, today's payment day included: 20.00 a day
+        interest: cny('300.00'),
         paidOn: todayInShanghai(),
       }),
     ]);
