@@ -964,6 +964,35 @@ describe('go-live history with contract terms, settled disputes and every contac
     expect(await tableCounts()).toEqual(counts);
   });
 
+  it("leaves exactly nothing owed when the statement's total is paid on the statement's day", async () => {
+    const letter = await db()
+      .selectFrom('letters')
+      .select(['subject', 'body_text'])
+      .where('invoice_no', '=', inv(1))
+      .executeTakeFirstOrThrow();
+    // 100,000.00 + 45 days at 50.00: the total the statement asks for today.
+    expect(letter.subject).toContain('102,250.00');
+    const paid = await suite.people.finance.post('/api/v1/payments', {
+      customerCode: c1,
+      invoiceNo: inv(1),
+      amount: { value: '102250.00', currency: 'CNY' },
+      reference: uniqueCode('BANK'),
+      receivedOn: todayInShanghai(),
+    });
+    expect(paid.status, JSON.stringify(paid.body)).toBe(201);
+    // The principal is paid; what is left on the payment is exactly the interest assessed for the same days.
+    expect(paid.body.unallocated).toEqual({ value: '2250.00', currency: 'CNY' });
+    const interest = await eventually(
+      async () => {
+        const invoice = (await suite.people.finance.get(`/api/v1/invoices/${inv(1)}`)).body;
+        return invoice.lateInterest?.status === 'open' ? invoice.lateInterest : undefined;
+      },
+      30_000,
+      'the interest assessment',
+    );
+    expect(interest.amount).toEqual({ value: '2250.00', currency: 'CNY' });
+  });
+
   it('refuses a bad contact address, a bad rate or bad dispute dates naming the row and field, and imports nothing', async () => {
     const p = uniqueCode('GX');
     const before = await tableCounts();
