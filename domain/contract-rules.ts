@@ -64,9 +64,12 @@ export interface ApprovalDecision {
   overridden: Refusal[];
 }
 
+/** An amount as refusals state it ("105000.00 CNY"); without a currency, the minor units as they are. */
+const moneyOf = (currency: string | undefined) => (minor: number) =>
+  currency ? `${toDecimal(minor, currency)} ${currency}` : String(minor);
+
 function creditFigures(customer: CreditSnapshot, amountMinor: number): string {
-  const money = (minor: number) =>
-    customer.currency ? `${toDecimal(minor, customer.currency)} ${customer.currency}` : String(minor);
+  const money = moneyOf(customer.currency);
   return [
     `credit limit ${money(customer.creditLimitMinor)}`,
     ...(customer.exposureMinor === undefined ? [] : [`exposure ${money(customer.exposureMinor)}`]),
@@ -89,7 +92,7 @@ function creditChecks(input: ApprovalInput): Refusal[] {
     });
   }
   if (customer.exposureMinor !== undefined && customer.exposureMinor + amountMinor > customer.creditLimitMinor) {
-    const money = (minor: number) => `${toDecimal(minor, customer.currency ?? 'CNY')} ${customer.currency ?? 'CNY'}`;
+    const money = moneyOf(customer.currency);
     failed.push({
       code: 'credit_limit_exceeded',
       field: 'amount',
