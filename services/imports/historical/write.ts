@@ -95,7 +95,7 @@ export async function writeRows(
     balanceOf,
     defaultZone: options.defaultZone,
   });
-  const { disputes, warnings } = await insertInvoices(w, ordered, plan);
+  const disputes = await insertInvoices(w, ordered, plan);
   const resolvedDisputes = disputes.filter((d) => d.resolved).length;
   await insertPayments(w, newPayments);
   await insertDisputes(w, disputes, now);
@@ -109,7 +109,7 @@ export async function writeRows(
       invoices: counted(invoices.size, newInvoices.length),
       settlements: counted(checked.usable.length, newSettlements),
     },
-    warnings: [...contractsWithoutInvoices(newContracts, newInvoices), ...warnings],
+    warnings: contractsWithoutInvoices(newContracts, newInvoices),
     openInvoices: openInvoices.length,
     paidInvoices: newInvoices.length - openInvoices.length,
     disputesOpened: disputes.length - resolvedDisputes,
@@ -365,14 +365,9 @@ async function milestoneSeqs(
  * Milestones and invoices. Returns the disputes to write: open on invoices still open, resolved when the file
  * gives a resolution date or the invoice was settled in full (resolved on its last settlement's day).
  */
-async function insertInvoices(
-  w: Writing,
-  ordered: InvoiceIn[],
-  plan: InvoicePlan,
-): Promise<{ disputes: Dispute[]; warnings: string[] }> {
+async function insertInvoices(w: Writing, ordered: InvoiceIn[], plan: InvoicePlan): Promise<Dispute[]> {
   const startOfDay = midnights();
   const disputes: Dispute[] = [];
-  const warnings: string[] = [];
   for (const batch of chunks(ordered, BATCH)) {
     const rows: Insertable<InvoicesTable>[] = [];
     for (const i of batch) {
@@ -433,7 +428,7 @@ async function insertInvoices(
     await w.trx.insertInto('invoices').values(rows).execute();
     w.wrote(batch.length);
   }
-  return { disputes, warnings };
+  return disputes;
 }
 
 /** zonedInstant asks Intl each time; a go-live load has a few hundred distinct days, so remember them. */
