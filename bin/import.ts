@@ -120,7 +120,7 @@ function printHistorical(report: HistoricalImportReport): void {
   }
   if (report.status === 'imported') {
     console.log(
-      `  invoices open ${report.openInvoices}, paid ${report.paidInvoices}; disputes opened ${report.disputesOpened}`,
+      `  invoices open ${report.openInvoices}, paid ${report.paidInvoices}; disputes opened ${report.disputesOpened}, resolved ${report.disputesResolved}`,
     );
     if (report.creditHolds)
       console.log(`  credit holds: ${report.creditHolds.onHold} of ${report.creditHolds.customers} customers on hold`);

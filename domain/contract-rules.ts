@@ -1,6 +1,6 @@
 import type { Actor } from './roles';
 import { addDays, isLocalDate } from './dates';
-import { parsePercent, percentOf } from './money';
+import { parsePercent, percentOf, toDecimal } from './money';
 import type { Refusal } from './refusal';
 
 export const GRADES = ['A', 'B', 'C', 'D'] as const;
@@ -24,7 +24,17 @@ export const MAX_RISK_SCORE = 12;
 export interface CreditSnapshot {
   grade: Grade | null;
   creditHold: boolean;
+  /** The credit limit in force (a temporary override included). */
   creditLimitMinor: number;
+  /**
+   * Open receivables + approved but unbilled contract value, without the contract being approved. Absent
+   * (requests recorded before it was gathered): the contract's own amount is not checked against the limit.
+   */
+  exposureMinor?: number;
+  /** The currency of the limit and the exposure; the limit check applies to contracts in it. */
+  currency?: string;
+  /** Why the customer is on hold, in words (the customer's credit_hold_reason); null: set by hand. */
+  holdReason?: string | null;
 }
 
 export interface RiskAssessment {
@@ -54,15 +64,49 @@ export interface ApprovalDecision {
   overridden: Refusal[];
 }
 
-function approvalChecks(input: ApprovalInput): Refusal[] {
+/** An amount as refusals state it ("105000.00 CNY"); without a currency, the minor units as they are. */
+const moneyOf = (currency: string | undefined) => (minor: number) =>
+  currency ? `${toDecimal(minor, currency)} ${currency}` : String(minor);
+
+function creditFigures(customer: CreditSnapshot, amountMinor: number): string {
+  const money = moneyOf(customer.currency);
+  return [
+    `credit limit ${money(customer.creditLimitMinor)}`,
+    ...(customer.exposureMinor === undefined ? [] : [`exposure ${money(customer.exposureMinor)}`]),
+    `this contract ${money(amountMinor)}`,
+  ].join(', ');
+}
+
+/**
+ * The credit checks of the gate, each with its own code and the figures: the customer on hold (and why:
+ * an invoice past its hold threshold, exposure over the limit, or finance's hand), and this contract's own
+ * amount taking the exposure over the limit. Both can be overridden like every other check.
+ */
+function creditChecks(input: ApprovalInput): Refusal[] {
+  const { customer, amountMinor } = input;
   const failed: Refusal[] = [];
-  const { customer } = input;
   if (customer.creditHold) {
     failed.push({
       code: 'credit_hold',
-      message: 'the customer is on credit hold: overdue customers cannot place orders',
+      message: `the customer is on credit hold (${customer.holdReason || 'set by finance'}): ${creditFigures(customer, amountMinor)}`,
     });
   }
+  if (customer.exposureMinor !== undefined && customer.exposureMinor + amountMinor > customer.creditLimitMinor) {
+    const money = moneyOf(customer.currency);
+    failed.push({
+      code: 'credit_limit_exceeded',
+      field: 'amount',
+      message:
+        `this contract (${money(amountMinor)}) would take the customer's exposure from ${money(customer.exposureMinor)} ` +
+        `to ${money(customer.exposureMinor + amountMinor)}, over its credit limit ${money(customer.creditLimitMinor)}`,
+    });
+  }
+  return failed;
+}
+
+function approvalChecks(input: ApprovalInput): Refusal[] {
+  const failed: Refusal[] = creditChecks(input);
+  const { customer } = input;
   const grade = customer.grade ?? 'new';
   if (!TERMS_ALLOWED_BY_GRADE[grade].includes(input.paymentTermsType)) {
     failed.push({
@@ -92,7 +136,7 @@ function approvalChecks(input: ApprovalInput): Refusal[] {
   return failed;
 }
 
-/** The approval (立项) risk gate: credit hold, terms against grade policy, and project risk, with overrides. */
+/** The approval (立项) risk gate: credit hold, credit limit, terms against grade policy, and project risk, with overrides. */
 export function decideApproval(input: ApprovalInput): ApprovalDecision {
   const failed = approvalChecks(input);
   if (!input.override) return { refusals: failed, overridden: [] };

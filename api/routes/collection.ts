@@ -5,6 +5,8 @@ import type { Db } from '../../db/connect';
 import type { DisputesTable, PromisesTable } from '../../db/schema';
 import { ladderProgress } from '../../domain/ladder';
 import { policyVersion } from '../../db/policies';
+import { localDateOf } from '../../domain/dates';
+import type { InterestStatus } from '../../domain/statuses';
 import type { DisputeReason } from '../../domain/disputes';
 import { COLLECTION_COMMAND_ROLES } from '../../domain/collection-commands';
 import type { Actor, Role } from '../../domain/roles';
@@ -52,8 +54,81 @@ async function invoiceCurrency(db: Db, invoiceNo: string): Promise<string> {
 
 const statusView = (status: CollectionStatus, currency: string) => ({
   ...status,
+  running: true,
+  ended: null,
   balance: fromMinor(status.balanceMinor, currency),
 });
+
+/** How an ended collection ended, from the invoice row (and the interest settlement's timeline entry). */
+interface CollectionEnd {
+  outcome: 'paid' | 'written_off';
+  /** The day it ended in the customer's time zone: the clearing payment's day, or the write-off's. */
+  on: string;
+  /** When the collection ended: the write-off, the interest settled, or the payment recorded. */
+  at: string | null;
+  reason?: string | null;
+  /** For a paid invoice: what became of the late interest ('none', 'collected', 'waived'). */
+  lateInterest?: InterestStatus;
+}
+
+/**
+ * Whether the invoice's collection has ended, and how, from what the database records: written off; or paid
+ * with no late interest left to settle (none, collected or waived — or imported already settled, when no
+ * collection ever ran). A paid invoice whose interest is open or not yet assessed is still being collected.
+ */
+async function collectionEnd(db: Db, invoiceNo: string) {
+  const invoice = await db
+    .selectFrom('invoices')
+    .innerJoin('customers', 'customers.code', 'invoices.customer_code')
+    .select([
+      'invoices.currency',
+      'invoices.status',
+      'invoices.balance_minor',
+      'invoices.paid_on',
+      'invoices.paid_at',
+      'invoices.written_off_at',
+      'invoices.write_off_reason',
+      'invoices.interest_status',
+      'invoices.source',
+      'customers.time_zone',
+    ])
+    .where('invoices.no', '=', invoiceNo)
+    .executeTakeFirst();
+  if (!invoice) throw notFound(`invoice ${invoiceNo}`);
+  let ended: CollectionEnd | null = null;
+  if (invoice.status === 'written_off') {
+    const at = invoice.written_off_at;
+    ended = {
+      outcome: 'written_off',
+      on: at ? localDateOf(at.getTime(), invoice.time_zone) : '',
+      at: at?.toISOString() ?? null,
+      reason: invoice.write_off_reason,
+    };
+  } else if (
+    invoice.status === 'paid' &&
+    (invoice.interest_status === 'none' ||
+      invoice.interest_status === 'collected' ||
+      invoice.interest_status === 'waived' ||
+      (invoice.interest_status === null && invoice.source === 'historical'))
+  ) {
+    const settled =
+      invoice.interest_status === 'collected' || invoice.interest_status === 'waived'
+        ? await db
+            .selectFrom('timeline')
+            .select('at')
+            .where('event_key', '=', `interest/${invoiceNo}/settled`)
+            .executeTakeFirst()
+        : undefined;
+    const at = settled?.at ?? invoice.paid_at;
+    ended = {
+      outcome: 'paid',
+      on: invoice.paid_on ?? '',
+      at: at ? new Date(at).toISOString() : null,
+      lateInterest: invoice.interest_status ?? 'none',
+    };
+  }
+  return { invoice, ended };
+}
 
 /** The policy's steps for this invoice, dated and placed (domain/ladder.ts ladderProgress). */
 async function ladderView(db: Db, status: CollectionStatus) {
@@ -152,11 +227,26 @@ export function collectionRoutes(routes: ApiRoutes, { db, temporal }: ApiDeps): 
     method: 'get',
     path: '/api/v1/invoices/:no/collection',
     summary:
-      'The live collection state of an invoice: steps handled, pauses, what waits for approval, next action, and the ladder step by step',
+      'The collection state of an invoice: steps handled, pauses, what waits for approval, next action, and the ladder step by step; or that it ended, and how',
     roles: 'any',
-    responses: { 200: 'the state', 404: 'no such invoice or its collection has ended' },
+    responses: {
+      200: 'the state; once the collection has ended, `running: false` and how it ended (paid or written off, when)',
+      404: 'no such invoice, or no collection was ever started for it',
+    },
     async handle({ params }) {
-      const currency = await invoiceCurrency(db, params.no);
+      const { invoice, ended } = await collectionEnd(db, params.no);
+      const currency = invoice.currency;
+      if (ended) {
+        return {
+          body: {
+            invoiceNo: params.no,
+            running: false,
+            ended,
+            balance: fromMinor(invoice.balance_minor, currency),
+            ladder: [],
+          },
+        };
+      }
       const status = await collectionStatus(temporal, params.no);
       return { body: { ...statusView(status, currency), ladder: await ladderView(db, status) } };
     },

@@ -1,7 +1,9 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { appendTimeline } from '../../db/timeline';
 import type { TransitionRequest } from '../../domain/contract-transitions';
-import type { Grade } from '../../domain/contract-rules';
+import type { CreditSnapshot, Grade } from '../../domain/contract-rules';
+import { localDateOf } from '../../domain/dates';
+import { creditPosition } from '../../services/credit-holds';
 import { ACTIONS, type Action, rolesFor, ruleFor, type Stage, stageRefusal } from '../../domain/stages';
 import type { ContractInput } from '../../workflows/contract';
 import { startContract, transitionContract } from '../../services/workflow-client';
@@ -26,6 +28,8 @@ async function transitionFacts(db: Db, no: string) {
     .select([
       'contracts.stage',
       'contracts.currency',
+      'contracts.customer_code',
+      'customers.time_zone',
       'customers.grade',
       'customers.credit_hold',
       'customers.credit_limit_minor',
@@ -38,23 +42,35 @@ async function transitionFacts(db: Db, no: string) {
 
 type TransitionFacts = Awaited<ReturnType<typeof transitionFacts>>;
 
+/**
+ * The customer's credit as approval weighs it: the limit in force (a temporary override included), the
+ * exposure without this contract (still an opportunity, so not yet counted) and why it is on hold.
+ */
+async function approvalCredit(db: Db, facts: TransitionFacts): Promise<CreditSnapshot> {
+  const position = await creditPosition(db, facts.customer_code, localDateOf(Date.now(), facts.time_zone));
+  const snapshot: CreditSnapshot = {
+    grade: facts.grade as Grade | null,
+    creditHold: facts.credit_hold,
+    creditLimitMinor: position?.effectiveLimitMinor ?? facts.credit_limit_minor,
+    holdReason: position?.holdReason ?? null,
+  };
+  // Exposure is kept in the customer's currency: a contract in another one is not weighed against the limit.
+  if (position && position.currency === facts.currency)
+    Object.assign(snapshot, { exposureMinor: position.exposureMinor, currency: position.currency });
+  return snapshot;
+}
+
 /** Turns an API body into the workflow's transition request: amounts to minor units, credit facts from the database. */
-function toTransitionArgs(
+async function toTransitionArgs(
+  db: Db,
   facts: TransitionFacts,
   action: Action,
   body: ActionBody<Action>,
-): Omit<TransitionRequest, 'action' | 'actor'> {
+): Promise<Omit<TransitionRequest, 'action' | 'actor'>> {
   const { currency } = facts;
   switch (action) {
     case 'approve':
-      return {
-        ...(body as ActionBody<'approve'>),
-        customer: {
-          grade: facts.grade as Grade | null,
-          creditHold: facts.credit_hold,
-          creditLimitMinor: facts.credit_limit_minor,
-        },
-      };
+      return { ...(body as ActionBody<'approve'>), customer: await approvalCredit(db, facts) };
     case 'review': {
       const { estimatedCost, notes } = body as ActionBody<'review'>;
       return { estimatedCostMinor: toMinor(estimatedCost, 'estimatedCost', currency).minor, notes };
@@ -216,7 +232,7 @@ export function contractRoutes(routes: ApiRoutes, { db, temporal, taskQueue }: A
       async handle({ params, body, actor }) {
         const facts = await transitionFacts(db, params.no);
         refuseIfEnded(params.no, facts.stage, action);
-        const args = toTransitionArgs(facts, action, body);
+        const args = await toTransitionArgs(db, facts, action, body);
         await transitionContract(temporal, params.no, action, { ...args, actor });
         return { body: await contractView(db, params.no) };
       },

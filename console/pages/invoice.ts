@@ -45,6 +45,7 @@ interface LadderStep {
 }
 
 interface Collection {
+  running: true;
   balance: Money;
   policy: { id: string; version: number };
   awaitingApproval?: string;
@@ -54,6 +55,12 @@ interface Collection {
   promiseId?: string;
   writeOffRequestedBy?: string;
   ladder: LadderStep[];
+}
+
+/** What the collection route answers once the collection has ended. */
+interface EndedCollection {
+  running: false;
+  ended: { outcome: 'paid' | 'written_off'; on: string; at: string | null; reason?: string | null };
 }
 
 interface Customer {
@@ -80,10 +87,10 @@ export function registerInvoice(pages: ConsolePages, deps: ApiDeps): void {
   const view = async (page: PageRequest, failure?: FormFailure): Promise<View> => {
     const params = { no: page.params.no };
     const invoice = await pages.api<Invoice>(page, 'get', '/api/v1/invoices/:no', { params });
-    const [collection, customer, letters, tasks, disputes, promises, policies] = await Promise.all([
-      invoice.status === 'open'
-        ? pages.api<Collection>(page, 'get', '/api/v1/invoices/:no/collection', { params }).catch(endedIsNull)
-        : null,
+    const [answer, customer, letters, tasks, disputes, promises, policies] = await Promise.all([
+      pages
+        .api<Collection | EndedCollection>(page, 'get', '/api/v1/invoices/:no/collection', { params })
+        .catch(endedIsNull),
       pages.api<Customer>(page, 'get', '/api/v1/customers/:code', { params: { code: invoice.customerCode } }),
       pages.api<Record<string, unknown>[]>(page, 'get', '/api/v1/letters', {
         query: { invoice: invoice.no, body: 'true', limit: LETTERS_SHOWN },
@@ -95,6 +102,9 @@ export function registerInvoice(pages: ConsolePages, deps: ApiDeps): void {
         ? pages.api<{ id: string; version: number; name: string }[]>(page, 'get', '/api/v1/policies')
         : Promise.resolve([]),
     ]);
+    // A paid invoice whose late interest is still open keeps its collection running, but has no ladder left to show.
+    const collection = answer?.running && invoice.status === 'open' ? answer : null;
+    const collectionEnd = answer && !answer.running ? answer.ended : null;
     const today = localDateOf(Date.now(), deps.defaultTimeZone);
     const may = (path: string) => pages.can(page, 'post', `/api/v1/invoices/:no/${path}`);
     const formFailure = (form: string) => (failure?.form === form ? failure : undefined);
@@ -105,6 +115,7 @@ export function registerInvoice(pages: ConsolePages, deps: ApiDeps): void {
         invoice,
         customer,
         collection,
+        collectionEnd,
         ladder: collection?.ladder.map((step) => ladderStep(page, step)) ?? [],
         daysOverdue: invoice.status === 'open' && invoice.dueDate < today ? daysBetween(invoice.dueDate, today) : 0,
         payments: invoice.payments.map((row) => ({ ...row, failure: formFailure(`reverse-${row.allocationId}`) })),
@@ -171,7 +182,7 @@ export function registerInvoice(pages: ConsolePages, deps: ApiDeps): void {
   });
 }
 
-/** A paid or written-off invoice's collection has ended (or is ending): the page shows the invoice without it. */
+/** An invoice without a collection (none was ever started): the page shows the invoice without it. */
 function endedIsNull(error: unknown): null {
   if (toHttpError(error).status === 404) return null;
   throw error;

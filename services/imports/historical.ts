@@ -108,6 +108,7 @@ function emptyReport(
     openInvoices: 0,
     paidInvoices: 0,
     disputesOpened: 0,
+    disputesResolved: 0,
     durationMs: { validateAndWrite: 0 },
   };
 }
@@ -132,6 +133,7 @@ async function writeImport(
   report.openInvoices = written.openInvoices;
   report.paidInvoices = written.paidInvoices;
   report.disputesOpened = written.disputesOpened;
+  report.disputesResolved = written.disputesResolved;
   report.status = 'imported';
   await storeReport(trx, report, 'imported');
   return written;

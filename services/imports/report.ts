@@ -102,6 +102,8 @@ export interface HistoricalImportReport {
   openInvoices: number;
   paidInvoices: number;
   disputesOpened: number;
+  /** Disputes the old system had resolved, imported resolved with their dates. */
+  disputesResolved: number;
   creditHolds?: { customers: number; onHold: number };
   collections?: CollectionStartReport;
   durationMs: { validateAndWrite: number; collections?: number };

@@ -7,7 +7,7 @@
  */
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addDays } from '../../domain/dates';
+import { addDays, formatDate } from '../../domain/dates';
 import { type ApiHarness, eventually, startApiHarness } from '../support/api-harness';
 import {
   launchBrowser,
@@ -199,7 +199,15 @@ describe('console: the Invoice page', () => {
       'the write-off',
     );
     expect(await executive.locator('#write-off-decision').count()).toBe(0);
-    await expect(executive.textContent('#ladder')).resolves.toContain('催收已结束');
+    // The ended collection says how and when it ended, in both languages.
+    const ladderText = await executive.textContent('#ladder');
+    expect(ladderText).toContain(`催收已于${formatDate(todayInShanghai(), 'zh-CN')}结束：核销坏账`);
+    expect(ladderText).toContain('客户破产清算');
+    await switchLanguage(executive, 'en');
+    const english = await executive.textContent('#ladder');
+    expect(english).toContain(`The collection ended on ${formatDate(todayInShanghai(), 'en')}: written off`);
+    expect(english).toContain('客户破产清算');
+    await switchLanguage(executive, 'zh-CN');
     await executive.goto('/');
     expect(await executive.locator('#approvals tr', { hasText: invoiceNo }).count()).toBe(0);
     await executive.context().close();

@@ -411,7 +411,7 @@ describe('npm start', () => {
     ]);
     expect(payFinal.body.unallocated).toEqual(cny('0.00'));
 
-    // Paid 10 days late: 9 days of late interest at 18.25% on 40,000.00 (20.00 a day) stay open until finance settles them.
+    // Paid 10 days late: 10 days of late interest at 18.25% on 40,000.00 (20.00 a day) stay open until finance settles them.
     const interest = await eventually(
       async () => {
         const invoice = (await finance.get(`/api/v1/invoices/${advanceNo}`)).body;
@@ -420,7 +420,7 @@ describe('npm start', () => {
       60_000,
       'the late interest',
     );
-    expect(interest.amount).toEqual(cny('180.00'));
+    expect(interest.amount).toEqual(cny('200.00'));
     const collected = await finance.post(`/api/v1/invoices/${advanceNo}/interest`, {
       outcome: 'collected',
       reason: 'bank receipt E2E-BANK-3',

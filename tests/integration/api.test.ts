@@ -368,7 +368,7 @@ describe('invoices, letters and payments', () => {
     expect(rest.body.unallocated).toEqual(cny('0.00'));
 
     // The late interest stays open after the principal is paid: 40,000.00 at 18.25% is 20.00 a day, for the
-    // 14 days from the day after the due date until the day before today's payments.
+    // 15 days from the day after the due date up to and including the day of today's payments.
     const interest = await eventually(
       async () => {
         const invoice = (await suite.people.finance.get(`/api/v1/invoices/${advanceNo}`)).body;
@@ -377,7 +377,7 @@ describe('invoices, letters and payments', () => {
       30_000,
       'the interest assessment',
     );
-    expect(interest.amount).toEqual(cny('280.00'));
+    expect(interest.amount).toEqual(cny('300.00'));
     expect((await suite.people.sales.get(`/api/v1/contracts/${no}`)).body.stage).toBe('Collection');
     expect(
       (await suite.people.sales.post(`/api/v1/invoices/${advanceNo}/interest`, { outcome: 'waived', reason: 'x' }))

@@ -146,6 +146,18 @@ describe('collection commands', () => {
       'the write-off',
     );
     expect(invoice.balance).toEqual(cny('40000.00'));
+    // The collection has ended: it says so, and how, instead of answering as if it were still running.
+    const ended = await suite.people.sales.get(`/api/v1/invoices/${invoiceNo}/collection`);
+    expect(ended.status, JSON.stringify(ended.body)).toBe(200);
+    expect(ended.body).toMatchObject({
+      invoiceNo,
+      running: false,
+      ended: { outcome: 'written_off', on: todayInShanghai(), reason: 'customer insolvent' },
+      balance: cny('40000.00'),
+      ladder: [],
+    });
+    expect(ended.body.ended.at).toEqual(expect.any(String));
+    expect(ended.body.nextActionAt).toBeUndefined();
   });
 
   it('moves a running invoice to another policy version when finance asks, and records it', async () => {

@@ -183,7 +183,22 @@ describe('automatic credit hold', () => {
     const opportunity = await registerContract(suite.people.sales, code);
     const refused = await suite.people.finance.post(`/api/v1/contracts/${opportunity}/approve`, LOW_RISK);
     expect(refused.status).toBe(409);
-    expect(refused.body.details.map((d: { code: string }) => d.code)).toContain('credit_hold');
+    // The real reason with the figures: on hold because exposure is over the limit, and this contract on top of it.
+    expect(refused.body.details).toEqual([
+      expect.objectContaining({
+        code: 'credit_hold',
+        message:
+          'the customer is on credit hold (exposure 105000.00 CNY exceeds the credit limit 100000.00 CNY): ' +
+          'credit limit 100000.00 CNY, exposure 105000.00 CNY, this contract 100000.00 CNY',
+      }),
+      expect.objectContaining({
+        code: 'credit_limit_exceeded',
+        field: 'amount',
+        message:
+          "this contract (100000.00 CNY) would take the customer's exposure from 105000.00 CNY to 205000.00 CNY, " +
+          'over its credit limit 100000.00 CNY',
+      }),
+    ]);
 
     // A temporary higher limit (finance, audited) lifts the automatic hold at once.
     const raised = await suite.people.finance.put(`/api/v1/customers/${code}/credit/limit-override`, {
@@ -198,8 +213,29 @@ describe('automatic credit hold', () => {
       limitOverride: { limit: cny('200000.00'), by: 'fiona', active: true },
     });
 
-    // Approving the 100,000.00 opportunity makes it exposure (205,000.00 > 200,000.00): the hold follows the approval.
-    await act(suite.people.finance, opportunity, 'approve', LOW_RISK);
+    // No longer on hold, but the 100,000.00 opportunity itself would take exposure to 205,000.00 > 200,000.00:
+    // refused with that reason alone, until finance overrides it with a reason.
+    const overLimit = await suite.people.finance.post(`/api/v1/contracts/${opportunity}/approve`, LOW_RISK);
+    expect(overLimit.status).toBe(409);
+    expect(overLimit.body.details).toEqual([
+      expect.objectContaining({
+        code: 'credit_limit_exceeded',
+        message:
+          "this contract (100000.00 CNY) would take the customer's exposure from 105000.00 CNY to 205000.00 CNY, " +
+          'over its credit limit 200000.00 CNY',
+      }),
+    ]);
+    const bySales = await suite.people.sales.post(`/api/v1/contracts/${opportunity}/approve`, {
+      ...LOW_RISK,
+      override: { reason: 'they always pay' },
+    });
+    expect(bySales.status).toBe(403);
+    const approved = await act(suite.people.finance, opportunity, 'approve', {
+      ...LOW_RISK,
+      override: { reason: 'secured by a bank guarantee' },
+    });
+    expect(approved.stage).toBe('SolutionReview');
+    // The approval makes it exposure (205,000.00 > 200,000.00): the hold follows the approval.
     const afterApproval = await eventually(
       async () => {
         const view = (await suite.people.finance.get(`/api/v1/customers/${code}`)).body;

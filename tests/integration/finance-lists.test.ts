@@ -170,7 +170,8 @@ describe('late interest to settle', () => {
         invoiceNo,
         customerCode: customer,
         customerName: `${customer} Co.`,
-        interest: cny('280.00'),
+        // 15 days overdue, today's payment day included: 20.00 a day
+        interest: cny('300.00'),
         paidOn: todayInShanghai(),
       }),
     ]);
@@ -182,6 +183,23 @@ describe('late interest to settle', () => {
     });
     expect(waived.status, JSON.stringify(waived.body)).toBe(200);
     expect((await suite.people.finance.get(`/api/v1/late-interest?customer=${customer}`)).body).toEqual([]);
+    // Paid, interest waived: the collection has ended and says how, not as if it were running.
+    const ended = await eventually(
+      async () => {
+        const state = await suite.people.sales.get(`/api/v1/invoices/${invoiceNo}/collection`);
+        return state.status === 200 && state.body.running === false ? state.body : undefined;
+      },
+      30_000,
+      'the ended collection',
+    );
+    expect(ended).toMatchObject({
+      invoiceNo,
+      running: false,
+      ended: { outcome: 'paid', on: todayInShanghai(), lateInterest: 'waived' },
+      balance: cny('0.00'),
+      ladder: [],
+    });
+    expect(ended.handled).toBeUndefined();
   });
 });
 

@@ -723,6 +723,23 @@ describe('the sample files in tests/fixtures/imports', () => {
       invoices: { imported: 4 },
       settlements: { imported: 4 },
     });
+    const terms = await db()
+      .selectFrom('contracts')
+      .select('terms')
+      .where('no', '=', 'HT-2025-0007')
+      .executeTakeFirstOrThrow();
+    expect(terms.terms).toEqual({
+      lateInterestRatePercent: '18.25',
+      penaltyClause: '逾期付款每日按未付金额的万分之五支付违约金',
+      paymentMethod: '银行转账',
+    });
+    const roles = await db()
+      .selectFrom('customer_contacts')
+      .select('role')
+      .where('customer_code', '=', 'HD-LOG')
+      .orderBy('role')
+      .execute();
+    expect(roles.map((r) => r.role)).toEqual(['acceptance_owner', 'decision_maker', 'finance', 'payment_owner']);
     const zh = await suite.people.finance.post('/api/v1/imports/bank-statements', {
       ...file('bank-statement-zh.csv'),
       mapping: JSON.parse(fixture('mapping-zh.json').toString('utf8')),
@@ -781,5 +798,270 @@ describe('the import command', () => {
     const usage = await run(['bank']);
     expect(usage.code).toBe(2);
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('go-live history with contract terms, settled disputes and every contact role (issue 11)', () => {
+  const prefix = uniqueCode('GT');
+  const c1 = `${prefix}-C1`;
+  const k1 = `${prefix}-K1`;
+  const inv = (n: number) => `${prefix}-I${n}`;
+  const customers = csv([
+    [
+      'code',
+      'name',
+      'credit_limit',
+      'currency',
+      'locale',
+      'contact_name',
+      'contact_email',
+      'decision_maker_name',
+      'decision_maker_email',
+      'acceptance_owner_name',
+      'acceptance_owner_email',
+      'customer_finance_name',
+      'customer_finance_email',
+    ],
+    [
+      c1,
+      `${c1} Co.`,
+      '1,000,000.00',
+      'CNY',
+      'en',
+      'Pat Payer',
+      `payer@${c1.toLowerCase()}.test`,
+      'Dana Boss',
+      `ceo@${c1.toLowerCase()}.test`,
+      'Ann Accept',
+      `qa@${c1.toLowerCase()}.test`,
+      'Fin Desk',
+      `ap@${c1.toLowerCase()}.test`,
+    ],
+  ]);
+  const contracts = csv([
+    ['contract_no', 'customer_code', 'title', 'amount', 'currency', 'late_interest_rate', 'penalty_clause'],
+    [k1, c1, 'Warehouse system', '300,000.00', 'CNY', '18.25%', '0.05% of the overdue amount per day, at most 10%'],
+  ]);
+  const invoices = csv([
+    [
+      'invoice_no',
+      'contract_no',
+      'issue_date',
+      'due_date',
+      'amount',
+      'disputed',
+      'dispute_opened_date',
+      'dispute_resolved_date',
+    ],
+    // Open, 45 days overdue: its catch-up statement states late interest at the contract's rate.
+    [inv(1), k1, daysAgo(75), daysAgo(45), '100,000.00', '', '', ''],
+    // Disputed for quality, resolved, then settled: a resolved dispute with its own dates.
+    [inv(2), k1, daysAgo(100), daysAgo(70), '100,000.00', 'quality', daysAgo(68), daysAgo(50)],
+    // Flagged "yes", settled: resolved, opened on the due date and resolved when it was settled.
+    [inv(3), k1, daysAgo(90), daysAgo(60), '100,000.00', 'yes', '', ''],
+  ]);
+  const settlements = csv([
+    ['invoice_no', 'settled_date', 'amount'],
+    [inv(2), daysAgo(48), '100,000.00'],
+    [inv(3), daysAgo(40), '100,000.00'],
+  ]);
+  const body = {
+    customers: { fileName: 'customers.csv', content: customers },
+    contracts: { fileName: 'contracts.csv', content: contracts },
+    invoices: { fileName: 'invoices.csv', content: invoices },
+    settlements: { fileName: 'settlements.csv', content: settlements },
+  };
+  const disputesReport = async () =>
+    (await suite.people.executive.get(`/api/v1/reports/disputes?from=${daysAgo(80)}&to=${todayInShanghai()}`)).body;
+  const countOf = (report: { reasons: { reason: string; opened: number; resolved: number }[] }, reason: string) =>
+    report.reasons.find((r) => r.reason === reason) ?? { opened: 0, resolved: 0 };
+
+  it('carries the late-interest rate and penalty clause into the terms, so the imported overdue invoice accrues interest', async () => {
+    const before = await disputesReport();
+    const response = await suite.people.finance.post('/api/v1/imports/historical', body);
+    expect(response.status, JSON.stringify(response.body)).toBe(201);
+    expect(response.body.warnings).toEqual([]);
+
+    const contract = await db().selectFrom('contracts').select('terms').where('no', '=', k1).executeTakeFirstOrThrow();
+    // Stored exactly as signing stores them (domain/contract-rules.ts ContractTerms).
+    expect(contract.terms).toEqual({
+      lateInterestRatePercent: '18.25',
+      penaltyClause: '0.05% of the overdue amount per day, at most 10%',
+    });
+
+    // 100,000.00 at 18.25% is 50.00 a day: 45 days overdue today is 2,250.00 of interest on the statement.
+    const letter = await eventually(
+      async () =>
+        (await db()
+          .selectFrom('letters')
+          .select(['step', 'body_text'])
+          .where('invoice_no', '=', inv(1))
+          .executeTakeFirst()) ?? undefined,
+      60_000,
+      'the catch-up statement',
+    );
+    expect(letter.step).toBe('statement_30');
+    expect(letter.body_text).toContain('2,250.00');
+    expect(letter.body_text).toContain('18.25');
+
+    // The settled disputes are imported as resolved disputes with their dates, and the disputes report shows them.
+    const disputes = await db()
+      .selectFrom('disputes')
+      .select(['id', 'invoice_no', 'reason', 'status', 'opened_at', 'resolved_at', 'note'])
+      .where('invoice_no', 'in', [inv(1), inv(2), inv(3)])
+      .orderBy('invoice_no')
+      .execute();
+    const midnight = (day: string) => new Date(`${day}T00:00:00+08:00`).toISOString();
+    expect(
+      disputes.map((d) => ({ ...d, opened_at: d.opened_at.toISOString(), resolved_at: d.resolved_at?.toISOString() })),
+    ).toEqual([
+      {
+        id: `${inv(2)}/D1`,
+        invoice_no: inv(2),
+        reason: 'quality',
+        status: 'resolved',
+        opened_at: midnight(daysAgo(68)),
+        resolved_at: midnight(daysAgo(50)),
+        note: 'imported at go-live',
+      },
+      {
+        id: `${inv(3)}/D1`,
+        invoice_no: inv(3),
+        reason: 'customer_process_blocked',
+        status: 'resolved',
+        opened_at: midnight(daysAgo(60)),
+        resolved_at: midnight(daysAgo(40)),
+        note: 'imported at go-live',
+      },
+    ]);
+    expect(response.body.disputesResolved).toBe(2);
+    const after = await disputesReport();
+    expect(countOf(after, 'quality').opened - countOf(before, 'quality').opened).toBe(1);
+    expect(countOf(after, 'quality').resolved - countOf(before, 'quality').resolved).toBe(1);
+    expect(
+      countOf(after, 'customer_process_blocked').resolved - countOf(before, 'customer_process_blocked').resolved,
+    ).toBe(1);
+
+    // Every contact role, with its address.
+    const contacts = await db()
+      .selectFrom('customer_contacts')
+      .select(['role', 'name', 'email'])
+      .where('customer_code', '=', c1)
+      .orderBy('role')
+      .execute();
+    expect(contacts).toEqual([
+      { role: 'acceptance_owner', name: 'Ann Accept', email: `qa@${c1.toLowerCase()}.test` },
+      { role: 'decision_maker', name: 'Dana Boss', email: `ceo@${c1.toLowerCase()}.test` },
+      { role: 'finance', name: 'Fin Desk', email: `ap@${c1.toLowerCase()}.test` },
+      { role: 'payment_owner', name: 'Pat Payer', email: `payer@${c1.toLowerCase()}.test` },
+    ]);
+
+    // The same files again: all duplicates, nothing new.
+    const counts = await tableCounts();
+    const again = await suite.people.finance.post('/api/v1/imports/historical', body);
+    expect(again.status, JSON.stringify(again.body)).toBe(201);
+    expect(again.body.contracts).toEqual({ read: 1, imported: 0, duplicates: 1, rejected: 0 });
+    expect(await tableCounts()).toEqual(counts);
+  });
+
+  it("leaves exactly nothing owed when the statement's total is paid on the statement's day", async () => {
+    const letter = await db()
+      .selectFrom('letters')
+      .select(['subject', 'body_text'])
+      .where('invoice_no', '=', inv(1))
+      .executeTakeFirstOrThrow();
+    // 100,000.00 + 45 days at 50.00: the total the statement asks for today.
+    expect(letter.subject).toContain('102,250.00');
+    const paid = await suite.people.finance.post('/api/v1/payments', {
+      customerCode: c1,
+      invoiceNo: inv(1),
+      amount: { value: '102250.00', currency: 'CNY' },
+      reference: uniqueCode('BANK'),
+      receivedOn: todayInShanghai(),
+    });
+    expect(paid.status, JSON.stringify(paid.body)).toBe(201);
+    // The principal is paid; what is left on the payment is exactly the interest assessed for the same days.
+    expect(paid.body.unallocated).toEqual({ value: '2250.00', currency: 'CNY' });
+    const interest = await eventually(
+      async () => {
+        const invoice = (await suite.people.finance.get(`/api/v1/invoices/${inv(1)}`)).body;
+        return invoice.lateInterest?.status === 'open' ? invoice.lateInterest : undefined;
+      },
+      30_000,
+      'the interest assessment',
+    );
+    expect(interest.amount).toEqual({ value: '2250.00', currency: 'CNY' });
+  });
+
+  it('refuses a bad contact address, a bad rate or bad dispute dates naming the row and field, and imports nothing', async () => {
+    const p = uniqueCode('GX');
+    const before = await tableCounts();
+    const response = await suite.people.finance.post('/api/v1/imports/historical', {
+      customers: {
+        fileName: 'c.csv',
+        content: csv([
+          [
+            'code',
+            'name',
+            'credit_limit',
+            'currency',
+            'contact_name',
+            'contact_email',
+            '决策人',
+            '决策人邮箱',
+            'customer_finance_email',
+          ],
+          [`${p}-C1`, 'One', '100', 'CNY', 'Pat', 'pat@one.test', 'Boss', 'boss-at-one.test', ''],
+          [`${p}-C2`, 'Two', '100', 'CNY', 'Pat', 'pat@two.test', '', '', 'finance@two.test'],
+        ]),
+      },
+      contracts: {
+        fileName: 'k.csv',
+        content: csv([
+          ['contract_no', 'customer_code', 'title', 'amount', 'currency', 'late_interest_rate'],
+          [`${p}-K1`, `${p}-C1`, 'T', '100', 'CNY', 'eighteen'],
+        ]),
+      },
+      invoices: {
+        fileName: 'i.csv',
+        content: csv([
+          [
+            'invoice_no',
+            'contract_no',
+            'issue_date',
+            'due_date',
+            'amount',
+            'disputed',
+            'dispute_opened_date',
+            'dispute_resolved_date',
+          ],
+          [`${p}-I1`, `${p}-K1`, daysAgo(40), daysAgo(10), '100', 'quality', daysAgo(5), daysAgo(8)],
+        ]),
+      },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.details).toEqual([
+      {
+        code: 'rejected_row',
+        field: 'customers[2].决策人邮箱',
+        message: '"boss-at-one.test" is not an email address',
+      },
+      {
+        code: 'rejected_row',
+        field: 'customers[3].customer_finance_email',
+        message: "the customer's finance contact needs a name as well as an address",
+      },
+      {
+        code: 'rejected_row',
+        field: 'contracts[2].late_interest_rate',
+        message: '"eighteen" must be an annual percentage such as 18.25',
+      },
+      {
+        code: 'rejected_row',
+        field: 'invoices[2].dispute_resolved_date',
+        message: `${daysAgo(8)} is before the dispute was opened (${daysAgo(5)})`,
+      },
+    ]);
+    expect(await tableCounts()).toEqual(before);
   });
 });

@@ -358,8 +358,8 @@ describe('reversal', () => {
       30_000,
       'interest assessed again',
     );
-    // 40,000.00 at 18.25% is 20.00 a day, for the 14 days from the day after the due date until the day before today.
-    expect(interest.amount).toEqual(cny('280.00'));
+    // 40,000.00 at 18.25% is 20.00 a day, for the 15 days from the day after the due date up to and including today.
+    expect(interest.amount).toEqual(cny('300.00'));
   });
 
   it('gives a written-off invoice its balance back but keeps it written off, without collecting it again', async () => {

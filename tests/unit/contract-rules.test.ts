@@ -43,14 +43,75 @@ describe('decideApproval', () => {
     }
   });
 
-  it('refuses a customer on credit hold', () => {
+  it('refuses a customer on credit hold, saying why it is on hold and the figures', () => {
     const decision = decideApproval(
-      approval({ customer: { grade: 'A', creditHold: true, creditLimitMinor: 100_000_000 } }),
+      approval({
+        customer: {
+          grade: 'A',
+          creditHold: true,
+          creditLimitMinor: 100_000_000,
+          exposureMinor: 30_000_000,
+          currency: 'CNY',
+          holdReason:
+            'invoice INV-1 is 45 days past its due date 2026-01-31 (hold threshold 30 days), 300000.00 CNY open',
+        },
+      }),
     );
     expect(decision.refusals).toEqual([
-      { code: 'credit_hold', message: 'the customer is on credit hold: overdue customers cannot place orders' },
+      {
+        code: 'credit_hold',
+        message:
+          'the customer is on credit hold (invoice INV-1 is 45 days past its due date 2026-01-31 (hold threshold 30 days), 300000.00 CNY open): ' +
+          'credit limit 1000000.00 CNY, exposure 300000.00 CNY, this contract 500000.00 CNY',
+      },
     ]);
     expect(decision.overridden).toEqual([]);
+    // A hold finance set by hand says so rather than blaming overdue invoices that may not exist.
+    const manual = decideApproval(
+      approval({ customer: { grade: 'A', creditHold: true, creditLimitMinor: 100_000_000, holdReason: null } }),
+    );
+    expect(manual.refusals[0].code).toBe('credit_hold');
+    expect(manual.refusals[0].message).not.toContain('overdue customers');
+  });
+
+  it("refuses a contract whose own amount takes the customer's exposure over its credit limit, with the figures", () => {
+    const customer = {
+      grade: 'A' as const,
+      creditHold: false,
+      creditLimitMinor: 100_000_000,
+      exposureMinor: 60_000_000,
+      currency: 'CNY',
+    };
+    // 600,000.00 + 400,000.00 is exactly the limit: allowed.
+    expect(decideApproval(approval({ customer, amountMinor: 40_000_000 })).refusals).toEqual([]);
+    const refused = decideApproval(approval({ customer, amountMinor: 40_000_001 }));
+    expect(refused.refusals).toEqual([
+      {
+        code: 'credit_limit_exceeded',
+        field: 'amount',
+        message:
+          "this contract (400000.01 CNY) would take the customer's exposure from 600000.00 CNY to 1000000.01 CNY, " +
+          'over its credit limit 1000000.00 CNY',
+      },
+    ]);
+    // Finance or an executive may override it with a reason, like every other approval check.
+    const overridden = decideApproval(
+      approval({ customer, amountMinor: 40_000_001, override: { reason: 'secured by a bank guarantee' } }),
+    );
+    expect(overridden.refusals).toEqual([]);
+    expect(codes(overridden.overridden)).toEqual(['credit_limit_exceeded']);
+    expect(
+      codes(
+        decideApproval(approval({ actor: sales, customer, amountMinor: 40_000_001, override: { reason: 'please' } }))
+          .refusals,
+      ),
+    ).toEqual(['override_not_permitted', 'credit_limit_exceeded']);
+    // On hold and over the limit: both reasons, each with its own code.
+    expect(
+      codes(
+        decideApproval(approval({ customer: { ...customer, creditHold: true }, amountMinor: 50_000_000 })).refusals,
+      ),
+    ).toEqual(['credit_hold', 'credit_limit_exceeded']);
   });
 
   it('refuses credit terms for grade C but allows prepayment and pay on delivery', () => {
@@ -182,7 +243,10 @@ describe('decideApproval', () => {
         field: 'override',
         message: 'only finance or an executive may override a failed approval check',
       },
-      { code: 'credit_hold', message: 'the customer is on credit hold: overdue customers cannot place orders' },
+      {
+        code: 'credit_hold',
+        message: 'the customer is on credit hold (set by finance): credit limit 0, this contract 50000000',
+      },
     ]);
     expect(decision.overridden).toEqual([]);
   });

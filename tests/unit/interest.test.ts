@@ -53,8 +53,40 @@ describe('late interest', () => {
     ).toBe(1);
   });
 
+  it('counts the day of a payment like a letter counts its own day: a letter total paid that day leaves 0 owed', () => {
+    const base = { principalMinor: 1_000_000, dueDate: '2026-03-31', annualRate: 182_500 };
+    // A letter dated 2026-04-10 (10 days overdue) states 10 days of interest: 50.00.
+    const stated = accruedInterest({ ...base, asOf: '2026-04-10', payments: [] });
+    expect(stated).toBe(5_000);
+    // The principal paid that same day: assessed that day, or any later day, is what the letter said.
+    for (const asOf of ['2026-04-10', '2026-04-11', '2026-06-30']) {
+      expect(accruedInterest({ ...base, asOf, payments: [{ date: '2026-04-10', amountMinor: 1_000_000 }] })).toBe(
+        stated,
+      );
+    }
+    // One day late is one day of interest; paid on the due date, none.
+    expect(
+      accruedInterest({ ...base, asOf: '2026-04-01', payments: [{ date: '2026-04-01', amountMinor: 1_000_000 }] }),
+    ).toBe(500);
+    expect(
+      accruedInterest({ ...base, asOf: '2026-04-30', payments: [{ date: '2026-03-31', amountMinor: 1_000_000 }] }),
+    ).toBe(0);
+    // Two payments on one day: the day is counted once, on the balance before both.
+    expect(
+      accruedInterest({
+        ...base,
+        asOf: '2026-04-30',
+        payments: [
+          { date: '2026-04-02', amountMinor: 400_000 },
+          { date: '2026-04-02', amountMinor: 600_000 },
+        ],
+      }),
+    ).toBe(1_000);
+  });
+
   it('keeps accruing on what is unpaid after a partial payment, and stops on what was paid', () => {
-    // 10,000.00 at 18.25%: 10 days on 10,000 (50.00), then 4,000 paid on day 11: 20 days on 6,000 (3.00/day = 60.00)
+    // 10,000.00 at 18.25%: 11 days on 10,000 (55.00) up to and including the day 4,000 is paid (day 11),
+    // then 19 days on 6,000 (3.00/day = 57.00)
     const input = {
       principalMinor: 1_000_000,
       dueDate: '2026-03-31',
@@ -62,7 +94,7 @@ describe('late interest', () => {
       annualRate: 182_500,
       payments: [{ date: '2026-04-11', amountMinor: 400_000 }],
     };
-    expect(accruedInterest(input)).toBe(5_000 + 6_000);
+    expect(accruedInterest(input)).toBe(5_500 + 5_700);
   });
 
   it('keeps what accrued before the principal was paid in full', () => {
@@ -73,7 +105,8 @@ describe('late interest', () => {
       annualRate: 182_500,
       payments: [{ date: '2026-04-11', amountMinor: 1_000_000 }],
     };
-    expect(accruedInterest(input)).toBe(5_000);
+    // 11 days: 2026-04-01 up to and including the day it was paid
+    expect(accruedInterest(input)).toBe(5_500);
   });
 
   it('ignores payments made before the due date except for the balance they leave', () => {

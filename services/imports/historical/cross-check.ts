@@ -9,7 +9,7 @@ import { parseAmount } from '../../../domain/csv-values';
 import { toDecimal } from '../../../domain/money';
 import { YIELD_EVERY, selectIn, yieldToLoop } from './batches';
 import type { RowErrors } from './row-errors';
-import type { ContractIn, CustomerIn, InvoiceIn, ParsedRows, SettlementIn } from './rows';
+import type { ContractIn, ContractTermsIn, CustomerIn, InvoiceIn, ParsedRows, SettlementIn } from './rows';
 
 type DbCustomer = Pick<
   CustomerRow,
@@ -17,7 +17,16 @@ type DbCustomer = Pick<
 >;
 type DbContract = Pick<
   ContractRow,
-  'no' | 'customer_code' | 'title' | 'amount_minor' | 'currency' | 'department' | 'account_owner' | 'details' | 'stage'
+  | 'no'
+  | 'customer_code'
+  | 'title'
+  | 'amount_minor'
+  | 'currency'
+  | 'department'
+  | 'account_owner'
+  | 'details'
+  | 'stage'
+  | 'terms'
 >;
 type DbInvoice = Pick<
   InvoiceRow,
@@ -138,6 +147,7 @@ async function checkContracts(
         'account_owner',
         'details',
         'stage',
+        'terms',
       ])
       .where('no', 'in', keys)
       .execute(),
@@ -181,8 +191,19 @@ function contractDifferences(existing: DbContract, k: ContractIn): string[] {
     (existing.department ?? null) !== k.department && `department ${existing.department ?? '(none)'}`,
     (existing.account_owner ?? null) !== k.owner && `owner ${existing.account_owner ?? '(none)'}`,
     signedOn !== k.signedOn && `signed date ${signedOn ?? '(none)'}`,
+    // A blank term says nothing: only a term the file states must match the stored one.
+    ...TERM_COLUMNS.map(({ key, label }) => {
+      const stored = ((existing.terms ?? {}) as ContractTermsIn)[key] ?? null;
+      return k.terms[key] !== undefined && stored !== k.terms[key] && `${label} ${stored ?? '(none)'}`;
+    }),
   ].filter((d) => d !== false);
 }
+
+const TERM_COLUMNS: { key: keyof ContractTermsIn; label: string }[] = [
+  { key: 'lateInterestRatePercent', label: 'late interest rate' },
+  { key: 'penaltyClause', label: 'penalty clause' },
+  { key: 'paymentMethod', label: 'payment method' },
+];
 
 function contractLookup(
   contracts: Map<string, ContractIn>,

@@ -20,9 +20,17 @@ export const HISTORICAL_COLUMNS = {
     currency: col(true, 'currency', '币种'),
     locale: col(false, 'locale', 'language', '语言'),
     timeZone: col(false, 'time_zone', 'timezone', '时区'),
-    contactName: col(true, 'contact_name', 'contact', '联系人'),
-    contactEmail: col(true, 'contact_email', 'email', '联系人邮箱', '邮箱'),
+    // The payment owner (付款负责人), who receives the collection letters.
+    contactName: col(true, 'contact_name', 'contact', 'payment_owner_name', 'payment_owner', '联系人', '付款负责人'),
+    contactEmail: col(true, 'contact_email', 'email', 'payment_owner_email', '联系人邮箱', '邮箱', '付款负责人邮箱'),
     grade: col(false, 'grade', '信用等级'),
+    // The other contact roles (domain/policy.ts CONTACT_ROLES), each a name and an address, both or neither.
+    decisionMakerName: col(false, 'decision_maker_name', 'decision_maker', '决策人'),
+    decisionMakerEmail: col(false, 'decision_maker_email', '决策人邮箱'),
+    acceptanceOwnerName: col(false, 'acceptance_owner_name', 'acceptance_owner', '验收负责人', '验收人'),
+    acceptanceOwnerEmail: col(false, 'acceptance_owner_email', '验收负责人邮箱', '验收人邮箱'),
+    customerFinanceName: col(false, 'customer_finance_name', 'customer_finance', 'finance_contact', '客户财务'),
+    customerFinanceEmail: col(false, 'customer_finance_email', 'finance_contact_email', '客户财务邮箱'),
   },
   contracts: {
     no: col(true, 'contract_no', 'no', '合同编号', '合同号'),
@@ -33,6 +41,18 @@ export const HISTORICAL_COLUMNS = {
     department: col(false, 'department', '部门'),
     owner: col(false, 'owner', 'account_owner', '负责人'),
     signedOn: col(false, 'signed_date', 'signed_on', '签订日期', '签约日期'),
+    // The contract's terms, stored as signing stores them (domain/contract-rules.ts ContractTerms).
+    lateInterestRate: col(
+      false,
+      'late_interest_rate',
+      'late_interest_rate_percent',
+      'interest_rate',
+      '逾期利率',
+      '逾期利息年利率',
+      '逾期利息利率',
+    ),
+    penaltyClause: col(false, 'penalty_clause', 'penalty', '违约条款', '违约金条款'),
+    paymentMethod: col(false, 'payment_method', '付款方式'),
   },
   invoices: {
     no: col(true, 'invoice_no', 'no', '发票号', '发票号码'),
@@ -41,6 +61,15 @@ export const HISTORICAL_COLUMNS = {
     dueDate: col(true, 'due_date', '到期日', '应收日期'),
     amount: col(true, 'amount', '发票金额', '金额'),
     disputed: col(false, 'disputed', 'dispute', '争议', '是否争议'),
+    disputeOpenedOn: col(
+      false,
+      'dispute_opened_date',
+      'dispute_opened_on',
+      'dispute_opened',
+      '争议日期',
+      '争议开始日期',
+    ),
+    disputeResolvedOn: col(false, 'dispute_resolved_date', 'dispute_resolved_on', 'dispute_resolved', '争议解决日期'),
   },
   settlements: {
     invoiceNo: col(true, 'invoice_no', '发票号', '发票号码'),

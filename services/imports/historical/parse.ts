@@ -5,13 +5,16 @@
 import { GRADES, type Grade } from '../../../domain/contract-rules';
 import { cleanText, parseAmount, parseCurrency, parseDate, parseFlag } from '../../../domain/csv-values';
 import { isTimeZone } from '../../../domain/dates';
+import { parseAnnualRatePercent } from '../../../domain/interest';
 import { DISPUTE_REASONS, type DisputeReason } from '../../../domain/disputes';
 import { LOCALES, type Locale } from '../../../domain/locales';
 import { YIELD_EVERY, yieldToLoop } from './batches';
 import type { Cells, HistoricalFile, Tables } from './files';
 import type { RowErrors } from './row-errors';
 import {
+  type ContactIn,
   type ContractIn,
+  type ContractTermsIn,
   type CustomerIn,
   IMPORTED_DISPUTE_REASON,
   type InvoiceIn,
@@ -171,6 +174,7 @@ function parseCustomer(r: RowReader, defaultZone: string): CustomerIn | undefine
   const contactEmail = r.required('contactEmail');
   if (contactEmail && !EMAIL.test(contactEmail)) r.fail('contactEmail', `"${contactEmail}" is not an email address`);
   const grade = gradeOf(r);
+  const otherContacts = otherContactsOf(r);
   if (r.rejected) return undefined;
   return {
     row: r.row,
@@ -183,7 +187,49 @@ function parseCustomer(r: RowReader, defaultZone: string): CustomerIn | undefine
     contactName: contactName!,
     contactEmail: contactEmail!,
     grade,
+    otherContacts,
   };
+}
+
+/** The contact roles besides the payment owner, each in a name column and an address column of the row. */
+const OTHER_CONTACTS: { role: ContactIn['role']; name: string; email: string; label: string }[] = [
+  { role: 'decision_maker', name: 'decisionMakerName', email: 'decisionMakerEmail', label: 'the decision maker' },
+  {
+    role: 'acceptance_owner',
+    name: 'acceptanceOwnerName',
+    email: 'acceptanceOwnerEmail',
+    label: 'the acceptance owner',
+  },
+  {
+    role: 'finance',
+    name: 'customerFinanceName',
+    email: 'customerFinanceEmail',
+    label: "the customer's finance contact",
+  },
+];
+
+/** A role's contact needs both a name and a valid address; a role with neither is simply not given. */
+function otherContactsOf(r: RowReader): ContactIn[] {
+  const contacts: ContactIn[] = [];
+  for (const { role, name: nameField, email: emailField, label } of OTHER_CONTACTS) {
+    const name = r.optional(nameField);
+    const email = r.optional(emailField);
+    if (!name && !email) continue;
+    if (!email) {
+      r.fail(emailField, `is required: ${label} ${name} needs an email address`);
+      continue;
+    }
+    if (!EMAIL.test(email)) {
+      r.fail(emailField, `"${email}" is not an email address`);
+      continue;
+    }
+    if (!name) {
+      r.fail(emailField, `${label} needs a name as well as an address`);
+      continue;
+    }
+    contacts.push({ role, name, email });
+  }
+  return contacts;
 }
 
 const isOneOf = <T extends string>(values: readonly T[], value: string): value is T =>
@@ -213,6 +259,7 @@ function parseContract(r: RowReader): ContractIn | undefined {
   const currency = r.currency();
   const amountMinor = r.amount('amount', currency, false);
   const signedOn = r.date('signedOn', false);
+  const terms = termsOf(r);
   if (r.rejected) return undefined;
   return {
     row: r.row,
@@ -224,7 +271,28 @@ function parseContract(r: RowReader): ContractIn | undefined {
     department: r.optional('department') ?? null,
     owner: r.optional('owner') ?? null,
     signedOn: signedOn ?? null,
+    terms,
   };
+}
+
+/**
+ * The late-interest rate (an annual percentage, "18.25" or "18.25%"), the penalty clause and the payment method,
+ * under the names signing stores them with, so letters and statements of the imported invoices state interest.
+ */
+function termsOf(r: RowReader): ContractTermsIn {
+  const terms: ContractTermsIn = {};
+  const rate = r.optional('lateInterestRate');
+  if (rate) {
+    const text = rate.replace(/[%％]$/, '').trim();
+    if (parseAnnualRatePercent(text) === undefined)
+      r.fail('lateInterestRate', `"${rate}" must be an annual percentage such as 18.25`);
+    else terms.lateInterestRatePercent = text;
+  }
+  const penaltyClause = r.optional('penaltyClause');
+  if (penaltyClause) terms.penaltyClause = penaltyClause;
+  const paymentMethod = r.optional('paymentMethod');
+  if (paymentMethod) terms.paymentMethod = paymentMethod;
+  return terms;
 }
 
 function parseInvoice(r: RowReader): InvoiceIn | undefined {
@@ -234,6 +302,7 @@ function parseInvoice(r: RowReader): InvoiceIn | undefined {
   const dueDate = dueDateOf(r, issueDate);
   const amountText = r.required('amount');
   const disputeReason = disputeReasonOf(r);
+  const { openedOn, resolvedOn } = disputeDatesOf(r, disputeReason, issueDate);
   if (r.rejected) return undefined;
   return {
     row: r.row,
@@ -243,8 +312,32 @@ function parseInvoice(r: RowReader): InvoiceIn | undefined {
     dueDate: dueDate!,
     amountMinor: 0,
     disputeReason,
+    disputeOpenedOn: openedOn ?? null,
+    disputeResolvedOn: resolvedOn ?? null,
     amountText: amountText!,
   };
+}
+
+/** The dispute's dates: only with a dispute, not before the invoice, and resolved no earlier than opened. */
+function disputeDatesOf(
+  r: RowReader,
+  reason: DisputeReason | null,
+  issueDate: string | undefined | null,
+): { openedOn: string | null | undefined; resolvedOn: string | null | undefined } {
+  const openedOn = r.date('disputeOpenedOn', false);
+  const resolvedOn = r.date('disputeResolvedOn', false);
+  if (!reason) {
+    if (openedOn) r.fail('disputeOpenedOn', 'is only for a disputed invoice: the disputed column names no dispute');
+    if (resolvedOn) r.fail('disputeResolvedOn', 'is only for a disputed invoice: the disputed column names no dispute');
+    return { openedOn: null, resolvedOn: null };
+  }
+  if (openedOn && issueDate && openedOn < issueDate)
+    r.fail('disputeOpenedOn', `${openedOn} is before the issue date ${issueDate}`);
+  if (resolvedOn && openedOn && resolvedOn < openedOn)
+    r.fail('disputeResolvedOn', `${resolvedOn} is before the dispute was opened (${openedOn})`);
+  else if (resolvedOn && issueDate && resolvedOn < issueDate)
+    r.fail('disputeResolvedOn', `${resolvedOn} is before the issue date ${issueDate}`);
+  return { openedOn, resolvedOn };
 }
 
 /** Unlike the other dates, a due date may be after today: the invoice is not due yet. */

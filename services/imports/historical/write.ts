@@ -13,7 +13,14 @@ import type { Actor } from '../../../domain/roles';
 import { BATCH, chunks, selectIn } from './batches';
 import { type CrossChecked, type UsableSettlement, paymentKey } from './cross-check';
 import type { HistoricalFile } from './files';
-import { type ContractIn, type CustomerIn, IMPORTED_DISPUTE_NOTE, type InvoiceIn, type ParsedRows } from './rows';
+import {
+  type ContractIn,
+  type CustomerIn,
+  IMPORTED_DISPUTE_NOTE,
+  IMPORTED_DISPUTE_OUTCOME,
+  type InvoiceIn,
+  type ParsedRows,
+} from './rows';
 import { type InvoicesTable } from '../../../db/schema';
 
 export interface WriteOptions {
@@ -30,6 +37,8 @@ export interface Written {
   openInvoices: number;
   paidInvoices: number;
   disputesOpened: number;
+  /** Disputes the old system had already resolved (most on settled invoices): imported resolved, for the reports. */
+  disputesResolved: number;
   /** The customers of the new rows: their credit holds are evaluated again after the commit. */
   affected: string[];
   /** Every invoice in the files, new or not: their collections start after the commit. */
@@ -47,6 +56,8 @@ interface Writing {
 interface Dispute {
   invoice: InvoiceIn;
   policy: EscalationPolicy;
+  /** Resolved before go-live: when it was opened and resolved (midnight of those days in the customer's zone). */
+  resolved?: { openedAt: Date; resolvedAt: Date };
 }
 
 export async function writeRows(
@@ -84,7 +95,8 @@ export async function writeRows(
     balanceOf,
     defaultZone: options.defaultZone,
   });
-  const { disputes, warnings } = await insertInvoices(w, ordered, plan);
+  const disputes = await insertInvoices(w, ordered, plan);
+  const resolvedDisputes = disputes.filter((d) => d.resolved).length;
   await insertPayments(w, newPayments);
   await insertDisputes(w, disputes, now);
 
@@ -97,10 +109,11 @@ export async function writeRows(
       invoices: counted(invoices.size, newInvoices.length),
       settlements: counted(checked.usable.length, newSettlements),
     },
-    warnings: [...contractsWithoutInvoices(newContracts, newInvoices), ...warnings],
+    warnings: contractsWithoutInvoices(newContracts, newInvoices),
     openInvoices: openInvoices.length,
     paidInvoices: newInvoices.length - openInvoices.length,
-    disputesOpened: disputes.length,
+    disputesOpened: disputes.length - resolvedDisputes,
+    disputesResolved: resolvedDisputes,
     affected: [
       ...new Set([
         ...newCustomers.map((c) => c.code),
@@ -141,12 +154,10 @@ async function insertCustomers(w: Writing, customers: CustomerIn[]): Promise<voi
     await w.trx
       .insertInto('customer_contacts')
       .values(
-        batch.map((c) => ({
-          customer_code: c.code,
-          role: 'payment_owner',
-          name: c.contactName,
-          email: c.contactEmail,
-        })),
+        batch.flatMap((c) => [
+          { customer_code: c.code, role: 'payment_owner' as const, name: c.contactName, email: c.contactEmail },
+          ...c.otherContacts.map((o) => ({ customer_code: c.code, role: o.role, name: o.name, email: o.email })),
+        ]),
       )
       .execute();
     w.wrote(batch.length);
@@ -207,7 +218,7 @@ async function insertContracts(
           currency: k.currency,
           payment_terms_type: 'credit_terms',
           stage: stageOf(openByContract, k.no),
-          terms: JSON.stringify({}),
+          terms: JSON.stringify(k.terms),
           details: JSON.stringify({ source: 'historical', importId, ...(k.signedOn ? { signedOn: k.signedOn } : {}) }),
           owners: k.owner ? JSON.stringify({ account: k.owner }) : null,
           department: k.department,
@@ -351,17 +362,12 @@ async function milestoneSeqs(
 }
 
 /**
- * Milestones and invoices. Returns the disputes to open (those flagged on invoices still open) and a warning
- * for each invoice flagged disputed but settled in full.
+ * Milestones and invoices. Returns the disputes to write: open on invoices still open, resolved when the file
+ * gives a resolution date or the invoice was settled in full (resolved on its last settlement's day).
  */
-async function insertInvoices(
-  w: Writing,
-  ordered: InvoiceIn[],
-  plan: InvoicePlan,
-): Promise<{ disputes: Dispute[]; warnings: string[] }> {
+async function insertInvoices(w: Writing, ordered: InvoiceIn[], plan: InvoicePlan): Promise<Dispute[]> {
   const startOfDay = midnights();
   const disputes: Dispute[] = [];
-  const warnings: string[] = [];
   for (const batch of chunks(ordered, BATCH)) {
     const rows: Insertable<InvoicesTable>[] = [];
     for (const i of batch) {
@@ -370,11 +376,19 @@ async function insertInvoices(
       const balance = plan.balanceOf(i);
       const paidOn = balance === 0 ? plan.paidOn(i) : null;
       const zone = plan.timeZoneOf(contract.customerCode);
-      if (balance > 0 && i.disputeReason) disputes.push({ invoice: i, policy });
-      if (balance === 0 && i.disputeReason) {
-        warnings.push(
-          `invoice ${i.no} (invoices row ${i.row}) is flagged disputed but settled in full: no dispute is opened`,
-        );
+      const resolvedOn = i.disputeResolvedOn ?? paidOn;
+      if (i.disputeReason && !resolvedOn) disputes.push({ invoice: i, policy });
+      if (i.disputeReason && resolvedOn) {
+        // Opened when the file says, else on the due date (or the day it was resolved, if that came first).
+        const openedOn = i.disputeOpenedOn ?? (i.dueDate < resolvedOn ? i.dueDate : resolvedOn);
+        disputes.push({
+          invoice: i,
+          policy,
+          resolved: {
+            openedAt: new Date(startOfDay(openedOn, zone)),
+            resolvedAt: new Date(startOfDay(resolvedOn, zone)),
+          },
+        });
       }
       rows.push({
         no: i.no,
@@ -414,7 +428,7 @@ async function insertInvoices(
     await w.trx.insertInto('invoices').values(rows).execute();
     w.wrote(batch.length);
   }
-  return { disputes, warnings };
+  return disputes;
 }
 
 /** zonedInstant asks Intl each time; a go-live load has a few hundred distinct days, so remember them. */
@@ -468,24 +482,33 @@ async function insertPayments(w: Writing, payments: UsableSettlement[][]): Promi
 }
 
 /**
- * A dispute flagged in the old system: an open dispute, routed like any other; its collection is told after the
- * start.
+ * A dispute flagged in the old system. Still open: an open dispute, routed like any other, its SLA counted from
+ * go-live; its collection is told after the start. Resolved before go-live: a resolved dispute with its own
+ * dates (outcome IMPORTED_DISPUTE_OUTCOME), so the disputes report of the imported past shows it.
  */
 async function insertDisputes(w: Writing, disputes: Dispute[], now: Date): Promise<void> {
   for (const batch of chunks(disputes, BATCH)) {
     await w.trx
       .insertInto('disputes')
       .values(
-        batch.map(({ invoice, policy }) => ({
+        batch.map(({ invoice, policy, resolved }) => ({
           id: `${invoice.no}/D1`,
           invoice_no: invoice.no,
           reason: invoice.disputeReason!,
           note: IMPORTED_DISPUTE_NOTE,
           routed_to: DISPUTE_ROUTES[invoice.disputeReason!],
-          status: 'open',
+          status: resolved ? ('resolved' as const) : ('open' as const),
           opened_by: w.actor.name,
-          opened_at: now,
-          sla_due_at: new Date(disputeDeadline(now.getTime(), policy.disputeSlaDays)),
+          opened_at: resolved?.openedAt ?? now,
+          sla_due_at: new Date(disputeDeadline((resolved?.openedAt ?? now).getTime(), policy.disputeSlaDays)),
+          ...(resolved
+            ? {
+                outcome: IMPORTED_DISPUTE_OUTCOME,
+                credit_minor: 0,
+                resolved_by: w.actor.name,
+                resolved_at: resolved.resolvedAt,
+              }
+            : {}),
         })),
       )
       .execute();
