@@ -27,6 +27,11 @@ export function registerWork(pages: ConsolePages, _deps: ApiDeps): void {
     };
     const rows = tasks.map((task) => ({
       ...task,
+      // A stage deadline's task is worded in the reader's language; other titles come from the policy's data.
+      title:
+        task.kind === 'stage_deadline' && task.step
+          ? `${page.t('work.stageLate')}: ${page.t(`stageWait.${task.step}`)}`
+          : task.title,
       overdue: new Date(task.dueAt).getTime() < now,
       writeOff: task.step === WRITE_OFF_STEP,
       mayDecide: task.step === WRITE_OFF_STEP ? mayDecide.writeOff : mayDecide.step,
