@@ -31,6 +31,7 @@ import type { MailSettings } from './letters';
 import { escalateOverdueTasks } from './task-escalation';
 import { type ReviewTotals, beginCreditReview, reviewCreditBatch, storeCreditReview } from './credit-review';
 import { sendCreditReviewMail } from './notifications';
+import { type PortalConfirmation, sendPortalConfirmation } from './portal-confirmations';
 import type { Locale } from '../domain/locales';
 import type { ContractEvent, IssueInvoiceRequest, StepRequest } from './types';
 
@@ -71,6 +72,8 @@ export function createActivities(deps: ActivityDeps) {
     },
     sendCreditReviewMail: (input: { reviewDate: string; locale: Locale }) =>
       sendCreditReviewMail(deps.db, deps.mail, input),
+    sendPortalConfirmation: (confirmation: PortalConfirmation) =>
+      sendPortalConfirmation(deps.db, deps.mail, confirmation),
   };
 }
 
