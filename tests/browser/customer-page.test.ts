@@ -12,7 +12,7 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays } from '../../domain/dates';
 import { type ApiHarness, eventually, startApiHarness } from '../support/api-harness';
-import { launchBrowser, overflowingText, screenshot } from '../support/browser';
+import { launchBrowser, overflowingText, personWithPassword, screenshot, signIn } from '../support/browser';
 import {
   type People,
   createCustomer,
@@ -52,7 +52,10 @@ describe("the customer's page in Chromium", () => {
   beforeAll(async () => {
     harness = await startApiHarness();
     browser = await launchBrowser();
-    people = await createPeople(harness);
+    people = {
+      ...(await createPeople(harness)),
+      finance: await personWithPassword(harness, 'Fiona Finance', 'finance'),
+    };
   });
   afterAll(async () => {
     await browser?.close();
@@ -134,5 +137,17 @@ describe("the customer's page in Chromium", () => {
     expect(await page.locator('#link-refused').innerText()).toContain('This link cannot be opened');
     await screenshot(page, 'customer-page-refused');
     await context.close();
+
+    // Staff: the dispute's file from the Invoice page, then every link of the customer revoked from its page.
+    const staff = await signIn(browser, harness.admin.baseUrl, 'Fiona Finance');
+    await staff.goto(`/invoices/${encodeURIComponent(second)}`);
+    const download = staff.waitForEvent('download');
+    await staff.locator('#disputes a.attachment').click();
+    expect((await download).suggestedFilename()).toBe('质量报告.pdf');
+    await staff.goto(`/customers/${encodeURIComponent(customer)}`);
+    await submitAndWait(staff, staff.locator('#revoke-portal-links button[type=submit]'));
+    const revoked = await fetch(link);
+    expect(revoked.status).toBe(403);
+    expect(await revoked.text()).toContain('此链接已停用');
   });
 });
