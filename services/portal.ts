@@ -6,7 +6,7 @@ import type { Locale } from '../domain/locales';
 import { formatMoney } from '../domain/money';
 import { ruleRefusal } from '../domain/refusal';
 import { customerActor } from '../domain/roles';
-import { openTask } from '../activities/tasks';
+import type { TaskDraft } from '../activities/tasks';
 import type { PortalConfirmation } from '../activities/portal-confirmations';
 import { type CollectionStatus, openDisputeUpdate, recordPromiseUpdate } from '../workflows/collection-messages';
 import { portalConfirmationWorkflow } from '../workflows/portal-confirmation';
@@ -17,7 +17,7 @@ import { updateCollection } from './workflow-client';
  * What a customer contact gives on the customer's page (docs/customer-page.md): a promise to pay or a
  * dispute. Each is the same Update on the invoice's collection workflow that the staff routes send, with
  * the contact as a 'customer' actor (its validators accept that actor for these two commands only); then
- * the account owner gets a task and the contact a confirmation mail, each once per promise or dispute.
+ * one durable workflow gives the account owner a task and the contact a confirmation mail, each once.
  */
 
 export interface PortalServiceDeps {
@@ -56,16 +56,15 @@ async function customersInvoice(db: Db, link: OpenedLink, invoiceNo: string) {
   return invoice;
 }
 
-/** The account owner's task: the customer acted on the page, someone should look (activities/tasks.ts openTask). */
-async function ownerTask(
-  db: Db,
+/** The account owner's task: the customer acted on the page, someone should look (opened by the confirmation's activity). */
+function ownerTask(
   invoice: Awaited<ReturnType<typeof customersInvoice>>,
   key: string,
   title: string,
   now: number,
-): Promise<void> {
+): TaskDraft {
   const owners = (invoice.owners ?? {}) as { account?: string };
-  await openTask(db, {
+  return {
     key,
     invoiceNo: invoice.no,
     contractNo: invoice.contract_no,
@@ -74,7 +73,7 @@ async function ownerTask(
     ownerName: owners.account ?? invoice.created_by,
     title,
     dueAt: now + DAY_MS,
-  });
+  };
 }
 
 async function confirm(deps: PortalServiceDeps, confirmation: PortalConfirmation): Promise<void> {
@@ -108,14 +107,13 @@ export async function promiseFromPortal(
   const promiseId = status.promiseId!;
   const locale = localeOf(link);
   const amount = formatMoney(input.amountMinor, invoice.currency, locale);
-  await ownerTask(
-    deps.db,
-    invoice,
-    `portal/promise/${promiseId}`,
-    `${link.contact.name} promised on the customer's page to pay ${formatMoney(input.amountMinor, invoice.currency, 'en')} on ${input.promisedDate} for invoice ${invoice.no}`,
-    now,
-  );
   await confirm(deps, {
+    ownerTask: ownerTask(
+      invoice,
+      `portal/promise/${promiseId}`,
+      `${link.contact.name} promised on the customer's page to pay ${formatMoney(input.amountMinor, invoice.currency, 'en')} on ${input.promisedDate} for invoice ${invoice.no}`,
+      now,
+    ),
     key: `portal/promise/${promiseId}`,
     kind: 'promise',
     locale,
@@ -157,15 +155,14 @@ export async function disputeFromPortal(
       })
       .onConflict((oc) => oc.column('dispute_id').doNothing())
       .execute();
-  await ownerTask(
-    deps.db,
-    invoice,
-    `portal/dispute/${disputeId}`,
-    `${link.contact.name} disputed invoice ${invoice.no} on the customer's page (${input.reason})`,
-    now,
-  );
   const locale = localeOf(link);
   await confirm(deps, {
+    ownerTask: ownerTask(
+      invoice,
+      `portal/dispute/${disputeId}`,
+      `${link.contact.name} disputed invoice ${invoice.no} on the customer's page (${input.reason})`,
+      now,
+    ),
     key: `portal/dispute/${disputeId}`,
     kind: 'dispute',
     locale,
