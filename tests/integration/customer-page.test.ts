@@ -311,4 +311,15 @@ describe("the customer's page", () => {
     expect(response.status).toBe(403);
     expect(await response.text()).toContain('此链接已停用');
   });
+
+  it('tells an address that tries many bad tokens to wait (429), while a genuine link still opens', async () => {
+    const other = await createCustomer(suite.people.sales);
+    const letter = await sentLetter(await overdueInvoice(other));
+    const genuine = portalPath(letter.body_text);
+    const statuses: number[] = [];
+    for (let i = 0; i < 32; i += 1) statuses.push((await open(`/portal/guess-${i}`)).status);
+    expect(statuses.slice(0, 10).every((status) => status === 403)).toBe(true);
+    expect(statuses.at(-1)).toBe(429);
+    expect((await open(genuine)).status).toBe(200);
+  });
 });
