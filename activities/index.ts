@@ -32,6 +32,7 @@ import { escalateOverdueTasks } from './task-escalation';
 import { type StageEscalation, type StageWaitRequest, escalateStageWait, planStageWait } from './stage-deadlines';
 import { type ReviewTotals, beginCreditReview, reviewCreditBatch, storeCreditReview } from './credit-review';
 import { sendCreditReviewMail } from './notifications';
+import { type PortalConfirmation, sendPortalConfirmation } from './portal-confirmations';
 import type { Locale } from '../domain/locales';
 import type { ContractEvent, IssueInvoiceRequest, StepRequest } from './types';
 
@@ -74,6 +75,8 @@ export function createActivities(deps: ActivityDeps) {
     },
     sendCreditReviewMail: (input: { reviewDate: string; locale: Locale }) =>
       sendCreditReviewMail(deps.db, deps.mail, input),
+    sendPortalConfirmation: (confirmation: PortalConfirmation) =>
+      sendPortalConfirmation(deps.db, deps.mail, confirmation),
   };
 }
 

@@ -10,6 +10,7 @@ import type { InternalRole, PolicyStep } from '../domain/policy';
 import { SYSTEM_ACTOR } from '../domain/roles';
 import { DEFAULT_CLAIM_MS, claimRow, markWithRetries, releaseClaim } from './outbox';
 import { renderLetter } from './render';
+import { linkForContact, linkSecret, portalUrl } from '../services/portal-links';
 import type { StepRequest } from './types';
 
 export interface MailSettings {
@@ -19,7 +20,13 @@ export interface MailSettings {
   companyName: string;
   /** How long a claimed row is reserved for the attempt sending it (default DEFAULT_CLAIM_MS). */
   claimMs?: number;
+  /** PUBLIC_URL: the base of the customer's page link every letter carries (default http://localhost:3000). */
+  publicUrl?: string;
+  /** PORTAL_LINK_DAYS: how long a new customer's page link works (default 60). */
+  portalLinkDays?: number;
 }
+
+export const DEFAULT_PUBLIC_URL = 'http://localhost:3000';
 
 /** Which handover owner acts for each internal role (the iron triangle plus finance and the executive sponsor). */
 export const OWNER_FOR_ROLE: Record<InternalRole, 'account' | 'fulfilment' | 'finance' | 'executiveSponsor'> = {
@@ -166,6 +173,8 @@ function letterContext(
   };
 }
 
+const LOST_RACE = new Error('another attempt stored this letter first');
+
 /** Renders the letter of a step and stores it in the outbox once; returns the stored row, or why there is none. */
 async function prepareLetter(
   db: Db,
@@ -194,28 +203,50 @@ async function prepareLetter(
     ...letterContext(facts, step, request, locale, to[0].name, mail.companyName),
     deliveryCopied: step.cc.internal.includes('delivery') && Boolean(owners.emails?.fulfilment),
   };
-  const letter = renderLetter(locale, step.template!, context);
+  const secret = await linkSecret(db);
+  // The addressed contact's page link and the letter are stored together: a letter that loses the race
+  // to another attempt rolls its new link back, and the stored letter (with its link) is the one sent.
   await db
-    .insertInto('letters')
-    .values({
-      invoice_no: facts.invoice.no,
-      contract_no: facts.invoice.contract_no,
-      step: step.key,
-      occurrence: request.occurrence,
-      locale,
-      recipients: JSON.stringify([...new Set(to.map((c) => c.email))]),
-      cc: JSON.stringify([...new Set([...ccContacts.map((c) => c.email), ...ccInternal])]),
-      subject: letter.subject,
-      body_text: letter.text,
-      body_html: letter.html,
-      message_id: messageId(request, mail.from),
-      sender_name: context.senderName,
-      status: 'pending',
-      scheduled_for: new Date(request.scheduledFor),
-      decided_at: new Date(request.decidedAt),
+    .transaction()
+    .execute(async (trx) => {
+      const link = await linkForContact(
+        trx,
+        { id: to[0].id, customerCode: facts.invoice.customer_code },
+        Date.now(),
+        mail.portalLinkDays,
+      );
+      const letter = renderLetter(locale, step.template!, {
+        ...context,
+        portalUrl: portalUrl(mail.publicUrl ?? DEFAULT_PUBLIC_URL, secret, link.id),
+      });
+      const stored = await trx
+        .insertInto('letters')
+        .values({
+          invoice_no: facts.invoice.no,
+          contract_no: facts.invoice.contract_no,
+          step: step.key,
+          occurrence: request.occurrence,
+          locale,
+          recipients: JSON.stringify([...new Set(to.map((c) => c.email))]),
+          cc: JSON.stringify([...new Set([...ccContacts.map((c) => c.email), ...ccInternal])]),
+          subject: letter.subject,
+          body_text: letter.text,
+          body_html: letter.html,
+          message_id: messageId(request, mail.from),
+          sender_name: context.senderName,
+          status: 'pending',
+          scheduled_for: new Date(request.scheduledFor),
+          decided_at: new Date(request.decidedAt),
+          portal_link_id: link.id,
+        })
+        .onConflict((oc) => oc.columns(['invoice_no', 'step', 'occurrence']).doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (!stored) throw LOST_RACE;
     })
-    .onConflict((oc) => oc.columns(['invoice_no', 'step', 'occurrence']).doNothing())
-    .execute();
+    .catch((error: unknown) => {
+      if (error !== LOST_RACE) throw error;
+    });
   return (await findLetter(db, request))!;
 }
 

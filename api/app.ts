@@ -24,6 +24,8 @@ import { reportRoutes } from './routes/reports';
 import { peopleRoutes } from './routes/people';
 import { sessionRoutes } from './routes/sessions';
 import { mountConsole } from '../console/mount';
+import { portalRouter } from '../portal/mount';
+import { portalRoutes } from './routes/portal';
 import { HEALTH_SPEC, mailboxRoutes, mountHealth } from './routes/system';
 
 export function createApp(deps: ApiDeps): Express {
@@ -33,6 +35,8 @@ export function createApp(deps: ApiDeps): Express {
   const metrics = createMetrics(deps.db);
   app.use(metrics.middleware);
   mountMetrics(app, metrics, deps.workerMetricsUrl);
+  // The customer's page (issue 11): outside /api and the console's session, with its own small body limits.
+  app.use('/portal', portalRouter(deps));
   app.use(IMPORTS_PATH, importBodyParser(deps));
   app.use(express.json({ limit: '1mb' }));
   // The console's HTML forms (issue 10): flat fields only; `_csrf` is checked and removed by authentication.
@@ -78,6 +82,7 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): ApiRoutes {
   taskRoutes(routes, deps);
   reportRoutes(routes, deps, router);
   mailboxRoutes(routes, deps);
+  portalRoutes(routes, deps, router);
   let openApi: Record<string, unknown> | undefined;
   routes.add({
     method: 'get',

@@ -25,6 +25,8 @@ export interface ApiDeps {
   sessionIdleMinutes?: number;
   /** PUBLIC_URL is https: the session cookie is Secure even when the request reached us over http (a TLS proxy). */
   secureCookies?: boolean;
+  /** COMPANY_NAME, which the customer's page is signed with. */
+  companyName?: string;
   /** Where the request lines go; the process's `api` logger when absent. */
   requestLogger?: Logger;
 }

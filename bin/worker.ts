@@ -45,6 +45,8 @@ async function main(): Promise<void> {
     smtpUrl: config.SMTP_URL,
     mailFrom: config.MAIL_FROM,
     companyName: config.COMPANY_NAME,
+    publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.PORT}`,
+    portalLinkDays: config.PORTAL_LINK_DAYS,
     sendTime: config.LETTER_SEND_TIME as SendTime,
     namespace,
     taskQueue: config.TEMPORAL_TASK_QUEUE,

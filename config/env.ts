@@ -13,6 +13,8 @@ const schema = z.object({
   PORT: port(3000),
   HOST: z.string().default('127.0.0.1'),
   PUBLIC_URL: z.url().optional(),
+  /** How many days a new customer's page link works (docs/customer-page.md). */
+  PORTAL_LINK_DAYS: z.coerce.number().int().min(1).max(3650).default(60),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** A console session ends after this many minutes without a request (and 12 hours after signing in in any case). */
   SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(720).default(30),

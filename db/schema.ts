@@ -304,6 +304,8 @@ export interface LettersTable {
   /** While status is 'sending': until when the attempt that claimed the row may still be talking to SMTP. */
   claimed_until: Date | null;
   created_at: CreatedAt;
+  /** The customer's page link this letter carried (its addressed contact's), docs/customer-page.md. */
+  portal_link_id: Generated<string | null>;
 }
 
 export interface TimelineTable {
@@ -403,6 +405,35 @@ export interface TasksTable {
   created_at: CreatedAt;
 }
 
+/** Secrets the processes share (the customer's page link signing key), created by migration 0021. */
+export interface AppSecretsTable {
+  name: string;
+  value: string;
+  created_at: Generated<Date>;
+}
+
+/** A customer contact's personal link to the customer's page (docs/customer-page.md). */
+export interface PortalLinksTable {
+  id: string;
+  contact_id: number;
+  customer_code: string;
+  created_at: Generated<Date>;
+  expires_at: Date;
+  revoked_at: Date | null;
+  revoked_by: string | null;
+}
+
+/** The one file a customer gave with a dispute on the customer's page. */
+export interface DisputeAttachmentsTable {
+  dispute_id: string;
+  file_name: string;
+  content_type: string;
+  size_bytes: number;
+  content: Buffer;
+  uploaded_by: string;
+  uploaded_at: Generated<Date>;
+}
+
 export interface DisputesTable {
   id: string;
   invoice_no: string;
@@ -435,6 +466,9 @@ export interface PromisesTable {
 
 export interface Database {
   disputes: DisputesTable;
+  app_secrets: AppSecretsTable;
+  portal_links: PortalLinksTable;
+  dispute_attachments: DisputeAttachmentsTable;
   promises: PromisesTable;
   policies: PoliciesTable;
   policy_selections: PolicySelectionsTable;

@@ -22,7 +22,11 @@ export const COLLECTION_COMMAND_ROLES = {
 
 export type CollectionCommand = keyof typeof COLLECTION_COMMAND_ROLES;
 
+/** What a customer contact may do on the customer's page: promise to pay and dispute, nothing else. */
+export const CUSTOMER_COMMANDS: readonly CollectionCommand[] = ['openDispute', 'recordPromise'];
+
 function may(actor: Actor, command: CollectionCommand): boolean {
+  if (actor.role === 'customer') return CUSTOMER_COMMANDS.includes(command);
   return (COLLECTION_COMMAND_ROLES[command] as readonly string[]).includes(actor.role);
 }
 

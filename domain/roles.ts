@@ -4,7 +4,13 @@ export type Role = (typeof ROLES)[number];
 /** The person behind a request, as the API authenticated them; "system" is Huikuan acting on its own. */
 export interface Actor {
   name: string;
-  role: Role | 'system';
+  /** 'customer': a customer contact acting on the customer's page (docs/customer-page.md). */
+  role: Role | 'system' | 'customer';
+}
+
+/** The actor for a customer contact on the customer's page: named by contact and customer, role 'customer'. */
+export function customerActor(contactName: string, customerCode: string): Actor {
+  return { name: `${contactName} (${customerCode})`, role: 'customer' };
 }
 
 export const SYSTEM_ACTOR: Actor = { name: 'huikuan', role: 'system' };

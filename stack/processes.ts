@@ -72,6 +72,10 @@ export interface WorkerSettings {
   smtpUrl: string;
   mailFrom: string;
   companyName: string;
+  /** PUBLIC_URL: the base of the customer's page link in every letter. */
+  publicUrl?: string;
+  /** PORTAL_LINK_DAYS: how long a new customer's page link works. */
+  portalLinkDays?: number;
   sendTime: SendTime;
   namespace: string;
   taskQueue: string;
@@ -121,6 +125,8 @@ export async function createWorker(connection: NativeConnection, settings: Worke
       from: settings.mailFrom,
       companyName: settings.companyName,
       claimMs: tuning.letterClaimMs,
+      publicUrl: settings.publicUrl,
+      portalLinkDays: settings.portalLinkDays,
     },
   });
   return Worker.create({
@@ -199,6 +205,7 @@ export async function startApiServer(settings: ApiServerSettings, port: number, 
     workerMetricsUrl: settings.config.WORKER_METRICS_URL,
     sessionIdleMinutes: settings.config.SESSION_IDLE_MINUTES,
     secureCookies: settings.config.PUBLIC_URL?.startsWith('https:') ?? false,
+    companyName: settings.config.COMPANY_NAME,
   });
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host, () => resolve(server));

@@ -267,7 +267,35 @@ export function collectionRoutes(routes: ApiRoutes, { db, temporal }: ApiDeps): 
         .orderBy('opened_at', 'desc')
         .limit(MAX_FINANCE_PAGE)
         .execute();
-      return { body: disputes.map((dispute) => disputeView(dispute, currency)) };
+      // A file a customer attached on the customer's page, downloadable at its own route (api/routes/portal.ts).
+      const files =
+        disputes.length === 0
+          ? []
+          : await db
+              .selectFrom('dispute_attachments')
+              .select(['dispute_id', 'file_name', 'content_type', 'size_bytes'])
+              .where(
+                'dispute_id',
+                'in',
+                disputes.map((dispute) => dispute.id),
+              )
+              .execute();
+      return {
+        body: disputes.map((dispute) => {
+          const file = files.find((f) => f.dispute_id === dispute.id);
+          return {
+            ...disputeView(dispute, currency),
+            attachment: file
+              ? {
+                  fileName: file.file_name,
+                  contentType: file.content_type,
+                  sizeBytes: file.size_bytes,
+                  href: `/api/v1/invoices/${encodeURIComponent(params.no)}/disputes/${encodeURIComponent(dispute.id.slice(params.no.length + 1))}/attachment`,
+                }
+              : null,
+          };
+        }),
+      };
     },
   });
 

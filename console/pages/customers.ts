@@ -106,6 +106,7 @@ function forms(pages: ConsolePages, page: PageRequest, failure: FormFailure | un
     holdRelease: form('hold-release', 'put', '/api/v1/customers/:code/credit/hold-release'),
     evaluate: form('evaluate', 'post', '/api/v1/customers/:code/credit/evaluate'),
     creditHold: form('credit-hold', 'put', '/api/v1/customers/:code/credit-hold'),
+    revokePortalLinks: form('revoke-portal-links', 'post', '/api/v1/customers/:code/portal-links/revoke'),
   };
 }
 
@@ -288,6 +289,13 @@ export function registerCustomers(pages: ConsolePages, _deps: ApiDeps): void {
   pages.action('/customers/:code/evaluate', {
     form: 'evaluate',
     route: ['post', '/api/v1/customers/:code/credit/evaluate'],
+    done: back,
+    view,
+  });
+  pages.action('/customers/:code/portal-links/revoke', {
+    form: 'revoke-portal-links',
+    route: ['post', '/api/v1/customers/:code/portal-links/revoke'],
+    body: () => ({}),
     done: back,
     view,
   });

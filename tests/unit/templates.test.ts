@@ -40,9 +40,12 @@ const ALLOWED_VARIABLES = [
   'penaltyClause',
   'finalDeadline',
   'statementDate',
+  'portalUrl',
 ];
 
 const CUSTOMER = 'Acme <b>& Sons';
+/** The customer's page link (issue 11): the one link a letter carries. */
+const PORTAL_URL = 'https://ar.example.com/portal/abc.def';
 const INTEREST_WORD: Record<Locale, RegExp> = { 'zh-CN': /利息/, en: /interest/i };
 
 function sampleContext(locale: Locale, overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -73,6 +76,7 @@ function sampleContext(locale: Locale, overrides: Record<string, unknown> = {}):
     penaltyClause: locale === 'en' ? '0.05% of the overdue amount per day' : '每日按逾期金额的万分之五计付违约金',
     finalDeadline: formatDate('2026-06-15', locale),
     statementDate: formatDate('2026-04-18', locale),
+    portalUrl: PORTAL_URL,
     ...overrides,
   };
 }
@@ -144,7 +148,9 @@ describe('letter templates', () => {
             if (PAST_DUE.includes(name)) expect(body).toContain(String(ctx.daysOverdue));
           }
           expect(letter.text).not.toMatch(/\n{3,}/);
-          expect(letter.html).not.toMatch(/<script|<img|<link|<style|https?:\/\//i);
+          expect(letter.text).toContain(PORTAL_URL);
+          expect(letter.html).toContain(`<a href="${PORTAL_URL}">`);
+          expect(letter.html.replaceAll(PORTAL_URL, '')).not.toMatch(/<script|<img|<link|<style|https?:\/\//i);
         });
 
         it(`${name} escapes the customer name in HTML only`, () => {
