@@ -48,7 +48,11 @@ export interface Calculations {
   budgetUsed: number | null;
 }
 
-export function calculations(estimateMinor: number | null, budgetMinor: number | null, actualsMinor: number): Calculations {
+export function calculations(
+  estimateMinor: number | null,
+  budgetMinor: number | null,
+  actualsMinor: number,
+): Calculations {
   return {
     estimateMinor,
     budgetMinor,

@@ -1,7 +1,14 @@
 import type { Selectable } from 'kysely';
 import type { Db } from '../db/connect';
 import type { FinalAccountsTable } from '../db/schema';
-import { COST_CATEGORIES, COST_STAGES, COST_RULE, calculations, finalAccountFigures, minorDetail } from '../domain/costs';
+import {
+  COST_CATEGORIES,
+  COST_STAGES,
+  COST_RULE,
+  calculations,
+  finalAccountFigures,
+  minorDetail,
+} from '../domain/costs';
 import { fromMinor } from '../domain/money';
 import { notFound } from '../domain/refusal';
 import type { CostEntryRow } from '../services/costs';
@@ -54,9 +61,10 @@ export function finalAccountView(row: Selectable<FinalAccountsTable>) {
     costs: money(row.costs_minor),
     costEntries: row.cost_entries,
     margin: money(row.margin_minor),
-    marginRate: row.collected_minor + row.interest_collected_minor === 0
-      ? null
-      : row.margin_minor / (row.collected_minor + row.interest_collected_minor),
+    marginRate:
+      row.collected_minor + row.interest_collected_minor === 0
+        ? null
+        : row.margin_minor / (row.collected_minor + row.interest_collected_minor),
     estimatedMargin: maybe(figures.estimatedMarginMinor),
     budgetedMargin: maybe(figures.budgetedMarginMinor),
     marginVsEstimate: maybe(figures.marginVsEstimateMinor),

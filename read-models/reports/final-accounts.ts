@@ -82,7 +82,9 @@ export async function finalAccountsReport(db: Db, q: FinalAccountsQuery): Promis
   let page = select.orderBy('f.closed_at', 'desc').orderBy('f.contract_no', 'desc');
   if (q.cursor && !q.all) {
     const cursor = decodeCursor(q.cursor);
-    page = page.where(sql<boolean>`(f.closed_at, f.contract_no) < (${new Date(cursor.closedAt)}::timestamptz, ${cursor.no})`);
+    page = page.where(
+      sql<boolean>`(f.closed_at, f.contract_no) < (${new Date(cursor.closedAt)}::timestamptz, ${cursor.no})`,
+    );
   }
   const limit = q.all ? MAX_EXPORT_ROWS : q.limit;
   const rows = await page.limit(limit + 1).execute();
