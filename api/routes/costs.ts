@@ -1,5 +1,8 @@
 import { localDateOf } from '../../domain/dates';
-import { COST_ROLES, COST_RULE } from '../../domain/costs';
+import { COST_ROLES } from '../../domain/costs';
+
+/** The stage rule in the route table's words; the refusal states it in full (domain/costs.ts). */
+const COST_ROUTE_RULE = 'only from the approved budget until the contract closes';
 import { invalidInput, notFound } from '../../domain/refusal';
 import { contractCostsView, costEntryView } from '../../read-models/costs';
 import { recordCost, reverseCost } from '../../services/costs';
@@ -30,7 +33,7 @@ export function costRoutes(routes: ApiRoutes, { db, defaultTimeZone }: ApiDeps):
     path: '/api/v1/contracts/:no/costs',
     summary: "Record an actual cost (date, category, amount in the contract's currency, reference)",
     roles: COST_ROLES,
-    rule: COST_RULE,
+    rule: COST_ROUTE_RULE,
     body: RecordCostSchema,
     responses: {
       201: 'recorded; the contract calculations after it',
@@ -69,7 +72,7 @@ export function costRoutes(routes: ApiRoutes, { db, defaultTimeZone }: ApiDeps):
     path: '/api/v1/contracts/:no/costs/:id/reverse',
     summary: 'Reverse a cost entry with a reason (it stays listed, reversed; nothing is deleted)',
     roles: COST_ROLES,
-    rule: COST_RULE,
+    rule: COST_ROUTE_RULE,
     body: ReversalSchema,
     responses: {
       200: 'reversed; the contract calculations after it',
