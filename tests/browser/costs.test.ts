@@ -8,7 +8,14 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiHarness } from '../support/api-harness';
 import { startApiHarness } from '../support/api-harness';
-import { launchBrowser, overflowingText, personWithPassword, screenshot, signIn } from '../support/browser';
+import {
+  launchBrowser,
+  overflowingText,
+  personWithPassword,
+  screenshot,
+  signIn,
+  switchLanguage,
+} from '../support/browser';
 import { insertInvoice } from '../support/fixtures';
 import { createCustomer, daysAgo, driveToDelivery, registerContract, uniqueCode } from '../support/scenario';
 
@@ -104,6 +111,21 @@ describe('console: the four calculations', () => {
     expect(reversed).toContain('记错合同');
     expect(await delivery.locator('#costs tr[data-cost="CG-0042"] details.reverse').count()).toBe(0);
     await expect(text(delivery, '#timeline')).resolves.toContain('冲销成本');
+
+    // The same section in English: every word of it translated (the people's own text aside).
+    await switchLanguage(delivery, 'en');
+    await expect(text(delivery, '#calc-actuals')).resolves.toContain('Against budget');
+    for (const selector of [
+      '#calculations h2',
+      '#calculations h3',
+      '#calculations dt',
+      '#costs th',
+      '#record-cost label',
+    ])
+      for (const label of await delivery.locator(selector).allInnerTexts())
+        expect(label).not.toMatch(/\p{Script=Han}/u);
+    expect(await overflowingText(delivery)).toEqual([]);
+    await switchLanguage(delivery, 'zh-CN');
   });
 
   it('sales sees the calculations but no cost form', async () => {
@@ -158,6 +180,12 @@ describe('console: the four calculations', () => {
     expect(line).toContain('¥30,280.00');
     expect(line).toContain('-¥9,720.00');
     expect(line).toContain('-¥4,720.00');
+    await Promise.all([finance.waitForURL(`**/contracts/${closed}`), finance.click(`tr[data-contract="${closed}"] a`)]);
+    await expect(text(finance, '#calc-final [data-final-margin]')).resolves.toContain('¥30,280.00');
+    await expect(text(finance, '#calc-final')).resolves.toContain('¥10,000.00');
+    expect(await finance.locator('#record-cost').count()).toBe(0);
+    await expect(text(finance, '#costs')).resolves.toContain('关闭后决算冻结');
+    await finance.goBack();
     await finance.fill('input[name=department]', '华北');
     expect(await submit(finance, '#final-accounts button[type=submit]')).toBe(200);
     await expect(text(finance, '#final-accounts')).resolves.toContain('这段时间没有关闭的合同');
