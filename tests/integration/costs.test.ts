@@ -5,6 +5,8 @@
  * contracts (filters, paging, CSV).
  */
 import { describe, expect, it } from 'vitest';
+import type { Refused } from '../../domain/refusal';
+import { freezeFinalAccount, recordCost } from '../../services/costs';
 import { eventually } from '../support/api-harness';
 import { insertInvoice } from '../support/fixtures';
 import {
@@ -284,6 +286,50 @@ describe('the final account', () => {
     ]);
     const byDepartment = await finance.get('/api/v1/reports/final-accounts?department=East');
     expect(byDepartment.body.accounts.map((a: { contractNo: string }) => a.contractNo)).toContain(no);
+  });
+});
+
+describe('a cost and the close at the same moment', () => {
+  it('is either in the final account or refused, never lost; freezing again changes nothing', async () => {
+    const db = suite.harness.database.db;
+    const customer = uniqueCode('RACE');
+    const no = `${customer}-K`;
+    await insertInvoice(db, {
+      customerCode: customer,
+      contractNo: no,
+      invoiceNo: `${no}-I`,
+      amountMinor: 500_000,
+      issueDate: '2026-01-05',
+      dueDate: '2026-02-04',
+    });
+    const actor = { name: 'dave', role: 'delivery' } as const;
+    const base = { contractNo: no, entryDate: '2026-01-10', category: 'labour' as const, currency: 'CNY' };
+    await recordCost(db, { ...base, amountMinor: 100_000, reference: 'BEFORE' }, actor);
+    const key = `contract/${no}/race/final-account`;
+    let during: Promise<string | undefined> | undefined;
+    // The close's transaction has written the stage and not yet committed when the cost comes in.
+    await db.transaction().execute(async (trx) => {
+      await trx.updateTable('contracts').set({ stage: 'Closed' }).where('no', '=', no).execute();
+      during = recordCost(db, { ...base, amountMinor: 7, reference: 'DURING' }, actor).then(
+        () => 'recorded',
+        (error: Refused) => error.code,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await freezeFinalAccount(trx, no, new Date('2026-03-01T10:00:00+08:00'), key);
+    });
+    expect(await during).toBe('final_account_frozen');
+    const frozen = await db
+      .selectFrom('final_accounts')
+      .selectAll()
+      .where('contract_no', '=', no)
+      .executeTakeFirstOrThrow();
+    expect(frozen).toMatchObject({ costs_minor: 100_000, cost_entries: 1, collected_minor: 0, margin_minor: -100_000 });
+    await db.transaction().execute((trx) => freezeFinalAccount(trx, no, new Date(), key));
+    expect(
+      await db.selectFrom('final_accounts').selectAll().where('contract_no', '=', no).executeTakeFirstOrThrow(),
+    ).toEqual(frozen);
+    const entries = await db.selectFrom('timeline').select('action').where('event_key', '=', key).execute();
+    expect(entries).toEqual([{ action: 'final_account' }]);
   });
 });
 
