@@ -111,8 +111,10 @@ export async function contractCostsView(db: Db, no: string) {
     },
     byCategory: COST_CATEGORIES.map((category) => ({
       category,
-      amount: money(live.filter((e) => e.category === category).reduce((sum, e) => sum + e.amount_minor, 0)),
-    })).filter((c) => c.amount.value !== fromMinor(0, contract.currency).value),
+      minor: live.filter((e) => e.category === category).reduce((sum, e) => sum + e.amount_minor, 0),
+    }))
+      .filter(({ minor }) => minor > 0)
+      .map(({ category, minor }) => ({ category, amount: money(minor) })),
     entries: entries.map(costEntryView),
     finalAccount: finalAccount ? finalAccountView(finalAccount) : null,
   };
