@@ -1,6 +1,5 @@
-import { sql } from 'kysely';
+import { type Selectable, sql } from 'kysely';
 import type { Db } from '../db/connect';
-import type { Selectable } from 'kysely';
 import type { CostEntriesTable } from '../db/schema';
 import { appendTimeline } from '../db/timeline';
 import {
