@@ -5,6 +5,7 @@ import { localDateOf } from '../domain/dates';
 import { SYSTEM_ACTOR } from '../domain/roles';
 import type { Stage } from '../domain/stages';
 import { reevaluateCreditHold } from '../services/credit-holds';
+import { freezeFinalAccount } from '../services/costs';
 import type { ContractEvent } from './types';
 
 /** Stages entered when a contract starts or stops counting as approved-but-unbilled exposure. */
@@ -53,6 +54,9 @@ export async function recordContractEvent(db: Db, event: ContractEvent): Promise
         .where('seq', '=', change.seq)
         .execute();
     }
+    // The final account (决算) is frozen with the close, after the stage is written: a cost waits for the
+    // contract's row and is then refused. Its timeline entry comes just before the close's.
+    if (event.action === 'close') await freezeFinalAccount(trx, event.contractNo, at, `${eventKey}/final-account`);
     await appendTimeline(trx, {
       eventKey,
       contractNo: event.contractNo,

@@ -10,6 +10,7 @@ import { requestLog } from './request-log';
 import { ApiRoutes, PUBLIC_PATHS } from './route';
 import { collectionRoutes } from './routes/collection';
 import { contractRoutes } from './routes/contracts';
+import { costRoutes } from './routes/costs';
 import { simulationRoutes } from './routes/simulation';
 import { customerRoutes } from './routes/customers';
 import { creditRoutes } from './routes/credit';
@@ -71,6 +72,7 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): ApiRoutes {
   customerRoutes(routes, deps);
   creditRoutes(routes, deps);
   contractRoutes(routes, deps);
+  costRoutes(routes, deps);
   invoiceRoutes(routes, deps);
   paymentRoutes(routes, deps);
   importRoutes(routes, deps);

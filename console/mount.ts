@@ -17,6 +17,7 @@ import { registerFinance } from './pages/finance';
 import { registerInvoice } from './pages/invoice';
 import { registerCustomers } from './pages/customers';
 import { registerDashboard } from './pages/dashboard';
+import { registerFinalAccounts } from './pages/final-accounts';
 import { registerPolicies } from './pages/policies';
 import { registerAdmin } from './pages/admin';
 
@@ -44,6 +45,7 @@ export function mountConsole(app: Express, deps: ApiDeps, routes: ApiRoutes): vo
     registerInvoice,
     registerCustomers,
     registerDashboard,
+    registerFinalAccounts,
     registerPolicies,
     registerAdmin,
   ])

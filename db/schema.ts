@@ -20,6 +20,7 @@ import type { BusinessCalendar } from '../domain/calendar';
 import type { StagePolicy } from '../domain/stage-policy';
 import type { CreditReviewSummary } from '../read-models/credit-warnings';
 import type { ContactRole, EscalationPolicy } from '../domain/policy';
+import type { CostCategory } from '../domain/costs';
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type Json<T> = ColumnType<T, string, string>;
@@ -464,7 +465,48 @@ export interface PromisesTable {
   closed_at: Date | null;
 }
 
+/** An actual cost (核算) of a contract; reversed, never deleted (migration 0020). */
+export interface CostEntriesTable {
+  id: Generated<number>;
+  contract_no: string;
+  entry_date: DateColumn;
+  category: CostCategory;
+  amount_minor: number;
+  currency: string;
+  /** The voucher, supplier invoice or timesheet it comes from; unique per contract. */
+  reference: string;
+  note: string | null;
+  recorded_by: string;
+  recorded_at: CreatedAt;
+  reversed_at: Date | null;
+  reversed_by: string | null;
+  reversal_reason: string | null;
+}
+
+/** A contract's final account (决算), frozen when the contract closed (migration 0020). */
+export interface FinalAccountsTable {
+  contract_no: string;
+  customer_code: string;
+  department: string | null;
+  currency: string;
+  closed_at: Date;
+  contract_amount_minor: number;
+  estimate_minor: number | null;
+  budget_minor: number | null;
+  invoiced_minor: number;
+  credited_minor: number;
+  collected_minor: number;
+  written_off_minor: number;
+  interest_collected_minor: number;
+  costs_minor: number;
+  cost_entries: number;
+  margin_minor: number;
+  created_at: CreatedAt;
+}
+
 export interface Database {
+  cost_entries: CostEntriesTable;
+  final_accounts: FinalAccountsTable;
   disputes: DisputesTable;
   app_secrets: AppSecretsTable;
   portal_links: PortalLinksTable;

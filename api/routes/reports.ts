@@ -2,6 +2,11 @@ import type { NextFunction, Request, Response, Router } from 'express';
 import { AGING_GROUPS, type AgingGroup, agingReport } from '../../read-models/reports/aging';
 import { disputesReport, onTimeReport, promisesReport } from '../../read-models/reports/behaviour';
 import { forecastReport } from '../../read-models/reports/forecast';
+import {
+  DEFAULT_FINAL_ACCOUNTS_LIMIT,
+  MAX_FINAL_ACCOUNTS_LIMIT,
+  finalAccountsReport,
+} from '../../read-models/reports/final-accounts';
 import { funnelReport } from '../../read-models/reports/funnel';
 import { ceiReport, dsoReport, overdueRatioReport, type Period } from '../../read-models/reports/receivables';
 import { inReportSnapshot } from '../../read-models/reports/session';
@@ -154,6 +159,38 @@ const REPORTS: ReportDefinition[] = [
       'Contract stage funnel: contracts and value per stage, time spent per stage, time stuck in the current stage',
     query: { timeZone: AS_OF_DOC.timeZone },
     run: (db, _query, scope) => funnelReport(db, scope),
+  },
+  {
+    path: '/api/v1/reports/final-accounts',
+    summary:
+      'Final accounts (决算) of the contracts closed in a period: invoiced, collected, written off, interest, costs and margin against the estimate and the budget, newest close first, a page at a time, with totals per currency',
+    query: {
+      from: 'first day of close YYYY-MM-DD, default the first of January of `to`',
+      to: 'last day of close YYYY-MM-DD, default today',
+      timeZone: AS_OF_DOC.timeZone,
+      customer: 'one customer (code)',
+      department: 'one department',
+      limit: `1–${MAX_FINAL_ACCOUNTS_LIMIT}, default ${DEFAULT_FINAL_ACCOUNTS_LIMIT} (a download has every row)`,
+      cursor: 'the "next" of the previous page',
+    },
+    run: (db, query, scope) => {
+      const to = dateParam(query, 'to', scope.today);
+      const from = textParam(query, 'from') ?? `${to.slice(0, 4)}-01-01`;
+      const period = periodParam({ ...query, from, to }, scope);
+      const limitText = textParam(query, 'limit');
+      const limit = limitText === undefined ? DEFAULT_FINAL_ACCOUNTS_LIMIT : Number(limitText);
+      if (!/^\d{1,4}$/.test(limitText ?? '0') || limit < 1 || limit > MAX_FINAL_ACCOUNTS_LIMIT)
+        throw invalidInput('limit', `must be a whole number from 1 to ${MAX_FINAL_ACCOUNTS_LIMIT}`);
+      const format = textParam(query, 'format');
+      return finalAccountsReport(db, {
+        ...period,
+        customer: textParam(query, 'customer'),
+        department: textParam(query, 'department'),
+        limit,
+        cursor: textParam(query, 'cursor'),
+        all: format === 'csv' || format === 'xlsx',
+      });
+    },
   },
 ];
 

@@ -8,6 +8,7 @@ import type { ContractParties } from '../../read-models/contracts';
 import type { contractView } from '../../read-models/views';
 import { type FormFailure, type FormValues, formBody } from '../forms';
 import { formatLocalDate } from '../i18n';
+import { COST_FORMS, costsSection, registerCostForms } from './costs';
 import type { ConsolePages, PageRequest, View } from '../pages';
 
 type Contract = Awaited<ReturnType<typeof contractView>> & ContractParties;
@@ -104,7 +105,7 @@ function invoices(contract: Contract) {
 const minorIn = (details: Record<string, unknown>, key: string) =>
   typeof details[key] === 'number' ? details[key] : undefined;
 
-/** The four calculations as far as the contract records them: the estimate at review, the budget. */
+/** The estimate at review and the budget as the contract records them; actuals and the final account: ./costs.ts. */
 function calculations(contract: Contract) {
   const { currency } = contract.amount;
   const details = contract.details;
@@ -383,12 +384,16 @@ async function contractPage(
       milestones: milestones(page, contract),
       invoices: invoices(contract),
       calculations: calculations(contract),
+      costs: await costsSection(pages, deps, page, contract, failure),
       terms: checklist(t, contract.terms),
       timeline: timeline(t, contract),
       actions: actions.forms,
       anyAction: actions.any,
       // A refusal of a form this person cannot see (their role, or the contract moved on meanwhile).
-      unshownFailure: failure && !actions.shown.has(failure.form) ? failure : undefined,
+      unshownFailure:
+        failure && !actions.shown.has(failure.form) && !(COST_FORMS as readonly string[]).includes(failure.form)
+          ? failure
+          : undefined,
     },
   };
 }
@@ -405,4 +410,5 @@ export function registerContract(pages: ConsolePages, deps: ApiDeps): void {
       done: (_result, page) => `/contracts/${encodeURIComponent(page.params.no)}`,
       view,
     });
+  registerCostForms(pages, view);
 }

@@ -226,6 +226,7 @@ describe('contract workflow on the time-skipping server', () => {
       'interest_assessed',
       'interest_waived',
       'milestone_paid',
+      'final_account',
       'close',
     ]);
   });
