@@ -259,7 +259,10 @@ export async function sendTaskNotifications(
     } catch (error) {
       if ((error as { type?: string }).type === BEING_SENT) return;
       result.failed += 1;
-      log.warn({ ...errorFields(error), notification: row.notification_key }, 'a task mail was not sent; retried later');
+      log.warn(
+        { ...errorFields(error), notification: row.notification_key },
+        'a task mail was not sent; retried later',
+      );
     }
   });
   return result;
