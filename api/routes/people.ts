@@ -337,6 +337,14 @@ export function peopleRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
         if (Object.values(changes).some((v) => v !== undefined))
           await trx.updateTable('people').set(changes).where('id', '=', person.id).execute();
         if (body.active === false) await endSessions(trx, person.id);
+        // Back to one mail per task: the task mails waiting for their digest go out as such.
+        if (body.notify === 'each' && person.notify === 'digest')
+          await trx
+            .updateTable('notifications')
+            .set({ status: 'pending' })
+            .where('person_name', '=', person.name)
+            .where('status', '=', 'digest')
+            .execute();
       });
       return { body: personView(await personNamed(db, person.name)) };
     },

@@ -273,6 +273,23 @@ describe('task mails', () => {
     expect(mails[0].body_text).toContain(`${harness.admin.baseUrl}/contracts/K-D1`);
     expect((await rowsFor(`task/digest-${tag}-`)).map((r) => r.status)).toEqual(['digested', 'digested', 'digested']);
     expect((await rowsFor(`digest/Dora Digest/${berlinToday}`)).map((r) => r.status)).toEqual(['sent']);
+
+    // Back to one mail per task: what waits for the next digest goes out at once instead.
+    await openTask(harness.database.db, {
+      key: `digest-${tag}-4`,
+      contractNo: 'K-D4',
+      kind: 'delivery',
+      ownerRole: 'delivery',
+      ownerName: 'Dora Digest',
+      title: 'Deliver part 4',
+      dueAt: Date.now() + DAY_MS,
+    });
+    expect((await harness.admin.request('PATCH', '/api/v1/people/Dora Digest', { notify: 'each' })).status).toBe(200);
+    await sendAll();
+    expect((await mailsTo('dora@huikuan.test')).map((m) => m.subject)).toEqual([
+      mails[0].subject,
+      '[New task] Deliver part 4',
+    ]);
   });
 
   it('a person without an e-mail address is skipped visibly, and the role is told instead', async () => {
@@ -309,6 +326,33 @@ describe('task mails', () => {
     ]);
     await sendAll();
     expect((await rowsFor(`task/${key}/`)).map((r) => r.status)).toEqual(['no_recipient', 'sent', 'sent']);
+  });
+
+  it('a mail a crashed worker left claimed is sent once its claim has lapsed, not before', async () => {
+    const key = `crash-${crypto.randomBytes(3).toString('hex')}`;
+    await openTask(harness.database.db, {
+      key,
+      contractNo: 'K-crash',
+      kind: 'collection',
+      ownerRole: 'sales',
+      ownerName: 'Sid Sales',
+      title: 'Crash-proof task',
+      dueAt: Date.now() + DAY_MS,
+    });
+    const claim = (until: Date) =>
+      harness.database.db
+        .updateTable('notifications')
+        .set({ status: 'sending', claimed_until: until })
+        .where('notification_key', 'like', `task/${key}/%`)
+        .execute();
+    await claim(new Date(Date.now() + 60_000)); // another attempt holds it
+    await sendAll();
+    expect((await rowsFor(`task/${key}/`)).map((r) => r.status)).toEqual(['sending']);
+    await claim(new Date(Date.now() - 1_000)); // that worker died
+    await sendAll();
+    expect((await rowsFor(`task/${key}/`)).map((r) => r.status)).toEqual(['sent']);
+    const mails = (await mailsTo('sid@huikuan.test')).filter((m) => m.subject?.includes('Crash-proof task'));
+    expect(mails).toHaveLength(1);
   });
 
   it('the schedule sends a burst of task mails in bounded batches, each once', async () => {
