@@ -76,6 +76,11 @@ export async function recordDisputeEscalated(
     .executeTakeFirstOrThrow();
   const manager = MANAGER_OF[dispute.routed_to as keyof typeof MANAGER_OF];
   await db.transaction().execute(async (trx) => {
+    const disputeTask = await trx
+      .selectFrom('tasks')
+      .select('owner_name')
+      .where('task_key', '=', `dispute/${e.disputeId}`)
+      .executeTakeFirst();
     await trx
       .updateTable('disputes')
       .set({ escalated_at: new Date(e.at) })
@@ -96,6 +101,8 @@ export async function recordDisputeEscalated(
       ownerName: ownerName((invoice.owners ?? {}) as Owners, manager, invoice.created_by),
       title: `Dispute (${dispute.reason}) on invoice ${e.invoiceNo} is past its deadline: step in`,
       dueAt: e.at + e.taskDueDays * DAY_MS,
+      // The dispute owner's manager person is told when the owner has one.
+      escalatedFrom: disputeTask?.owner_name ?? null,
     });
     await appendTimeline(trx, {
       eventKey: `dispute/${e.disputeId}/escalated`,

@@ -33,6 +33,7 @@ import { type StageEscalation, type StageWaitRequest, escalateStageWait, planSta
 import { type ReviewTotals, beginCreditReview, reviewCreditBatch, storeCreditReview } from './credit-review';
 import { sendCreditReviewMail } from './notifications';
 import { type PortalConfirmation, sendPortalConfirmation } from './portal-confirmations';
+import { type SendBatchOptions, buildDigests, sendTaskNotifications } from './task-notifications';
 import type { Locale } from '../domain/locales';
 import type { ContractEvent, IssueInvoiceRequest, StepRequest } from './types';
 
@@ -40,10 +41,13 @@ export interface ActivityDeps {
   db: Db;
   mail: MailSettings;
   sendTime: SendTime;
+  /** The console's base URL (PUBLIC_URL) task mails link to; default http://localhost:3000. */
+  consoleUrl?: string;
 }
 
 /** Activities are built from their dependencies so tests and processes wire real or local parts alike. */
 export function createActivities(deps: ActivityDeps) {
+  const taskMail = { mail: deps.mail, consoleUrl: deps.consoleUrl ?? 'http://localhost:3000' };
   return {
     recordContractEvent: (event: ContractEvent) => recordContractEvent(deps.db, event),
     createInvoice: (request: IssueInvoiceRequest) => createInvoice(deps.db, deps.sendTime, request),
@@ -77,6 +81,8 @@ export function createActivities(deps: ActivityDeps) {
       sendCreditReviewMail(deps.db, deps.mail, input),
     sendPortalConfirmation: (confirmation: PortalConfirmation) =>
       sendPortalConfirmation(deps.db, deps.mail, confirmation),
+    sendTaskNotifications: (options: SendBatchOptions) => sendTaskNotifications(deps.db, taskMail, options),
+    buildDigests: () => buildDigests(deps.db, taskMail, Date.now()),
   };
 }
 

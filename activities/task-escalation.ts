@@ -3,13 +3,16 @@ import type { Db } from '../db/connect';
 import { appendTimeline } from '../db/timeline';
 import { MANAGER_OF } from '../domain/disputes';
 import { SYSTEM_ACTOR } from '../domain/roles';
+import { managerOf, noteTask } from './task-notifications';
 
 /** How many overdue tasks one sweep escalates; the next sweep takes the rest. */
 const SWEEP_LIMIT = 1000;
 
 /**
  * Escalates open tasks past their due time to the owner's manager role, once each. Runs from a
- * Temporal Schedule; the query walks the (status, owner_role, due_at) index, not every task.
+ * Temporal Schedule; the query walks the (status, owner_role, due_at) index, not every task. In the
+ * same transaction it writes the mail telling the owner's manager (their manager person when the owner
+ * has one, else the people of the manager role); the task-notifications schedule sends it.
  */
 export async function escalateOverdueTasks(db: Db, now: number): Promise<number> {
   const managerCase = sql<string>`case owner_role ${sql.join(
@@ -37,7 +40,7 @@ export async function escalateOverdueTasks(db: Db, now: number): Promise<number>
         'in',
         overdue.map((t) => t.id),
       )
-      .returning(['id', 'contract_no', 'invoice_no', 'owner_role', 'owner_name', 'title', 'escalated_to'])
+      .returning(['id', 'task_key', 'contract_no', 'invoice_no', 'owner_role', 'owner_name', 'title', 'escalated_to'])
       .execute();
     for (const task of escalated) {
       await appendTimeline(trx, {
@@ -54,6 +57,13 @@ export async function escalateOverdueTasks(db: Db, now: number): Promise<number>
           ownerRole: task.owner_role,
           escalatedTo: task.escalated_to,
         },
+      });
+      await noteTask(trx, {
+        taskId: task.id,
+        taskKey: task.task_key,
+        role: task.escalated_to ?? 'executive',
+        named: await managerOf(trx, task.owner_name),
+        kind: 'task_escalated',
       });
     }
     return escalated.length;

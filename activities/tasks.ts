@@ -1,4 +1,5 @@
 import type { Db } from '../db/connect';
+import { managerOf, noteTask } from './task-notifications';
 
 /** A task for a person or role; `key` makes opening it idempotent (a retry opens nothing more). */
 export interface TaskDraft {
@@ -12,10 +13,20 @@ export interface TaskDraft {
   ownerName: string | null;
   title: string;
   dueAt: number;
+  /**
+   * The person whose task this one escalates (a dispute past its deadline): their manager, when they
+   * have one, is told instead of the named owner.
+   */
+  escalatedFrom?: string | null;
 }
 
-/** The one place tasks are opened: returns whether this call created it. */
+/**
+ * The one place tasks are opened: returns whether this call created it. In the same transaction (the
+ * caller's, or one of its own) it writes the rows that tell the owner by mail (activities/task-notifications.ts);
+ * it never talks to SMTP, the task-notifications schedule sends them.
+ */
 export async function openTask(db: Db, task: TaskDraft): Promise<boolean> {
+  if (!db.isTransaction) return db.transaction().execute((trx) => openTask(trx, task));
   const created = await db
     .insertInto('tasks')
     .values({
@@ -38,5 +49,14 @@ export async function openTask(db: Db, task: TaskDraft): Promise<boolean> {
     .onConflict((oc) => oc.column('task_key').doNothing())
     .returning('id')
     .executeTakeFirst();
-  return created !== undefined;
+  if (created === undefined) return false;
+  const named = (task.escalatedFrom ? await managerOf(db, task.escalatedFrom) : null) ?? task.ownerName;
+  await noteTask(db, {
+    taskId: created.id,
+    taskKey: task.key,
+    role: task.ownerRole,
+    named,
+    kind: task.escalatedFrom !== undefined ? 'task_escalated' : 'task',
+  });
+  return true;
 }

@@ -105,6 +105,39 @@ function businessGauges(registry: Registry, db: Db): void {
   sqlGauge(
     registry,
     {
+      name: 'huikuan_notifications',
+      help: 'Internal mails (task mails, digests, the credit review) in the outbox by status (pending, sending, sent, digest, digested, no_recipient)',
+      labelNames: ['status'],
+    },
+    async () => {
+      const rows = await db
+        .selectFrom('notifications')
+        .select(['status', (eb) => eb.fn.countAll<string>().as('count')])
+        .groupBy('status')
+        .execute();
+      return rows.map((row) => ({ labels: { status: row.status }, value: Number(row.count) }));
+    },
+  );
+  sqlGauge(
+    registry,
+    {
+      name: 'huikuan_notification_oldest_unsent_seconds',
+      help: 'How long the oldest task mail or digest not yet sent (pending or sending) has waited; 0 when none',
+    },
+    async () => {
+      // The sender's partial index (notifications_task_pending) holds exactly these rows.
+      const row = await db
+        .selectFrom('notifications')
+        .select(sql<string | null>`extract(epoch from now() - min(created_at))`.as('age'))
+        .where('status', 'in', ['pending', 'sending'])
+        .where('kind', 'in', ['task', 'task_escalated', 'digest'])
+        .executeTakeFirst();
+      return [{ value: Math.max(Number(row?.age ?? 0), 0) }];
+    },
+  );
+  sqlGauge(
+    registry,
+    {
       name: 'huikuan_tasks_open',
       help: 'Open tasks by owner role, split by whether they are past their due time',
       labelNames: ['owner_role', 'overdue'],

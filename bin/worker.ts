@@ -9,7 +9,7 @@ import { Runtime } from '@temporalio/worker';
 import { connect } from '../db/connect';
 import type { SendTime } from '../domain/collection';
 import { connectClient, connectWorker, createWorker, workerTuning } from '../stack/processes';
-import { ensureSchedules } from '../stack/schedules';
+import { ensureSchedules, taskMailSettings } from '../stack/schedules';
 import { errorFields, logger, temporalLogger } from '../stack/logger';
 import { stopWithSupervisor, tellSupervisor } from '../stack/supervisor';
 import { startWorkerHeartbeat } from '../stack/worker-heartbeat';
@@ -48,13 +48,14 @@ async function main(): Promise<void> {
     publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.PORT}`,
     portalLinkDays: config.PORTAL_LINK_DAYS,
     sendTime: config.LETTER_SEND_TIME as SendTime,
+    consoleUrl: config.PUBLIC_URL ?? `http://localhost:${config.PORT}`,
     namespace,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     tuning: workerTuning(config),
     workflowBundle: prebuiltBundle(config.WORKFLOW_BUNDLE_PATH),
   });
   const client = await connectClient(settings, namespace);
-  await ensureSchedules(client, config.TEMPORAL_TASK_QUEUE);
+  await ensureSchedules(client, config.TEMPORAL_TASK_QUEUE, { taskMail: taskMailSettings(config) });
   await client.connection.close();
 
   let stopRequested = false;

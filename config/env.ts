@@ -52,6 +52,11 @@ const schema = z.object({
   WORKER_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
   SMTP_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(20),
   LETTER_CLAIM_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  /** Task mails (issue 11): how often the sender runs, its batch, mails in flight, batches per run. */
+  TASK_MAIL_EVERY_SECONDS: z.coerce.number().int().min(10).max(3600).default(60),
+  TASK_MAIL_BATCH: z.coerce.number().int().min(1).max(1000).default(100),
+  TASK_MAIL_CONCURRENCY: z.coerce.number().int().min(1).max(50).default(4),
+  TASK_MAIL_MAX_BATCHES: z.coerce.number().int().min(1).max(100).default(10),
   CPU_THREADS: z.coerce.number().int().min(1).max(64).optional(),
   CPU_QUEUE: z.coerce.number().int().min(1).max(10_000).default(16),
   CPU_JOB_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),

@@ -12,6 +12,7 @@ import type {
   LetterStatus,
   MilestoneStatus,
   NotificationStatus,
+  NotifyChoice,
   PaymentStatus,
   PromiseStatus,
   TaskStatus,
@@ -42,6 +43,13 @@ export interface PeopleTable {
   /** A deactivated person can neither sign in nor use their tokens. */
   active: Generated<boolean>;
   locale: Generated<Locale>;
+  /** Another person's name: whom an overdue task of theirs is escalated to. */
+  manager_name: string | null;
+  /** 'each': one mail per task; 'digest': one mail a day at digest_hour (their local time). */
+  notify: Generated<NotifyChoice>;
+  digest_hour: Generated<number>;
+  /** IANA zone of the digest hour; null: the default (Asia/Shanghai). */
+  time_zone: string | null;
 }
 
 /** Console sessions: only the SHA-256 of the cookie's secret is stored. */
@@ -268,6 +276,10 @@ export interface NotificationsTable {
   sent_at: Date | null;
   claimed_until: Date | null;
   created_at: CreatedAt;
+  /** Task mails and digests: the person told, the task, and (once listed) the digest that listed it. */
+  person_name: Generated<string | null>;
+  task_id: Generated<number | null>;
+  digest_key: Generated<string | null>;
 }
 
 export interface TermExtensionRequestsTable {

@@ -15,7 +15,10 @@ export type OutboxStatus = 'pending' | 'sending' | 'sent';
 /** A letter whose invoice was paid before it went out is cancelled instead. */
 export type LetterStatus = OutboxStatus | 'cancelled_paid';
 /** A notification for a role nobody with an email holds is kept, unsent, as 'no_recipient'. */
-export type NotificationStatus = OutboxStatus | 'no_recipient';
+export type NotificationStatus = OutboxStatus | 'no_recipient' | 'digest' | 'digested';
+/** How a person hears of their tasks: one mail per task, or a daily digest (issue 11). */
+export const NOTIFY_CHOICES = ['each', 'digest'] as const;
+export type NotifyChoice = (typeof NOTIFY_CHOICES)[number];
 export const TASK_STATUSES = ['open', 'done', 'skipped'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 /** 'closed': the collection ended (paid or written off) while the dispute was open. */

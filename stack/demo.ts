@@ -63,13 +63,20 @@ export async function loadDemoData(apiUrl: string, adminToken: string): Promise<
     return DEMO_PEOPLE;
   }
   const token = async (name: string, role: string) =>
-    admin.as((await admin.call('POST', '/api/v1/tokens', { name, role }, [409])).body.token ?? adminToken);
+    admin.as(
+      (await admin.call('POST', '/api/v1/tokens', { name, role, email: `${name}@huikuan.demo` }, [409])).body.token ??
+        adminToken,
+    );
   const sales = await token('demo-sales', 'sales');
   const finance = await token('demo-finance', 'finance');
   const delivery = await token('demo-delivery', 'delivery');
   await token('demo-executive', 'executive');
-  for (const person of DEMO_PEOPLE)
+  for (const person of DEMO_PEOPLE) {
     await admin.call('PUT', `/api/v1/people/${person.name}/password`, { password: person.password });
+    // Their tasks are mailed to them (the embedded mailbox shows it); escalations go to the executive.
+    if (person.role !== 'executive')
+      await admin.call('PATCH', `/api/v1/people/${person.name}`, { manager: 'demo-executive' });
+  }
   const today = localDateOf(Date.now(), 'Asia/Shanghai');
 
   const customers = [

@@ -77,6 +77,8 @@ export interface WorkerSettings {
   /** PORTAL_LINK_DAYS: how long a new customer's page link works. */
   portalLinkDays?: number;
   sendTime: SendTime;
+  /** The console's base URL (PUBLIC_URL) task mails link to. */
+  consoleUrl?: string;
   namespace: string;
   taskQueue: string;
   /** A prebuilt bundle (tests, production) instead of bundling the workflows at start-up. */
@@ -120,6 +122,7 @@ export async function createWorker(connection: NativeConnection, settings: Worke
   const activities = createActivities({
     db: settings.db,
     sendTime: settings.sendTime,
+    consoleUrl: settings.consoleUrl,
     mail: {
       transport: createTransport(settings.smtpUrl, tuning.smtpTimeoutMs),
       from: settings.mailFrom,

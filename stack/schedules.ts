@@ -1,15 +1,46 @@
 import { type Client, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import { TASK_ESCALATION_SCHEDULE_ID, taskEscalationWorkflow } from '../workflows/task-escalation';
 import { CREDIT_REVIEW_SCHEDULE_ID, type CreditReviewInput, creditReviewWorkflow } from '../workflows/credit-review';
-import { loadConfig } from '../config/env';
+import { type Config, loadConfig } from '../config/env';
+import {
+  TASK_DIGESTS_SCHEDULE_ID,
+  TASK_NOTIFICATIONS_SCHEDULE_ID,
+  type TaskMailInput,
+  taskNotificationsWorkflow,
+} from '../workflows/task-notifications';
 
-/** Creates the task escalation and weekly credit review schedules, or points existing ones at this deployment's task queue. */
+/** How task mails are sent (docs/operations.md "Task mails and digests"). */
+export interface TaskMailSettings {
+  everySeconds: number;
+  batchSize: number;
+  concurrency: number;
+  maxBatches: number;
+}
+
+export function taskMailSettings(config: Config): TaskMailSettings {
+  return {
+    everySeconds: config.TASK_MAIL_EVERY_SECONDS,
+    batchSize: config.TASK_MAIL_BATCH,
+    concurrency: config.TASK_MAIL_CONCURRENCY,
+    maxBatches: config.TASK_MAIL_MAX_BATCHES,
+  };
+}
+
+/**
+ * Creates the task escalation, weekly credit review and task mail schedules, or points existing ones
+ * at this deployment's task queue (and settings).
+ */
 export async function ensureSchedules(
   client: Client,
   taskQueue: string,
-  options: { timeZone?: string; creditReviewLocales?: CreditReviewInput['locales'] } = {},
+  options: {
+    timeZone?: string;
+    creditReviewLocales?: CreditReviewInput['locales'];
+    taskMail?: TaskMailSettings;
+  } = {},
 ): Promise<void> {
   await ensureCreditReviewSchedule(client, taskQueue, options);
+  await ensureTaskMailSchedules(client, taskQueue, options.taskMail ?? taskMailSettings(loadConfig()));
   try {
     await client.schedule.create({
       scheduleId: TASK_ESCALATION_SCHEDULE_ID,
@@ -72,4 +103,71 @@ export async function ensureCreditReviewSchedule(
       }));
     }
   }
+}
+
+/**
+ * Task mails: every TASK_MAIL_EVERY_SECONDS (default a minute) a run sends pending task mails in
+ * bounded batches; every hour a run first builds the daily digests whose hour has come. Overlapping runs
+ * are skipped (a slow SMTP server delays the next run, it does not pile runs up).
+ */
+export async function ensureTaskMailSchedules(client: Client, taskQueue: string, settings: TaskMailSettings) {
+  const input: TaskMailInput = {
+    batchSize: settings.batchSize,
+    concurrency: settings.concurrency,
+    maxBatches: settings.maxBatches,
+  };
+  await ensureSchedule(client, TASK_NOTIFICATIONS_SCHEDULE_ID, taskQueue, {
+    every: `${settings.everySeconds} seconds`,
+    args: [input],
+  });
+  await ensureSchedule(client, TASK_DIGESTS_SCHEDULE_ID, taskQueue, {
+    every: '1 hour',
+    args: [{ ...input, digests: true }],
+  });
+}
+
+async function ensureSchedule(
+  client: Client,
+  scheduleId: string,
+  taskQueue: string,
+  want: { every: string; args: [TaskMailInput] },
+): Promise<void> {
+  const spec = { intervals: [{ every: want.every as `${number} seconds` }] };
+  try {
+    await client.schedule.create({
+      scheduleId,
+      spec,
+      action: {
+        type: 'startWorkflow',
+        workflowType: taskNotificationsWorkflow,
+        taskQueue,
+        args: want.args,
+        workflowId: scheduleId,
+      },
+      policies: { overlap: ScheduleOverlapPolicy.SKIP },
+    });
+  } catch (error) {
+    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
+    const handle = client.schedule.getHandle(scheduleId);
+    const described = await handle.describe();
+    const current = described.action.type === 'startWorkflow' ? described.action : undefined;
+    const everyMs = described.spec.intervals?.[0]?.every;
+    if (
+      !current ||
+      current.taskQueue !== taskQueue ||
+      JSON.stringify(current.args) !== JSON.stringify(want.args) ||
+      everyMs !== msOf(want.every)
+    ) {
+      await handle.update((previous) => ({
+        ...previous,
+        spec,
+        action: { ...previous.action, taskQueue, args: want.args } as typeof previous.action,
+      }));
+    }
+  }
+}
+
+function msOf(every: string): number {
+  const [amount, unit] = every.split(' ');
+  return Number(amount) * (unit.startsWith('hour') ? 3_600_000 : 1000);
 }

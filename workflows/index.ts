@@ -3,3 +3,4 @@ export { invoiceCollectionWorkflow } from './collection';
 export { taskEscalationWorkflow } from './task-escalation';
 export { creditReviewWorkflow } from './credit-review';
 export { portalConfirmationWorkflow } from './portal-confirmation';
+export { taskNotificationsWorkflow } from './task-notifications';

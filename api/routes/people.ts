@@ -4,6 +4,7 @@ import type { Db } from '../../db/connect';
 import { issueToken, START_UP_LABEL } from '../auth';
 import { conflict, invalidInput, notFound, refuse } from '../../domain/refusal';
 import { passwordProblem } from '../../domain/passwords';
+import { managerCycle } from '../../domain/notify';
 import { endSessions, hashPassword, setPassword, verifyPassword } from '../../services/sessions';
 import type { ApiDeps } from '../deps';
 import type { ApiRoutes } from '../route';
@@ -286,23 +287,33 @@ export function peopleRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
   routes.add({
     method: 'patch',
     path: '/api/v1/people/:name',
-    summary: 'Deactivate or reactivate a person, change their role or their language',
+    summary:
+      'Deactivate or reactivate a person, change their role, language, e-mail, manager or how they are told of tasks',
     roles: 'any',
-    rule: 'an admin changes anyone (not their own role or activity); anyone else only their own locale; deactivating ends their sessions',
+    rule: 'an admin changes anyone (not their own role or activity); anyone else only their own locale, notify, digestHour and timeZone; deactivating ends their sessions',
     body: UpdatePersonSchema,
-    responses: { 200: 'the person', 403: 'not allowed to change this', 404: 'no such person', 409: 'oneself' },
+    responses: {
+      200: 'the person',
+      400: 'invalid input (a manager who does not exist, oneself, or a loop of managers)',
+      403: 'not allowed to change this',
+      404: 'no such person',
+      409: 'oneself',
+    },
     async handle({ params, body, actor }) {
       const person = await personNamed(db, params.name);
       const own = person.name === actor.name;
       if (actor.role !== 'admin') {
         const fields = Object.entries(body)
-          .filter(([key, value]) => value !== undefined && (key !== 'locale' || !own))
+          .filter(([key, value]) => value !== undefined && (!SELF_SERVICE.has(key) || !own))
           .map(([key]) => key);
         if (fields.length > 0)
           throw refuse(
             'forbidden',
             'only an admin changes this',
-            fields.map((field) => ({ field, message: `${actor.name} may change only their own locale` })),
+            fields.map((field) => ({
+              field,
+              message: `${actor.name} may change only their own ${[...SELF_SERVICE].join(', ')}`,
+            })),
           );
       }
       if (own && body.active === false)
@@ -312,10 +323,28 @@ export function peopleRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
       if (own && body.role !== undefined && body.role !== person.role)
         throw conflict('an admin cannot change their own role', [{ field: 'role', message: 'ask another admin' }]);
       await db.transaction().execute(async (trx) => {
-        const changes = { active: body.active, role: body.role, locale: body.locale };
+        if (body.manager) await checkManager(trx, person.name, body.manager);
+        const changes = {
+          active: body.active,
+          role: body.role,
+          locale: body.locale,
+          email: body.email,
+          manager_name: body.manager,
+          notify: body.notify,
+          digest_hour: body.digestHour,
+          time_zone: body.timeZone,
+        };
         if (Object.values(changes).some((v) => v !== undefined))
           await trx.updateTable('people').set(changes).where('id', '=', person.id).execute();
         if (body.active === false) await endSessions(trx, person.id);
+        // Back to one mail per task: the task mails waiting for their digest go out as such.
+        if (body.notify === 'each' && person.notify === 'digest')
+          await trx
+            .updateTable('notifications')
+            .set({ status: 'pending' })
+            .where('person_name', '=', person.name)
+            .where('status', '=', 'digest')
+            .execute();
       });
       return { body: personView(await personNamed(db, person.name)) };
     },
@@ -327,7 +356,8 @@ function personRoutes(routes: ApiRoutes, db: Db): void {
   routes.add({
     method: 'get',
     path: '/api/v1/people',
-    summary: 'People with their role, activity, language, lock and active token count, by name, a page at a time',
+    summary:
+      'People with their role, activity, language, e-mail, manager, task-mail choice, lock and active token count, by name, a page at a time',
     roles: ['admin'],
     query: PEOPLE_LIST_QUERY_DOC,
     responses: { 200: 'a page of people and the "after" of the next one (null on the last)', 400: 'invalid query' },
@@ -339,7 +369,8 @@ function personRoutes(routes: ApiRoutes, db: Db): void {
   routes.add({
     method: 'get',
     path: '/api/v1/people/:name',
-    summary: 'One person: role, activity, language, password and lock, active token count',
+    summary:
+      'One person: role, activity, language, e-mail, manager, task-mail choice (each or a daily digest at an hour), password and lock, active token count',
     roles: ['admin'],
     responses: { 200: 'the person', 404: 'no such person' },
     async handle({ params }) {
@@ -352,7 +383,8 @@ function personRoutes(routes: ApiRoutes, db: Db): void {
   routes.add({
     method: 'post',
     path: '/api/v1/people',
-    summary: 'Create a person with a role and, optionally, the password they sign in to the console with (no token)',
+    summary:
+      'Create a person with a role, optionally an e-mail, a manager, how they are told of tasks, and the password they sign in to the console with (no token)',
     roles: ['admin'],
     body: CreatePersonSchema,
     responses: { 201: 'the person', 400: 'invalid input or a password too weak', 409: 'name taken' },
@@ -360,19 +392,26 @@ function personRoutes(routes: ApiRoutes, db: Db): void {
       const problem = body.password === undefined ? undefined : passwordProblem(body.password);
       if (problem) throw invalidInput('password', problem, 'weak_password');
       const passwordHash = body.password === undefined ? null : await hashPassword(body.password);
-      const created = await db
-        .insertInto('people')
-        .values({
-          name: body.name,
-          role: body.role,
-          email: body.email ?? null,
-          locale: body.locale,
-          password_hash: passwordHash,
-          password_changed_at: passwordHash ? new Date() : null,
-        })
-        .onConflict((oc) => oc.column('name').doNothing())
-        .returning('id')
-        .executeTakeFirst();
+      const created = await db.transaction().execute(async (trx) => {
+        if (body.manager) await checkManager(trx, body.name, body.manager);
+        return trx
+          .insertInto('people')
+          .values({
+            name: body.name,
+            role: body.role,
+            email: body.email ?? null,
+            locale: body.locale,
+            manager_name: body.manager ?? null,
+            notify: body.notify,
+            digest_hour: body.digestHour,
+            time_zone: body.timeZone ?? null,
+            password_hash: passwordHash,
+            password_changed_at: passwordHash ? new Date() : null,
+          })
+          .onConflict((oc) => oc.column('name').doNothing())
+          .returning('id')
+          .executeTakeFirst();
+      });
       if (!created)
         throw conflict(`a person named ${body.name} already exists`, [
           { code: 'name_taken', field: 'name', message: 'must be unique' },
@@ -449,8 +488,33 @@ function personView(person: Selectable<PeopleTable>) {
     email: person.email,
     active: person.active,
     locale: person.locale,
+    manager: person.manager_name,
+    notify: person.notify,
+    digestHour: person.digest_hour,
+    timeZone: person.time_zone,
     hasPassword: person.password_hash !== null,
     passwordChangedAt: person.password_changed_at,
     lockedUntil: person.locked_until,
   };
+}
+
+/** What a person who is not an admin may change about themself. */
+const SELF_SERVICE = new Set(['locale', 'notify', 'digestHour', 'timeZone']);
+
+/**
+ * A manager must be another existing person, and no chain of managers may come back to the person.
+ * Manager changes take one lock so two at once cannot close a loop between them.
+ */
+async function checkManager(trx: Db, person: string, manager: string): Promise<void> {
+  if (manager === person) throw invalidInput('manager', 'a person cannot be their own manager', 'own_manager');
+  await sql`select pg_advisory_xact_lock(hashtext('people.manager_name'))`.execute(trx);
+  const rows = await trx.selectFrom('people').select(['name', 'manager_name']).execute();
+  const managers = new Map(rows.map((row) => [row.name, row.manager_name]));
+  if (!managers.has(manager)) throw invalidInput('manager', `no person is named ${manager}`, 'no_such_person');
+  if (managerCycle(person, manager, (name) => managers.get(name) ?? null))
+    throw invalidInput(
+      'manager',
+      `${manager} is managed, directly or not, by ${person}: that would be a loop`,
+      'manager_loop',
+    );
 }

@@ -4,6 +4,8 @@ import { GRADES, MILESTONE_KINDS } from '../../domain/contract-rules';
 import { CHANNELS, CONTACT_ROLES, INTERNAL_ROLES, TONES } from '../../domain/policy';
 import { LOCALES } from '../../domain/locales';
 import { ROLES } from '../../domain/roles';
+import { isTimeZone } from '../../domain/dates';
+import { NOTIFY_CHOICES } from '../../domain/statuses';
 
 /**
  * Schemas of the admin API: escalation policies, policy selections, the business calendar and tasks.
@@ -186,8 +188,31 @@ export const SetPasswordSchema = z
   })
   .meta({ id: 'SetPasswordRequest' });
 
+/** How a person is told of their tasks (issue 11): shared by the create and change requests. */
+const PersonName = z.string().trim().min(1, 'must not be empty').max(200, 'at most 200 characters');
+const Notify = z
+  .enum(NOTIFY_CHOICES, { error: `must be one of ${NOTIFY_CHOICES.join(', ')}` })
+  .describe('each: one mail per task; digest: one mail a day at digestHour');
+const DigestHour = z
+  .number({ error: 'must be a whole hour from 0 to 23' })
+  .int('must be a whole hour from 0 to 23')
+  .min(0, 'must be a whole hour from 0 to 23')
+  .max(23, 'must be a whole hour from 0 to 23')
+  .describe("the local hour (0–23) of the daily digest, in the person's time zone");
+const TimeZone = z
+  .string()
+  .refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai')
+  .describe('IANA time zone of the digest hour; Asia/Shanghai when absent');
+
 export const UpdatePersonSchema = z
   .strictObject({
+    email: z.email().nullable().optional().describe('where task mails go; null removes it (admin only)'),
+    manager: PersonName.nullable()
+      .optional()
+      .describe('the name of the person their overdue tasks escalate to; null removes it (admin only)'),
+    notify: Notify.optional().describe('each | digest; a person may set their own'),
+    digestHour: DigestHour.optional().describe('0–23; a person may set their own'),
+    timeZone: TimeZone.nullable().optional().describe('null: Asia/Shanghai; a person may set their own'),
     active: z
       .boolean()
       .optional()
@@ -274,8 +299,12 @@ export const CreatePersonSchema = z
   .strictObject({
     name: z.string().trim().min(1, 'must not be empty').max(200, 'at most 200 characters'),
     role: z.enum(ROLES),
-    email: z.email().optional(),
-    locale: z.enum(LOCALES).default('zh-CN').describe("the console's language"),
+    email: z.email().optional().describe('where task mails go'),
+    locale: z.enum(LOCALES).default('zh-CN').describe("the console's language, and their mails'"),
+    manager: PersonName.optional().describe('the name of an existing person their overdue tasks escalate to'),
+    notify: Notify.default('each'),
+    digestHour: DigestHour.default(9),
+    timeZone: TimeZone.optional(),
     password: z
       .string()
       .optional()

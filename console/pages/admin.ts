@@ -4,6 +4,7 @@ import type { BusinessCalendar, CalendarDay } from '../../domain/calendar';
 import { localDateOf } from '../../domain/dates';
 import { type Locale, LOCALES } from '../../domain/locales';
 import { ROLES } from '../../domain/roles';
+import { NOTIFY_CHOICES } from '../../domain/statuses';
 import type { FormFailure, FormValues } from '../forms';
 import type { ConsolePages, PageRequest, View } from '../pages';
 import { withChineseFont } from '../letters';
@@ -42,6 +43,10 @@ interface Person {
   email: string | null;
   active: boolean;
   locale: Locale;
+  manager: string | null;
+  notify: string;
+  digestHour: number;
+  timeZone: string | null;
   hasPassword: boolean;
   passwordChangedAt: string | null;
   lockedUntil: string | null;
@@ -115,6 +120,7 @@ function registerPeople(pages: ConsolePages, deps: ApiDeps): void {
   });
   pages.page('/admin/people/:name', personView);
   pages.action('/admin/people/:name/profile', { ...personAction('profile'), route: ['patch', '/api/v1/people/:name'] });
+  pages.action('/admin/people/:name/mail', { ...personAction('mail'), route: ['patch', '/api/v1/people/:name'] });
   pages.action('/admin/people/:name/active', { ...personAction('active'), route: ['patch', '/api/v1/people/:name'] });
   pages.action('/admin/people/:name/password', {
     ...personAction('password'),
@@ -163,6 +169,7 @@ function peopleListView(pages: ConsolePages, deps: ApiDeps) {
         firstHref: page.query.after ? href('/admin/people', filters) : undefined,
         roles: ROLES,
         locales: LOCALES,
+        notifyChoices: NOTIFY_CHOICES,
         canCreate: pages.can(page, 'post', '/api/v1/people'),
         failure: failureFor(failure, 'create'),
       },
@@ -190,6 +197,9 @@ function personPageView(pages: ConsolePages, deps: ApiDeps) {
           role: failure?.form === 'profile' ? (failure.values.role ?? person.role) : person.role,
           locale: failure?.form === 'profile' ? (failure.values.locale ?? person.locale) : person.locale,
         },
+        managerHref: person.manager ? personHref(person.manager) : undefined,
+        mail: mailValues(person, failureFor(failure, 'mail')),
+        notifyChoices: NOTIFY_CHOICES,
         roles: ROLES,
         locales: LOCALES,
         tokens: tokens.map((token) => ({
@@ -204,12 +214,25 @@ function personPageView(pages: ConsolePages, deps: ApiDeps) {
         },
         failures: {
           profile: failureFor(failure, 'profile'),
+          mail: failureFor(failure, 'mail'),
           active: failureFor(failure, 'active'),
           password: failureFor(failure, 'password'),
           issue: failureFor(failure, 'issue'),
         },
       },
     };
+  };
+}
+
+/** The mail form's fields: what was typed after a refusal, else the person's current values. */
+function mailValues(person: Person, failure: FormFailure | undefined) {
+  const typed = (name: string, current: string) => (failure ? (failure.values[name] ?? '') : current);
+  return {
+    email: typed('email', person.email ?? ''),
+    manager: typed('manager', person.manager ?? ''),
+    notify: typed('notify', person.notify),
+    digestHour: typed('digestHour', String(person.digestHour)),
+    timeZone: typed('timeZone', person.timeZone ?? ''),
   };
 }
 

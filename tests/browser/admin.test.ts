@@ -81,6 +81,37 @@ describe('console: admin pages (people and tokens, calendars, mailbox)', () => {
     await newcomer.context().close();
   });
 
+  it("sets a person's e-mail, manager and daily digest (an unknown manager refused beside its field), in both languages", async () => {
+    const page = await signIn(browser, baseUrl, '赵管理');
+    await page.goto(`/admin/people/${encodeURIComponent('孙销售')}`);
+    await page.fill('#profile form[action$="/mail"] input[name=email]', 'sun@huikuan.test');
+    await page.fill('#profile form[action$="/mail"] input[name=manager]', '没有这个人');
+    await page.selectOption('#profile form[action$="/mail"] select[name=notify]', 'digest');
+    await page.fill('#profile form[action$="/mail"] input[name=digestHour]', '18');
+    await submit(page, '#profile form[action$="/mail"]');
+    await expect(page.textContent('#profile label:has(input[name=manager]) .field-error')).resolves.toContain(
+      '没有这个人',
+    );
+    expect(await page.inputValue('#profile form[action$="/mail"] select[name=notify]')).toBe('digest');
+    await page.fill('#profile form[action$="/mail"] input[name=manager]', '赵管理');
+    await page.fill('#profile form[action$="/mail"] input[name=timeZone]', 'Asia/Tokyo');
+    await submit(page, '#profile form[action$="/mail"]');
+    const facts = await page.textContent('#facts');
+    expect(facts).toContain('sun@huikuan.test');
+    expect(facts).toContain('赵管理');
+    expect(facts).toMatch(/每日摘要 · 18:00 Asia\/Tokyo/);
+    expect(await page.inputValue('#profile form[action$="/mail"] input[name=digestHour]')).toBe('18');
+    expect(await overflowingText(page)).toEqual([]);
+    await switchLanguage(page, 'en');
+    await expect(page.textContent('#facts')).resolves.toMatch(/Daily digest · 18:00 Asia\/Tokyo/);
+    await expect(page.textContent('#profile')).resolves.toContain('Mail and manager');
+    expect(await overflowingText(page)).toEqual([]);
+    await switchLanguage(page, 'zh-CN');
+    const stored = await harness.admin.get(`/api/v1/people/${encodeURIComponent('孙销售')}`);
+    expect(stored.body).toMatchObject({ manager: '赵管理', notify: 'digest', digestHour: 18, timeZone: 'Asia/Tokyo' });
+    await page.context().close();
+  });
+
   it('issues a token shown once, revokes it, resets a password, deactivates and reactivates', async () => {
     const page = await signIn(browser, baseUrl, '赵管理');
     await page.goto(`/admin/people/${encodeURIComponent('钱新人')}`);

@@ -8,13 +8,19 @@ import { addDays } from '../../domain/dates';
 import { ensureSchedules } from '../../stack/schedules';
 import { CREDIT_REVIEW_SCHEDULE_ID } from '../../workflows/credit-review';
 import { TASK_ESCALATION_SCHEDULE_ID } from '../../workflows/task-escalation';
+import { TASK_DIGESTS_SCHEDULE_ID, TASK_NOTIFICATIONS_SCHEDULE_ID } from '../../workflows/task-notifications';
 import { eventually } from '../support/api-harness';
 import { apiSuiteWithPeople, cny, createCustomer, todayInShanghai } from '../support/scenario';
 
 const suite = apiSuiteWithPeople();
 
 afterAll(async () => {
-  for (const id of [CREDIT_REVIEW_SCHEDULE_ID, TASK_ESCALATION_SCHEDULE_ID])
+  for (const id of [
+    CREDIT_REVIEW_SCHEDULE_ID,
+    TASK_ESCALATION_SCHEDULE_ID,
+    TASK_NOTIFICATIONS_SCHEDULE_ID,
+    TASK_DIGESTS_SCHEDULE_ID,
+  ])
     await suite.harness?.client.schedule
       .getHandle(id)
       .delete()

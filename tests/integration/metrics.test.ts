@@ -107,8 +107,28 @@ describe('GET /metrics', () => {
         report: JSON.stringify({ rowsRead: 7, imported: 5, unmatched: 1, duplicates: 1, rejected: 0 }),
       } as never)
       .execute();
+    await db
+      .insertInto('notifications')
+      .values({
+        notification_key: 'task/met/overdue/to/someone',
+        kind: 'task',
+        locale: 'zh-CN',
+        recipients: JSON.stringify(['someone@huikuan.test']),
+        subject: '',
+        body_text: '',
+        body_html: '',
+        message_id: '',
+        status: 'pending',
+        created_at: dueAnHourAgo,
+      })
+      .execute();
 
     const after = await scrape();
+    expect(
+      sample(after, 'huikuan_notifications{status="pending"}') -
+        sample(before, 'huikuan_notifications{status="pending"}'),
+    ).toBe(1);
+    expect(sample(after, 'huikuan_notification_oldest_unsent_seconds')).toBeGreaterThanOrEqual(3_600);
     expect(
       sample(after, 'huikuan_letters{status="pending"}') - sample(before, 'huikuan_letters{status="pending"}'),
     ).toBe(1);
