@@ -18,6 +18,7 @@ import {
 import { calendarById } from './collection-steps';
 import type { Owners } from './letters';
 import { openTask } from './tasks';
+import { managerOf } from './task-notifications';
 
 /** Days the person told has to act before the task sweep escalates it in turn. */
 const STAGE_TASK_DUE_DAYS = 2;
@@ -94,17 +95,23 @@ export interface StageEscalation {
   at: number;
 }
 
-/** Who a level goes to: the wait's owner, the owner's manager role, or the executive sponsor. */
-function addressee(
+/** Who a level goes to: the wait's owner, the owner's manager (their manager in people, else the manager role), or the sponsor. */
+async function addressee(
+  db: Db,
   escalation: StageEscalation,
   contract: Awaited<ReturnType<typeof contractFacts>>,
-): { role: InternalRole; name: string | null } {
+): Promise<{ role: string; name: string | null }> {
   const owners = (contract.owners ?? {}) as Owners;
   const ownerRole = ROLE_OF_OWNER[escalation.owner];
   if (escalation.to === 'sponsor') return { role: 'executive', name: owners.executiveSponsor ?? null };
-  if (escalation.to === 'manager') return { role: MANAGER_OF[ownerRole], name: null };
   const named = owners[escalation.owner] ?? (escalation.owner === 'account' ? contract.account_owner : null);
-  return { role: ownerRole, name: named ?? (escalation.owner === 'account' ? contract.created_by : null) };
+  const owner = named ?? (escalation.owner === 'account' ? contract.created_by : null);
+  if (escalation.to === 'owner') return { role: ownerRole, name: owner };
+  const manager = await managerOf(db, owner);
+  const managerRole = manager
+    ? (await db.selectFrom('people').select('role').where('name', '=', manager).executeTakeFirst())?.role
+    : undefined;
+  return managerRole ? { role: managerRole, name: manager } : { role: MANAGER_OF[ownerRole], name: null };
 }
 
 const WAIT_WORDS: Record<StageWait, string> = {
@@ -119,7 +126,7 @@ const WAIT_WORDS: Record<StageWait, string> = {
 /** One level of a wait's escalation: a task for the person told, a timeline entry, the contract marked escalated. */
 export async function escalateStageWait(db: Db, escalation: StageEscalation): Promise<void> {
   const contract = await contractFacts(db, escalation.contractNo);
-  const to = addressee(escalation, contract);
+  const to = await addressee(db, escalation, contract);
   const eventKey = `stage/${escalation.contractNo}/${escalation.waitKey}/${escalation.level}`;
   const milestone = escalation.milestoneSeq === undefined ? '' : ` (milestone ${escalation.milestoneSeq})`;
   await db.transaction().execute(async (trx) => {

@@ -3,6 +3,7 @@
  * versioned data, chosen per contract, and a contract handed over with a planned delivery date long past.
  */
 import { describe, expect, it } from 'vitest';
+import { escalateStageWait } from '../../activities/stage-deadlines';
 import { DEFAULT_STAGE_POLICY } from '../../domain/stage-policy';
 import { eventually } from '../support/api-harness';
 import { apiSuiteWithPeople, createCustomer, daysAgo, driveToDelivery, registerContract } from '../support/scenario';
@@ -95,5 +96,50 @@ describe('stage policies', () => {
         .where('kind', '=', 'stage_deadline')
         .execute(),
     ).toHaveLength(1);
+  });
+
+  it("tells the owner's own manager at the manager level when people name one, by a task they are mailed about", async () => {
+    const { admin } = suite.harness;
+    for (const person of [
+      { name: 'Max Manager', role: 'delivery', email: 'max@huikuan.test' },
+      { name: 'Dee Delivery', role: 'delivery', email: 'dee@huikuan.test', manager: 'Max Manager' },
+    ]) {
+      const created = await admin.post('/api/v1/people', person);
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+    }
+    const customer = await createCustomer(suite.people.sales);
+    const no = await registerContract(suite.people.sales, customer);
+    await driveToDelivery(suite.people, no, daysAgo(5));
+    const db = suite.harness.database.db;
+    const escalation = {
+      contractNo: no,
+      wait: 'delivery' as const,
+      waitKey: 'delivery/test',
+      owner: 'fulfilment' as const,
+      isStageWait: true,
+      at: Date.now(),
+    };
+    await escalateStageWait(db, { ...escalation, level: 1, to: 'owner' });
+    await escalateStageWait(db, { ...escalation, level: 2, to: 'manager' });
+    await escalateStageWait(db, { ...escalation, level: 2, to: 'manager' }); // a retried activity
+    const tasks = await db
+      .selectFrom('tasks')
+      .select(['occurrence', 'owner_role', 'owner_name'])
+      .where('contract_no', '=', no)
+      .where('kind', '=', 'stage_deadline')
+      .where('step', '=', 'delivery')
+      .orderBy('occurrence')
+      .execute();
+    expect(tasks).toEqual([
+      { occurrence: 1, owner_role: 'delivery', owner_name: 'Dee Delivery' },
+      { occurrence: 2, owner_role: 'delivery', owner_name: 'Max Manager' },
+    ]);
+    const told = await db
+      .selectFrom('notifications')
+      .select(['recipients'])
+      .where('notification_key', 'like', `task/stage/${no}/delivery/%`)
+      .orderBy('id')
+      .execute();
+    expect(told.map((n) => n.recipients)).toEqual([['dee@huikuan.test'], ['max@huikuan.test']]);
   });
 });
