@@ -28,6 +28,7 @@ import {
   recordWriteOffRequest,
 } from './collection-facts';
 import type { MailSettings } from './letters';
+import { releaseBlockedLetters } from './blocked-letters';
 import { escalateOverdueTasks } from './task-escalation';
 import { type ReviewTotals, beginCreditReview, reviewCreditBatch, storeCreditReview } from './credit-review';
 import { sendCreditReviewMail } from './notifications';
@@ -63,6 +64,7 @@ export function createActivities(deps: ActivityDeps) {
     recordInterestSettled: (settlement: Parameters<typeof recordInterestSettled>[1]) =>
       recordInterestSettled(deps.db, settlement),
     escalateOverdueTasks: () => escalateOverdueTasks(deps.db, Date.now()),
+    releaseBlockedLetters: (input: { customerCode?: string }) => releaseBlockedLetters(deps.db, deps.mail, input),
     beginCreditReview: (input: { reviewDate: string; timeZone: string }) => beginCreditReview(deps.db, input),
     reviewCreditBatch: (input: { reviewDate: string; afterCode: string | null; limit: number }) =>
       reviewCreditBatch(deps.db, input),

@@ -19,6 +19,7 @@ import * as contractListIndexes from './migrations/0014_contract_list_indexes';
 import * as signIn from './migrations/0015_sign_in';
 import * as customerExposure from './migrations/0016_customer_exposure';
 import * as consoleQueueIndexes from './migrations/0017_console_queue_indexes';
+import * as blockedLetters from './migrations/0019_blocked_letters';
 
 // bigint columns hold minor units far below 2^53, so read them as numbers; dates stay 'YYYY-MM-DD'.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -56,6 +57,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0015_sign_in': signIn,
   '0016_customer_exposure': customerExposure,
   '0017_console_queue_indexes': consoleQueueIndexes,
+  '0019_blocked_letters': blockedLetters,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -19,6 +19,7 @@ import type {
 import type { BusinessCalendar } from '../domain/calendar';
 import type { CreditReviewSummary } from '../read-models/credit-warnings';
 import type { ContactRole, EscalationPolicy } from '../domain/policy';
+import type { StepRequest } from '../activities/types';
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type Json<T> = ColumnType<T, string, string>;
@@ -300,6 +301,10 @@ export interface LettersTable {
   /** While status is 'sending': until when the attempt that claimed the row may still be talking to SMTP. */
   claimed_until: Date | null;
   created_at: CreatedAt;
+  /** The recipient roles that had no contact when the letter was due; kept after it goes out. Null: never blocked. */
+  blocked_roles: ColumnType<ContactRole[] | null, string | null, string | null>;
+  /** The step request a blocked letter came from, to render and send it once the contact exists. */
+  step_request: ColumnType<StepRequest | null, string | null, string | null>;
 }
 
 export interface TimelineTable {

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { addDays } from '../../domain/dates';
 import { ensureSchedules } from '../../stack/schedules';
 import { CREDIT_REVIEW_SCHEDULE_ID } from '../../workflows/credit-review';
+import { BLOCKED_LETTERS_SCHEDULE_ID } from '../../workflows/blocked-letters';
 import { TASK_ESCALATION_SCHEDULE_ID } from '../../workflows/task-escalation';
 import { eventually } from '../support/api-harness';
 import { apiSuiteWithPeople, cny, createCustomer, todayInShanghai } from '../support/scenario';
@@ -14,7 +15,7 @@ import { apiSuiteWithPeople, cny, createCustomer, todayInShanghai } from '../sup
 const suite = apiSuiteWithPeople();
 
 afterAll(async () => {
-  for (const id of [CREDIT_REVIEW_SCHEDULE_ID, TASK_ESCALATION_SCHEDULE_ID])
+  for (const id of [CREDIT_REVIEW_SCHEDULE_ID, TASK_ESCALATION_SCHEDULE_ID, BLOCKED_LETTERS_SCHEDULE_ID])
     await suite.harness?.client.schedule
       .getHandle(id)
       .delete()

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureSchedules } from '../../stack/schedules';
 import { CREDIT_REVIEW_SCHEDULE_ID } from '../../workflows/credit-review';
+import { BLOCKED_LETTERS_SCHEDULE_ID } from '../../workflows/blocked-letters';
 import { TASK_ESCALATION_SCHEDULE_ID } from '../../workflows/task-escalation';
 import { type ApiHarness, eventually, startApiHarness } from '../support/api-harness';
 import { type TaskStatus } from '../../domain/statuses';
@@ -13,7 +14,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const id of [TASK_ESCALATION_SCHEDULE_ID, CREDIT_REVIEW_SCHEDULE_ID]) {
+  for (const id of [TASK_ESCALATION_SCHEDULE_ID, CREDIT_REVIEW_SCHEDULE_ID, BLOCKED_LETTERS_SCHEDULE_ID]) {
     await harness?.client.schedule
       .getHandle(id)
       .delete()
