@@ -449,6 +449,7 @@ export interface Database {
 }
 
 export type CustomerRow = Selectable<CustomersTable>;
+export type CustomerContactRow = Selectable<CustomerContactsTable>;
 export type ContractRow = Selectable<ContractsTable>;
 export type InvoiceRow = Selectable<InvoicesTable>;
 export type LetterRow = Selectable<LettersTable>;

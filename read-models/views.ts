@@ -12,7 +12,7 @@ export async function customerView(db: Db, code: string) {
   if (!customer) throw notFound(`customer ${code}`);
   const contacts = await db
     .selectFrom('customer_contacts')
-    .select(['role', 'name', 'email', 'phone'])
+    .select(['id', 'role', 'name', 'email', 'phone'])
     .where('customer_code', '=', code)
     .orderBy('id')
     .execute();
