@@ -54,6 +54,8 @@ export function letterView(letter: LetterRow) {
     attempts: letter.attempts,
     lastError: letter.last_error,
     messageId: letter.message_id,
+    /** The recipient roles that had no contact when it was due: it waited ('blocked') or still waits for one. */
+    blockedRoles: letter.blocked_roles,
   };
 }
 
