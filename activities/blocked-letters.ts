@@ -170,13 +170,22 @@ async function closeFinishedTasks(db: Db, customerCode: string | undefined): Pro
   let sent = db
     .selectFrom('letters')
     .innerJoin('invoices', 'invoices.no', 'letters.invoice_no')
-    .select(sql<string>`'letter-blocked/' || letters.invoice_no || '/' || letters.step || '/' || letters.occurrence`.as('key'))
+    .select(
+      sql<string>`'letter-blocked/' || letters.invoice_no || '/' || letters.step || '/' || letters.occurrence`.as(
+        'key',
+      ),
+    )
     .where('letters.blocked_roles', 'is not', null)
     .where('letters.status', '=', 'sent');
   if (customerCode !== undefined) sent = sent.where('invoices.customer_code', '=', customerCode);
   await db
     .updateTable('tasks')
-    .set({ status: 'done', closed_by: SYSTEM_ACTOR.name, closed_at: new Date(), note: 'the letter went out to the contact added' })
+    .set({
+      status: 'done',
+      closed_by: SYSTEM_ACTOR.name,
+      closed_at: new Date(),
+      note: 'the letter went out to the contact added',
+    })
     .where('kind', '=', CONTACT_MISSING_TASK)
     .where('status', '=', 'open')
     .where('task_key', 'in', sent)

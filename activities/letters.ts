@@ -239,7 +239,9 @@ async function prepareLetter(
 }
 
 function letterLocale(facts: Awaited<ReturnType<typeof letterFacts>>): Locale {
-  return (LOCALES as readonly string[]).includes(facts.invoice.locale) ? (facts.invoice.locale as Locale) : DEFAULT_LOCALE;
+  return (LOCALES as readonly string[]).includes(facts.invoice.locale)
+    ? (facts.invoice.locale as Locale)
+    : DEFAULT_LOCALE;
 }
 
 /** The key of a letter occurrence in the timeline and tasks: invoice, step, occurrence. */
@@ -317,7 +319,12 @@ async function blockLetter(
       actor: SYSTEM_ACTOR,
       action: 'letter_blocked',
       reason: `no contact for ${missingRoles.join(', ')}`,
-      details: { step: step.key, occurrence: request.occurrence, missingRoles, customerCode: facts.invoice.customer_code },
+      details: {
+        step: step.key,
+        occurrence: request.occurrence,
+        missingRoles,
+        customerCode: facts.invoice.customer_code,
+      },
     });
     await openTask(trx, {
       key: `letter-blocked/${key}`,

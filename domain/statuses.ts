@@ -18,7 +18,15 @@ export type OutboxStatus = 'pending' | 'sending' | 'sent';
  * sent, or 'cancelled_closed' (the invoice was written off meanwhile), or 'superseded' (a later letter of the
  * invoice went out or is waiting too: only the newest goes, never a burst).
  */
-export const LETTER_STATUSES = ['pending', 'sending', 'sent', 'cancelled_paid', 'blocked', 'cancelled_closed', 'superseded'] as const;
+export const LETTER_STATUSES = [
+  'pending',
+  'sending',
+  'sent',
+  'cancelled_paid',
+  'blocked',
+  'cancelled_closed',
+  'superseded',
+] as const;
 export type LetterStatus = (typeof LETTER_STATUSES)[number];
 /** A notification for a role nobody with an email holds is kept, unsent, as 'no_recipient'. */
 export type NotificationStatus = OutboxStatus | 'no_recipient';
