@@ -139,9 +139,22 @@ async function recordChange(
   });
 }
 
-/** Starts the release of waiting letters; a failure is logged, and the `blocked-letters` schedule sends them. */
+/**
+ * Starts the release of the customer's waiting letters, when it has any; a failure is logged, and the
+ * `blocked-letters` schedule sends them (as it does a letter blocked just after this check).
+ */
 async function afterCommit(deps: ContactDeps, customerCode: string, contactId: number): Promise<void> {
   try {
+    const waiting = await deps.db
+      .selectFrom('letters')
+      .innerJoin('invoices', 'invoices.no', 'letters.invoice_no')
+      .select('letters.id')
+      .where('invoices.customer_code', '=', customerCode)
+      .where('letters.blocked_roles', 'is not', null)
+      .where('letters.status', 'in', ['blocked', 'pending', 'sending'])
+      .limit(1)
+      .executeTakeFirst();
+    if (!waiting) return;
     await releaseBlockedLetters(deps.temporal, deps.taskQueue, customerCode, contactId);
   } catch (error) {
     log.warn(

@@ -178,6 +178,30 @@ async function contactTask(invoiceNo: string) {
     .executeTakeFirst();
 }
 
+/** Grade D customers follow a policy whose executive letter must reach the decision maker (saved once per file). */
+let strictPolicy: Promise<{ id: string; steps: { key: string; blockWithoutRecipient?: boolean }[] }> | undefined;
+function strictPolicyForGradeD() {
+  strictPolicy ??= (async () => {
+    const policy = {
+      ...DEFAULT_POLICY,
+      id: uniqueCode('needs-dm'),
+      name: 'Executive letter to the decision maker only',
+      steps: DEFAULT_POLICY.steps.map((s) => (s.key === 'executive_60' ? { ...s, blockWithoutRecipient: true } : s)),
+    };
+    const { version: _version, ...body } = policy;
+    const saved = await suite.harness.admin.post('/api/v1/policies', body);
+    expect(saved.status, JSON.stringify(saved.body)).toBe(201);
+    const selected = await suite.harness.admin.put('/api/v1/policy-selections', {
+      scope: 'grade',
+      key: 'D',
+      policyId: policy.id,
+    });
+    expect(selected.status, JSON.stringify(selected.body)).toBe(200);
+    return saved.body;
+  })();
+  return strictPolicy;
+}
+
 describe('letters whose recipient role has no contact', () => {
   it('sends the catch-up executive letter to the payment owner when the policy allows the fallback (the default)', async () => {
     const imported = await importSeventyDaysOverdue();
@@ -207,24 +231,8 @@ describe('letters whose recipient role has no contact', () => {
   });
 
   it('blocks it visibly when the step may not fall back, and sends it once to the decision maker added later', async () => {
-    // Grade D customers follow a policy whose executive letter must reach the decision maker.
-    const policy = {
-      ...DEFAULT_POLICY,
-      id: uniqueCode('needs-dm'),
-      name: 'Executive letter to the decision maker only',
-      steps: DEFAULT_POLICY.steps.map((s) => (s.key === 'executive_60' ? { ...s, blockWithoutRecipient: true } : s)),
-    };
-    const { version: _version, ...body } = policy;
-    const saved = await suite.harness.admin.post('/api/v1/policies', body);
-    expect(saved.status, JSON.stringify(saved.body)).toBe(201);
-    expect(saved.body.steps.find((s: { key: string }) => s.key === 'executive_60').blockWithoutRecipient).toBe(true);
-    const selected = await suite.harness.admin.put('/api/v1/policy-selections', {
-      scope: 'grade',
-      key: 'D',
-      policyId: policy.id,
-    });
-    expect(selected.status, JSON.stringify(selected.body)).toBe(200);
-
+    const policy = await strictPolicyForGradeD();
+    expect(policy.steps.find((s) => s.key === 'executive_60')?.blockWithoutRecipient).toBe(true);
     const imported = await importSeventyDaysOverdue('D');
     const blocked = await eventually(
       async () => (await lettersOf(imported.invoice)).find((l) => l.status === 'blocked'),
@@ -279,6 +287,7 @@ describe('letters whose recipient role has no contact', () => {
   });
 
   it('never sends a blocked letter for an invoice paid before the contact exists; a crash after the contact is caught by the sweep', async () => {
+    await strictPolicyForGradeD();
     const imported = await importSeventyDaysOverdue('D');
     await eventually(
       async () => (await lettersOf(imported.invoice)).find((l) => l.status === 'blocked'),
@@ -308,6 +317,7 @@ describe('letters whose recipient role has no contact', () => {
   });
 
   it('the sweep alone sends a letter whose contact was added without the release starting', async () => {
+    await strictPolicyForGradeD();
     const imported = await importSeventyDaysOverdue('D');
     const blocked = await eventually(
       async () => (await lettersOf(imported.invoice)).find((l) => l.status === 'blocked'),
@@ -329,6 +339,44 @@ describe('letters whose recipient role has no contact', () => {
     expect(letter).toMatchObject({ id: blocked.id, status: 'sent', recipients: ['swept@x.test'] });
     expect(await mailboxFor(imported.invoice)).toMatchObject([{ deliveries: 1 }]);
     expect((await contactTask(imported.invoice))?.status).toBe('done');
+  });
+});
+
+describe('a waiting letter overtaken by a later one', () => {
+  it('is superseded, not sent, when a later letter of the invoice went out meanwhile (no burst of stale letters)', async () => {
+    await strictPolicyForGradeD();
+    const imported = await importSeventyDaysOverdue('D');
+    const blocked = await eventually(
+      async () => (await lettersOf(imported.invoice)).find((l) => l.status === 'blocked'),
+      60_000,
+      'the blocked letter',
+    );
+    // The +90 rung went to the payment owner in the meantime.
+    await db()
+      .insertInto('letters')
+      .values({
+        ...blocked,
+        id: undefined,
+        step: 'legal_notice_90',
+        recipients: JSON.stringify([imported.payer]),
+        cc: '[]',
+        message_id: `<letter.${imported.invoice}.legal_notice_90.1@huikuan.test>`,
+        status: 'sent',
+        blocked_roles: null,
+        step_request: null,
+        created_at: undefined,
+      })
+      .execute();
+    await db()
+      .insertInto('customer_contacts')
+      .values({ customer_code: imported.customer, role: 'decision_maker', name: 'Too Late', email: 'late2@x.test' })
+      .execute();
+    const totals = await releaseBlockedLetters(db(), mailSettings(), { customerCode: imported.customer });
+    expect(totals).toMatchObject({ sent: 0, superseded: 1 });
+    expect((await lettersOf(imported.invoice)).find((l) => l.id === blocked.id)?.status).toBe('superseded');
+    expect(await mailboxFor(imported.invoice)).toEqual([]);
+    expect((await contactTask(imported.invoice))?.status).toBe('skipped');
+    expect(await timelineActions(imported.invoice)).toContain('letter_superseded');
   });
 });
 
