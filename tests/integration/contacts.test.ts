@@ -316,6 +316,34 @@ describe('letters whose recipient role has no contact', () => {
     expect(await timelineActions(imported.invoice)).toContain('letter_cancelled');
   });
 
+  it('never sends one whose invoice was written off meanwhile: cancelled_closed', async () => {
+    await strictPolicyForGradeD();
+    const imported = await importSeventyDaysOverdue('D');
+    await eventually(
+      async () => (await lettersOf(imported.invoice)).find((l) => l.status === 'blocked'),
+      60_000,
+      'the blocked letter',
+    );
+    // As the write-off activity leaves it (activities/collection-facts.ts recordWriteOff).
+    await db()
+      .updateTable('invoices')
+      .set({ status: 'written_off', written_off_at: new Date(), write_off_reason: 'test' })
+      .where('no', '=', imported.invoice)
+      .execute();
+    const added = await suite.people.sales.post(`/api/v1/customers/${imported.customer}/contacts`, {
+      role: 'decision_maker',
+      name: 'After Write-off',
+      email: `after@${imported.customer.toLowerCase()}.test`,
+    });
+    expect(added.status).toBe(201);
+    const [letter] = await eventually(async () => {
+      const rows = await lettersOf(imported.invoice);
+      return rows[0]?.status === 'blocked' ? undefined : rows;
+    });
+    expect(letter.status).toBe('cancelled_closed');
+    expect(await mailboxFor(imported.invoice)).toEqual([]);
+  });
+
   it('the sweep alone sends a letter whose contact was added without the release starting', async () => {
     await strictPolicyForGradeD();
     const imported = await importSeventyDaysOverdue('D');
