@@ -28,6 +28,7 @@ import {
   recordWriteOffRequest,
 } from './collection-facts';
 import type { MailSettings } from './letters';
+import { releaseBlockedLetters } from './blocked-letters';
 import { escalateOverdueTasks } from './task-escalation';
 import { type StageEscalation, type StageWaitRequest, escalateStageWait, planStageWait } from './stage-deadlines';
 import { type ReviewTotals, beginCreditReview, reviewCreditBatch, storeCreditReview } from './credit-review';
@@ -71,6 +72,7 @@ export function createActivities(deps: ActivityDeps) {
     escalateOverdueTasks: () => escalateOverdueTasks(deps.db, Date.now()),
     planStageWait: (request: StageWaitRequest) => planStageWait(deps.db, deps.sendTime, request),
     escalateStageWait: (escalation: StageEscalation) => escalateStageWait(deps.db, escalation),
+    releaseBlockedLetters: (input: { customerCode?: string }) => releaseBlockedLetters(deps.db, deps.mail, input),
     beginCreditReview: (input: { reviewDate: string; timeZone: string }) => beginCreditReview(deps.db, input),
     reviewCreditBatch: (input: { reviewDate: string; afterCode: string | null; limit: number }) =>
       reviewCreditBatch(deps.db, input),

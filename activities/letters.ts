@@ -2,15 +2,17 @@ import type { Transporter } from 'nodemailer';
 import type { Db } from '../db/connect';
 import type { LetterRow } from '../db/schema';
 import { appendTimeline } from '../db/timeline';
-import { addDays, daysBetween, formatDate, localDateOf } from '../domain/dates';
+import { DAY_MS, addDays, daysBetween, formatDate, localDateOf } from '../domain/dates';
 import { accruedInterest, parseAnnualRatePercent } from '../domain/interest';
 import { DEFAULT_LOCALE, LOCALES, type Locale } from '../domain/locales';
 import { formatMoney } from '../domain/money';
-import type { InternalRole, PolicyStep } from '../domain/policy';
+import type { ContactRole, InternalRole, PolicyStep } from '../domain/policy';
+import { resolveRecipients } from '../domain/recipients';
 import { SYSTEM_ACTOR } from '../domain/roles';
 import { DEFAULT_CLAIM_MS, claimRow, markWithRetries, releaseClaim } from './outbox';
 import { renderLetter } from './render';
 import { linkForContact, linkSecret, portalUrl } from '../services/portal-links';
+import { openTask } from './tasks';
 import type { StepRequest } from './types';
 
 export interface MailSettings {
@@ -180,14 +182,17 @@ async function prepareLetter(
   db: Db,
   mail: MailSettings,
   request: StepRequest,
-): Promise<LetterRow | 'invoice_paid' | 'no_recipient'> {
+  release: boolean,
+): Promise<LetterRow | 'invoice_paid'> {
   const stored = await findLetter(db, request);
-  if (stored) return stored;
+  // A blocked letter is only looked at again to release it (activities/blocked-letters.ts).
+  if (stored && !(release && stored.status === 'blocked')) return stored;
   const facts = await letterFacts(db, request.invoiceNo);
   if (facts.invoice.balance_minor <= request.paidToleranceMinor) return 'invoice_paid';
   const { step } = request;
-  const to = facts.contacts.filter((c) => (step.recipients as string[]).includes(c.role));
-  if (to.length === 0) return 'no_recipient';
+  const recipients = resolveRecipients(step, facts.contacts);
+  if (recipients.blocked) return stored ?? blockLetter(db, mail, request, facts, recipients.missingRoles);
+  const to = recipients.to;
   const ccContacts = facts.contacts.filter(
     (c) => (step.cc.contacts as string[]).includes(c.role) && !to.some((t) => t.email === c.email),
   );
@@ -195,9 +200,7 @@ async function prepareLetter(
   const ccInternal = step.cc.internal
     .map((role) => owners.emails?.[OWNER_FOR_ROLE[role]])
     .filter((email): email is string => Boolean(email));
-  const locale: Locale = (LOCALES as readonly string[]).includes(facts.invoice.locale)
-    ? (facts.invoice.locale as Locale)
-    : DEFAULT_LOCALE;
+  const locale = letterLocale(facts);
   // Letters say a colleague is copied only when the copy really goes to them.
   const context = {
     ...letterContext(facts, step, request, locale, to[0].name, mail.companyName),
@@ -219,30 +222,43 @@ async function prepareLetter(
         ...context,
         portalUrl: portalUrl(mail.publicUrl ?? DEFAULT_PUBLIC_URL, secret, link.id),
       });
-      const stored = await trx
-        .insertInto('letters')
-        .values({
-          invoice_no: facts.invoice.no,
-          contract_no: facts.invoice.contract_no,
-          step: step.key,
-          occurrence: request.occurrence,
-          locale,
-          recipients: JSON.stringify([...new Set(to.map((c) => c.email))]),
-          cc: JSON.stringify([...new Set([...ccContacts.map((c) => c.email), ...ccInternal])]),
-          subject: letter.subject,
-          body_text: letter.text,
-          body_html: letter.html,
-          message_id: messageId(request, mail.from),
-          sender_name: context.senderName,
-          status: 'pending',
-          scheduled_for: new Date(request.scheduledFor),
-          decided_at: new Date(request.decidedAt),
-          portal_link_id: link.id,
-        })
-        .onConflict((oc) => oc.columns(['invoice_no', 'step', 'occurrence']).doNothing())
-        .returning('id')
-        .executeTakeFirst();
-      if (!stored) throw LOST_RACE;
+      const addressed = {
+        locale,
+        recipients: JSON.stringify([...new Set(to.map((c) => c.email))]),
+        cc: JSON.stringify([...new Set([...ccContacts.map((c) => c.email), ...ccInternal])]),
+        subject: letter.subject,
+        body_text: letter.text,
+        body_html: letter.html,
+        sender_name: context.senderName,
+        decided_at: new Date(request.decidedAt),
+        portal_link_id: link.id,
+      };
+      const written = stored
+        ? // Released: the same row (same Message-ID) now addressed to the contact that was missing.
+          await trx
+            .updateTable('letters')
+            .set({ ...addressed, status: 'pending' })
+            .where('id', '=', stored.id)
+            .where('status', '=', 'blocked')
+            .returning('id')
+            .executeTakeFirst()
+        : await trx
+            .insertInto('letters')
+            .values({
+              ...addressed,
+              invoice_no: facts.invoice.no,
+              contract_no: facts.invoice.contract_no,
+              step: step.key,
+              occurrence: request.occurrence,
+              message_id: messageId(request, mail.from),
+              status: 'pending',
+              scheduled_for: new Date(request.scheduledFor),
+            })
+            .onConflict((oc) => oc.columns(['invoice_no', 'step', 'occurrence']).doNothing())
+            .returning('id')
+            .executeTakeFirst();
+      if (!written) throw LOST_RACE;
+      if (recipients.fallbackFor?.length) await recordFallback(trx, request, facts, recipients.fallbackFor);
     })
     .catch((error: unknown) => {
       if (error !== LOST_RACE) throw error;
@@ -250,7 +266,122 @@ async function prepareLetter(
   return (await findLetter(db, request))!;
 }
 
-export type LetterOutcome = 'sent' | 'already_sent' | 'invoice_paid' | 'no_recipient';
+function letterLocale(facts: Awaited<ReturnType<typeof letterFacts>>): Locale {
+  return (LOCALES as readonly string[]).includes(facts.invoice.locale)
+    ? (facts.invoice.locale as Locale)
+    : DEFAULT_LOCALE;
+}
+
+/** The key of a letter occurrence in the timeline and tasks: invoice, step, occurrence. */
+export function letterKey(letter: { invoiceNo: string; step: string; occurrence: number }): string {
+  return `${letter.invoiceNo}/${letter.step}/${letter.occurrence}`;
+}
+
+/** Says on the timeline that the letter went to the payment owner because its own recipient roles have no contact. */
+async function recordFallback(
+  db: Db,
+  request: StepRequest,
+  facts: Awaited<ReturnType<typeof letterFacts>>,
+  missingRoles: ContactRole[],
+): Promise<void> {
+  await appendTimeline(db, {
+    eventKey: `letter-fallback/${letterKey({ ...request, step: request.step.key })}`,
+    contractNo: facts.invoice.contract_no,
+    invoiceNo: facts.invoice.no,
+    at: new Date(request.decidedAt),
+    actor: SYSTEM_ACTOR,
+    action: 'letter_recipient_fallback',
+    details: { step: request.step.key, occurrence: request.occurrence, missingRoles, sentTo: 'payment_owner' },
+  });
+}
+
+/**
+ * Keeps a letter nobody can receive as a 'blocked' outbox row (rendered, addressed to nobody, with the roles it
+ * misses and its step request), with a timeline entry and a task for the account owner to add the contact,
+ * all in one transaction. It goes out once the contact exists (activities/blocked-letters.ts).
+ */
+async function blockLetter(
+  db: Db,
+  mail: MailSettings,
+  request: StepRequest,
+  facts: Awaited<ReturnType<typeof letterFacts>>,
+  missingRoles: ContactRole[],
+): Promise<LetterRow> {
+  const { step } = request;
+  const locale = letterLocale(facts);
+  // Addressed to nobody yet: no contact, so no page link; it is rendered again when the contact exists.
+  const context = {
+    ...letterContext(facts, step, request, locale, '', mail.companyName),
+    deliveryCopied: false,
+    portalUrl: '',
+  };
+  const letter = renderLetter(locale, step.template!, context);
+  const key = letterKey({ ...request, step: step.key });
+  const owners = (facts.invoice.owners ?? {}) as Owners;
+  await db.transaction().execute(async (trx) => {
+    const inserted = await trx
+      .insertInto('letters')
+      .values({
+        invoice_no: facts.invoice.no,
+        contract_no: facts.invoice.contract_no,
+        step: step.key,
+        occurrence: request.occurrence,
+        locale,
+        recipients: JSON.stringify([]),
+        cc: JSON.stringify([]),
+        subject: letter.subject,
+        body_text: letter.text,
+        body_html: letter.html,
+        message_id: messageId(request, mail.from),
+        sender_name: context.senderName,
+        status: 'blocked',
+        scheduled_for: new Date(request.scheduledFor),
+        decided_at: new Date(request.decidedAt),
+        blocked_roles: JSON.stringify(missingRoles),
+        step_request: JSON.stringify(request),
+      })
+      .onConflict((oc) => oc.columns(['invoice_no', 'step', 'occurrence']).doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (!inserted) return;
+    await appendTimeline(trx, {
+      eventKey: `letter-blocked/${key}`,
+      contractNo: facts.invoice.contract_no,
+      invoiceNo: facts.invoice.no,
+      at: new Date(request.decidedAt),
+      actor: SYSTEM_ACTOR,
+      action: 'letter_blocked',
+      reason: `no contact for ${missingRoles.join(', ')}`,
+      details: {
+        step: step.key,
+        occurrence: request.occurrence,
+        missingRoles,
+        customerCode: facts.invoice.customer_code,
+      },
+    });
+    await openTask(trx, {
+      key: `letter-blocked/${key}`,
+      invoiceNo: facts.invoice.no,
+      contractNo: facts.invoice.contract_no,
+      kind: CONTACT_MISSING_TASK,
+      step: step.key,
+      occurrence: request.occurrence,
+      ownerRole: 'sales',
+      ownerName: ownerName(owners, 'sales', facts.invoice.created_by),
+      title:
+        `Add a ${missingRoles.join(' / ')} contact for customer ${facts.invoice.customer_name} (${facts.invoice.customer_code}): ` +
+        `letter ${step.key} of invoice ${facts.invoice.no} waits for it`,
+      dueAt: request.decidedAt + request.taskDueDays * DAY_MS,
+    });
+  });
+  return (await findLetter(db, request))!;
+}
+
+/** The kind of the task that asks the account owner to add a missing contact. */
+export const CONTACT_MISSING_TASK = 'contact_missing';
+
+/** 'blocked': nobody to send it to yet; the letter waits in the outbox (see blockLetter). */
+export type LetterOutcome = 'sent' | 'already_sent' | 'invoice_paid' | 'blocked';
 
 /** A letter is not sent for an invoice paid in the meantime; its row says so. */
 async function cancelIfPaid(db: Db, letter: LetterRow, paidToleranceMinor: number): Promise<boolean> {
@@ -301,10 +432,17 @@ async function markLetterSent(db: Db, letter: LetterRow, request: StepRequest): 
  * Sends the letter of one occurrence of a step exactly once, with no transaction open during the SMTP
  * conversation: stored, claimed, sent, marked (see activities/outbox.ts for the discipline and its one window).
  */
-export async function sendStepLetter(db: Db, mail: MailSettings, request: StepRequest): Promise<LetterOutcome> {
-  const letter = await prepareLetter(db, mail, request);
+export async function sendStepLetter(
+  db: Db,
+  mail: MailSettings,
+  request: StepRequest,
+  options: { release?: boolean } = {},
+): Promise<LetterOutcome> {
+  const letter = await prepareLetter(db, mail, request, options.release ?? false);
   if (typeof letter === 'string') return letter;
   if (letter.status === 'sent') return 'already_sent';
+  if (letter.status === 'blocked' || letter.status === 'superseded') return 'blocked';
+  if (letter.status === 'cancelled_closed') return 'invoice_paid';
   if (letter.status === 'cancelled_paid' || (await cancelIfPaid(db, letter, request.paidToleranceMinor)))
     return 'invoice_paid';
   const claim = await claimRow(db, 'letters', letter.id, mail.claimMs ?? DEFAULT_CLAIM_MS);

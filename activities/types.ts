@@ -70,7 +70,7 @@ export interface StepRequest {
 }
 
 export interface StepResult {
-  letter?: 'sent' | 'already_sent' | 'invoice_paid' | 'no_recipient';
+  letter?: 'sent' | 'already_sent' | 'invoice_paid' | 'blocked';
   taskCreated?: boolean;
   balanceMinor: number;
 }

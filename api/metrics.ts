@@ -74,7 +74,7 @@ function businessGauges(registry: Registry, db: Db): void {
     registry,
     {
       name: 'huikuan_letters',
-      help: 'Letters in the outbox by status (pending, sending, sent)',
+      help: 'Letters in the outbox by status (pending, sending, sent; blocked: waiting for a contact; cancelled_paid, cancelled_closed, superseded: never sent)',
       labelNames: ['status'],
     },
     async () => {

@@ -20,6 +20,7 @@ import * as signIn from './migrations/0015_sign_in';
 import * as customerExposure from './migrations/0016_customer_exposure';
 import * as consoleQueueIndexes from './migrations/0017_console_queue_indexes';
 import * as peopleTold from './migrations/0018_people_told';
+import * as blockedLetters from './migrations/0019_blocked_letters';
 import * as contractCosts from './migrations/0020_contract_costs';
 import * as customerPortal from './migrations/0021_customer_portal';
 import * as stageDeadlines from './migrations/0023_stage_deadlines';
@@ -61,6 +62,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0016_customer_exposure': customerExposure,
   '0017_console_queue_indexes': consoleQueueIndexes,
   '0018_people_told': peopleTold,
+  '0019_blocked_letters': blockedLetters,
   '0020_contract_costs': contractCosts,
   '0021_customer_portal': customerPortal,
   '0023_stage_deadlines': stageDeadlines,

@@ -22,6 +22,7 @@ import type { StagePolicy } from '../domain/stage-policy';
 import type { CreditReviewSummary } from '../read-models/credit-warnings';
 import type { ContactRole, EscalationPolicy } from '../domain/policy';
 import type { CostCategory } from '../domain/costs';
+import type { StepRequest } from '../activities/types';
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type Json<T> = ColumnType<T, string, string>;
@@ -319,6 +320,10 @@ export interface LettersTable {
   created_at: CreatedAt;
   /** The customer's page link this letter carried (its addressed contact's), docs/customer-page.md. */
   portal_link_id: Generated<string | null>;
+  /** The recipient roles that had no contact when the letter was due; kept after it goes out. Null: never blocked. */
+  blocked_roles: ColumnType<ContactRole[] | null, string | null, string | null>;
+  /** The step request a blocked letter came from, to render and send it once the contact exists. */
+  step_request: ColumnType<StepRequest | null, string | null, string | null>;
 }
 
 export interface TimelineTable {
@@ -553,6 +558,7 @@ export interface Database {
 }
 
 export type CustomerRow = Selectable<CustomersTable>;
+export type CustomerContactRow = Selectable<CustomerContactsTable>;
 export type ContractRow = Selectable<ContractsTable>;
 export type InvoiceRow = Selectable<InvoicesTable>;
 export type LetterRow = Selectable<LettersTable>;

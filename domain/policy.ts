@@ -44,6 +44,11 @@ export interface PolicyStep {
   requiresApproval?: boolean;
   /** Puts the customer on credit hold when the step fires. */
   creditHold?: boolean;
+  /**
+   * When none of `recipients` has a contact, the letter waits (blocked, with a task for the account owner
+   * to add the contact) instead of going to the customer's payment owner. Absent: it falls back.
+   */
+  blockWithoutRecipient?: boolean;
 }
 
 export interface EscalationPolicy {
@@ -215,6 +220,9 @@ function stepRefusals(step: PolicyStep, index: number, templates: readonly strin
   for (const role of step.cc?.internal ?? [])
     if (!(INTERNAL_ROLES as readonly string[]).includes(role)) add('cc.internal', `${role} is not an internal role`);
   if (createsTask(step) && !step.task?.trim()) add('task', 'a task step needs a task description');
+  if (step.blockWithoutRecipient !== undefined && typeof step.blockWithoutRecipient !== 'boolean')
+    add('blockWithoutRecipient', 'must be true or false');
+  if (step.blockWithoutRecipient && !sendsLetter(step)) add('blockWithoutRecipient', 'applies to letter steps only');
   if (step.repeatEveryDays !== undefined && (!Number.isInteger(step.repeatEveryDays) || step.repeatEveryDays < 1))
     add('repeatEveryDays', 'must be at least 1 day');
   if (step.repeatEveryDays !== undefined && stepOffset(step, 'final') < 1 && step.offsetDays < 1)

@@ -12,8 +12,22 @@ export const PAYMENT_STATUSES = ['matched', 'unmatched', 'reversed'] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 /** Letters and internal notifications go through the same outbox: claimed ('sending') before SMTP, marked after. */
 export type OutboxStatus = 'pending' | 'sending' | 'sent';
-/** A letter whose invoice was paid before it went out is cancelled instead. */
-export type LetterStatus = OutboxStatus | 'cancelled_paid';
+/**
+ * A letter whose invoice was paid before it went out is cancelled instead. One whose recipient roles have no
+ * contact (and may not fall back to the payment owner) waits 'blocked' until the contact exists; it is then
+ * sent, or 'cancelled_closed' (the invoice was written off meanwhile), or 'superseded' (a later letter of the
+ * invoice went out or is waiting too: only the newest goes, never a burst).
+ */
+export const LETTER_STATUSES = [
+  'pending',
+  'sending',
+  'sent',
+  'cancelled_paid',
+  'blocked',
+  'cancelled_closed',
+  'superseded',
+] as const;
+export type LetterStatus = (typeof LETTER_STATUSES)[number];
 /** A notification for a role nobody with an email holds is kept, unsent, as 'no_recipient'. */
 export type NotificationStatus = OutboxStatus | 'no_recipient' | 'digest' | 'digested';
 /** How a person hears of their tasks: one mail per task, or a daily digest (issue 11). */

@@ -12,7 +12,7 @@ export async function customerView(db: Db, code: string) {
   if (!customer) throw notFound(`customer ${code}`);
   const contacts = await db
     .selectFrom('customer_contacts')
-    .select(['role', 'name', 'email', 'phone'])
+    .select(['id', 'role', 'name', 'email', 'phone'])
     .where('customer_code', '=', code)
     .orderBy('id')
     .execute();
@@ -54,6 +54,8 @@ export function letterView(letter: LetterRow) {
     attempts: letter.attempts,
     lastError: letter.last_error,
     messageId: letter.message_id,
+    /** The recipient roles that had no contact when it was due: it waited ('blocked') or still waits for one. */
+    blockedRoles: letter.blocked_roles,
   };
 }
 

@@ -29,6 +29,7 @@ import {
   TRANSITION_UPDATES,
   issueInvoiceUpdate,
 } from '../workflows/contract-messages';
+import { blockedLettersWorkflow, blockedLettersWorkflowId } from '../workflows/blocked-letters';
 import { CREDIT_REVIEW_SCHEDULE_ID } from '../workflows/credit-review';
 import { contractWorkflowId, invoiceWorkflowId } from '../workflows/ids';
 import { CONTRACT_STAGE, CUSTOMER_CODE } from '../workflows/search-attributes';
@@ -164,5 +165,26 @@ export async function triggerCreditReview(temporal: Client): Promise<boolean> {
   } catch (error) {
     if (error instanceof ScheduleNotFoundError) return false;
     throw error;
+  }
+}
+
+/**
+ * Sends the letters of a customer that waited for a contact, after a contact command committed: one workflow per
+ * customer and contact (a running one for the same contact is enough). Never called inside a transaction.
+ */
+export async function releaseBlockedLetters(
+  temporal: Client,
+  taskQueue: string,
+  customerCode: string,
+  contactId: number,
+): Promise<void> {
+  try {
+    await temporal.workflow.start(blockedLettersWorkflow, {
+      workflowId: blockedLettersWorkflowId(customerCode, contactId),
+      taskQueue,
+      args: [{ customerCode }],
+    });
+  } catch (error) {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
   }
 }

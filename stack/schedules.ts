@@ -1,5 +1,6 @@
 import { type Client, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import { TASK_ESCALATION_SCHEDULE_ID, taskEscalationWorkflow } from '../workflows/task-escalation';
+import { BLOCKED_LETTERS_SCHEDULE_ID, blockedLettersWorkflow } from '../workflows/blocked-letters';
 import { CREDIT_REVIEW_SCHEDULE_ID, type CreditReviewInput, creditReviewWorkflow } from '../workflows/credit-review';
 import { type Config, loadConfig } from '../config/env';
 import {
@@ -27,8 +28,8 @@ export function taskMailSettings(config: Config): TaskMailSettings {
 }
 
 /**
- * Creates the task escalation, weekly credit review and task mail schedules, or points existing ones
- * at this deployment's task queue (and settings).
+ * Creates the task escalation, blocked letters, weekly credit review and task mail schedules, or points
+ * existing ones at this deployment's task queue (and settings).
  */
 export async function ensureSchedules(
   client: Client,
@@ -41,16 +42,28 @@ export async function ensureSchedules(
 ): Promise<void> {
   await ensureCreditReviewSchedule(client, taskQueue, options);
   await ensureTaskMailSchedules(client, taskQueue, options.taskMail ?? taskMailSettings(loadConfig()));
+  await ensureSweepSchedule(client, taskQueue, TASK_ESCALATION_SCHEDULE_ID, taskEscalationWorkflow);
+  // Letters that waited for a contact: the contact command releases them at once; this catches what a crash left.
+  await ensureSweepSchedule(client, taskQueue, BLOCKED_LETTERS_SCHEDULE_ID, blockedLettersWorkflow);
+}
+
+/** A workflow every 15 minutes, skipped while the previous run still runs. */
+async function ensureSweepSchedule(
+  client: Client,
+  taskQueue: string,
+  scheduleId: string,
+  workflowType: typeof taskEscalationWorkflow | typeof blockedLettersWorkflow,
+): Promise<void> {
   try {
     await client.schedule.create({
-      scheduleId: TASK_ESCALATION_SCHEDULE_ID,
+      scheduleId,
       spec: { intervals: [{ every: '15 minutes' }] },
-      action: { type: 'startWorkflow', workflowType: taskEscalationWorkflow, taskQueue },
+      action: { type: 'startWorkflow', workflowType, taskQueue },
       policies: { overlap: ScheduleOverlapPolicy.SKIP },
     });
   } catch (error) {
     if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-    const handle = client.schedule.getHandle(TASK_ESCALATION_SCHEDULE_ID);
+    const handle = client.schedule.getHandle(scheduleId);
     const { action } = await handle.describe();
     if (action.type === 'startWorkflow' && action.taskQueue !== taskQueue) {
       await handle.update((previous) => ({ ...previous, action: { ...previous.action, taskQueue } }));

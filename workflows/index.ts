@@ -4,3 +4,4 @@ export { taskEscalationWorkflow } from './task-escalation';
 export { creditReviewWorkflow } from './credit-review';
 export { portalConfirmationWorkflow } from './portal-confirmation';
 export { taskNotificationsWorkflow } from './task-notifications';
+export { blockedLettersWorkflow } from './blocked-letters';

@@ -1,17 +1,32 @@
 import crypto from 'node:crypto';
 import type { ApiDeps } from '../deps';
 import { DEFAULT_CALENDAR_ID } from '../../domain/calendar';
-import { conflict, invalidInput } from '../../domain/refusal';
+import { conflict, invalidInput, notFound } from '../../domain/refusal';
 import { toMinor } from '../money';
 import type { ApiRoutes } from '../route';
 import { CreateCustomerSchema, CreditHoldSchema } from '../schemas/common';
-import { CUSTOMER_LIST_QUERY_DOC, CustomerListQuerySchema } from '../schemas/customers';
+import {
+  AddContactSchema,
+  ChangeContactSchema,
+  CUSTOMER_LIST_QUERY_DOC,
+  CustomerListQuerySchema,
+} from '../schemas/customers';
+import { addContact, changeContact, contactChanges, listContacts, removeContact } from '../../services/contacts';
 import { customerList } from '../../read-models/customers';
 import { customerView } from '../../read-models/views';
 import { appendTimeline } from '../../db/timeline';
 import { localDateOf } from '../../domain/dates';
 
-export function customerRoutes(routes: ApiRoutes, { db, defaultTimeZone }: ApiDeps): void {
+/** Who may add, change and remove a customer's contacts: those who may create the customer. */
+const CONTACT_WRITERS = ['sales', 'finance'] as const;
+
+function contactId(params: Record<string, string>): number {
+  if (!/^\d{1,15}$/.test(params.id ?? '')) throw notFound(`contact ${params.id} of customer ${params.code}`);
+  return Number(params.id);
+}
+
+export function customerRoutes(routes: ApiRoutes, deps: ApiDeps): void {
+  const { db, defaultTimeZone } = deps;
   routes.add({
     method: 'post',
     path: '/api/v1/customers',
@@ -136,6 +151,76 @@ export function customerRoutes(routes: ApiRoutes, { db, defaultTimeZone }: ApiDe
         });
       });
       return { body: await customerView(db, params.code) };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/api/v1/customers/:code/contacts',
+    summary: "A customer's contacts by role, and who changed them when (newest first)",
+    roles: 'any',
+    responses: { 200: '{ contacts, changes }', 404: 'no such customer' },
+    async handle({ params }) {
+      await customerView(db, params.code);
+      return {
+        body: { contacts: await listContacts(db, params.code), changes: await contactChanges(db, params.code) },
+      };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/api/v1/customers/:code/contacts',
+    summary:
+      'Add a contact (decision maker, acceptance owner, payment owner, customer finance); letters waiting for its role go out',
+    roles: CONTACT_WRITERS,
+    body: AddContactSchema,
+    responses: {
+      201: 'the contact',
+      400: 'invalid input, naming the field',
+      404: 'no such customer',
+      409: 'the same address already holds this role',
+    },
+    async handle({ params, body, actor }) {
+      const contact = await addContact(deps, params.code, body, actor);
+      return {
+        status: 201,
+        body: contact,
+        headers: { Location: `/api/v1/customers/${params.code}/contacts/${contact.id}` },
+      };
+    },
+  });
+
+  routes.add({
+    method: 'put',
+    path: '/api/v1/customers/:code/contacts/:id',
+    summary: "Change a contact's role, name, email or phone; letters waiting for its new role go out",
+    roles: CONTACT_WRITERS,
+    body: ChangeContactSchema,
+    responses: {
+      200: 'the contact',
+      400: 'invalid input, naming the field',
+      404: 'no such customer or contact',
+      409: 'the same address already holds this role, or it is the last payment owner',
+    },
+    async handle({ params, body, actor }) {
+      return { body: await changeContact(deps, params.code, contactId(params), body, actor) };
+    },
+  });
+
+  routes.add({
+    method: 'delete',
+    path: '/api/v1/customers/:code/contacts/:id',
+    summary: 'Remove a contact (not the last payment owner)',
+    roles: CONTACT_WRITERS,
+    responses: {
+      200: "the customer's contacts left",
+      404: 'no such customer or contact',
+      409: 'it is the last payment owner',
+    },
+    async handle({ params, actor }) {
+      await removeContact(deps, params.code, contactId(params), actor);
+      return { body: { contacts: await listContacts(db, params.code) } };
     },
   });
 }

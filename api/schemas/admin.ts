@@ -47,6 +47,12 @@ export const PolicyStepSchema = z
       .describe('repeat while the invoice stays overdue (steps after the due date only)'),
     requiresApproval: z.boolean().optional().describe('finance approves before it goes out'),
     creditHold: z.boolean().optional().describe('puts the customer on credit hold when the step fires'),
+    blockWithoutRecipient: z
+      .boolean()
+      .optional()
+      .describe(
+        'when none of the recipient roles has a contact, the letter waits (blocked, with a task to add the contact) instead of going to the payment owner; default false',
+      ),
   })
   .meta({ id: 'PolicyStep' });
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isLocalDate } from '../../domain/dates';
+import { CONTACT_ROLES } from '../../domain/policy';
 import {
   AGING_BUCKET_KEYS,
   type AgingBucketKey,
@@ -121,3 +122,42 @@ export const CUSTOMER_LIST_QUERY_DOC: Record<keyof z.input<typeof CustomerListQu
   limit: `1–${MAX_CUSTOMER_LIMIT}, default ${DEFAULT_CUSTOMER_LIMIT}`,
   offset: `rows to skip, 0–${MAX_CUSTOMER_OFFSET}, default 0; the answer's "next" is the next page's`,
 };
+
+/**
+ * A customer contact: business contact data only (SPEC §8) — the role it plays for us, a name, a business
+ * email address (letters go there) and an optional phone.
+ */
+const ContactRole = z.enum(CONTACT_ROLES, { error: `must be one of ${CONTACT_ROLES.join(', ')}` });
+const ContactName = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+const ContactEmail = z
+  .string()
+  .trim()
+  .max(254, 'must be at most 254 characters')
+  .pipe(z.email({ error: 'must be an email address such as name@company.cn' }));
+const ContactPhone = z
+  .string()
+  .trim()
+  .max(40, 'must be at most 40 characters')
+  .regex(/^[0-9+()\-\s./#]*$/, 'may hold digits, spaces and + ( ) - . / # only')
+  .transform((phone) => (phone === '' ? null : phone));
+
+export const AddContactSchema = z
+  .strictObject({
+    role: ContactRole,
+    name: ContactName,
+    email: ContactEmail,
+    phone: ContactPhone.nullable().optional(),
+  })
+  .meta({ id: 'AddContactRequest' });
+
+export const ChangeContactSchema = z
+  .strictObject({
+    role: ContactRole.optional(),
+    name: ContactName.optional(),
+    email: ContactEmail.optional(),
+    phone: ContactPhone.nullable().optional().describe('empty or null removes it'),
+  })
+  .refine((body) => Object.values(body).some((value) => value !== undefined), {
+    message: 'give at least one of role, name, email, phone',
+  })
+  .meta({ id: 'ChangeContactRequest' });

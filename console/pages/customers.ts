@@ -9,13 +9,19 @@ import type { FormFailure } from '../forms';
 import { formatAmount, formatLocalDate } from '../i18n';
 import type { ConsolePages, PageRequest, View } from '../pages';
 import { href } from '../links';
+import type { contactChanges, listContacts } from '../../services/contacts';
+import { CONTACT_ROLES } from '../../domain/policy';
 
 const LIST_API = '/api/v1/customers';
 const CUSTOMER_API = '/api/v1/customers/:code';
 const CREDIT_API = '/api/v1/customers/:code/credit';
+const CONTACTS_API = '/api/v1/customers/:code/contacts';
+const CONTACT_API = '/api/v1/customers/:code/contacts/:id';
 
 type Customer = Awaited<ReturnType<typeof customerView>>;
 type Credit = Awaited<ReturnType<typeof creditView>>;
+type Contact = Awaited<ReturnType<typeof listContacts>>[number];
+type ContactsAnswer = { contacts: Contact[]; changes: Awaited<ReturnType<typeof contactChanges>> };
 type Method = Parameters<ConsolePages['can']>[1];
 
 /** The list's search, filters, sort and page, as the API takes them. */
@@ -202,9 +208,10 @@ function limitUse(credit: Credit) {
 async function customerPage(pages: ConsolePages, page: PageRequest, failure?: FormFailure): Promise<View> {
   if (failure?.status === 403) return forbidden(page, failure);
   const params = { code: page.params.code };
-  const [customer, credit] = await Promise.all([
+  const [customer, credit, contacts] = await Promise.all([
     pages.api<Customer>(page, 'get', CUSTOMER_API, { params }),
     pages.api<Credit>(page, 'get', CREDIT_API, { params }),
+    pages.api<ContactsAnswer>(page, 'get', CONTACTS_API, { params }),
   ]);
   const factors = credit.gradeFactors as GradeFactors | null;
   return {
@@ -226,7 +233,55 @@ async function customerPage(pages: ConsolePages, page: PageRequest, failure?: Fo
       forms: forms(pages, page, failure),
       grades: GRADES,
       contractsHref: href('/contracts', { customer: customer.code }),
+      contacts: contactsView(pages, page, contacts, failure),
     },
+  };
+}
+
+/**
+ * The contacts by role with their forms: add, and per contact change and remove, shown to those who may call the
+ * routes; a refused form keeps its reasons and values (a contact's own, by the id in the action's path).
+ */
+function contactsView(pages: ConsolePages, page: PageRequest, answer: ContactsAnswer, failure?: FormFailure) {
+  const mayChange = pages.can(page, 'put', CONTACT_API);
+  const mayRemove = pages.can(page, 'delete', CONTACT_API);
+  const own = (form: string, id: number) =>
+    failure?.form === form && page.params.id === String(id) ? failure : undefined;
+  const roles = (selected: string | undefined) =>
+    CONTACT_ROLES.map((role) => ({ value: role, selected: role === selected }));
+  const addFailure = failure?.form === 'contact-add' ? failure : undefined;
+  return {
+    rows: answer.contacts.map((contact) => {
+      const changeFailure = own('contact-change', contact.id);
+      const values = changeFailure?.values ?? {};
+      return {
+        ...contact,
+        change: mayChange && {
+          failure: changeFailure,
+          open: Boolean(changeFailure),
+          roles: roles(values.role ?? contact.role),
+          name: values.name ?? contact.name,
+          email: values.email ?? contact.email,
+          phone: values.phone ?? contact.phone ?? '',
+        },
+        remove: mayRemove && { failure: own('contact-remove', contact.id) },
+      };
+    }),
+    add: pages.can(page, 'post', CONTACTS_API) && {
+      failure: addFailure,
+      roles: roles(addFailure?.values.role),
+    },
+    changes: answer.changes.map((change) => {
+      const details = change.details as { role?: string; fromRole?: string; fields?: string[] };
+      return {
+        ...change,
+        role: details.role,
+        fromRole: details.fromRole,
+        fields: (details.fields ?? [])
+          .map((field) => page.t(`customers.contactField.${field}`))
+          .join(page.t('customers.listSep')),
+      };
+    }),
   };
 }
 
@@ -297,6 +352,28 @@ export function registerCustomers(pages: ConsolePages, _deps: ApiDeps): void {
     route: ['post', '/api/v1/customers/:code/portal-links/revoke'],
     body: () => ({}),
     done: back,
+    view,
+  });
+  const toContacts = (_: unknown, page: PageRequest) => `/customers/${encodeURIComponent(page.params.code)}#contacts`;
+  pages.action('/customers/:code/contacts', {
+    form: 'contact-add',
+    route: ['post', CONTACTS_API],
+    done: toContacts,
+    view,
+  });
+  pages.action('/customers/:code/contacts/:id', {
+    form: 'contact-change',
+    route: ['put', CONTACT_API],
+    // Every field as shown: an emptied phone removes it.
+    body: (values) => ({ role: values.role, name: values.name, email: values.email, phone: values.phone ?? '' }),
+    done: toContacts,
+    view,
+  });
+  pages.action('/customers/:code/contacts/:id/remove', {
+    form: 'contact-remove',
+    route: ['delete', CONTACT_API],
+    body: () => undefined,
+    done: toContacts,
     view,
   });
   pages.action('/customers/:code/credit-hold', {

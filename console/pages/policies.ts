@@ -311,6 +311,7 @@ function stepValues(step: PolicyStep, at: string): FormValues {
   boxes('cc.internal', step.cc.internal, INTERNAL_ROLES);
   if (step.requiresApproval) values[`${at}.requiresApproval`] = 'true';
   if (step.creditHold) values[`${at}.creditHold`] = 'true';
+  if (step.blockWithoutRecipient) values[`${at}.blockWithoutRecipient`] = 'true';
   return values;
 }
 
@@ -374,6 +375,7 @@ function stepEditorRow(values: FormValues, index: number, reasons: ReasonsByFiel
     repeatEveryDays: cell('repeatEveryDays'),
     requiresApproval: flag('requiresApproval'),
     creditHold: flag('creditHold'),
+    blockWithoutRecipient: flag('blockWithoutRecipient'),
     removeName: `${at}._remove`,
     errors: reasons.take(at),
   };

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { addDays } from '../../domain/dates';
 import { ensureSchedules } from '../../stack/schedules';
 import { CREDIT_REVIEW_SCHEDULE_ID } from '../../workflows/credit-review';
+import { BLOCKED_LETTERS_SCHEDULE_ID } from '../../workflows/blocked-letters';
 import { TASK_ESCALATION_SCHEDULE_ID } from '../../workflows/task-escalation';
 import { TASK_DIGESTS_SCHEDULE_ID, TASK_NOTIFICATIONS_SCHEDULE_ID } from '../../workflows/task-notifications';
 import { eventually } from '../support/api-harness';
@@ -20,6 +21,7 @@ afterAll(async () => {
     TASK_ESCALATION_SCHEDULE_ID,
     TASK_NOTIFICATIONS_SCHEDULE_ID,
     TASK_DIGESTS_SCHEDULE_ID,
+    BLOCKED_LETTERS_SCHEDULE_ID,
   ])
     await suite.harness?.client.schedule
       .getHandle(id)

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureSchedules } from '../../stack/schedules';
 import { CREDIT_REVIEW_SCHEDULE_ID } from '../../workflows/credit-review';
+import { BLOCKED_LETTERS_SCHEDULE_ID } from '../../workflows/blocked-letters';
 import { TASK_ESCALATION_SCHEDULE_ID } from '../../workflows/task-escalation';
 import { TASK_DIGESTS_SCHEDULE_ID, TASK_NOTIFICATIONS_SCHEDULE_ID } from '../../workflows/task-notifications';
 import { type ApiHarness, eventually, startApiHarness } from '../support/api-harness';
@@ -19,6 +20,7 @@ afterAll(async () => {
     CREDIT_REVIEW_SCHEDULE_ID,
     TASK_NOTIFICATIONS_SCHEDULE_ID,
     TASK_DIGESTS_SCHEDULE_ID,
+    BLOCKED_LETTERS_SCHEDULE_ID,
   ]) {
     await harness?.client.schedule
       .getHandle(id)
