@@ -13,8 +13,10 @@ import {
   type PlannedDates,
   type StageWait,
   type WaitOwner,
+  WAIT_OF_STAGE,
   planLevels,
 } from '../domain/stage-policy';
+import type { Stage } from '../domain/stages';
 import { calendarById } from './collection-steps';
 import type { Owners } from './letters';
 import { openTask } from './tasks';
@@ -22,6 +24,10 @@ import { managerOf } from './task-notifications';
 
 /** Days the person told has to act before the task sweep escalates it in turn. */
 const STAGE_TASK_DUE_DAYS = 2;
+
+const STAGE_OF_WAIT = Object.fromEntries(
+  Object.entries(WAIT_OF_STAGE).map(([stage, wait]) => [wait, stage as Stage]),
+) as Partial<Record<StageWait, Stage>>;
 
 const ROLE_OF_OWNER: Record<WaitOwner, InternalRole> = { account: 'sales', fulfilment: 'delivery', finance: 'finance' };
 
@@ -164,6 +170,8 @@ export async function escalateStageWait(db: Db, escalation: StageEscalation): Pr
           escalated_at: new Date(escalation.at),
         })
         .where('no', '=', escalation.contractNo)
+        // Only while the contract is still in the wait's stage: a transition may have just moved it on.
+        .where('stage', '=', STAGE_OF_WAIT[escalation.wait]!)
         .execute();
     }
   });

@@ -63,6 +63,14 @@ export async function recordCost(db: Db, cost: NewCost, actor: Actor): Promise<R
       .where('contract_no', '=', cost.contractNo)
       .where('reference', '=', cost.reference)
       .executeTakeFirst();
+    if (earlier?.reversed_at)
+      throw conflict(`reference ${cost.reference} was recorded and reversed on contract ${cost.contractNo}`, [
+        {
+          code: 'reference_reversed',
+          field: 'reference',
+          message: `entry ${earlier.id} with reference ${cost.reference} was reversed; record the corrected cost under a new reference`,
+        },
+      ]);
     if (earlier) {
       const same =
         earlier.entry_date === cost.entryDate &&

@@ -33,7 +33,9 @@ export class StageDeadlines {
 
   constructor(private readonly contractNo: string) {}
 
-  async refresh(open: OpenWait[], planned: PlannedDates, now: number): Promise<void> {
+  /** `openWaits` is asked again before each level fires: an update may move the stage while an activity runs. */
+  async refresh(openWaits: () => OpenWait[], planned: PlannedDates, now: number): Promise<void> {
+    const open = openWaits();
     for (const key of [...this.waits.keys()]) if (!open.some((w) => w.key === key)) this.waits.delete(key);
     for (const wait of open) {
       if (this.waits.has(wait.key)) continue;
@@ -47,12 +49,13 @@ export class StageDeadlines {
       const past = plan.levels.filter((level) => level.at <= now);
       this.waits.set(wait.key, { ...wait, plan, fired: past.length > 1 ? past[past.length - 2].level : 0 });
     }
-    for (const wait of this.waits.values()) await this.fireDue(wait, now);
+    for (const wait of this.waits.values()) await this.fireDue(wait, now, openWaits);
   }
 
-  private async fireDue(wait: TrackedWait, now: number): Promise<void> {
+  private async fireDue(wait: TrackedWait, now: number, openWaits: () => OpenWait[]): Promise<void> {
     for (const level of wait.plan.levels) {
       if (level.level <= wait.fired || level.at > now) continue;
+      if (!openWaits().some((w) => w.key === wait.key)) return;
       await activities.escalateStageWait({
         contractNo: this.contractNo,
         wait: wait.wait,

@@ -365,7 +365,7 @@ export async function contractWorkflow(input: ContractInput): Promise<ContractSu
   };
 
   while (!finished()) {
-    await deadlines?.refresh(openWaits(), planned, Date.now());
+    await deadlines?.refresh(openWaits, planned, Date.now());
     const nextWake = earliest(nextTriggerInstant(milestones, events, input.timeZone), deadlines?.nextAt());
     await condition(() => wake, nextWake === undefined ? undefined : Math.max(nextWake - Date.now(), 1));
     wake = false;

@@ -404,7 +404,14 @@ describe('invoices, letters and payments', () => {
       'the contract to close',
     );
     expect(closed.milestones.map((m: { status: string }) => m.status)).toEqual(['paid', 'paid']);
-    const actions = closed.timeline.map((t: { action: string }) => t.action);
+    // Signed 60 days ago, the advance milestone's invoice was late from the start: its stage deadline may fire
+    // before the invoice is issued, and then once (the latest level), not once per level it missed.
+    expect(
+      closed.timeline.filter((t: { action: string }) => t.action === 'stage_escalated').length,
+    ).toBeLessThanOrEqual(1);
+    const actions = closed.timeline
+      .map((t: { action: string }) => t.action)
+      .filter((action: string) => action !== 'stage_escalated');
     expect(actions.slice(0, 7)).toEqual(['register', 'approve', 'review', 'sign', 'split', 'invoice_ready', 'budget']);
     expect(actions.filter((a: string) => a === 'letter_sent')).toHaveLength(1);
     expect(actions.filter((a: string) => a === 'milestone_paid')).toHaveLength(2);

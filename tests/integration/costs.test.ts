@@ -111,6 +111,10 @@ describe('actual costs of a contract', () => {
     const twice = await finance.post(reversePath, { reason: 'again' });
     expect(twice.status).toBe(409);
     expect(twice.body.details[0].code).toBe('already_reversed');
+    // The reversed reference is not quietly taken as a repeat: a corrected cost needs a new reference.
+    const again = await delivery.post(`/api/v1/contracts/${no}/costs`, cost('PO-7', 'materials', '30000.50'));
+    expect(again.status).toBe(409);
+    expect(again.body.details[0]).toMatchObject({ code: 'reference_reversed', field: 'reference' });
     expect((await finance.post(`/api/v1/contracts/${no}/costs/999999/reverse`, { reason: 'x' })).status).toBe(404);
 
     const list = (await sales.get(`/api/v1/contracts/${no}/costs`)).body;

@@ -916,7 +916,7 @@ describe('go-live history with contract terms, settled disputes and every contac
       disputes.map((d) => ({ ...d, opened_at: d.opened_at.toISOString(), resolved_at: d.resolved_at?.toISOString() })),
     ).toEqual([
       {
-        id: `${inv(2)}/D1`,
+        id: `${inv(2)}/D0`,
         invoice_no: inv(2),
         reason: 'quality',
         status: 'resolved',
@@ -925,7 +925,7 @@ describe('go-live history with contract terms, settled disputes and every contac
         note: 'imported at go-live',
       },
       {
-        id: `${inv(3)}/D1`,
+        id: `${inv(3)}/D0`,
         invoice_no: inv(3),
         reason: 'customer_process_blocked',
         status: 'resolved',

@@ -492,7 +492,8 @@ async function insertDisputes(w: Writing, disputes: Dispute[], now: Date): Promi
       .insertInto('disputes')
       .values(
         batch.map(({ invoice, policy, resolved }) => ({
-          id: `${invoice.no}/D1`,
+          // A dispute resolved before go-live is D0: the collection numbers its own disputes from D1.
+          id: resolved ? `${invoice.no}/D0` : `${invoice.no}/D1`,
           invoice_no: invoice.no,
           reason: invoice.disputeReason!,
           note: IMPORTED_DISPUTE_NOTE,
