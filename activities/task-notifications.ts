@@ -14,6 +14,7 @@ import { BEING_SENT } from './outbox';
  *   SAME transaction as the task (or its escalation): a retry that opens nothing writes nothing;
  * - a row of a person who wants one mail per task is 'pending'; of a digest person 'digest' (it waits
  *   for their daily digest); of a person who cannot be reached 'no_recipient' (kept, visible, unsent);
+ *   a row SMTP refuses for good (or that names no task any more) ends 'failed' after a few tries;
  * - the task-notifications schedule sends pending rows in bounded batches (claim, send, mark: no
  *   transaction across SMTP) and, hourly, builds each digest person's digest once per local day.
  * The mail is rendered just before it is first sent, in the person's language then.
@@ -220,6 +221,51 @@ export interface SendBatchResult {
   taken: number;
   sent: number;
   failed: number;
+  /** Rows given up on ('failed'): refused for good TASK_MAIL_GIVE_UP_AFTER times. */
+  gaveUp: number;
+}
+
+/**
+ * Tries of a row refused for good (an SMTP 5xx for the recipient or the message, or a row that cannot be
+ * rendered: its task is gone) before it is given up as 'failed' (last_error says why; /metrics counts it).
+ * A passing fault (the relay is down, a 4xx) never gives a row up: it is tried again, after fresher rows.
+ */
+export const TASK_MAIL_GIVE_UP_AFTER = 3;
+
+/** Whether SMTP refused this message for good (5xx to RCPT TO or DATA), not the relay or the sender as a whole. */
+function refusedForGood(error: unknown): boolean {
+  const { responseCode, command } = (error ?? {}) as { responseCode?: unknown; command?: unknown };
+  return (
+    typeof responseCode === 'number' &&
+    responseCode >= 500 &&
+    responseCode < 600 &&
+    (command === 'RCPT TO' || command === 'DATA')
+  );
+}
+
+/**
+ * Keeps a failure on its row: a row that could not be rendered counts a try (the send's claim counts the others);
+ * a row refused for good TASK_MAIL_GIVE_UP_AFTER times becomes 'failed'. True when it was given up.
+ */
+async function noteFailure(db: Db, id: number, error: unknown, rendering: boolean): Promise<boolean> {
+  const message = String((error as Error)?.message ?? error).slice(0, 2000);
+  if (rendering)
+    await db
+      .updateTable('notifications')
+      .set((eb) => ({ attempts: eb('attempts', '+', 1), last_error: message }))
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .execute();
+  if (!rendering && !refusedForGood(error)) return false;
+  const failed = await db
+    .updateTable('notifications')
+    .set({ status: 'failed', claimed_until: null, last_error: message })
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .where('attempts', '>=', TASK_MAIL_GIVE_UP_AFTER)
+    .returning('id')
+    .executeTakeFirst();
+  return failed !== undefined;
 }
 
 /** Runs `work` over `items` with at most `limit` at once. */
@@ -232,9 +278,11 @@ async function bounded<T>(items: T[], limit: number, work: (item: T) => Promise<
 }
 
 /**
- * Sends one batch of pending task mails and digests, oldest first, each through claim/send/mark. A row
- * left 'sending' by a crashed worker is taken again once its claim has lapsed. One row's failure (SMTP
- * refused it) is kept on the row and does not stop the others; the next run tries it again.
+ * Sends one batch of pending task mails and digests, the least tried first (then oldest), each through
+ * claim/send/mark. A row left 'sending' by a crashed worker is taken again once its claim has lapsed. One
+ * row's failure is kept on the row and does not stop the others; the next run tries it again after the rows
+ * tried less, so rows that keep failing never crowd out the rest, and a row refused for good
+ * TASK_MAIL_GIVE_UP_AFTER times is given up ('failed').
  */
 export async function sendTaskNotifications(
   db: Db,
@@ -248,21 +296,38 @@ export async function sendTaskNotifications(
     .where('status', 'in', ['pending', 'sending'])
     .where('kind', 'in', [...TASK_MAIL_KINDS])
     .where((eb) => eb.or([eb('status', '=', 'pending'), eb('claimed_until', '<', sql<Date>`now()`)]))
+    .orderBy('attempts')
     .orderBy('id')
     .limit(batchSize)
     .execute();
-  const result: SendBatchResult = { taken: rows.length, sent: 0, failed: 0 };
+  const result: SendBatchResult = { taken: rows.length, sent: 0, failed: 0, gaveUp: 0 };
   await bounded(rows, options.concurrency ?? 4, async (row) => {
+    let rendering = false;
     try {
-      if (row.subject === '') await renderTaskRow(db, settings, row.id);
+      if (row.subject === '') {
+        rendering = true;
+        await renderTaskRow(db, settings, row.id);
+        rendering = false;
+      }
       if ((await sendNotification(db, settings.mail, row.notification_key)) === 'sent') result.sent += 1;
     } catch (error) {
       if ((error as { type?: string }).type === BEING_SENT) return;
       result.failed += 1;
-      log.warn(
-        { ...errorFields(error), notification: row.notification_key },
-        'a task mail was not sent; retried later',
-      );
+      const gaveUp = await noteFailure(db, row.id, error, rendering).catch((noted: unknown) => {
+        log.warn({ ...errorFields(noted), notification: row.notification_key }, 'a task mail failure was not noted');
+        return false;
+      });
+      if (gaveUp) {
+        result.gaveUp += 1;
+        log.error(
+          { ...errorFields(error), notification: row.notification_key },
+          'a task mail was refused for good; given up (failed)',
+        );
+      } else
+        log.warn(
+          { ...errorFields(error), notification: row.notification_key },
+          'a task mail was not sent; retried later',
+        );
     }
   });
   return result;

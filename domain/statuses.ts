@@ -28,8 +28,11 @@ export const LETTER_STATUSES = [
   'superseded',
 ] as const;
 export type LetterStatus = (typeof LETTER_STATUSES)[number];
-/** A notification for a role nobody with an email holds is kept, unsent, as 'no_recipient'. */
-export type NotificationStatus = OutboxStatus | 'no_recipient' | 'digest' | 'digested';
+/**
+ * A notification for a role nobody with an email holds is kept, unsent, as 'no_recipient'; a task mail SMTP
+ * refused for good a few times (or whose task is gone) is given up as 'failed' (activities/task-notifications.ts).
+ */
+export type NotificationStatus = OutboxStatus | 'no_recipient' | 'digest' | 'digested' | 'failed';
 /** How a person hears of their tasks: one mail per task, or a daily digest (issue 11). */
 export const NOTIFY_CHOICES = ['each', 'digest'] as const;
 export type NotifyChoice = (typeof NOTIFY_CHOICES)[number];

@@ -26,6 +26,8 @@ export interface TaskMailResult {
   taken: number;
   sent: number;
   failed: number;
+  /** Mails given up ('failed') after SMTP refused them for good a few times. */
+  gaveUp: number;
 }
 
 /**
@@ -33,13 +35,14 @@ export interface TaskMailResult {
  * and hourly with `digests` to build each digest person's daily digest when their hour has come.
  */
 export async function taskNotificationsWorkflow(input: TaskMailInput): Promise<TaskMailResult> {
-  const result: TaskMailResult = { digests: 0, taken: 0, sent: 0, failed: 0 };
+  const result: TaskMailResult = { digests: 0, taken: 0, sent: 0, failed: 0, gaveUp: 0 };
   if (input.digests) result.digests = await buildDigests();
   for (let batch = 0; batch < input.maxBatches; batch += 1) {
     const done = await sendTaskNotifications({ batchSize: input.batchSize, concurrency: input.concurrency });
     result.taken += done.taken;
     result.sent += done.sent;
     result.failed += done.failed;
+    result.gaveUp += done.gaveUp ?? 0;
     // A short batch, or one that sent nothing (SMTP down): stop; the next run tries again.
     if (done.taken < input.batchSize || done.sent === 0) break;
   }

@@ -7,13 +7,19 @@
  */
 import crypto from 'node:crypto';
 import { sql } from 'kysely';
+import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordDisputeEscalated, recordDisputeOpened } from '../../activities/collection-facts';
 import { performStep } from '../../activities/collection-steps';
 import type { MailSettings } from '../../activities/letters';
 import { createTransport } from '../../activities/mailer';
 import { escalateOverdueTasks } from '../../activities/task-escalation';
-import { buildDigests, sendTaskNotifications, type TaskMailSettings } from '../../activities/task-notifications';
+import {
+  buildDigests,
+  sendTaskNotifications,
+  TASK_MAIL_GIVE_UP_AFTER,
+  type TaskMailSettings,
+} from '../../activities/task-notifications';
 import { openTask } from '../../activities/tasks';
 import { SESSION_COOKIE } from '../../api/auth';
 import { addDays, DAY_MS, localDateOf, zonedInstant } from '../../domain/dates';
@@ -353,6 +359,98 @@ describe('task mails', () => {
     expect((await rowsFor(`task/${key}/`)).map((r) => r.status)).toEqual(['sent']);
     const mails = (await mailsTo('sid@huikuan.test')).filter((m) => m.subject?.includes('Crash-proof task'));
     expect(mails).toHaveLength(1);
+  });
+
+  it('mails that always fail never crowd out the others: one SMTP refuses for good, or whose task is gone, is given up', async () => {
+    await sendAll(); // nothing else waits
+    // A real SMTP server that refuses, after DATA, any mail to a bounce@ address for good (550) and to a
+    // grey@ address for now (451); it accepts the rest.
+    const accepted: string[] = [];
+    const relay = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS', 'AUTH'],
+      logger: false,
+      closeTimeout: 1_000,
+      onData(stream, session, callback) {
+        stream.resume();
+        stream.on('end', () => {
+          const to = session.envelope.rcptTo.map((r) => r.address);
+          const refuse = (code: number, text: string) =>
+            callback(Object.assign(new Error(text), { responseCode: code }));
+          if (to.some((a) => a.startsWith('bounce'))) return refuse(550, 'mailbox unavailable');
+          if (to.some((a) => a.startsWith('grey'))) return refuse(451, 'try again later');
+          accepted.push(...to);
+          callback();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', () => resolve()));
+    const port = (relay.server.address() as { port: number }).port;
+    const refusing: TaskMailSettings = {
+      ...settings,
+      mail: { ...settings.mail, transport: createTransport(`smtp://127.0.0.1:${port}`, 5_000, 2) },
+    };
+    try {
+      const tag = crypto.randomBytes(3).toString('hex');
+      await person({ name: `Bo Bounce ${tag}`, role: 'sales', email: `bounce-${tag}@huikuan.test` });
+      await person({ name: `Gus Grey ${tag}`, role: 'sales', email: `grey-${tag}@huikuan.test` });
+      await person({ name: `Gil Good ${tag}`, role: 'sales', email: `good-${tag}@huikuan.test` });
+      const task = (key: string, owner: string) =>
+        openTask(harness.database.db, {
+          key: `${key}-${tag}`,
+          contractNo: 'K-fail',
+          kind: 'collection',
+          ownerRole: 'sales',
+          ownerName: owner,
+          title: `Task ${key}`,
+          dueAt: Date.now() + DAY_MS,
+        });
+      // Older than the good mail, and as many as one batch takes.
+      await task('bounce-1', `Bo Bounce ${tag}`);
+      await task('bounce-2', `Bo Bounce ${tag}`);
+      await task('grey-1', `Gus Grey ${tag}`);
+      await task('gone-1', `Gil Good ${tag}`);
+      // The task of this row is gone (deleted: its task_id is set null): it can never be rendered.
+      await harness.database.db
+        .updateTable('notifications')
+        .set({ task_id: null })
+        .where('notification_key', 'like', `task/gone-1-${tag}/%`)
+        .execute();
+      await task('good-1', `Gil Good ${tag}`);
+
+      const results = [];
+      for (let run = 0; run < TASK_MAIL_GIVE_UP_AFTER + 2; run += 1)
+        results.push(await sendTaskNotifications(harness.database.db, refusing, { batchSize: 4, concurrency: 2 }));
+      // The good mail went out although four always-failing rows come before it by id.
+      expect(accepted).toEqual([`good-${tag}@huikuan.test`]);
+      const states = async () =>
+        (
+          await harness.database.db
+            .selectFrom('notifications')
+            .select(['notification_key', 'status', 'attempts', 'last_error'])
+            .where('notification_key', 'like', `task/%-${tag}/%`)
+            .orderBy('id')
+            .execute()
+        ).map((r) => [r.notification_key.split('/')[1], r.status, r.attempts, r.last_error]);
+      expect(await states()).toEqual([
+        [`bounce-1-${tag}`, 'failed', TASK_MAIL_GIVE_UP_AFTER, expect.stringContaining('mailbox unavailable')],
+        [`bounce-2-${tag}`, 'failed', TASK_MAIL_GIVE_UP_AFTER, expect.stringContaining('mailbox unavailable')],
+        // Refused for now only: never given up, tried again (after the others).
+        [`grey-1-${tag}`, 'pending', expect.any(Number), expect.stringContaining('try again later')],
+        [`gone-1-${tag}`, 'failed', TASK_MAIL_GIVE_UP_AFTER, expect.stringContaining('names no task')],
+        [`good-1-${tag}`, 'sent', 1, null],
+      ]);
+      expect(results.reduce((n, r) => n + r.gaveUp, 0)).toBe(3);
+      // Given up rows are no longer taken; the passing fault still is.
+      const after = await sendTaskNotifications(harness.database.db, refusing, { batchSize: 4 });
+      expect(after).toMatchObject({ taken: 1, sent: 0, failed: 1, gaveUp: 0 });
+      // /metrics counts them by status.
+      const metrics = await fetch(`${harness.admin.baseUrl}/metrics`).then((r) => r.text());
+      expect(metrics).toMatch(/huikuan_notifications\{status="failed"\} [1-9]/);
+    } finally {
+      refusing.mail.transport.close();
+      await new Promise<void>((resolve) => relay.close(() => resolve()));
+    }
   });
 
   it('the schedule sends a burst of task mails in bounded batches, each once', async () => {
