@@ -3,17 +3,22 @@ import type { Db } from '../db/connect';
 import { appendTimeline } from '../db/timeline';
 import { SYSTEM_ACTOR } from '../domain/roles';
 import type { LetterStatus } from '../domain/statuses';
+import { errorFields, logger } from '../stack/logger';
 import type { StepRequest } from './types';
 import { CONTACT_MISSING_TASK, type MailSettings, letterKey, sendStepLetter } from './letters';
 
 /** How many waiting letters one run looks at; the next run (or sweep) takes the rest. */
 const RELEASE_LIMIT = 500;
 
+const log = logger('blocked-letters');
+
 export interface ReleaseTotals {
   sent: number;
   cancelled: number;
   superseded: number;
   stillBlocked: number;
+  /** Letters that failed this run (SMTP refused one, another attempt holds it): left for the next sweep. */
+  failed: number;
 }
 
 interface WaitingLetter {
@@ -34,14 +39,28 @@ interface WaitingLetter {
  * goes out; older ones, and those a later letter of the invoice already followed, are 'superseded' (no burst of
  * missed letters, as after a pause). A letter whose invoice was paid or written off meanwhile never goes out.
  * Run for one customer after a contact command, and for all customers by the `blocked-letters` schedule,
- * which catches whatever a crash between the contact's commit and that run left behind.
+ * which catches whatever a crash between the contact's commit and that run left behind. One letter's failure
+ * (SMTP refused it) is counted, logged and left to the next sweep; it never stops the others, nor the run.
  */
 export async function releaseBlockedLetters(
   db: Db,
   mail: MailSettings,
   input: { customerCode?: string },
 ): Promise<ReleaseTotals> {
-  const totals: ReleaseTotals = { sent: 0, cancelled: 0, superseded: 0, stillBlocked: 0 };
+  const totals: ReleaseTotals = { sent: 0, cancelled: 0, superseded: 0, stillBlocked: 0, failed: 0 };
+  /** Runs one letter's move; 'failed' (counted and logged, left for the next sweep) when it threw. */
+  const tried = async (letter: WaitingLetter, move: () => Promise<boolean>): Promise<boolean | 'failed'> => {
+    try {
+      return await move();
+    } catch (error) {
+      totals.failed += 1;
+      log.warn(
+        { ...errorFields(error), invoice: letter.invoice_no, step: letter.step, occurrence: letter.occurrence },
+        'a waiting letter did not move; the next sweep tries again',
+      );
+      return 'failed';
+    }
+  };
   const waiting = await waitingLetters(db, input.customerCode);
   const byInvoice = new Map<string, WaitingLetter[]>();
   for (const letter of waiting) byInvoice.set(letter.invoice_no, [...(byInvoice.get(letter.invoice_no) ?? []), letter]);
@@ -50,21 +69,24 @@ export async function releaseBlockedLetters(
     const tolerance = newest.step_request.paidToleranceMinor;
     if (newest.invoice_status !== 'open' || newest.balance_minor <= tolerance) {
       const status = newest.invoice_status === 'written_off' ? 'cancelled_closed' : 'cancelled_paid';
-      for (const letter of letters) if (await endLetter(db, letter, status)) totals.cancelled += 1;
+      for (const letter of letters)
+        if ((await tried(letter, () => endLetter(db, letter, status))) === true) totals.cancelled += 1;
       continue;
     }
     const overtaken = await laterLetterExists(db, newest);
     for (const letter of overtaken ? letters : older) {
       if (letter.status === 'blocked') {
-        if (await endLetter(db, letter, 'superseded')) totals.superseded += 1;
-      } else if (await sendReleased(db, mail, letter)) totals.sent += 1;
+        if ((await tried(letter, () => endLetter(db, letter, 'superseded'))) === true) totals.superseded += 1;
+      } else if ((await tried(letter, () => sendReleased(db, mail, letter))) === true) totals.sent += 1;
     }
     if (overtaken) continue;
-    const outcome = await sendReleased(db, mail, newest);
-    if (outcome) totals.sent += 1;
-    else totals.stillBlocked += 1;
+    const outcome = await tried(newest, () => sendReleased(db, mail, newest));
+    if (outcome === true) totals.sent += 1;
+    else if (outcome === false) totals.stillBlocked += 1;
   }
   await closeFinishedTasks(db, input.customerCode);
+  if (totals.failed > 0)
+    log.warn({ ...totals, customer: input.customerCode }, 'waiting letters left for the next sweep');
   return totals;
 }
 
@@ -127,7 +149,11 @@ const ENDINGS: Record<'cancelled_paid' | 'cancelled_closed' | 'superseded', { ac
   superseded: { action: 'letter_superseded', note: 'a later letter of the invoice replaces it' },
 };
 
-/** Ends a waiting letter that must not go out, on the timeline, and closes its task; false when it already moved. */
+/**
+ * Ends a waiting letter that must not go out, on the timeline, and closes its task; false when it already moved.
+ * A letter still blocked, or released ('pending') but not yet sent, is ended; one another attempt has claimed
+ * ('sending') never is.
+ */
 async function endLetter(
   db: Db,
   letter: WaitingLetter,
@@ -140,7 +166,8 @@ async function endLetter(
       .updateTable('letters')
       .set({ status })
       .where('id', '=', letter.id)
-      .where('status', '=', 'blocked')
+      .where('blocked_roles', 'is not', null)
+      .where('status', 'in', ['blocked', 'pending'])
       .returning('id')
       .executeTakeFirst();
     if (!ended) return false;
