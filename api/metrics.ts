@@ -106,7 +106,7 @@ function businessGauges(registry: Registry, db: Db): void {
     registry,
     {
       name: 'huikuan_notifications',
-      help: 'Internal mails (task mails, digests, the credit review) in the outbox by status (pending, sending, sent, digest, digested, no_recipient)',
+      help: 'Internal mails (task mails, digests, the credit review) in the outbox by status (pending, sending, sent, digest, digested, no_recipient, failed)',
       labelNames: ['status'],
     },
     async () => {
