@@ -62,6 +62,31 @@ class FormRefusal extends Error {
 interface PortalRequest extends Request {
   link?: OpenedLink;
   portalLocale?: Locale;
+  /** The dispute form's file, or why it was refused (readDisputeForm); never from the form's text fields. */
+  upload?: { attachment?: Attachment; problem?: string };
+}
+
+/**
+ * A form's fields, each a single string. A repeated field (`note=a&note=b`) parses to an array and is no
+ * form of ours: it is refused with the polite page (400), never read as something else.
+ */
+function textFields(body: unknown): Record<string, string> {
+  const fields: Record<string, string> = {};
+  if (body === undefined || body === null) return fields;
+  if (typeof body !== 'object') throw new FormRefusal(['other']);
+  for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
+    if (typeof value !== 'string') throw new FormRefusal(['other']);
+    fields[name] = value;
+  }
+  return fields;
+}
+
+/** What was typed, to show again with a refusal: only what is a single string. */
+function typed(body: unknown, names: string[]): Record<string, string> {
+  const fields = (body ?? {}) as Record<string, unknown>;
+  return Object.fromEntries(
+    names.map((name) => [name, typeof fields[name] === 'string' ? (fields[name] as string) : '']),
+  );
 }
 
 export function portalRouter(deps: ApiDeps): Router {
@@ -264,14 +289,9 @@ export function portalRouter(deps: ApiDeps): Router {
     withLink,
     express.urlencoded({ extended: false, limit: FORM_BYTES, parameterLimit: 20 }),
     (req: PortalRequest, res, next) => {
-      const fields = (req.body ?? {}) as Record<string, string>;
-      const values = {
-        invoiceNo: fields.invoiceNo ?? '',
-        promisedDate: fields.promisedDate ?? '',
-        amount: fields.amount ?? '',
-      };
+      const values = typed(req.body, ['invoiceNo', 'promisedDate', 'amount']);
       (async () => {
-        await checkForm(req, fields);
+        await checkForm(req, textFields(req.body));
         const link = req.link!;
         const invoice = (
           await customerStatement(deps.db, link.customerCode, localDateOf(Date.now(), link.customer.timeZone))
@@ -305,11 +325,12 @@ export function portalRouter(deps: ApiDeps): Router {
   );
 
   router.post('/:token/dispute', withLink, readDisputeForm, (req: PortalRequest, res, next) => {
-    const fields = (req.body ?? {}) as Record<string, string> & { attachment?: Attachment; attachmentProblem?: string };
-    const values = { invoiceNo: fields.invoiceNo ?? '', reason: fields.reason ?? '', note: fields.note ?? '' };
+    const values = typed(req.body, ['invoiceNo', 'reason', 'note']);
     (async () => {
-      const { attachment, attachmentProblem, ...text } = fields;
-      await checkForm(req, text);
+      const { attachment, problem: attachmentProblem } = req.upload ?? {};
+      // A body that could not be read whole (malformed multipart) is refused before anything else.
+      if (attachmentProblem === 'malformed') throw new FormRefusal(['other']);
+      await checkForm(req, textFields(req.body));
       const link = req.link!;
       const locale = req.portalLocale!;
       const codes: string[] = [];
@@ -324,7 +345,7 @@ export function portalRouter(deps: ApiDeps): Router {
       await disputeFromPortal(deps, link, {
         invoiceNo: values.invoiceNo,
         reason,
-        reasonWord: reasonWord(locale, reason),
+        reasonWord: (given) => reasonWord(locale, given),
         note: values.note.trim(),
         attachment,
       });
@@ -374,8 +395,12 @@ export function sniffContentType(head: Buffer): string | undefined {
   return undefined;
 }
 
-/** Reads the dispute form (multipart, one file at most ATTACHMENT_MAX_BYTES) into req.body; never a 500 for bad input. */
-const readDisputeForm: RequestHandler = (req, _res, next) => {
+/**
+ * Reads the dispute form (multipart, one file at most ATTACHMENT_MAX_BYTES): its text fields into req.body
+ * (a repeated one as an array, which the route refuses), its file into req.upload; never a 500 for bad input.
+ * A malformed body makes busboy emit `error` and then `close`: the first of them decides, once.
+ */
+const readDisputeForm: RequestHandler = (req: PortalRequest, _res, next) => {
   if (!req.is('multipart/form-data')) {
     express.urlencoded({ extended: false, limit: FORM_BYTES, parameterLimit: 20 })(req, _res, next);
     return;
@@ -388,15 +413,31 @@ const readDisputeForm: RequestHandler = (req, _res, next) => {
       limits: { files: 1, fields: 20, fieldSize: 16 * 1024, fileSize: ATTACHMENT_MAX_BYTES, parts: 30 },
     });
   } catch (_error) {
-    req.body = { attachmentProblem: 'other' };
+    req.body = {};
+    req.upload = { problem: 'malformed' };
     return next();
   }
-  const fields: Record<string, unknown> = {};
+  const fields: Record<string, string | string[]> = {};
   const chunks: Buffer[] = [];
   let fileName = '';
   let tooLarge = false;
+  let finished = false;
+  const finish = (upload: PortalRequest['upload']) => {
+    if (finished) return;
+    finished = true;
+    req.body = fields;
+    req.upload = upload;
+    next();
+  };
+  const malformed = () => {
+    req.unpipe(parser);
+    req.resume();
+    finish({ problem: 'malformed' });
+  };
   parser.on('field', (name, value) => {
-    if (name !== 'attachment' && !name.startsWith('__')) fields[name] = value;
+    if (name === 'attachment' || name.startsWith('__')) return;
+    const before = Object.hasOwn(fields, name) ? fields[name] : undefined;
+    fields[name] = before === undefined ? value : [before, value].flat();
   });
   parser.on('file', (_name, stream, info) => {
     fileName = info.filename ?? '';
@@ -405,30 +446,28 @@ const readDisputeForm: RequestHandler = (req, _res, next) => {
       tooLarge = true;
       stream.resume();
     });
+    // A file cut short (malformed body) errors here too; the form's own `error` answers for it.
+    stream.on('error', () => undefined);
   });
-  parser.on('error', () => {
-    req.body = { attachmentProblem: 'other' };
-    next();
-  });
+  parser.on('error', malformed);
   parser.on('close', () => {
+    if (finished) return;
     const content = Buffer.concat(chunks);
-    if (tooLarge) fields.attachmentProblem = 'attachment_size';
-    else if (content.length > 0) {
-      const contentType = sniffContentType(content.subarray(0, 16));
-      if (!contentType) fields.attachmentProblem = 'attachment_type';
-      else
-        fields.attachment = {
-          fileName:
-            path
-              .basename(fileName.replace(/\\/g, '/'))
-              .replace(/[^\p{L}\p{N}._ -]/gu, '_')
-              .slice(0, 200) || 'attachment',
-          contentType,
-          content,
-        } satisfies Attachment;
-    }
-    req.body = fields;
-    next();
+    if (tooLarge) return finish({ problem: 'attachment_size' });
+    if (content.length === 0) return finish({});
+    const contentType = sniffContentType(content.subarray(0, 16));
+    if (!contentType) return finish({ problem: 'attachment_type' });
+    finish({
+      attachment: {
+        fileName:
+          path
+            .basename(fileName.replace(/\\/g, '/'))
+            .replace(/[^\p{L}\p{N}._ -]/gu, '_')
+            .slice(0, 200) || 'attachment',
+        contentType,
+        content,
+      },
+    });
   });
   req.pipe(parser);
 };

@@ -214,6 +214,15 @@ export async function changeContact(
       .where('id', '=', contactId)
       .returningAll()
       .executeTakeFirstOrThrow();
+    // The customer's page links were mailed to the old address: whoever holds that mailbox keeps no access.
+    // The next letter to the contact carries a new link (docs/customer-page.md).
+    if (changed.includes('email'))
+      await trx
+        .updateTable('portal_links')
+        .set({ revoked_at: new Date(), revoked_by: actor.name })
+        .where('contact_id', '=', contactId)
+        .where('revoked_at', 'is', null)
+        .execute();
     if (changed.length > 0)
       await recordChange(trx, customerCode, actor, 'contact_changed', updated, {
         fields: changed,

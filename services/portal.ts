@@ -1,4 +1,4 @@
-import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Db } from '../db/connect';
 import { DAY_MS, formatDate } from '../domain/dates';
 import type { DisputeReason } from '../domain/disputes';
@@ -11,7 +11,7 @@ import type { PortalConfirmation } from '../activities/portal-confirmations';
 import { type CollectionStatus, openDisputeUpdate, recordPromiseUpdate } from '../workflows/collection-messages';
 import { portalConfirmationWorkflow } from '../workflows/portal-confirmation';
 import type { OpenedLink } from './portal-links';
-import { updateCollection } from './workflow-client';
+import { collectionStatus, updateCollection } from './workflow-client';
 
 /**
  * What a customer contact gives on the customer's page (docs/customer-page.md): a promise to pay or a
@@ -80,6 +80,8 @@ async function confirm(deps: PortalServiceDeps, confirmation: PortalConfirmation
   try {
     await deps.temporal.workflow.start(portalConfirmationWorkflow, {
       workflowId: `portal-confirmation/${confirmation.key}`,
+      // A retry's start is a no-op while it runs or once it succeeded; only a failed one runs again.
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
       taskQueue: deps.taskQueue,
       args: [confirmation],
     });
@@ -90,6 +92,45 @@ async function confirm(deps: PortalServiceDeps, confirmation: PortalConfirmation
 
 const localeOf = (link: OpenedLink): Locale => (link.customer.locale === 'en' ? 'en' : 'zh-CN');
 
+/**
+ * The id of the promise or dispute the collection holds open. A command refused because the invoice holds
+ * one that this same customer actor gave is a retry of a try whose update went through but whose follow-up
+ * (attachment, task, mail) did not (the process died, the database blinked): the retry is still refused,
+ * but first it finishes that follow-up, each step idempotent, so nothing the customer gave is lost.
+ */
+async function openId(deps: PortalServiceDeps, invoiceNo: string, kind: 'promise' | 'dispute') {
+  const status = await collectionStatus(deps.temporal, invoiceNo);
+  return kind === 'promise' ? status.promiseId : status.disputeId;
+}
+
+async function confirmPromise(
+  deps: PortalServiceDeps,
+  link: OpenedLink,
+  invoice: Awaited<ReturnType<typeof customersInvoice>>,
+  promise: { id: string; promisedDate: string; amountMinor: number },
+  now: number,
+): Promise<void> {
+  const locale = localeOf(link);
+  await confirm(deps, {
+    ownerTask: ownerTask(
+      invoice,
+      `portal/promise/${promise.id}`,
+      `${link.contact.name} promised on the customer's page to pay ${formatMoney(promise.amountMinor, invoice.currency, 'en')} on ${promise.promisedDate} for invoice ${invoice.no}`,
+      now,
+    ),
+    key: `portal/promise/${promise.id}`,
+    kind: 'promise',
+    locale,
+    recipient: link.contact.email,
+    context: {
+      contactName: link.contact.name,
+      invoiceNo: invoice.no,
+      promisedDate: formatDate(promise.promisedDate, locale),
+      amount: formatMoney(promise.amountMinor, invoice.currency, locale),
+    },
+  });
+}
+
 export async function promiseFromPortal(
   deps: PortalServiceDeps,
   link: OpenedLink,
@@ -98,55 +139,61 @@ export async function promiseFromPortal(
 ): Promise<CollectionStatus> {
   const invoice = await customersInvoice(deps.db, link, input.invoiceNo);
   const actor = customerActor(link.contact.name, link.customerCode);
-  const status = await updateCollection(deps.temporal, invoice.no, recordPromiseUpdate, {
-    actor,
-    promisedDate: input.promisedDate,
-    amountMinor: input.amountMinor,
-    contact: link.contact.name,
-  });
-  const promiseId = status.promiseId!;
-  const locale = localeOf(link);
-  const amount = formatMoney(input.amountMinor, invoice.currency, locale);
-  await confirm(deps, {
-    ownerTask: ownerTask(
-      invoice,
-      `portal/promise/${promiseId}`,
-      `${link.contact.name} promised on the customer's page to pay ${formatMoney(input.amountMinor, invoice.currency, 'en')} on ${input.promisedDate} for invoice ${invoice.no}`,
-      now,
-    ),
-    key: `portal/promise/${promiseId}`,
-    kind: 'promise',
-    locale,
-    recipient: link.contact.email,
-    context: {
-      contactName: link.contact.name,
-      invoiceNo: invoice.no,
-      promisedDate: formatDate(input.promisedDate, locale),
-      amount,
-    },
-  });
+  let status: CollectionStatus;
+  try {
+    status = await updateCollection(deps.temporal, invoice.no, recordPromiseUpdate, {
+      actor,
+      promisedDate: input.promisedDate,
+      amountMinor: input.amountMinor,
+      contact: link.contact.name,
+    });
+  } catch (error) {
+    if (!(error instanceof WorkflowUpdateFailedError)) throw error;
+    const openPromise = await openId(deps, invoice.no, 'promise');
+    const given =
+      openPromise &&
+      (await deps.db
+        .selectFrom('promises')
+        .select(['promised_date', 'amount_minor'])
+        .where('id', '=', openPromise)
+        .where('invoice_no', '=', invoice.no)
+        .where('recorded_by', '=', actor.name)
+        .executeTakeFirst());
+    if (openPromise && given)
+      await confirmPromise(
+        deps,
+        link,
+        invoice,
+        { id: openPromise, promisedDate: given.promised_date, amountMinor: given.amount_minor },
+        now,
+      );
+    throw error;
+  }
+  await confirmPromise(
+    deps,
+    link,
+    invoice,
+    { id: status.promiseId!, promisedDate: input.promisedDate, amountMinor: input.amountMinor },
+    now,
+  );
   return status;
 }
 
-export async function disputeFromPortal(
+/** Stores the dispute's file (once: a retry's file finds the first one kept), then starts its confirmation. */
+async function finishDispute(
   deps: PortalServiceDeps,
   link: OpenedLink,
-  input: { invoiceNo: string; reason: DisputeReason; reasonWord: string; note: string; attachment?: Attachment },
-  now = Date.now(),
-): Promise<CollectionStatus> {
-  const invoice = await customersInvoice(deps.db, link, input.invoiceNo);
+  invoice: Awaited<ReturnType<typeof customersInvoice>>,
+  dispute: { id: string; reason: DisputeReason; note: string },
+  input: { reasonWord: (reason: DisputeReason) => string; attachment?: Attachment },
+  now: number,
+): Promise<void> {
   const actor = customerActor(link.contact.name, link.customerCode);
-  const status = await updateCollection(deps.temporal, invoice.no, openDisputeUpdate, {
-    actor,
-    reason: input.reason,
-    note: input.note,
-  });
-  const disputeId = status.disputeId!;
   if (input.attachment)
     await deps.db
       .insertInto('dispute_attachments')
       .values({
-        dispute_id: disputeId,
+        dispute_id: dispute.id,
         file_name: input.attachment.fileName,
         content_type: input.attachment.contentType,
         size_bytes: input.attachment.content.length,
@@ -155,26 +202,86 @@ export async function disputeFromPortal(
       })
       .onConflict((oc) => oc.column('dispute_id').doNothing())
       .execute();
+  const stored = await deps.db
+    .selectFrom('dispute_attachments')
+    .select('file_name')
+    .where('dispute_id', '=', dispute.id)
+    .executeTakeFirst();
   const locale = localeOf(link);
   await confirm(deps, {
     ownerTask: ownerTask(
       invoice,
-      `portal/dispute/${disputeId}`,
-      `${link.contact.name} disputed invoice ${invoice.no} on the customer's page (${input.reason})`,
+      `portal/dispute/${dispute.id}`,
+      `${link.contact.name} disputed invoice ${invoice.no} on the customer's page (${dispute.reason})`,
       now,
     ),
-    key: `portal/dispute/${disputeId}`,
+    key: `portal/dispute/${dispute.id}`,
     kind: 'dispute',
     locale,
     recipient: link.contact.email,
     context: {
       contactName: link.contact.name,
       invoiceNo: invoice.no,
-      reason: input.reasonWord,
-      note: input.note,
-      attachment: input.attachment?.fileName ?? (locale === 'en' ? 'none' : '无'),
+      reason: input.reasonWord(dispute.reason),
+      note: dispute.note,
+      attachment: stored?.file_name ?? (locale === 'en' ? 'none' : '无'),
     },
   });
+}
+
+export async function disputeFromPortal(
+  deps: PortalServiceDeps,
+  link: OpenedLink,
+  input: {
+    invoiceNo: string;
+    reason: DisputeReason;
+    /** The reason worded for the customer, in the page's language. */
+    reasonWord: (reason: DisputeReason) => string;
+    note: string;
+    attachment?: Attachment;
+  },
+  now = Date.now(),
+): Promise<CollectionStatus> {
+  const invoice = await customersInvoice(deps.db, link, input.invoiceNo);
+  const actor = customerActor(link.contact.name, link.customerCode);
+  let status: CollectionStatus;
+  try {
+    status = await updateCollection(deps.temporal, invoice.no, openDisputeUpdate, {
+      actor,
+      reason: input.reason,
+      note: input.note,
+    });
+  } catch (error) {
+    if (!(error instanceof WorkflowUpdateFailedError)) throw error;
+    const openDispute = await openId(deps, invoice.no, 'dispute');
+    const given =
+      openDispute &&
+      (await deps.db
+        .selectFrom('disputes')
+        .select(['reason', 'note'])
+        .where('id', '=', openDispute)
+        .where('invoice_no', '=', invoice.no)
+        .where('opened_by', '=', actor.name)
+        .executeTakeFirst());
+    if (openDispute && given)
+      await finishDispute(
+        deps,
+        link,
+        invoice,
+        { id: openDispute, reason: given.reason as DisputeReason, note: given.note ?? '' },
+        input,
+        now,
+      );
+    throw error;
+  }
+  await finishDispute(
+    deps,
+    link,
+    invoice,
+    { id: status.disputeId!, reason: input.reason, note: input.note },
+    input,
+    now,
+  );
   return status;
 }
 

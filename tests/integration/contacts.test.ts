@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { releaseBlockedLetters } from '../../activities/blocked-letters';
 import { createTransport } from '../../activities/mailer';
 import { DEFAULT_POLICY } from '../../domain/policy';
+import { linkForContact, linkSecret, signLink } from '../../services/portal-links';
 import { eventually } from '../support/api-harness';
 import { MAIL_FROM } from '../support/workers';
 import { apiSuiteWithPeople, createCustomer, daysAgo, uniqueCode } from '../support/scenario';
@@ -71,6 +72,44 @@ describe('customer contacts through the API', () => {
     });
     // The timeline keeps who and when, not the personal data itself.
     expect(JSON.stringify(history.body.changes)).not.toContain('example.cn');
+  });
+
+  it("revokes the contact's customer's page links when their address changes, in the same command", async () => {
+    const { sales, finance } = suite.people;
+    const code = await createCustomer(sales);
+    const added = await sales.post(`/api/v1/customers/${code}/contacts`, {
+      role: 'finance',
+      name: '陈会计',
+      email: 'ap@old-mailbox.cn',
+    });
+    expect(added.status, JSON.stringify(added.body)).toBe(201);
+    const id = added.body.id as number;
+    const other = (await sales.get(`/api/v1/customers/${code}/contacts`)).body.contacts.find(
+      (c: { role: string }) => c.role === 'payment_owner',
+    ) as { id: number };
+    const secret = await linkSecret(db());
+    const page = async (contactId: number) => {
+      const link = await linkForContact(db(), { id: contactId, customerCode: code }, Date.now());
+      return `${suite.harness.admin.baseUrl}/portal/${signLink(secret, link.id)}`;
+    };
+    const [mine, theirs] = [await page(id), await page(other.id)];
+    expect((await fetch(mine)).status).toBe(200);
+
+    // Another field leaves the link working.
+    expect((await finance.put(`/api/v1/customers/${code}/contacts/${id}`, { phone: '+86 21 5555 0102' })).status).toBe(
+      200,
+    );
+    expect((await fetch(mine)).status).toBe(200);
+
+    const changed = await finance.put(`/api/v1/customers/${code}/contacts/${id}`, { email: 'ap@new-mailbox.cn' });
+    expect(changed.status, JSON.stringify(changed.body)).toBe(200);
+    const refused = await fetch(mine);
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain('此链接已停用');
+    const rows = await db().selectFrom('portal_links').selectAll().where('contact_id', '=', id).execute();
+    expect(rows.map((row) => row.revoked_by)).toEqual(['fiona']);
+    // Only that contact's links: another contact of the customer keeps theirs.
+    expect((await fetch(theirs)).status).toBe(200);
   });
 
   it('refuses a bad address (400 naming the field), a duplicate in the same role (409) and removing the last payment owner (409)', async () => {

@@ -6,6 +6,8 @@
  */
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import { disputeFromPortal, promiseFromPortal } from '../../services/portal';
+import { openLink } from '../../services/portal-links';
 import { collectionStatus } from '../../services/workflow-client';
 import { eventually } from '../support/api-harness';
 import { DAY_MS, addDays } from '../../domain/dates';
@@ -295,6 +297,203 @@ describe("the customer's page", () => {
       .execute();
     expect(tasks).toHaveLength(1);
     expect(mail[0].body_text).toContain('验收报告.pdf');
+  });
+
+  it('refuses a repeated field or a malformed upload with the polite page (400), once, recording nothing', async () => {
+    const html = await (await open(pagePath)).text();
+    const form = formTokenOf(html);
+    const promisedDate = addDays(todayInShanghai(), 5);
+    const urlencoded = (path: string, body: string) =>
+      open(`${pagePath}/${path}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body,
+      });
+    const politeRefusal = async (response: Response) => {
+      expect(response.status).toBe(400);
+      const text = await response.text();
+      expect(text).toContain('暂时无法处理您的提交');
+      expect(text).not.toMatch(/at \w+ \(|Error:|node_modules/);
+    };
+    const db = suite.harness.database.db;
+    const disputesOfA = () => db.selectFrom('disputes').select('id').where('invoice_no', '=', invoiceA).execute();
+    const q = (fields: [string, string][]) => new URLSearchParams(fields).toString();
+
+    // A repeated amount is not read as nothing (0), nor a repeated note as a crash (500).
+    await politeRefusal(
+      await urlencoded(
+        'promise',
+        q([
+          ['_form', form],
+          ['invoiceNo', invoiceA],
+          ['promisedDate', promisedDate],
+          ['amount', '100.00'],
+          ['amount', '200.00'],
+        ]),
+      ),
+    );
+    await politeRefusal(
+      await urlencoded(
+        'dispute',
+        q([
+          ['_form', form],
+          ['invoiceNo', invoiceA],
+          ['reason', 'quality'],
+          ['note', 'a'],
+          ['note', 'b'],
+        ]),
+      ),
+    );
+    const multipart = new FormData();
+    for (const [name, value] of [
+      ['_form', form],
+      ['invoiceNo', invoiceA],
+      ['reason', 'quality'],
+      ['note', 'a'],
+      ['note', 'b'],
+    ])
+      multipart.append(name, value);
+    await politeRefusal(await open(`${pagePath}/dispute`, { method: 'POST', body: multipart }));
+    expect(await disputesOfA()).toHaveLength(0);
+
+    // A multipart body cut short in its file: busboy says `error`, then `close`; the form is refused once.
+    const boundary = 'huikuan-test-boundary';
+    const part = (name: string, value: string) =>
+      `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+    const cut =
+      part('_form', form) +
+      part('invoiceNo', invoiceA) +
+      part('reason', 'quality') +
+      part('note', 'the file did not arrive whole') +
+      `--${boundary}\r\nContent-Disposition: form-data; name="attachment"; filename="a.pdf"\r\n` +
+      'Content-Type: application/pdf\r\n\r\n%PDF-1.4 cut short';
+    await politeRefusal(
+      await open(`${pagePath}/dispute`, {
+        method: 'POST',
+        headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` },
+        body: Buffer.from(cut),
+      }),
+    );
+    // Nothing runs on after the answer (a second pass of the route would record the dispute without its file).
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(await disputesOfA()).toHaveLength(0);
+    expect((await open(pagePath)).status).toBe(200);
+  });
+
+  it('loses nothing when the process fails after the update: the customer’s retry finishes the task, mail and file', async () => {
+    const payer = `payer@${customerA.toLowerCase()}.test`;
+    const invoiceNo = await overdueInvoice(customerA);
+    await sentLetter(invoiceNo);
+    const { client, database, taskQueue } = suite.harness;
+    const db = database.db;
+    const link = await openLink(db, pagePath.split('/')[2], Date.now());
+    if (typeof link === 'string') throw new Error(`the link does not open: ${link}`);
+    const died = (): never => {
+      throw new Error('the process died here');
+    };
+    const bound = (target: object, prop: string | symbol) => {
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    };
+    // The update goes through; the start of the confirmation fails, or the file's insert does.
+    const workflow = new Proxy(client.workflow, {
+      get: (target, prop) => (prop === 'start' ? async () => died() : bound(target, prop)),
+    });
+    const noConfirmation = new Proxy(client, {
+      get: (target, prop) => (prop === 'workflow' ? workflow : bound(target, prop)),
+    });
+    const noAttachments = new Proxy(db, {
+      get: (target, prop) =>
+        prop === 'insertInto'
+          ? (table: string) => (table === 'dispute_attachments' ? died() : target.insertInto(table as 'tasks'))
+          : bound(target, prop),
+    });
+    const html = await (await open(pagePath)).text();
+    const promisedDate = addDays(todayInShanghai(), 7);
+
+    await expect(
+      promiseFromPortal({ db, temporal: noConfirmation, taskQueue }, link, {
+        invoiceNo,
+        promisedDate,
+        amountMinor: 1_000_000,
+      }),
+    ).rejects.toThrow('the process died here');
+    const promise = await db
+      .selectFrom('promises')
+      .selectAll()
+      .where('invoice_no', '=', invoiceNo)
+      .executeTakeFirstOrThrow();
+    // The customer tries again: refused (the invoice holds their promise), but the follow-up is done now.
+    const retried = await open(`${pagePath}/promise`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ _form: formTokenOf(html), invoiceNo, promisedDate, amount: '10000.00' }).toString(),
+    });
+    expect(retried.status).toBe(409);
+    const promiseTask = await eventually(
+      () =>
+        db.selectFrom('tasks').selectAll().where('task_key', '=', `portal/promise/${promise.id}`).executeTakeFirst(),
+      20_000,
+      'the promise task after the retry',
+    );
+    expect(promiseTask).toMatchObject({ kind: 'customer_page', owner_name: 'Sally Sales' });
+    const promiseMail = await eventually(
+      async () =>
+        (await mailsTo(payer)).find((m) => m.subject?.includes('付款承诺') && m.body_text?.includes(invoiceNo)),
+      20_000,
+      'the promise confirmation after the retry',
+    );
+    expect(promiseMail.body_text).toContain('¥10,000.00');
+
+    const pdf = Buffer.from('%PDF-1.4\n% the measured values\n%%EOF\n');
+    await expect(
+      disputeFromPortal({ db: noAttachments, temporal: client, taskQueue }, link, {
+        invoiceNo,
+        reason: 'quality',
+        reasonWord: () => '质量问题',
+        note: '测量值不符',
+        attachment: { fileName: '测量记录.pdf', contentType: 'application/pdf', content: pdf },
+      }),
+    ).rejects.toThrow('the process died here');
+    const dispute = await db
+      .selectFrom('disputes')
+      .selectAll()
+      .where('invoice_no', '=', invoiceNo)
+      .executeTakeFirstOrThrow();
+    const body = new FormData();
+    body.set('_form', formTokenOf(html));
+    body.set('invoiceNo', invoiceNo);
+    body.set('reason', 'quality');
+    body.set('note', '测量值不符');
+    body.set('attachment', new Blob([pdf], { type: 'application/pdf' }), '测量记录.pdf');
+    const again = await open(`${pagePath}/dispute`, { method: 'POST', body });
+    expect(again.status).toBe(409);
+    const stored = await db
+      .selectFrom('dispute_attachments')
+      .selectAll()
+      .where('dispute_id', '=', dispute.id)
+      .executeTakeFirst();
+    expect(stored?.content.equals(pdf)).toBe(true);
+    expect(stored?.uploaded_by).toBe(`王芳 (${customerA})`);
+    await eventually(
+      () =>
+        db.selectFrom('tasks').selectAll().where('task_key', '=', `portal/dispute/${dispute.id}`).executeTakeFirst(),
+      20_000,
+      'the dispute task after the retry',
+    );
+    const disputeMail = await eventually(
+      async () => (await mailsTo(payer)).find((m) => m.subject?.includes('异议') && m.body_text?.includes(invoiceNo)),
+      20_000,
+      'the dispute confirmation after the retry',
+    );
+    expect(disputeMail.body_text).toContain('测量记录.pdf');
+    // Each once, however often the customer retries.
+    await open(`${pagePath}/dispute`, { method: 'POST', body });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const confirmations = (await mailsTo(payer)).filter(
+      (m) => (m.subject?.includes('付款承诺') || m.subject?.includes('异议')) && m.body_text?.includes(invoiceNo),
+    );
+    expect(confirmations).toHaveLength(2);
   });
 
   it('staff revoke a customer’s links; the link then shows the refusal and a customer cannot revoke', async () => {
