@@ -223,7 +223,7 @@ describe('task mails', () => {
 
     await sendAll();
     // Sent several at a time: the order they arrive in is not the order they were written in.
-    const mails = (await mailsTo('mia@huikuan.test')).sort((a, b) => a.subject.localeCompare(b.subject));
+    const mails = (await mailsTo('mia@huikuan.test')).sort((a, b) => (a.subject ?? '').localeCompare(b.subject ?? ''));
     expect(mails.map((m) => m.subject)).toEqual([
       '【升级给您】Chase the signed acceptance',
       `【升级给您】Dispute (invoice_error) on invoice ${invoiceNo} is past its deadline: step in`,
