@@ -23,7 +23,7 @@ import * as peopleTold from './migrations/0018_people_told';
 import * as blockedLetters from './migrations/0019_blocked_letters';
 import * as contractCosts from './migrations/0020_contract_costs';
 import * as customerPortal from './migrations/0021_customer_portal';
-import * as stageDeadlines from './migrations/0023_stage_deadlines';
+import * as stageDeadlines from './migrations/0022_stage_deadlines';
 
 // bigint columns hold minor units far below 2^53, so read them as numbers; dates stay 'YYYY-MM-DD'.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -65,7 +65,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0019_blocked_letters': blockedLetters,
   '0020_contract_costs': contractCosts,
   '0021_customer_portal': customerPortal,
-  '0023_stage_deadlines': stageDeadlines,
+  '0022_stage_deadlines': stageDeadlines,
 };
 
 class StaticMigrationProvider implements MigrationProvider {
