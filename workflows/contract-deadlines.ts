@@ -1,10 +1,16 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { StageWaitPlan } from '../activities/stage-deadlines';
 import type { PlannedDates, StageWait } from '../domain/stage-policy';
 
 const activities = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
+/** Planning only reads: done inside the workflow task, so no second task queues behind the next transition. */
+const localActivities = proxyLocalActivities<ReturnType<typeof createActivities>>({
+  startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
 
@@ -31,7 +37,11 @@ interface TrackedWait extends OpenWait {
 export class StageDeadlines {
   private readonly waits = new Map<string, TrackedWait>();
 
-  constructor(private readonly contractNo: string) {}
+  /** `plansLocally` is false for contracts whose history planned by an activity (before the local planning). */
+  constructor(
+    private readonly contractNo: string,
+    private readonly plansLocally: boolean,
+  ) {}
 
   /** `openWaits` is asked again before each level fires: an update may move the stage while an activity runs. */
   async refresh(openWaits: () => OpenWait[], planned: PlannedDates, now: number): Promise<void> {
@@ -39,7 +49,8 @@ export class StageDeadlines {
     for (const key of [...this.waits.keys()]) if (!open.some((w) => w.key === key)) this.waits.delete(key);
     for (const wait of open) {
       if (this.waits.has(wait.key)) continue;
-      const plan = await activities.planStageWait({
+      const planner = this.plansLocally ? localActivities : activities;
+      const plan = await planner.planStageWait({
         contractNo: this.contractNo,
         wait: wait.wait,
         began: wait.began,

@@ -53,6 +53,7 @@ const localActivities = proxyLocalActivities<ReturnType<typeof createActivities>
 
 const LOCAL_RECORDS = 'contract-records-local';
 const STAGE_DEADLINES = 'stage-deadlines';
+const LOCAL_STAGE_PLANS = 'stage-plans-local';
 
 export interface ContractInput {
   no: string;
@@ -76,7 +77,7 @@ export async function contractWorkflow(input: ContractInput): Promise<ContractSu
   // Added after release: records are written by a local activity; contracts started before keep the activity.
   const recordsLocally = patched(LOCAL_RECORDS);
   // Added after release: contracts started before keep no stage deadlines, and so replay as they ran.
-  const deadlines = patched(STAGE_DEADLINES) ? new StageDeadlines(input.no) : undefined;
+  const deadlines = patched(STAGE_DEADLINES) ? new StageDeadlines(input.no, patched(LOCAL_STAGE_PLANS)) : undefined;
   const today = () => localDateOf(Date.now(), input.timeZone);
   let stageEntry = { seq: 0, on: today() };
   const planned: PlannedDates = {};

@@ -413,7 +413,10 @@ describe('contract workflow on the time-skipping server', () => {
       expect(escalations.map((e) => (e.details as { to: string }).to)).toEqual(['owner', 'manager', 'owner']);
       if (process.env.RECORD_HISTORIES) {
         const history = await handle.fetchHistory();
-        fs.writeFileSync(path.join(HISTORY_DIR, `contract-${no}-stage-deadlines.json`), historyToJSON(history));
+        fs.writeFileSync(
+          path.join(HISTORY_DIR, `contract-${no}-stage-deadlines${process.env.RECORD_HISTORIES_SUFFIX ?? ''}.json`),
+          historyToJSON(history),
+        );
       }
     });
   });
