@@ -3,6 +3,7 @@ import type { Db } from '../db/connect';
 import { DEFAULT_TIME_ZONE, formatDate } from '../domain/dates';
 import type { Locale } from '../domain/locales';
 import { consoleLink, digestDue, taskAudience, taskConsolePath } from '../domain/notify';
+import { ROLES } from '../domain/roles';
 import { errorFields, logger } from '../stack/logger';
 import type { MailSettings } from './letters';
 import { notificationMessageId, renderNotification, sendNotification } from './notifications';
@@ -44,13 +45,14 @@ export async function noteTask(trx: Db, notice: TaskNotice): Promise<number> {
   const named = notice.named
     ? await trx.selectFrom('people').select(columns).where('name', '=', notice.named).executeTakeFirst()
     : undefined;
+  const role = ROLES.find((r) => r === notice.role);
   const ofRole =
-    named && named.active && named.email
+    (named && named.active && named.email) || !role
       ? []
       : await trx
           .selectFrom('people')
           .select(columns)
-          .where('role', '=', notice.role as never)
+          .where('role', '=', role)
           .where('active', '=', true)
           .where('email', 'is not', null)
           .orderBy('name')
