@@ -24,7 +24,8 @@ const INDEXES: Record<string, string> = {
   // Paid invoices by day of issue and last payment: those open on a date are a range per day of issue.
   invoices_paid_as_of: `on invoices (issue_date, last_received_on) include (no, customer_code, contract_no, currency, due_date, amount_minor, written_off_at, first_received_on) where status = 'paid'`,
   // Allocations reversed after a date that counted on it (received by then), from the index alone.
-  allocations_reversed_as_of: 'on allocations (reversed_at) include (invoice_no, received_on) where reversed_at is not null',
+  allocations_reversed_as_of:
+    'on allocations (reversed_at) include (invoice_no, received_on) where reversed_at is not null',
 };
 
 /** 0008's indexes that the ones above replace (same keys, fewer columns). */
@@ -69,9 +70,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     end $$`.execute(db);
   await sql`
     create trigger allocations_received_range after insert on allocations
-    referencing new table as inserted for each statement execute function invoices_received_after_insert()`.execute(
-    db,
-  );
+    referencing new table as inserted for each statement execute function invoices_received_after_insert()`.execute(db);
 
   // No command changes a payment's received date; should one ever, its allocations and invoices follow.
   await sql`
@@ -90,12 +89,14 @@ export async function up(db: Kysely<any>): Promise<void> {
     db,
   );
 
-  for (const [name, definition] of Object.entries(INDEXES)) await sql.raw(`create index ${name} ${definition}`).execute(db);
+  for (const [name, definition] of Object.entries(INDEXES))
+    await sql.raw(`create index ${name} ${definition}`).execute(db);
   for (const name of Object.keys(REPLACED)) await db.schema.dropIndex(name).execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const [name, definition] of Object.entries(REPLACED)) await sql.raw(`create index ${name} ${definition}`).execute(db);
+  for (const [name, definition] of Object.entries(REPLACED))
+    await sql.raw(`create index ${name} ${definition}`).execute(db);
   for (const name of Object.keys(INDEXES)) await db.schema.dropIndex(name).execute();
   await sql`drop trigger payments_received_on on payments`.execute(db);
   await sql`drop function allocations_received_on_follow_payment()`.execute(db);
