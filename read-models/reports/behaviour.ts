@@ -33,17 +33,21 @@ export const ON_TIME_METHOD =
 /** Per customer and for all: on-time payment rate and days late over invoices paid in full in the period. */
 export async function onTimeReport(db: Db, p: Period): Promise<Report> {
   // The grand-total grouping set yields a row even when nothing was paid: every ratio divides by nullif(…, 0).
+  // Grouped under the "C" collation (the same groups, without the locale's costly comparisons over the
+  // ~300,000 invoices paid in a year); listed in the database's collation, as before.
   const result = await sql<OnTimeRow>`
-    select i.customer_code, cu.name, grouping(i.customer_code) = 1 as is_total,
-      count(*)::int as paid_invoices,
-      count(*) filter (where i.paid_on <= i.due_date)::int as on_time,
-      round(100.0 * count(*) filter (where i.paid_on <= i.due_date) / nullif(count(*), 0), 1)::float8 as on_time_percent,
-      round(avg(greatest(i.paid_on - i.due_date, 0)), 1)::float8 as avg_days_late,
-      round(sum(i.amount_minor::numeric * greatest(i.paid_on - i.due_date, 0)) / nullif(sum(i.amount_minor), 0), 1)::float8 as weighted_days_late
-    from invoices i join customers cu on cu.code = i.customer_code
-    where i.status = 'paid' and i.paid_on between ${p.from}::date and ${p.to}::date
-    group by grouping sets ((i.customer_code, cu.name), ())
-    order by is_total, i.customer_code`.execute(db);
+    select * from (
+      select i.customer_code collate "C" as customer_code, cu.name collate "C" as name, grouping(i.customer_code collate "C") = 1 as is_total,
+        count(*)::int as paid_invoices,
+        count(*) filter (where i.paid_on <= i.due_date)::int as on_time,
+        round(100.0 * count(*) filter (where i.paid_on <= i.due_date) / nullif(count(*), 0), 1)::float8 as on_time_percent,
+        round(avg(greatest(i.paid_on - i.due_date, 0)), 1)::float8 as avg_days_late,
+        round(sum(i.amount_minor::numeric * greatest(i.paid_on - i.due_date, 0)) / nullif(sum(i.amount_minor), 0), 1)::float8 as weighted_days_late
+      from invoices i join customers cu on cu.code = i.customer_code
+      where i.status = 'paid' and i.paid_on between ${p.from}::date and ${p.to}::date
+      group by grouping sets ((i.customer_code collate "C", cu.name collate "C"), ())
+    ) per_customer
+    order by is_total, customer_code collate "default"`.execute(db);
   const view = (r: OnTimeRow) => ({
     customerCode: r.customer_code,
     name: r.name,

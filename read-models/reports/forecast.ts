@@ -37,11 +37,11 @@ async function paymentBehaviour(
   q: ForecastQuery,
 ): Promise<{ customers: CustomerBehaviour[]; portfolioDaysLate: number | null; defaultDelayDays: number }> {
   const result = await sql<BehaviourRow>`
-    select customer_code, count(*)::int as paid_invoices,
+    select customer_code collate "C" as customer_code, count(*)::int as paid_invoices,
       (sum(amount_minor::numeric * greatest(paid_on - due_date, 0)) / nullif(sum(amount_minor), 0))::float8 as weighted_days_late
     from invoices
     where status = 'paid' and paid_on between ${addDays(q.asOf, 1 - BEHAVIOUR_WINDOW_DAYS)}::date and ${q.asOf}::date
-    group by grouping sets ((customer_code), ())`.execute(db);
+    group by grouping sets ((customer_code collate "C"), ())`.execute(db);
   const portfolio = result.rows.find((r) => r.customer_code === null);
   const portfolioDaysLate = numberOrNull(portfolio?.weighted_days_late);
   const customers = result.rows
@@ -73,7 +73,8 @@ interface BucketRow {
 /**
  * Each open receivable's expected payment date (due date + its customer's expected delay) put in the
  * bucket whose range holds it; open disputes go to "disputed". One pass gives the sums per bucket, per
- * customer and per currency.
+ * customer and per currency, grouped under the "C" collation (the same groups, without the locale's costly
+ * comparisons over ~100,000 invoices) and listed in the database's collation.
  */
 async function bucketSums(
   db: Db,
@@ -95,10 +96,13 @@ async function bucketSums(
       left join delays d on d.customer_code = o.customer_code
       left join buckets b on o.due_date + coalesce(d.delay_days, ${delays.defaultDelayDays}) between b.from_date and b.to_date
     )
-    select e.customer_code, cu.name, e.bucket, e.currency, sum(e.balance_minor)::bigint as amount_minor, count(*)::int as invoices
-    from expected e join customers cu on cu.code = e.customer_code
-    group by grouping sets ((e.bucket, e.currency), (e.customer_code, cu.name, e.currency), (e.currency))
-    order by e.currency, e.customer_code`.execute(db);
+    select * from (
+      select e.customer_code collate "C" as customer_code, cu.name collate "C" as name, e.bucket collate "C" as bucket,
+        e.currency collate "C" as currency, sum(e.balance_minor)::bigint as amount_minor, count(*)::int as invoices
+      from expected e join customers cu on cu.code = e.customer_code
+      group by grouping sets ((e.bucket collate "C", e.currency collate "C"), (e.customer_code collate "C", cu.name collate "C", e.currency collate "C"), (e.currency collate "C"))
+    ) sums
+    order by currency collate "default", customer_code collate "default"`.execute(db);
   return result.rows;
 }
 
