@@ -31,14 +31,17 @@ interface CustomerBehaviour extends PaymentBehaviour {
   expectedDelayDays: number;
 }
 
-/** Amount-weighted days late per customer (and, in the row without a customer, the portfolio) over invoices paid in the window. */
+/**
+ * Amount-weighted days late per customer (and, in the row without a customer, the portfolio) over invoices paid in the
+ * window; amount × days late is exact in bigint, the sums are numeric as before.
+ */
 async function paymentBehaviour(
   db: Db,
   q: ForecastQuery,
 ): Promise<{ customers: CustomerBehaviour[]; portfolioDaysLate: number | null; defaultDelayDays: number }> {
   const result = await sql<BehaviourRow>`
     select customer_code collate "C" as customer_code, count(*)::int as paid_invoices,
-      (sum(amount_minor::numeric * greatest(paid_on - due_date, 0)) / nullif(sum(amount_minor), 0))::float8 as weighted_days_late
+      (sum(amount_minor * greatest(paid_on - due_date, 0)) / nullif(sum(amount_minor), 0))::float8 as weighted_days_late
     from invoices
     where status = 'paid' and paid_on between ${addDays(q.asOf, 1 - BEHAVIOUR_WINDOW_DAYS)}::date and ${q.asOf}::date
     group by grouping sets ((customer_code collate "C"), ())`.execute(db);
