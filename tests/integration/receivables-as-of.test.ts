@@ -301,3 +301,42 @@ async function setBalanceLess(database: Db, invoiceNo: string, amountMinor: numb
     .where('no', '=', invoiceNo)
     .execute();
 }
+
+describe('aging by contract a page at a time', () => {
+  it('gives the lines ranked offset+1 … offset+limit, the whole totals and how many lines there are', async () => {
+    const finance = suite.people.finance;
+    // Three contracts with a receivable each, whatever else the database holds.
+    for (const amountMinor of [300_000, 200_000, 100_000]) {
+      await insertInvoice(db(), {
+        customerCode: uniqueCode('PG'),
+        contractNo: uniqueCode('PGK'),
+        invoiceNo: uniqueCode('PGI'),
+        amountMinor,
+        issueDate: daysAgo(10),
+        dueDate: daysAgo(1),
+      });
+    }
+    const all = await finance.get('/api/v1/reports/aging?groupBy=contract');
+    expect(all.status).toBe(200);
+    expect(all.body.rows.length).toBeGreaterThanOrEqual(3);
+    expect(all.body.page).toBeUndefined();
+    const page = await finance.get('/api/v1/reports/aging?groupBy=contract&limit=2&offset=1');
+    expect(page.status, JSON.stringify(page.body)).toBe(200);
+    expect(page.body.rows).toEqual(all.body.rows.slice(1, 3));
+    expect(page.body.totals).toEqual(all.body.totals);
+    expect(page.body.page).toEqual({ offset: 1, limit: 2, lines: all.body.rows.length });
+    const past = await finance.get(`/api/v1/reports/aging?groupBy=contract&limit=5&offset=${all.body.rows.length}`);
+    expect(past.body.rows).toEqual([]);
+    expect(past.body.page).toEqual({ offset: all.body.rows.length, limit: 5, lines: all.body.rows.length });
+    for (const [query, field] of [
+      ['limit=0', 'limit'],
+      ['limit=1001', 'limit'],
+      ['limit=ten', 'limit'],
+      ['offset=-1', 'offset'],
+    ]) {
+      const refused = await finance.get(`/api/v1/reports/aging?groupBy=contract&${query}`);
+      expect(refused.status, query).toBe(400);
+      expect(refused.body.details[0].field, query).toBe(field);
+    }
+  });
+});
