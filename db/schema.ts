@@ -185,6 +185,9 @@ export interface InvoicesTable {
   paid_on: DateColumn | null;
   /** 'contract' (issued through a contract workflow) or 'historical' (imported at go-live). */
   source: Generated<string>;
+  /** Earliest and latest received date of any allocation it ever had (migration 0023, kept by a trigger on allocations). */
+  first_received_on: Generated<DateColumn | null>;
+  last_received_on: Generated<DateColumn | null>;
 }
 
 export interface PaymentsTable {
@@ -222,6 +225,8 @@ export interface AllocationsTable {
   /** Which matching rule placed it: invoice_no, exact_amount, oldest_first, named, manual, historical. */
   rule: Generated<string>;
   allocated_by: string | null;
+  /** The payment's received date (denormalised, migration 0023): filled from the payment when not given. */
+  received_on: Generated<DateColumn>;
   reversed_at: Date | null;
   reversed_by: string | null;
   reversal_reason: string | null;

@@ -467,6 +467,8 @@ async function applyAllocations(
         amount_minor: allocation.amountMinor,
         rule: allocation.rule,
         allocated_by: actor.name,
+        // The payment's received date, kept on the allocation for the as-of reports (migration 0023).
+        received_on: payment.received_on,
       })
       .returning('id')
       .executeTakeFirstOrThrow();

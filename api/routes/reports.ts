@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response, Router } from 'express';
-import { AGING_GROUPS, type AgingGroup, agingReport } from '../../read-models/reports/aging';
+import { AGING_GROUPS, type AgingGroup, MAX_AGING_LIMIT, agingReport } from '../../read-models/reports/aging';
 import { disputesReport, onTimeReport, promisesReport } from '../../read-models/reports/behaviour';
 import { forecastReport } from '../../read-models/reports/forecast';
 import {
@@ -79,6 +79,18 @@ function periodParam(query: Query, scope: Scope): Period {
   return { from, to, timeZone: scope.timeZone };
 }
 
+/** limit (1–MAX_AGING_LIMIT) and offset (≥ 0) of the aging's lines; both absent: every line. */
+function agingPageParam(query: Query): { limit?: number; offset?: number } {
+  const limitText = textParam(query, 'limit');
+  const offsetText = textParam(query, 'offset');
+  if (limitText === undefined && offsetText === undefined) return {};
+  const limit = Number(limitText ?? MAX_AGING_LIMIT);
+  if (!/^\d{1,4}$/.test(limitText ?? '0') || limit < 1 || limit > MAX_AGING_LIMIT)
+    throw invalidInput('limit', `must be a whole number from 1 to ${MAX_AGING_LIMIT}`);
+  if (!/^\d{1,9}$/.test(offsetText ?? '0')) throw invalidInput('offset', 'must be a whole number, 0 or more');
+  return { limit, offset: Number(offsetText ?? 0) };
+}
+
 interface ReportDefinition {
   path: string;
   summary: string;
@@ -101,12 +113,15 @@ const REPORTS: ReportDefinition[] = [
   {
     path: '/api/v1/reports/aging',
     summary:
-      'AR aging as of a date: current, 1-30, 31-60, 61-90, 90+ days past due, by customer, owner, contract or department, with totals',
+      'AR aging as of a date: current, 1-30, 31-60, 61-90, 90+ days past due, by customer, owner, contract or department, with totals. ' +
+      `A top-N or a page of lines (aging by contract has one per contract with an open invoice): limit 1–${MAX_AGING_LIMIT} ` +
+      'and offset (default 0) give the lines ranked offset+1 … offset+limit by total, with page.lines, how many there are; the totals stay whole',
     query: { ...AS_OF_DOC, groupBy: `${AGING_GROUPS.join(' | ')}, default customer` },
     run: (db, query, scope) =>
       agingReport(db, {
         ...asOfParam(query, scope),
         groupBy: enumParam<AgingGroup>(query, 'groupBy', AGING_GROUPS, 'customer'),
+        ...agingPageParam(query),
       }),
   },
   {

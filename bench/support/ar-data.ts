@@ -79,11 +79,14 @@ function generationSteps(today: string): [string, string][] {
     [
       'invoices',
       `insert into invoices (no, contract_no, milestone_seq, customer_code, currency, amount_minor, tax_minor, balance_minor, issue_date, due_date, status,
-        paid_at, paid_on, issued_by, written_off_at, write_off_reason)
+        paid_at, paid_on, issued_by, written_off_at, write_off_reason, first_received_on, last_received_on)
       select no, contract_no, 1 + n / ${CONTRACTS}, customer_code, 'CNY', amount_minor, 0,
         case when status = 'paid' then 0 when status = 'open' and r < 0.3 then amount_minor - amount_minor / 2 else amount_minor end,
         issue_date, due_date, status, case when status = 'paid' then (paid_on::timestamp at time zone '${TZ}') end, paid_on, 'bench',
-        case when status = 'written_off' then ((due_date + 200)::timestamp at time zone '${TZ}') end, case when status = 'written_off' then 'bench' end
+        case when status = 'written_off' then ((due_date + 200)::timestamp at time zone '${TZ}') end, case when status = 'written_off' then 'bench' end,
+        case when status = 'paid' and n % 100 = 1 then paid_on - 5 when status = 'paid' then paid_on
+             when status = 'open' and r < 0.3 then least(due_date + 5, date '${today}') end,
+        case when status = 'paid' then paid_on when status = 'open' and r < 0.3 then least(due_date + 5, date '${today}') end
       from bench_invoices`,
     ],
     [
@@ -99,8 +102,8 @@ function generationSteps(today: string): [string, string][] {
     ],
     [
       'allocations',
-      `insert into allocations (payment_id, invoice_no, amount_minor, rule, reversed_at, reversed_by, reversal_reason)
-      select id, 'INV' || lpad((id % 1000000000)::text, 8, '0'), case when id >= 4000000000 then amount_minor else amount_minor end, 'oldest_first',
+      `insert into allocations (payment_id, invoice_no, amount_minor, rule, received_on, reversed_at, reversed_by, reversal_reason)
+      select id, 'INV' || lpad((id % 1000000000)::text, 8, '0'), case when id >= 4000000000 then amount_minor else amount_minor end, 'oldest_first', received_on,
         case when id >= 4000000000 then (received_on + 2)::timestamp at time zone '${TZ}' end,
         case when id >= 4000000000 then 'bench' end, case when id >= 4000000000 then 'wrong customer' end
       from payments`,

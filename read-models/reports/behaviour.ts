@@ -32,18 +32,30 @@ export const ON_TIME_METHOD =
 
 /** Per customer and for all: on-time payment rate and days late over invoices paid in full in the period. */
 export async function onTimeReport(db: Db, p: Period): Promise<Report> {
-  // The grand-total grouping set yields a row even when nothing was paid: every ratio divides by nullif(…, 0).
+  // Summed per customer first (counts and integer sums, ~300,000 invoices paid in a year, grouped under the
+  // "C" collation: the same groups without the locale's costly comparisons), then named; the total row adds
+  // those sums up and always exists, so every ratio divides by nullif(…, 0). avg(x) is sum(x) / count, the same
+  // numeric division; amount × days late is exact in bigint (an invoice of 10^14 minor units 90,000 days late).
   const result = await sql<OnTimeRow>`
-    select i.customer_code, cu.name, grouping(i.customer_code) = 1 as is_total,
-      count(*)::int as paid_invoices,
-      count(*) filter (where i.paid_on <= i.due_date)::int as on_time,
-      round(100.0 * count(*) filter (where i.paid_on <= i.due_date) / nullif(count(*), 0), 1)::float8 as on_time_percent,
-      round(avg(greatest(i.paid_on - i.due_date, 0)), 1)::float8 as avg_days_late,
-      round(sum(i.amount_minor::numeric * greatest(i.paid_on - i.due_date, 0)) / nullif(sum(i.amount_minor), 0), 1)::float8 as weighted_days_late
-    from invoices i join customers cu on cu.code = i.customer_code
-    where i.status = 'paid' and i.paid_on between ${p.from}::date and ${p.to}::date
-    group by grouping sets ((i.customer_code, cu.name), ())
-    order by is_total, i.customer_code`.execute(db);
+    with per_customer as (
+      select customer_code collate "C" as customer_code, count(*) as paid, count(*) filter (where paid_on <= due_date) as on_time,
+        sum(greatest(paid_on - due_date, 0)) as days_late, sum(amount_minor) as amount,
+        sum(amount_minor * greatest(paid_on - due_date, 0)) as weighted
+      from invoices
+      where status = 'paid' and paid_on between ${p.from}::date and ${p.to}::date
+      group by 1
+    ),
+    lines as (
+      select customer_code, false as is_total, paid, on_time, days_late, amount, weighted from per_customer
+      union all
+      select null, true, coalesce(sum(paid), 0), coalesce(sum(on_time), 0), sum(days_late), sum(amount), sum(weighted) from per_customer
+    )
+    select l.customer_code, cu.name, l.is_total, l.paid::int as paid_invoices, l.on_time::int as on_time,
+      round(100.0 * l.on_time / nullif(l.paid, 0), 1)::float8 as on_time_percent,
+      round(l.days_late::numeric / nullif(l.paid, 0), 1)::float8 as avg_days_late,
+      round(l.weighted / nullif(l.amount, 0), 1)::float8 as weighted_days_late
+    from lines l left join customers cu on cu.code = l.customer_code
+    order by l.is_total, l.customer_code collate "default"`.execute(db);
   const view = (r: OnTimeRow) => ({
     customerCode: r.customer_code,
     name: r.name,

@@ -27,6 +27,21 @@ function creditSales(from: LocalDate | '-infinity', to: LocalDate): RawBuilder<u
     where d.status = 'resolved' and d.credit_minor > 0 and i.issue_date between ${from}::date and ${to}::date`;
 }
 
+/**
+ * Credit sales of one month (issued from `from` to `to`, dates inclusive) in one currency at the amount issued:
+ * a range of the invoices_issue_date index, plus the credit notes of its invoices (month_credits).
+ */
+function monthSales(
+  from: RawBuilder<unknown>,
+  to: RawBuilder<unknown>,
+  currency: RawBuilder<unknown>,
+): RawBuilder<unknown> {
+  return sql`(
+    coalesce((select sum(s.amount_minor) from invoices s where s.issue_date between ${from} and ${to} and s.currency = ${currency}), 0)
+    + coalesce((select c.minor from month_credits c where c.month_start = ${from} and c.currency = ${currency}), 0)
+  )::bigint`;
+}
+
 interface CountbackMonth {
   month_start: string;
   days: number;
@@ -54,31 +69,40 @@ interface DsoRow {
 async function dsoRows(db: Db, p: Period): Promise<DsoRow[]> {
   const periodDays = daysBetween(p.from, p.to) + 1;
   const result = await sql<DsoRow>`
-    with open_ar as (${openReceivablesAsOf(p.to, p.timeZone)}),
+    with recursive open_ar as (${openReceivablesAsOf(p.to, p.timeZone)}),
     ar as (select currency, sum(balance_minor)::bigint as ar_minor from open_ar group by currency),
-    monthly as (
-      select date_trunc('month', issue_date::timestamp)::date as month_start, currency, sum(minor)::bigint as sales_minor
-      from (${creditSales('-infinity', p.to)}) sales group by 1, 2
-    ),
-    months as (
-      select ar.currency, ar.ar_minor, m::date as month_start, least((m + interval '1 month')::date - 1, ${p.to}::date) as month_end
-      from ar cross join lateral generate_series(
-        date_trunc('month', ${p.to}::date::timestamp),
-        least(date_trunc('month', ${p.to}::date::timestamp), (select min(month_start) from monthly where monthly.currency = ar.currency)),
-        interval '-1 month') m
+    month_credits as (
+      select date_trunc('month', i.issue_date::timestamp)::date as month_start, i.currency, sum(d.credit_minor)::bigint as minor
+      from disputes d join invoices i on i.no = d.invoice_no
+      where d.status = 'resolved' and d.credit_minor > 0 and i.issue_date <= ${p.to}::date
+      group by 1, 2
     ),
     walk as (
-      select months.*, months.month_end - months.month_start + 1 as days, coalesce(monthly.sales_minor, 0) as sales_minor,
-        coalesce(sum(coalesce(monthly.sales_minor, 0)) over (partition by months.currency order by months.month_start desc
-          rows between unbounded preceding and 1 preceding), 0) as covered_before
-      from months left join monthly on monthly.currency = months.currency and monthly.month_start = months.month_start
+      select ar.currency, ar.ar_minor, m.month_start, m.month_end, 0::numeric as covered_before, first.month_start as first_month,
+        ${monthSales(sql`m.month_start`, sql`m.month_end`, sql`ar.currency`)} as sales_minor
+      from ar
+      cross join lateral (
+        select date_trunc('month', ${p.to}::date::timestamp)::date as month_start, ${p.to}::date as month_end
+      ) m
+      cross join lateral (
+        select date_trunc('month', min(i.issue_date)::timestamp)::date as month_start from invoices i
+        where i.currency = ar.currency and i.issue_date <= ${p.to}::date
+      ) first
+      union all
+      select w.currency, w.ar_minor, prev.month_start, prev.month_end, w.covered_before + w.sales_minor, w.first_month,
+        ${monthSales(sql`prev.month_start`, sql`prev.month_end`, sql`w.currency`)}
+      from walk w
+      cross join lateral (
+        select (w.month_start - interval '1 month')::date as month_start, w.month_start - 1 as month_end
+      ) prev
+      where w.covered_before + w.sales_minor < w.ar_minor and w.month_start > w.first_month
     ),
     counted as (
-      select currency, month_start, days, sales_minor,
+      select currency, month_start, month_end - month_start + 1 as days, sales_minor,
         least(greatest(ar_minor - covered_before, 0), sales_minor)::bigint as ar_covered_minor,
         case when ar_minor <= covered_before then 0
-             when ar_minor >= covered_before + sales_minor then days
-             else days::numeric * (ar_minor - covered_before) / sales_minor end as days_counted
+             when ar_minor >= covered_before + sales_minor then month_end - month_start + 1
+             else (month_end - month_start + 1)::numeric * (ar_minor - covered_before) / sales_minor end as days_counted
       from walk
     ),
     countback as (

@@ -474,6 +474,8 @@ async function insertPayments(w: Writing, payments: UsableSettlement[][]): Promi
         amount_minor: s.amountMinor,
         rule: 'historical',
         allocated_by: actor.name,
+        // Its payment's received date (the payment is the settlements of one reference, on lines[0].settledOn).
+        received_on: lines[0].settledOn,
       })),
     );
     for (const part of chunks(allocations, BATCH)) await trx.insertInto('allocations').values(part).execute();
