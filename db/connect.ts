@@ -32,8 +32,17 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
 
 export type Db = Kysely<Database>;
 
-export function connect(databaseUrl: string, maxConnections = 10): Db {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: maxConnections, connectionTimeoutMillis: 10_000 });
+/**
+ * A pool and its query builder. `readOnly`: every session starts with default_transaction_read_only on
+ * (the reports' pool, REPORTS_DATABASE_URL), so a write through it is refused by PostgreSQL itself.
+ */
+export function connect(databaseUrl: string, maxConnections = 10, options: { readOnly?: boolean } = {}): Db {
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: maxConnections,
+    connectionTimeoutMillis: 10_000,
+    ...(options.readOnly ? { options: '-c default_transaction_read_only=on' } : {}),
+  });
   // An idle connection closed by the server (restart, shutdown) must not crash the process; the pool reconnects.
   pool.on('error', (error) => logger('postgres').warn(errorFields(error), 'idle connection closed'));
   // Nor may one that is checked out (a backend ended by pg_terminate_backend): the query fails, the process lives.
