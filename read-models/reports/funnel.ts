@@ -76,7 +76,10 @@ async function stageRows(db: Db): Promise<StageRow[]> {
       from middle
     ),
     current_stage as (
-      select s.stage, x.contracts, x.escalated, x.avg_age, x.max_age, x.value_by_currency,
+      select s.stage, x.contracts, x.escalated, x.value_by_currency,
+        round((x.age_sum / x.contracts)::numeric, 1)::float8 as avg_age,
+        -- the longest wait is the one that began first
+        (select round((${days(sql`now() - x.first_entered`)})::numeric, 1)::float8) as max_age,
         (select ${median(sql`min(a)`, sql`max(a)`)} from (
           -- the two middle ages: the youngest first, so ranks count from the shortest wait as the median does
           select ${age} as a from contracts c where c.stage = s.stage
@@ -84,12 +87,15 @@ async function stageRows(db: Db): Promise<StageRow[]> {
         ) m) as median_age
       from stages s
       cross join lateral (
-        select count(*)::int as contracts, count(*) filter (where escalation_level > 0)::int as escalated,
-          round((avg(${age}))::numeric, 1)::float8 as avg_age,
-          round((max(${age}))::numeric, 1)::float8 as max_age,
-          (select jsonb_agg(jsonb_build_object('currency', currency, 'minor', minor) order by currency)
-           from (select currency, sum(amount_minor)::bigint as minor from contracts v where v.stage = s.stage group by currency) v) as value_by_currency
-        from contracts c where c.stage = s.stage
+        -- one pass over the stage's index entries, per currency, summed
+        select sum(g.contracts)::int as contracts, sum(g.escalated)::int as escalated, sum(g.age_sum) as age_sum,
+          min(g.first_entered) as first_entered,
+          jsonb_agg(jsonb_build_object('currency', g.currency, 'minor', g.minor) order by g.currency) as value_by_currency
+        from (
+          select currency, count(*) as contracts, count(*) filter (where escalation_level > 0) as escalated,
+            sum(${age}) as age_sum, min(stage_changed_at) as first_entered, sum(amount_minor)::bigint as minor
+          from contracts c where c.stage = s.stage group by currency
+        ) g
       ) x
       where x.contracts > 0
     )
