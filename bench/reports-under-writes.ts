@@ -246,6 +246,7 @@ async function writersProcess(url: string, today: string): Promise<void> {
     await finished;
   } finally {
     await writersDb.destroy();
+    process.disconnect();
   }
 }
 
@@ -300,7 +301,10 @@ async function main(): Promise<void> {
     console.log('the reports while the writers write');
     const busy = await writeFor(() => runCases(reportsDb, list));
     console.log(`load ${load()}`);
+    // Its connections closed before PostgreSQL stops.
+    const exited = new Promise((resolve) => child.once('exit', resolve));
     child.send('exit');
+    await exited;
 
     console.log(`\n| report | quiet, median of ${RUNS} | under writes | ratio (goal ≤ 2) |\n|---|---:|---:|---:|`);
     for (const c of list) {
