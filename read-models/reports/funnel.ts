@@ -42,7 +42,10 @@ const median = (lo: ReturnType<typeof sql>, hi: ReturnType<typeof sql>) =>
  */
 async function stageRows(db: Db): Promise<StageRow[]> {
   const result = await sql<StageRow>`
-    with stages as (select * from unnest(${[...STAGES]}::text[]) with ordinality as s(stage, ord)),
+    with stages as (
+      select s.*, s.stage = any(${[...FINAL_STAGES]}::text[]) as final
+      from unnest(${[...STAGES]}::text[]) with ordinality as s(stage, ord)
+    ),
     buckets as (
       select stage, bucket, stays, sum(stays) over (partition by stage order by bucket) - stays as before, micros
       from stage_stay_counts where stays > 0
@@ -80,11 +83,12 @@ async function stageRows(db: Db): Promise<StageRow[]> {
         round((x.age_sum / x.contracts)::numeric, 1)::float8 as avg_age,
         -- the longest wait is the one that began first
         (select round((${days(sql`now() - x.first_entered`)})::numeric, 1)::float8) as max_age,
-        (select ${median(sql`min(a)`, sql`max(a)`)} from (
+        -- no time stuck in a final stage: its ages are not computed
+        case when not s.final then (select ${median(sql`min(a)`, sql`max(a)`)} from (
           -- the two middle ages: the youngest first, so ranks count from the shortest wait as the median does
           select ${age} as a from contracts c where c.stage = s.stage
           order by c.stage_changed_at desc offset (x.contracts - 1) / 2 limit 2 - x.contracts % 2
-        ) m) as median_age
+        ) m) end as median_age
       from stages s
       cross join lateral (
         -- one pass over the stage's index entries, per currency, summed
@@ -93,7 +97,7 @@ async function stageRows(db: Db): Promise<StageRow[]> {
           jsonb_agg(jsonb_build_object('currency', g.currency, 'minor', g.minor) order by g.currency) as value_by_currency
         from (
           select currency, count(*) as contracts, count(*) filter (where escalation_level > 0) as escalated,
-            sum(${age}) as age_sum, min(stage_changed_at) as first_entered, sum(amount_minor)::bigint as minor
+            sum(${age}) filter (where not s.final) as age_sum, min(stage_changed_at) as first_entered, sum(amount_minor)::bigint as minor
           from contracts c where c.stage = s.stage group by currency
         ) g
       ) x
