@@ -26,11 +26,18 @@ const BUCKET = `case when ${DAYS} < 64 then floor((${DAYS}) * 4)::integer
 
 const CHANGED = `select no, min(since) as since from unnest(changed_nos, changed_since) c(no, since) group by no`;
 
+/**
+ * Each bucket's count is spread over SHARDS rows (by the id of the entry that ended the stay), so that two
+ * transitions committing at the same moment rarely wait for the same row.
+ */
+const SHARDS = 8;
+
 /** Adds (or, with -1, takes away) the stays a statement returned to their buckets' counts, in key order. */
 const countInto = (rows: string, sign: 1 | -1) => `
-  insert into stage_stay_counts (stage, bucket, stays, micros)
-    select stage, bucket, ${sign} * count(*), ${sign} * sum(micros) from ${rows} group by stage, bucket order by stage, bucket
-  on conflict (stage, bucket) do update
+  insert into stage_stay_counts (stage, bucket, shard, stays, micros)
+    select stage, bucket, (timeline_id % ${SHARDS})::smallint, ${sign} * count(*), ${sign} * sum(micros) from ${rows}
+    group by 1, 2, 3 order by 1, 2, 3
+  on conflict (stage, bucket, shard) do update
     set stays = stage_stay_counts.stays + excluded.stays, micros = stage_stay_counts.micros + excluded.micros`;
 
 /** The stays of the given contracts ending at or after each one's `since`, recomputed from the timeline. */
@@ -40,7 +47,7 @@ const REFRESH = `
   begin
     with gone as (
       delete from stage_stays s using (${CHANGED}) c where s.contract_no = c.no and s.left_at >= c.since
-      returning s.stage, s.bucket, s.micros)
+      returning s.stage, s.bucket, s.timeline_id, s.micros)
     ${countInto('gone', -1)};
     with changed as (${CHANGED}),
     added as (
@@ -53,7 +60,7 @@ const REFRESH = `
           where t.to_stage is not null
         ) w join changed c on c.no = w.contract_no
         where w.at >= c.since and w.from_stage is not null and w.entered_at is not null
-      returning stage, bucket, micros)
+      returning stage, bucket, timeline_id, micros)
     ${countInto('added', 1)};
   end $$`;
 
@@ -118,9 +125,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     create table stage_stay_counts (
       stage text not null,
       bucket integer not null,
+      shard smallint not null,
       stays bigint not null,
       micros numeric not null,
-      primary key (stage, bucket)
+      primary key (stage, bucket, shard)
     )`.execute(db);
 
   await sql`
@@ -131,8 +139,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     ) w where from_stage is not null and entered_at is not null`.execute(db);
 
   await sql`
-    insert into stage_stay_counts (stage, bucket, stays, micros)
-    select stage, bucket, count(*), sum(micros) from stage_stays group by stage, bucket`.execute(db);
+    insert into stage_stay_counts (stage, bucket, shard, stays, micros)
+    select stage, bucket, (timeline_id % ${sql.raw(String(SHARDS))})::smallint, count(*), sum(micros) from stage_stays group by 1, 2, 3`.execute(
+    db,
+  );
 
   // Time stuck per current stage (count, value per currency, past the deadline, age and its median) read
   // from the index alone, in stage order and age order; it replaces 0001's contracts_stage, its key.

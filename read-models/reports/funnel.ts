@@ -48,7 +48,9 @@ async function stageRows(db: Db): Promise<StageRow[]> {
     ),
     buckets as (
       select stage, bucket, stays, sum(stays) over (partition by stage order by bucket) - stays as before, micros
-      from stage_stay_counts where stays > 0
+      from (
+        select stage, bucket, sum(stays) as stays, sum(micros) as micros from stage_stay_counts group by stage, bucket
+      ) c where stays > 0
     ),
     stay_totals as (
       select stage, sum(stays)::bigint as visits, sum(micros) as micros from buckets group by stage
