@@ -9,6 +9,8 @@ export interface HealthCheck {
 
 export interface ApiDeps {
   db: Db;
+  /** REPORTS_DATABASE_URL's read-only pool, which every report reads through; `db` when absent. */
+  reportsDb?: Db;
   temporal: Client;
   taskQueue: string;
   defaultTimeZone: string;

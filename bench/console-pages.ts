@@ -4,6 +4,7 @@
  * would, through the whole stack of the page (session, route, role check, read model, view). Median of 5
  * after one warm-up. Goal (issue 10): every list page under 300 ms server time.
  *   npx tsx bench/console-pages.ts       (BENCH_DATA_DIR keeps the generated database between runs)
+ *   BENCH_PAGES=/,/customers npx tsx bench/console-pages.ts     (only these pages)
  */
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -143,7 +144,12 @@ async function main(): Promise<void> {
         .join(' ')}`,
     );
     console.log(`\n| page | as | status | median of ${RUNS} | max |\n|---|---|---:|---:|---:|`);
-    for (const page of PAGES.filter((p) => p.path.includes(process.env.BENCH_ONLY ?? ''))) {
+    // BENCH_ONLY: pages whose path contains it; BENCH_PAGES: these paths exactly, comma-separated (`/` alone is My work).
+    const exactly = process.env.BENCH_PAGES?.split(',');
+    const pages = PAGES.filter((p) =>
+      exactly ? exactly.includes(p.path) : p.path.includes(process.env.BENCH_ONLY ?? ''),
+    );
+    for (const page of pages) {
       const cookie = cookies.get(page.as)!;
       await timePage(baseUrl, page.path, cookie);
       const runs = [];

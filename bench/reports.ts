@@ -17,6 +17,7 @@ import { type AgingGroup, agingReport } from '../read-models/reports/aging';
 import { type AgingBucketKey, DEFAULT_CUSTOMER_LIMIT, customerList } from '../read-models/customers';
 import { disputesReport, onTimeReport, promisesReport } from '../read-models/reports/behaviour';
 import { forecastReport } from '../read-models/reports/forecast';
+import { DEFAULT_FINAL_ACCOUNTS_LIMIT, finalAccountsReport } from '../read-models/reports/final-accounts';
 import { funnelReport } from '../read-models/reports/funnel';
 import { ceiReport, dsoReport, overdueRatioReport } from '../read-models/reports/receivables';
 import { inReportSnapshot, REPORT_WORK_MEM } from '../read-models/reports/session';
@@ -72,12 +73,12 @@ async function explain(pool: pg.Pool, query: Captured): Promise<PlanSummary> {
 /** The report's own queries, not the session's statements around them. */
 const isReportQuery = (query: Captured) => /^\s*(with|select)\b/i.test(query.sql) && !query.sql.includes('set_config');
 
-interface Case {
+export interface Case {
   name: string;
   run: (db: Db) => Promise<Report>;
 }
 
-function cases(today: string): Case[] {
+export function cases(today: string): Case[] {
   const lastMonthEnd = addDays(`${today.slice(0, 8)}01`, -1);
   const lastMonth = { from: `${lastMonthEnd.slice(0, 8)}01`, to: lastMonthEnd, timeZone: TZ };
   const lastYear = { from: addDays(today, -364), to: today, timeZone: TZ };
@@ -119,6 +120,22 @@ function cases(today: string): Case[] {
     {
       name: 'customers in the 1-30 bucket a year ago',
       run: (db) => customersInBucket(db, 'days1to30', addDays(today, -365)),
+    },
+    {
+      name: 'final accounts, last 12 months, first page',
+      run: (db) => finalAccountsReport(db, { ...lastYear, limit: DEFAULT_FINAL_ACCOUNTS_LIMIT, all: false }),
+    },
+    {
+      name: 'final accounts, 3 years, one department, first page',
+      run: (db) =>
+        finalAccountsReport(db, {
+          from: addDays(today, -1095),
+          to: today,
+          timeZone: TZ,
+          department: '华东',
+          limit: DEFAULT_FINAL_ACCOUNTS_LIMIT,
+          all: false,
+        }),
     },
   ];
 }
@@ -171,7 +188,7 @@ async function trend(db: Db, today: string): Promise<void> {
   console.log(`| dashboard DSO/CEI trend, 6 months (12 reports, 2 at a time) | ${median(times).toFixed(0)} ms | |`);
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+export const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function measure(db: Db, pool: pg.Pool, captured: Captured[], c: Case) {
   const times: number[] = [];
@@ -233,7 +250,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+// bench/reports-under-writes.ts runs the same cases.
+if (require.main === module)
+  main().catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  });

@@ -17,12 +17,15 @@ const STOP_LIMIT_MS = 3_000;
 async function main(): Promise<void> {
   const config = productionConfig(['DATABASE_URL', 'TEMPORAL', 'SMTP_URL']);
   const db = connect(config.DATABASE_URL, config.DB_POOL_SIZE);
+  const reportsDb = config.REPORTS_DATABASE_URL
+    ? connect(config.REPORTS_DATABASE_URL, config.DB_POOL_SIZE, { readOnly: true })
+    : undefined;
   const connection = Connection.lazy(config.temporal.settings);
   const client = new Client({ connection, namespace: config.temporal.namespace });
   // Set by `npm start` when its own SMTP catcher receives the mail (GET /api/v1/mailbox shows it).
   const mailboxEnabled = process.env.HUIKUAN_MAILBOX === 'embedded';
   const server = await startApiServer(
-    { db, client, config, smtpUrl: config.SMTP_URL, mailboxEnabled, checkWorker: true },
+    { db, reportsDb, client, config, smtpUrl: config.SMTP_URL, mailboxEnabled, checkWorker: true },
     config.PORT,
     config.HOST,
   ).catch((error: NodeJS.ErrnoException) => {
@@ -43,7 +46,7 @@ async function main(): Promise<void> {
       void connection
         .close()
         .catch(() => {})
-        .then(() => db.destroy())
+        .then(() => Promise.all([db.destroy(), reportsDb?.destroy()]))
         .finally(() => process.exit(0));
     });
     server.closeAllConnections();

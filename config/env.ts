@@ -24,6 +24,14 @@ const schema = z.object({
     .refine((u) => /^postgres(ql)?:/.test(u), 'must be a postgres:// URL')
     .optional(),
   EMBEDDED_PG_PORT: port(5433),
+  /**
+   * Reports and their downloads read through a pool of their own on this URL (a read replica, or a
+   * read-only role), every transaction read-only; unset, they read through DATABASE_URL's pool.
+   */
+  REPORTS_DATABASE_URL: z
+    .url()
+    .refine((u) => /^postgres(ql)?:/.test(u), 'must be a postgres:// URL')
+    .optional(),
 
   TEMPORAL_ADDRESS: optionalText,
   TEMPORAL_NAMESPACE: z.string().default('default'),

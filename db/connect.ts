@@ -25,6 +25,7 @@ import * as contractCosts from './migrations/0020_contract_costs';
 import * as customerPortal from './migrations/0021_customer_portal';
 import * as stageDeadlines from './migrations/0022_stage_deadlines';
 import * as receivablesAsOf from './migrations/0023_receivables_as_of';
+import * as stageStays from './migrations/0024_stage_stays';
 
 // bigint columns hold minor units far below 2^53, so read them as numbers; dates stay 'YYYY-MM-DD'.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -32,8 +33,17 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
 
 export type Db = Kysely<Database>;
 
-export function connect(databaseUrl: string, maxConnections = 10): Db {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: maxConnections, connectionTimeoutMillis: 10_000 });
+/**
+ * A pool and its query builder. `readOnly`: every session starts with default_transaction_read_only on
+ * (the reports' pool, REPORTS_DATABASE_URL), so a write through it is refused by PostgreSQL itself.
+ */
+export function connect(databaseUrl: string, maxConnections = 10, options: { readOnly?: boolean } = {}): Db {
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: maxConnections,
+    connectionTimeoutMillis: 10_000,
+    ...(options.readOnly ? { options: '-c default_transaction_read_only=on' } : {}),
+  });
   // An idle connection closed by the server (restart, shutdown) must not crash the process; the pool reconnects.
   pool.on('error', (error) => logger('postgres').warn(errorFields(error), 'idle connection closed'));
   // Nor may one that is checked out (a backend ended by pg_terminate_backend): the query fails, the process lives.
@@ -68,6 +78,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0021_customer_portal': customerPortal,
   '0022_stage_deadlines': stageDeadlines,
   '0023_receivables_as_of': receivablesAsOf,
+  '0024_stage_stays': stageStays,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -347,6 +347,21 @@ export interface TimelineTable {
   details: Json<Record<string, unknown>>;
 }
 
+/**
+ * A completed stay of a contract in a stage (migration 0024): kept by triggers on the timeline, in the
+ * transaction that writes the stage change that ended it. Read-only for the application.
+ */
+export interface StageStaysTable {
+  /** The timeline entry that ended the stay. */
+  timeline_id: number;
+  contract_no: string;
+  stage: Stage;
+  entered_at: Date;
+  left_at: Date;
+  /** (left_at − entered_at) in days, generated. */
+  days: Generated<number>;
+}
+
 export interface MailboxTable {
   id: Generated<number>;
   message_id: string | null;
@@ -552,6 +567,7 @@ export interface Database {
   allocations: AllocationsTable;
   letters: LettersTable;
   timeline: TimelineTable;
+  stage_stays: StageStaysTable;
   mailbox: MailboxTable;
   payer_accounts: PayerAccountsTable;
   imports: ImportsTable;

@@ -183,6 +183,8 @@ export function healthChecks(db: Db, client: Client, smtpUrl: string, workerTask
 
 export interface ApiServerSettings {
   db: Db;
+  /** The reports' read-only pool (REPORTS_DATABASE_URL); the reports read through `db` when absent. */
+  reportsDb?: Db;
   client: Client;
   config: Config;
   smtpUrl: string;
@@ -194,6 +196,7 @@ export interface ApiServerSettings {
 export async function startApiServer(settings: ApiServerSettings, port: number, host: string): Promise<http.Server> {
   const app = createApp({
     db: settings.db,
+    reportsDb: settings.reportsDb,
     temporal: settings.client,
     taskQueue: settings.config.TEMPORAL_TASK_QUEUE,
     defaultTimeZone: settings.config.DEFAULT_TIME_ZONE,

@@ -229,7 +229,11 @@ function exportHandler(db: Db, defaultTimeZone: string, report: ReportDefinition
   };
 }
 
-export function reportRoutes(routes: ApiRoutes, { db, defaultTimeZone }: ApiDeps, router: Router): void {
+export function reportRoutes(routes: ApiRoutes, deps: ApiDeps, router: Router): void {
+  const { defaultTimeZone } = deps;
+  // A separate read-only pool when REPORTS_DATABASE_URL is set (a replica): the reports' long reads stay off
+  // the pool the commands write through.
+  const db = deps.reportsDb ?? deps.db;
   for (const report of REPORTS) {
     router.get(report.path, exportHandler(db, defaultTimeZone, report));
     routes.add({

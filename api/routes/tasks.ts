@@ -1,5 +1,5 @@
-import type { Selectable } from 'kysely';
-import type { TasksTable } from '../../db/schema';
+import type { Expression, ExpressionBuilder, Selectable, SqlBool } from 'kysely';
+import type { Database, TasksTable } from '../../db/schema';
 import { appendTimeline } from '../../db/timeline';
 import { MANAGER_OF } from '../../domain/disputes';
 import type { InternalRole } from '../../domain/policy';
@@ -65,52 +65,102 @@ export function taskClosers(task: Pick<TaskRow, 'owner_role' | 'escalated_to'>):
   ];
 }
 
+/** The filters of the task list, read from the query; the counts of My work take the same. */
+const TASK_QUERY_DOC = {
+  status: `${TASK_STATUSES.join(', ')} (default open)`,
+  ownerRole: 'owner role',
+  ownerName: 'owner name',
+  invoice: 'invoice number',
+  contract: 'contract number',
+  overdue: 'true: open tasks past their due time',
+  mine: "true: the caller's work: tasks of their role (whoever is named), named to them, or escalated to their role",
+};
+
+function taskFilter(query: Record<string, unknown>, actor: Actor, now: Date) {
+  const status = single(query, 'status') ?? 'open';
+  if (!isOneOf(TASK_STATUSES, status)) throw invalidInput('status', `must be one of ${TASK_STATUSES.join(', ')}`);
+  const overdue = single(query, 'overdue');
+  if (overdue !== undefined && overdue !== 'true' && overdue !== 'false')
+    throw invalidInput('overdue', 'must be true or false');
+  const ownerRole = single(query, 'ownerRole');
+  const ownerName = single(query, 'ownerName');
+  const invoice = single(query, 'invoice');
+  const contract = single(query, 'contract');
+  const mine = single(query, 'mine');
+  if (mine !== undefined && mine !== 'true' && mine !== 'false') throw invalidInput('mine', 'must be true or false');
+  return (eb: ExpressionBuilder<Database, 'tasks'>) => {
+    const conditions: Expression<SqlBool>[] = [eb('status', '=', status)];
+    if (ownerRole) conditions.push(eb('owner_role', '=', ownerRole));
+    if (ownerName) conditions.push(eb('owner_name', '=', ownerName));
+    if (invoice) conditions.push(eb('invoice_no', '=', invoice));
+    if (contract) conditions.push(eb('contract_no', '=', contract));
+    if (mine === 'true')
+      conditions.push(
+        eb.or([
+          eb('owner_role', '=', actor.role),
+          eb('owner_name', '=', actor.name),
+          eb('escalated_to', '=', actor.role),
+        ]),
+      );
+    if (overdue === 'true') conditions.push(eb('status', '=', 'open'), eb('due_at', '<', now));
+    return eb.and(conditions);
+  };
+}
+
 export function taskRoutes(routes: ApiRoutes, { db }: ApiDeps): void {
   routes.add({
     method: 'get',
     path: '/api/v1/tasks',
     summary: 'Tasks of the collection ladder, soonest due first (at most 500)',
     roles: 'any',
-    query: {
-      status: `${TASK_STATUSES.join(', ')} (default open)`,
-      ownerRole: 'owner role',
-      ownerName: 'owner name',
-      invoice: 'invoice number',
-      contract: 'contract number',
-      overdue: 'true: open tasks past their due time',
-      mine: "true: the caller's work: tasks of their role (whoever is named), named to them, or escalated to their role",
-    },
+    query: TASK_QUERY_DOC,
     responses: { 200: 'the tasks', 400: 'invalid filter' },
     async handle({ query, actor }) {
-      const status = single(query, 'status') ?? 'open';
-      if (!isOneOf(TASK_STATUSES, status)) throw invalidInput('status', `must be one of ${TASK_STATUSES.join(', ')}`);
-      const overdue = single(query, 'overdue');
-      if (overdue !== undefined && overdue !== 'true' && overdue !== 'false')
-        throw invalidInput('overdue', 'must be true or false');
-      const ownerRole = single(query, 'ownerRole');
-      const ownerName = single(query, 'ownerName');
-      const invoice = single(query, 'invoice');
-      const contract = single(query, 'contract');
-      const mine = single(query, 'mine');
-      if (mine !== undefined && mine !== 'true' && mine !== 'false')
-        throw invalidInput('mine', 'must be true or false');
-
-      let select = db.selectFrom('tasks').selectAll().where('status', '=', status);
-      if (ownerRole) select = select.where('owner_role', '=', ownerRole);
-      if (ownerName) select = select.where('owner_name', '=', ownerName);
-      if (invoice) select = select.where('invoice_no', '=', invoice);
-      if (contract) select = select.where('contract_no', '=', contract);
-      if (mine === 'true')
-        select = select.where((eb) =>
-          eb.or([
-            eb('owner_role', '=', actor.role),
-            eb('owner_name', '=', actor.name),
-            eb('escalated_to', '=', actor.role),
-          ]),
-        );
-      if (overdue === 'true') select = select.where('status', '=', 'open').where('due_at', '<', new Date());
-      const tasks = await select.orderBy('due_at').orderBy('id').limit(500).execute();
+      const tasks = await db
+        .selectFrom('tasks')
+        .selectAll()
+        .where(taskFilter(query, actor, new Date()))
+        .orderBy('due_at')
+        .orderBy('id')
+        .limit(500)
+        .execute();
       return { body: tasks.map(taskView) };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/api/v1/tasks/counts',
+    summary:
+      'How many tasks match, per kind and past their due time, however many there are (the list stops at 500); the same filters',
+    roles: 'any',
+    query: TASK_QUERY_DOC,
+    responses: {
+      200: 'the counts: total, overdue, and per kind (kinds in the order of their soonest task)',
+      400: 'invalid filter',
+    },
+    async handle({ query, actor }) {
+      const now = new Date();
+      const rows = await db
+        .selectFrom('tasks')
+        .where(taskFilter(query, actor, now))
+        .select((eb) => [
+          'kind',
+          eb.fn.countAll<number>().as('count'),
+          eb.fn.countAll<number>().filterWhere('due_at', '<', now).as('overdue'),
+        ])
+        .groupBy('kind')
+        .orderBy((eb) => eb.fn.min('due_at'))
+        .orderBy('kind')
+        .execute();
+      const byKind = rows.map((r) => ({ kind: r.kind, count: Number(r.count), overdue: Number(r.overdue) }));
+      return {
+        body: {
+          total: byKind.reduce((sum, k) => sum + k.count, 0),
+          overdue: byKind.reduce((sum, k) => sum + k.overdue, 0),
+          byKind,
+        },
+      };
     },
   });
 

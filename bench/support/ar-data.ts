@@ -2,7 +2,8 @@
  * The AR data set of the benches (bench/reports.ts, bench/console-pages.ts), generated in SQL with
  * generate_series: 5,000 customers, 200,000 contracts with their stage timeline, 1,000,000 invoices over
  * three years, payments and allocations for most of them (some reversed, some partial), disputes and
- * promises (BENCH_INVOICES scales it).
+ * promises, the final accounts of the closed contracts (BENCH_INVOICES scales it). The stage stays of the
+ * funnel (migration 0024) are written by the timeline's triggers as the timeline rows go in, as in production.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -126,6 +127,16 @@ function generationSteps(today: string): [string, string][] {
         (due_date + 10)::timestamp at time zone '${TZ}',
         case when status = 'paid' then paid_on::timestamp at time zone '${TZ}' when n % 3 <> 0 then (due_date + 18)::timestamp at time zone '${TZ}' end
       from bench_invoices where n % 20 = 3`,
+    ],
+    [
+      // The final account (决算) each closed contract froze at its close (services/costs.ts): the
+      // final-accounts report's rows. Costs 60 % of the amount, in three entries.
+      'final_accounts',
+      `insert into final_accounts (contract_no, customer_code, department, currency, closed_at, contract_amount_minor, estimate_minor,
+        budget_minor, invoiced_minor, credited_minor, collected_minor, written_off_minor, interest_collected_minor, costs_minor, cost_entries, margin_minor)
+      select no, customer_code, department, currency, stage_changed_at, amount_minor, amount_minor * 6 / 10, amount_minor * 65 / 100,
+        invoiced_minor, 0, invoiced_minor, 0, 0, amount_minor * 6 / 10, 3, invoiced_minor - amount_minor * 6 / 10
+      from contracts where stage = 'Closed'`,
     ],
     ['vacuum', 'vacuum analyze'],
   ];

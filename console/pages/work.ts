@@ -16,10 +16,20 @@ interface Task {
   escalatedTo: string | null;
 }
 
+interface TaskCounts {
+  total: number;
+  overdue: number;
+  byKind: { kind: string; count: number; overdue: number }[];
+}
+
 /** My work (home): the person's open tasks, overdue first, with done/skip, and the approvals waiting for them. */
 export function registerWork(pages: ConsolePages, _deps: ApiDeps): void {
   const view = async (page: PageRequest, failure?: FormFailure): Promise<View> => {
-    const tasks = await pages.api<Task[]>(page, 'get', '/api/v1/tasks', { query: { mine: 'true' } });
+    // The list shows the soonest 500; the counts are the database's, over every open task of the person.
+    const [tasks, counted] = await Promise.all([
+      pages.api<Task[]>(page, 'get', '/api/v1/tasks', { query: { mine: 'true' } }),
+      pages.api<TaskCounts>(page, 'get', '/api/v1/tasks/counts', { query: { mine: 'true' } }),
+    ]);
     const now = Date.now();
     const mayDecide = {
       step: pages.can(page, 'post', '/api/v1/invoices/:no/approvals'),
@@ -39,20 +49,14 @@ export function registerWork(pages: ConsolePages, _deps: ApiDeps): void {
     }));
     const approvals = rows.filter((task) => task.kind === 'approval');
     const work = rows.filter((task) => task.kind !== 'approval');
-    const counts = Object.entries(
-      rows.reduce<Record<string, number>>(
-        (byKind, task) => ({ ...byKind, [task.kind]: (byKind[task.kind] ?? 0) + 1 }),
-        {},
-      ),
-    ).map(([kind, count]) => ({ kind, count }));
     return {
       view: 'work',
       title: page.t('work.title'),
       data: {
         work,
         approvals,
-        counts,
-        overdueCount: rows.filter((task) => task.overdue).length,
+        counts: counted.byKind.map(({ kind, count }) => ({ kind, count })),
+        overdueCount: counted.overdue,
         canClose: pages.can(page, 'post', '/api/v1/tasks/:id/done'),
       },
     };

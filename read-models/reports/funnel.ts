@@ -25,39 +25,93 @@ export const FUNNEL_METHOD =
   'escalated = contracts whose current stage is past its deadline (the stage policy has told someone).';
 
 const days = (interval: ReturnType<typeof sql>) => sql`date_part('epoch', ${interval}) / 86400`;
+const age = days(sql`now() - stage_changed_at`);
 
+/**
+ * The median as percentile_cont(0.5) computes it (the lower middle value, plus half the way to the upper
+ * one when the count is even), from the two middle values fetched by rank.
+ */
+const median = (lo: ReturnType<typeof sql>, hi: ReturnType<typeof sql>) =>
+  sql`round((${lo} + (${hi} - ${lo}) * 0.5::float8)::numeric, 1)::float8`;
+
+/**
+ * Completed stays come from stage_stays (migration 0024, kept with every stage change): the count, the
+ * total and the bucket holding each middle rank from stage_stay_counts (a few rows per stage), the middle
+ * values from the (stage, bucket, days) index. Time stuck reads the contracts_funnel index (stage,
+ * stage_changed_at) alone. Same figures as aggregating the whole timeline, in a few milliseconds.
+ */
 async function stageRows(db: Db): Promise<StageRow[]> {
   const result = await sql<StageRow>`
-    with stages as (select * from unnest(${[...STAGES]}::text[]) with ordinality as s(stage, ord)),
-    stays as (
-      select from_stage, at - lag(at) over (partition by contract_no order by at, id) as spent
-      from timeline where to_stage is not null and contract_no is not null
+    with stages as (
+      select s.*, s.stage = any(${[...FINAL_STAGES]}::text[]) as final
+      from unnest(${[...STAGES]}::text[]) with ordinality as s(stage, ord)
+    ),
+    buckets as (
+      select stage, bucket, stays, sum(stays) over (partition by stage order by bucket) - stays as before, micros
+      from (
+        select stage, bucket, sum(stays) as stays, sum(micros) as micros from stage_stay_counts group by stage, bucket
+      ) c where stays > 0
+    ),
+    stay_totals as (
+      select stage, sum(stays)::bigint as visits, sum(micros) as micros from buckets group by stage
+    ),
+    ranked as (
+      -- the two middle ranks (0-based; the same one when the count is odd) and the buckets holding them
+      select t.stage, t.visits, t.micros, r.rank, b.bucket, r.rank - b.before as offset_in_bucket
+      from stay_totals t
+      cross join lateral (values ((t.visits - 1) / 2, 1), (t.visits / 2, 2)) as r(rank, which)
+      join buckets b on b.stage = t.stage and r.rank >= b.before and r.rank < b.before + b.stays
+    ),
+    middle as (
+      select k.stage, k.visits, k.micros, min(v.days) as lo, max(v.days) as hi
+      from ranked k
+      cross join lateral (
+        -- a bucket of one value (durations counted in whole days) needs no walk through it
+        select case when first.days = last.days then first.days else (
+          select days from stage_stays where stage = k.stage and bucket = k.bucket order by days offset k.offset_in_bucket limit 1
+        ) end as days
+        from (select days from stage_stays where stage = k.stage and bucket = k.bucket order by days limit 1) first,
+             (select days from stage_stays where stage = k.stage and bucket = k.bucket order by days desc limit 1) last
+      ) v
+      group by k.stage, k.visits, k.micros
     ),
     completed as (
-      select from_stage as stage, count(*)::int as visits,
-        round((avg(${days(sql`spent`)}))::numeric, 1)::float8 as avg_days,
-        round((percentile_cont(0.5) within group (order by ${days(sql`spent`)}))::numeric, 1)::float8 as median_days
-      from stays where from_stage is not null and spent is not null group by from_stage
+      select stage, visits::int as visits, round(micros / visits / 86400000000.0, 1)::float8 as avg_days,
+        ${median(sql`lo`, sql`hi`)} as median_days
+      from middle
     ),
     current_stage as (
-      select stage, count(*)::int as contracts, count(*) filter (where escalation_level > 0)::int as escalated,
-        round((avg(${days(sql`now() - stage_changed_at`)}))::numeric, 1)::float8 as avg_age,
-        round((percentile_cont(0.5) within group (order by ${days(sql`now() - stage_changed_at`)}))::numeric, 1)::float8 as median_age,
-        round((max(${days(sql`now() - stage_changed_at`)}))::numeric, 1)::float8 as max_age
-      from contracts group by stage
-    ),
-    stage_value as (
-      select stage, jsonb_agg(jsonb_build_object('currency', currency, 'minor', minor) order by currency) as value_by_currency
-      from (select stage, currency, sum(amount_minor)::bigint as minor from contracts group by stage, currency) v group by stage
+      select s.stage, x.contracts, x.escalated, x.value_by_currency,
+        round((x.age_sum / x.contracts)::numeric, 1)::float8 as avg_age,
+        -- the longest wait is the one that began first
+        (select round((${days(sql`now() - x.first_entered`)})::numeric, 1)::float8) as max_age,
+        -- no time stuck in a final stage: its ages are not computed
+        case when not s.final then (select ${median(sql`min(a)`, sql`max(a)`)} from (
+          -- the two middle ages: the youngest first, so ranks count from the shortest wait as the median does
+          select ${age} as a from contracts c where c.stage = s.stage
+          order by c.stage_changed_at desc offset (x.contracts - 1) / 2 limit 2 - x.contracts % 2
+        ) m) end as median_age
+      from stages s
+      cross join lateral (
+        -- one pass over the stage's index entries, per currency, summed
+        select sum(g.contracts)::int as contracts, sum(g.escalated)::int as escalated, sum(g.age_sum) as age_sum,
+          min(g.first_entered) as first_entered,
+          jsonb_agg(jsonb_build_object('currency', g.currency, 'minor', g.minor) order by g.currency) as value_by_currency
+        from (
+          select currency, count(*) as contracts, count(*) filter (where escalation_level > 0) as escalated,
+            sum(${age}) filter (where not s.final) as age_sum, min(stage_changed_at) as first_entered, sum(amount_minor)::bigint as minor
+          from contracts c where c.stage = s.stage group by currency
+        ) g
+      ) x
+      where x.contracts > 0
     )
-    select s.stage, coalesce(cs.contracts, 0) as contracts, coalesce(cs.escalated, 0) as escalated, coalesce(sv.value_by_currency, '[]'::jsonb) as value_by_currency,
+    select s.stage, coalesce(cs.contracts, 0) as contracts, coalesce(cs.escalated, 0) as escalated, coalesce(cs.value_by_currency, '[]'::jsonb) as value_by_currency,
       coalesce(cp.visits, 0) as completed_visits, cp.avg_days as avg_days_in_stage, cp.median_days as median_days_in_stage,
       case when s.stage = any(${[...FINAL_STAGES]}::text[]) then null else cs.avg_age end as avg_age_days,
       case when s.stage = any(${[...FINAL_STAGES]}::text[]) then null else cs.median_age end as median_age_days,
       case when s.stage = any(${[...FINAL_STAGES]}::text[]) then null else cs.max_age end as max_age_days
     from stages s
     left join current_stage cs on cs.stage = s.stage
-    left join stage_value sv on sv.stage = s.stage
     left join completed cp on cp.stage = s.stage
     order by s.ord`.execute(db);
   return result.rows;
