@@ -4,7 +4,8 @@
  */
 import type { Db } from '../../../db/connect';
 import type { Actor } from '../../../domain/roles';
-import { reevaluateCreditHold } from '../../credit-holds';
+import { applyHoldDecision, creditPositions, lockCustomers } from '../../credit-holds';
+import { chunks } from './batches';
 import { type CollectionSettings, startImportedCollections } from '../collections';
 import type { HistoricalImportReport } from '../report';
 import { storeReport } from './import-record';
@@ -40,17 +41,32 @@ export async function afterCommit(
   await storeReport(db, report);
 }
 
-/** Returns how many customers were evaluated and how many of them are on hold. */
+/** Customers per transaction when the credit holds are evaluated again. */
+const HOLD_BATCH = 500;
+
+/**
+ * Returns how many customers were evaluated and how many of them are on hold. A batch of customers at a time, as
+ * the weekly review does: their rows locked in code order, their positions read with a handful of set-based
+ * queries (creditPositions), then each decision applied; one transaction per batch, not per customer.
+ */
 async function reevaluateCreditHolds(
   db: Db,
   customerCodes: string[],
   { today, actor, progress }: AfterCommitOptions,
 ): Promise<{ customers: number; onHold: number }> {
   let onHold = 0;
-  for (const [i, customerCode] of customerCodes.entries()) {
-    const evaluation = await db.transaction().execute((trx) => reevaluateCreditHold(trx, customerCode, today, actor));
-    if (evaluation.hold) onHold += 1;
-    progress('credit holds', i + 1, customerCodes.length);
+  let done = 0;
+  for (const batch of chunks([...customerCodes].sort(), HOLD_BATCH)) {
+    onHold += await db.transaction().execute(async (trx) => {
+      const positions = await creditPositions(trx, await lockCustomers(trx, batch), () => today);
+      let held = 0;
+      for (const position of positions.values()) {
+        if ((await applyHoldDecision(trx, position, actor)).hold) held += 1;
+      }
+      return held;
+    });
+    done += batch.length;
+    progress('credit holds', done, customerCodes.length);
   }
   return { customers: customerCodes.length, onHold };
 }
