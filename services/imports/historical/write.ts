@@ -11,7 +11,7 @@ import { DISPUTE_ROUTES } from '../../../domain/disputes';
 import type { EscalationPolicy } from '../../../domain/policy';
 import type { Actor } from '../../../domain/roles';
 import { type Column, insertRows, selectIn } from './batches';
-import { type CrossChecked, type UsableSettlement, paymentKey } from './cross-check';
+import { type CrossChecked, type UsableSettlement } from './cross-check';
 import type { HistoricalFile } from './files';
 import {
   type ContractIn,
