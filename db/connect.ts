@@ -24,6 +24,7 @@ import * as blockedLetters from './migrations/0019_blocked_letters';
 import * as contractCosts from './migrations/0020_contract_costs';
 import * as customerPortal from './migrations/0021_customer_portal';
 import * as stageDeadlines from './migrations/0022_stage_deadlines';
+import * as invoicedTrigger from './migrations/0025_invoiced_trigger';
 
 // bigint columns hold minor units far below 2^53, so read them as numbers; dates stay 'YYYY-MM-DD'.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -66,6 +67,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0020_contract_costs': contractCosts,
   '0021_customer_portal': customerPortal,
   '0022_stage_deadlines': stageDeadlines,
+  '0025_invoiced_trigger': invoicedTrigger,
 };
 
 class StaticMigrationProvider implements MigrationProvider {
