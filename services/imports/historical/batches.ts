@@ -56,7 +56,11 @@ export async function insertRows<R>(
     wrote?.(running.rows);
   };
   for (const chunk of chunks(rows, BATCH)) {
-    const arrays = columns.map((c) => sql`${arrayLiteral(chunk.map(c.value))}::${sql.raw(c.type)}[]`);
+    const arrays: RawBuilder<unknown>[] = [];
+    for (const c of columns) {
+      arrays.push(sql`${arrayLiteral(chunk.map(c.value))}::${sql.raw(c.type)}[]`);
+      await yieldToLoop(); // a column of 10,000 values at a time, so requests are answered meanwhile
+    }
     await finish();
     const statement = sql`insert into ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c.name)))})
       select * from unnest(${sql.join(arrays)}) ${then ?? sql``}`.execute(trx);

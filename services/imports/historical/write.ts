@@ -10,7 +10,7 @@ import { daysBetween, zonedInstant } from '../../../domain/dates';
 import { DISPUTE_ROUTES } from '../../../domain/disputes';
 import type { EscalationPolicy } from '../../../domain/policy';
 import type { Actor } from '../../../domain/roles';
-import { type Column, anyOf, arrayLiteral, insertRows, selectIn } from './batches';
+import { type Column, YIELD_EVERY, anyOf, arrayLiteral, insertRows, selectIn, yieldToLoop } from './batches';
 import { type CrossChecked, type UsableSettlement } from './cross-check';
 import type { HistoricalFile } from './files';
 import {
@@ -385,7 +385,8 @@ async function insertInvoices(w: Writing, ordered: InvoiceIn[], plan: InvoicePla
   const startOfDay = midnights();
   const disputes: Dispute[] = [];
   const rows: InvoiceToWrite[] = [];
-  for (const i of ordered) {
+  for (const [n, i] of ordered.entries()) {
+    if (n % YIELD_EVERY === 0) await yieldToLoop();
     const contract = plan.contractOf(i.contractNo)!;
     const policy = await plan.policyFor(i.contractNo, contract.customerCode);
     const balance = plan.balanceOf(i);
