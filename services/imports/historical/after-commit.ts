@@ -2,6 +2,7 @@
  * Step 4, after the commit: the credit holds of the customers concerned are evaluated again, then the open
  * invoices' collections start. Starting them calls Temporal, which must not happen inside the transaction.
  */
+import { sql } from 'kysely';
 import type { Db } from '../../../db/connect';
 import type { Actor } from '../../../domain/roles';
 import { applyHoldDecision, creditPositions, lockCustomers } from '../../credit-holds';
@@ -26,6 +27,7 @@ export async function afterCommit(
   written: Written,
   options: AfterCommitOptions,
 ): Promise<void> {
+  await analyzeAfterBulkLoad(db, written);
   report.creditHolds = await reevaluateCreditHolds(db, written.affected, options);
   if (options.collections) {
     const started = Date.now();
@@ -39,6 +41,22 @@ export async function afterCommit(
     report.durationMs.collections = Date.now() - started;
   }
   await storeReport(db, report);
+}
+
+/** Rows written from which the tables are analyzed after the commit. */
+const ANALYZE_FROM_ROWS = 10_000;
+
+/**
+ * A go-live load multiplies the rows of tables whose statistics say they are (nearly) empty; until autovacuum
+ * analyzes them, the planner may choose scans fit for empty tables: the credit holds below took 2-5 s or 23 s
+ * for the same 2,000 customers. ANALYZE takes no lock that blocks reads or writes.
+ */
+async function analyzeAfterBulkLoad(db: Db, written: Written): Promise<void> {
+  const rows = Object.values(written.counts).reduce((n, c) => n + c.imported, 0);
+  if (rows < ANALYZE_FROM_ROWS) return;
+  await sql`analyze customers, customer_contacts, contracts, milestones, invoices, payments, allocations, disputes`.execute(
+    db,
+  );
 }
 
 /** Customers per transaction when the credit holds are evaluated again. */
