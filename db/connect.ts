@@ -26,6 +26,7 @@ import * as customerPortal from './migrations/0021_customer_portal';
 import * as stageDeadlines from './migrations/0022_stage_deadlines';
 import * as receivablesAsOf from './migrations/0023_receivables_as_of';
 import * as stageStays from './migrations/0024_stage_stays';
+import * as invoicedTrigger from './migrations/0025_invoiced_trigger';
 
 // bigint columns hold minor units far below 2^53, so read them as numbers; dates stay 'YYYY-MM-DD'.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -79,6 +80,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0022_stage_deadlines': stageDeadlines,
   '0023_receivables_as_of': receivablesAsOf,
   '0024_stage_stays': stageStays,
+  '0025_invoiced_trigger': invoicedTrigger,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

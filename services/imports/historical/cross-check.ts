@@ -7,7 +7,7 @@ import type { Db } from '../../../db/connect';
 import type { ContractRow, CustomerRow, InvoiceRow } from '../../../db/schema';
 import { parseAmount } from '../../../domain/csv-values';
 import { toDecimal } from '../../../domain/money';
-import { YIELD_EVERY, selectIn, yieldToLoop } from './batches';
+import { YIELD_EVERY, anyOf, selectIn, yieldToLoop } from './batches';
 import type { RowErrors } from './row-errors';
 import type { ContractIn, ContractTermsIn, CustomerIn, InvoiceIn, ParsedRows, SettlementIn } from './rows';
 
@@ -91,7 +91,7 @@ async function checkCustomers(
     trx
       .selectFrom('customers')
       .select(['code', 'name', 'credit_limit_minor', 'currency', 'locale', 'time_zone', 'grade'])
-      .where('code', 'in', keys)
+      .where('code', '=', anyOf(keys))
       .execute(),
   );
   const dbCustomers = new Map(found.map((c) => [c.code, c]));
@@ -149,7 +149,7 @@ async function checkContracts(
         'stage',
         'terms',
       ])
-      .where('no', 'in', keys)
+      .where('no', '=', anyOf(keys))
       .execute(),
   );
   const dbContracts = new Map(found.map((c) => [c.no, c]));
@@ -246,7 +246,7 @@ async function checkInvoices(
         'source',
         'status',
       ])
-      .where('no', 'in', keys)
+      .where('no', '=', anyOf(keys))
       .execute(),
   );
   const dbInvoices = new Map(found.map((i) => [i.no, i]));
@@ -419,7 +419,7 @@ async function newPaymentsOf(
       trx
         .selectFrom('payments')
         .select(['id', 'customer_code', 'reference', 'amount_minor', 'currency', 'received_on', 'status'])
-        .where('reference', 'in', keys)
+        .where('reference', '=', anyOf(keys))
         .execute(),
   );
   const dbPayments = new Map(found.map((p) => [paymentKey(p.customer_code, p.reference), p]));
@@ -469,7 +469,7 @@ async function allocatedPerPaymentAndInvoice(trx: Db, paymentIds: number[]): Pro
     trx
       .selectFrom('allocations')
       .select(['payment_id', 'invoice_no', 'amount_minor'])
-      .where('payment_id', 'in', keys.map(Number))
+      .where('payment_id', '=', anyOf(keys.map(Number), 'bigint'))
       .where('reversed_at', 'is', null)
       .execute(),
   );
