@@ -558,6 +558,9 @@ async function main(): Promise<void> {
     `N ${n} contracts, M ${m} collections, W ${w} waking; ${os.cpus().length} × ${os.cpus()[0].model}; load ${load()}`,
   );
   const stack = await startBenchStack(env);
+  // Stopped early (kill <pid>): stop the stack's processes and remove its folder all the same.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => void stack.stop().finally(() => process.exit(130)));
   try {
     const temporalDir = findTemporalDir(stack.pids.temporal);
     const idle = { rss: rssOf(stack), pg: postgresRss(stack.pids.postgres) };
