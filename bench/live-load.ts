@@ -181,6 +181,25 @@ const WFT = /^temporal_workflow_task_execution_latency(_seconds)?_count$/;
 const CACHE = 'temporal_sticky_cache_size';
 const EVICTED = 'temporal_sticky_cache_total_forced_eviction';
 
+/** The workflow task queue's backlog: workflow tasks scheduled that no worker has taken yet (sticky queues excluded). */
+async function workflowBacklog(
+  stack: BenchStack,
+): Promise<{ count: number; ageSeconds: number; addRate: number; dispatchRate: number }> {
+  const response = await stack.client.workflowService.describeTaskQueue({
+    namespace: 'default',
+    taskQueue: { name: TASK_QUEUE },
+    taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
+    reportStats: true,
+  });
+  const stats = response.stats;
+  return {
+    count: Number(stats?.approximateBacklogCount ?? 0),
+    ageSeconds: Number(stats?.approximateBacklogAge?.seconds ?? 0),
+    addRate: stats?.tasksAddRate ?? 0,
+    dispatchRate: stats?.tasksDispatchRate ?? 0,
+  };
+}
+
 interface Cpu {
   parts: Record<string, number>;
   at: number;
@@ -475,6 +494,8 @@ async function monthEnd(stack: BenchStack, w: number, startsPerSecond: number, m
   if (Date.now() > wakeAt - 10_000) throw new Error('the wake set was not all started 10 s before its instant');
   const beforeLetters = await wakeCounts(stack);
   while (Date.now() < wakeAt - 2_000) await sleep(200);
+  const backlogAtWake = await workflowBacklog(stack);
+  log(`  at the instant: workflow task backlog ${backlogAtWake.count} (oldest ${backlogAtWake.ageSeconds} s)`);
   const health = new HealthProbe(stack.apiUrl);
   const cpuBefore = cpuNow(stack);
   const metricsBefore = await workerMetrics(metricsPort);
@@ -583,7 +604,20 @@ async function main(): Promise<void> {
       `collections: ${s.started} started, ${s.startsPerSecond.toFixed(1)}/s, ${s.seconds.toFixed(0)} s; CPU ${cpuLine(cpu1, cpu2)}; load ${load()}`,
     );
 
-    log('settling 60 s, then at rest…');
+    // "Started" means Temporal accepted the start; each workflow's first task (its first decision and timer)
+    // may still wait in the task queue. At rest begins once that backlog is empty (at most 20 minutes).
+    const settleStarted = performance.now();
+    for (;;) {
+      const backlog = await workflowBacklog(stack);
+      log(
+        `  workflow task backlog ${backlog.count} (oldest ${backlog.ageSeconds} s; added ${backlog.addRate.toFixed(1)}/s, dispatched ${backlog.dispatchRate.toFixed(1)}/s); worker sticky cache ${metric(await workerMetrics(metricsPort), CACHE)}; load ${load()}`,
+      );
+      if (backlog.count === 0 || performance.now() - settleStarted > 20 * 60_000) break;
+      await sleep(30_000);
+    }
+    log(
+      `backlog drained ${((performance.now() - settleStarted) / 1000).toFixed(0)} s after the last start; settling 60 s, then at rest…`,
+    );
     await sleep(60_000);
     const restBefore = cpuNow(stack);
     await sleep(restSeconds * 1000);
