@@ -405,10 +405,12 @@ describe('invoices, letters and payments', () => {
     );
     expect(closed.milestones.map((m: { status: string }) => m.status)).toEqual(['paid', 'paid']);
     // Signed 60 days ago, the advance milestone's invoice was late from the start: its stage deadline may fire
-    // before the invoice is issued, and then once (the latest level), not once per level it missed.
-    expect(
-      closed.timeline.filter((t: { action: string }) => t.action === 'stage_escalated').length,
-    ).toBeLessThanOrEqual(1);
+    // before the invoice is issued, and then once (the latest level), not once per level it missed. The final
+    // milestone, accepted 2 days ago, may be past its first level too, depending on the hour the test runs.
+    const escalatedWaits = closed.timeline
+      .filter((t: { action: string }) => t.action === 'stage_escalated')
+      .map((t: { details: { wait: string; milestone?: number } }) => `${t.details.wait}/${t.details.milestone}`);
+    expect(escalatedWaits.length).toBe(new Set(escalatedWaits).size);
     const actions = closed.timeline
       .map((t: { action: string }) => t.action)
       .filter((action: string) => action !== 'stage_escalated');
