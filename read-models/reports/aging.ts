@@ -116,35 +116,46 @@ export async function agingLines(
   // A page is the top offset + limit lines (a bounded sort), not a ranking of every line.
   const page = q.limit === undefined ? sql`` : sql`order by ${rank} limit ${q.limit} offset ${q.offset ?? 0}`;
   const sums = sql.join([...buckets, sql.ref('total')].map((b) => sql`sum(${b})::bigint as ${b}`));
-  // Lines already one per contract and currency are not regrouped: only their totals per currency are summed.
-  const grouped =
+  // Lines already one per contract and currency are not regrouped (nor copied: read straight from the
+  // sums): only their totals per currency are summed.
+  const [lines, totals] =
     q.groupBy === 'contract'
-      ? sql`select group_code as key, null::text as name, currency, false as is_total, ${sql.join(buckets)}, total, invoices
-          from summed
-          union all
-          select null, null, currency, true, ${sums}, sum(invoices)::int from summed group by currency`
-      : sql`select group_key as key, group_name as name, currency, grouping(group_key) = 1 as is_total,
-          ${sums}, sum(invoices)::int as invoices
-          from named
-          group by grouping sets ((group_key, group_name, currency), (currency))`;
+      ? [
+          sql`select group_code as key, null::text as name, currency, false as is_total, ${sql.join(buckets)}, total, invoices
+            from summed`,
+          sql`select null as key, null as name, currency, true as is_total, ${sums}, sum(invoices)::int as invoices
+            from summed group by currency`,
+        ]
+      : [sql`select * from grouped where not is_total`, sql`select * from grouped where is_total`];
   const result = await sql<AgingLine & { is_total: boolean; line_count: number }>`
     with open_ar as (${openReceivablesAsOf(q.asOf, q.timeZone)}),
     summed as (
       select ${grouping.by} collate "C" as group_code, o.currency collate "C" as currency,
         ${sql.join(AGING_BUCKETS.map(bucketSum))},
         sum(balance_minor)::bigint as total, count(*)::int as invoices
-      from (select *, ${q.asOf}::date - due_date as days_past_due from open_ar) o ${grouping.source}
+      from (
+        -- Integer balances (whole minor units) sum in machine integers, not numeric.
+        select customer_code, contract_no, currency, balance_minor::bigint as balance_minor,
+          ${q.asOf}::date - due_date as days_past_due
+        from open_ar
+      ) o ${grouping.source}
       group by 1, 2
     ),
     named as (
       select ${grouping.key} collate "C" as group_key, ${grouping.name} collate "C" as group_name, s.* from summed s ${grouping.join}
     ),
-    grouped as (${grouped}),
-    page as (select * from grouped where not is_total ${page})
+    grouped as (
+      select group_key as key, group_name as name, currency, grouping(group_key) = 1 as is_total,
+        ${sums}, sum(invoices)::int as invoices
+      from named
+      group by grouping sets ((group_key, group_name, currency), (currency))
+    ),
+    lines as not materialized (${lines}),
+    page as (select * from lines ${page})
     select n.key, ${grouping.pageName ?? sql`n.name`} as name, n.currency, n.is_total,
       ${sql.join(buckets.map((b) => sql`n.${b}`))}, n.total, n.invoices,
-      (select count(*) from grouped where not is_total)::int as line_count
-    from (select * from page union all select * from grouped where is_total) n
+      (select count(*) from lines)::int as line_count
+    from (select * from page union all ${totals}) n
     order by n.is_total, ${rank}`.execute(db);
   return {
     lines: result.rows.filter((r) => !r.is_total).map(withoutFlag),
