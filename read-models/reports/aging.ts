@@ -100,9 +100,10 @@ function bucketSum(bucket: AgingBucket): RawBuilder<unknown> {
  * Lines per group and currency, then one total line per currency (is_total), all in one query; with a
  * limit, only that page of lines (the totals always), and how many lines there are in all.
  *
- * The open receivables (~100,000 at a million invoices) are first summed per customer or per contract:
- * only those sums (≤ one per customer or contract) meet the names and regroup by owner or department.
- * Sums and counts add up, so the figures are those of grouping the invoices directly. Groups are formed
+ * The open receivables (~100,000 at a million invoices) are summed per customer, per contract, or, through
+ * one hash join with the contracts, straight per owner or department (a few dozen groups: no sums per contract
+ * to sort and regroup). Per customer the sums then meet the names; per contract only the page's lines read
+ * their title. Sums and counts add up, so the figures are those of grouping the invoices directly. Groups are formed
  * under the "C" collation (byte order: the same groups, sorted without the locale's costly comparisons);
  * the lines are ranked in the database's own collation, as before.
  */
