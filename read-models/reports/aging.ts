@@ -32,45 +32,57 @@ export interface AgingLine extends BucketMinor {
 }
 
 /**
- * Group key and display name of the lines, from the receivables summed per customer or per contract
- * (s.group_code, by `by`), joined to the customer (cu) or the contract (c) that names them.
+ * How the open receivables (o) are summed and named:
+ * - `by`, the group they are summed into (s.group_code), and `source`, what they are joined to for it
+ *   (the contract (c) whose owner or department groups them);
+ * - `key`/`name` of a line and `join`, the customer (cu) naming its sums;
+ * - `pageName`, for the contract grouping, the title read only for the lines of the page (n.key is the
+ *   contract number): joined through the primary key after ranking, not for every contract with an
+ *   open invoice (invoices.contract_no is a non-null reference to contracts, so no line is lost).
  */
 const GROUPINGS: Record<
   AgingGroup,
   {
-    by: 'customer_code' | 'contract_no';
+    by: RawBuilder<unknown>;
+    source: RawBuilder<unknown>;
     key: RawBuilder<unknown>;
     name: RawBuilder<unknown>;
     join: RawBuilder<unknown>;
+    pageName?: RawBuilder<unknown>;
     header: string;
   }
 > = {
   customer: {
-    by: 'customer_code',
+    by: sql`o.customer_code`,
+    source: sql``,
     key: sql`s.group_code`,
     name: sql`cu.name`,
     join: sql`join customers cu on cu.code = s.group_code`,
     header: 'Customer 客户',
   },
   owner: {
-    by: 'contract_no',
-    key: sql`c.account_owner`,
-    name: sql`c.account_owner`,
-    join: sql`join contracts c on c.no = s.group_code`,
+    by: sql`c.account_owner`,
+    source: sql`join contracts c on c.no = o.contract_no`,
+    key: sql`s.group_code`,
+    name: sql`s.group_code`,
+    join: sql``,
     header: 'Owner 负责人',
   },
   contract: {
-    by: 'contract_no',
+    by: sql`o.contract_no`,
+    source: sql``,
     key: sql`s.group_code`,
-    name: sql`c.title`,
-    join: sql`join contracts c on c.no = s.group_code`,
+    name: sql`null::text`,
+    join: sql``,
+    pageName: sql`(select c.title from contracts c where c.no = n.key collate "default")`,
     header: 'Contract 合同',
   },
   department: {
-    by: 'contract_no',
-    key: sql`c.department`,
-    name: sql`c.department`,
-    join: sql`join contracts c on c.no = s.group_code`,
+    by: sql`c.department`,
+    source: sql`join contracts c on c.no = o.contract_no`,
+    key: sql`s.group_code`,
+    name: sql`s.group_code`,
+    join: sql``,
     header: 'Department 部门',
   },
 };
@@ -88,9 +100,10 @@ function bucketSum(bucket: AgingBucket): RawBuilder<unknown> {
  * Lines per group and currency, then one total line per currency (is_total), all in one query; with a
  * limit, only that page of lines (the totals always), and how many lines there are in all.
  *
- * The open receivables (~100,000 at a million invoices) are first summed per customer or per contract:
- * only those sums (≤ one per customer or contract) meet the names and regroup by owner or department.
- * Sums and counts add up, so the figures are those of grouping the invoices directly. Groups are formed
+ * The open receivables (~100,000 at a million invoices) are summed per customer, per contract, or, through
+ * one hash join with the contracts, straight per owner or department (a few dozen groups: no sums per contract
+ * to sort and regroup). Per customer the sums then meet the names; per contract only the page's lines read
+ * their title. Sums and counts add up, so the figures are those of grouping the invoices directly. Groups are formed
  * under the "C" collation (byte order: the same groups, sorted without the locale's costly comparisons);
  * the lines are ranked in the database's own collation, as before.
  */
@@ -100,15 +113,33 @@ export async function agingLines(
 ): Promise<{ lines: AgingLine[]; totals: AgingLine[]; lineCount: number }> {
   const grouping = GROUPINGS[q.groupBy];
   const buckets = AGING_BUCKETS.map((b) => sql.ref(b.key));
-  const page =
-    q.limit === undefined ? sql`true` : sql`line_no > ${q.offset ?? 0} and line_no <= ${(q.offset ?? 0) + q.limit}`;
+  const rank = sql`total desc, key collate "default", currency collate "default"`;
+  // A page is the top offset + limit lines (a bounded sort), not a ranking of every line.
+  const page = q.limit === undefined ? sql`` : sql`order by ${rank} limit ${q.limit} offset ${q.offset ?? 0}`;
+  const sums = sql.join([...buckets, sql.ref('total')].map((b) => sql`sum(${b})::bigint as ${b}`));
+  // Lines already one per contract and currency are not regrouped (nor copied: read straight from the
+  // sums): only their totals per currency are summed.
+  const [lines, totals] =
+    q.groupBy === 'contract'
+      ? [
+          sql`select group_code as key, null::text as name, currency, false as is_total, ${sql.join(buckets)}, total, invoices
+            from summed`,
+          sql`select null as key, null as name, currency, true as is_total, ${sums}, sum(invoices)::int as invoices
+            from summed group by currency`,
+        ]
+      : [sql`select * from grouped where not is_total`, sql`select * from grouped where is_total`];
   const result = await sql<AgingLine & { is_total: boolean; line_count: number }>`
     with open_ar as (${openReceivablesAsOf(q.asOf, q.timeZone)}),
     summed as (
-      select o.${sql.ref(grouping.by)} collate "C" as group_code, o.currency collate "C" as currency,
+      select ${grouping.by} collate "C" as group_code, o.currency collate "C" as currency,
         ${sql.join(AGING_BUCKETS.map(bucketSum))},
         sum(balance_minor)::bigint as total, count(*)::int as invoices
-      from (select *, ${q.asOf}::date - due_date as days_past_due from open_ar) o
+      from (
+        -- Integer balances (whole minor units) sum in machine integers, not numeric.
+        select customer_code, contract_no, currency, balance_minor::bigint as balance_minor,
+          ${q.asOf}::date - due_date as days_past_due
+        from open_ar
+      ) o ${grouping.source}
       group by 1, 2
     ),
     named as (
@@ -116,38 +147,30 @@ export async function agingLines(
     ),
     grouped as (
       select group_key as key, group_name as name, currency, grouping(group_key) = 1 as is_total,
-        ${sql.join(buckets.map((b) => sql`sum(${b})::bigint as ${b}`))},
-        sum(total)::bigint as total, sum(invoices)::int as invoices
+        ${sums}, sum(invoices)::int as invoices
       from named
       group by grouping sets ((group_key, group_name, currency), (currency))
     ),
-    numbered as (
-      select *, row_number() over (partition by is_total order by total desc, key collate "default", currency collate "default") as line_no,
-        count(*) over (partition by is_total) as line_count
-      from grouped
-    )
-    select * from numbered where is_total or ${page}
-    order by is_total, line_no`.execute(db);
-  const lines = result.rows.filter((r) => !r.is_total);
+    lines as not materialized (${lines}),
+    page as (select * from lines ${page})
+    select n.key, ${grouping.pageName ?? sql`n.name`} as name, n.currency, n.is_total,
+      ${sql.join(buckets.map((b) => sql`n.${b}`))}, n.total, n.invoices,
+      (select count(*) from lines)::int as line_count
+    from (select * from page union all ${totals}) n
+    order by n.is_total, ${rank}`.execute(db);
   return {
-    lines: lines.map(withoutFlag),
+    lines: result.rows.filter((r) => !r.is_total).map(withoutFlag),
     totals: result.rows.filter((r) => r.is_total).map(withoutFlag),
-    lineCount: Number(lines[0]?.line_count ?? (q.limit === undefined ? 0 : await countLines(db, q))),
+    // Every row carries the count, the totals too: a page past the last line still has it (no rows: no lines).
+    lineCount: Number(result.rows[0]?.line_count ?? 0),
   };
-}
-
-/** A page past the last line has no line to carry the count. */
-async function countLines(db: Db, q: AgingQuery): Promise<number> {
-  const { lineCount } = await agingLines(db, { ...q, limit: undefined, offset: undefined });
-  return lineCount;
 }
 
 function withoutFlag({
   is_total: _,
   line_count: _count,
-  line_no: _no,
   ...line
-}: AgingLine & { is_total: boolean; line_count?: number; line_no?: number }): AgingLine {
+}: AgingLine & { is_total: boolean; line_count?: number }): AgingLine {
   return line;
 }
 
