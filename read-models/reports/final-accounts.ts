@@ -110,7 +110,7 @@ export async function finalAccountsReport(db: Db, q: FinalAccountsQuery): Promis
     .orderBy('f.currency');
   if (q.customer) totalsQuery = totalsQuery.where('f.customer_code', '=', q.customer);
   if (q.department) totalsQuery = totalsQuery.where('f.department', '=', q.department);
-  const totalRows = (await totalsQuery.execute()) as unknown as TotalRow[];
+  const totalRows: TotalRow[] = await totalsQuery.execute();
 
   const accounts = shown.map((row) => ({
     ...finalAccountView(row),
