@@ -31,6 +31,9 @@ interface DsoBody {
 interface CeiBody {
   currencies: { currency: string; ceiPercent: number | null }[];
 }
+interface TrendBody {
+  months: { month: string; dso: DsoBody['currencies']; cei: CeiBody['currencies'] }[];
+}
 interface ForecastBody {
   asOf: string;
   buckets: {
@@ -249,13 +252,10 @@ function monthPeriod(month: string, today: LocalDate): { from: LocalDate; to: Lo
 }
 
 async function trendSection(api: Api, page: PageRequest, params: Params, today: LocalDate) {
-  const months = monthsBetween(params.trendFrom, params.trendTo).filter((m) => `${m}-01` <= today);
-  const figures = await inTurns(months, CONCURRENT_REPORTS, async (month) => {
-    const period = monthPeriod(month, today);
-    const dso = await api<DsoBody>('/api/v1/reports/dso', period);
-    const cei = await api<CeiBody>('/api/v1/reports/cei', period);
-    return { month, dso, cei };
-  });
+  // One report for the whole range: each month's DSO and CEI as the single-month reports give them.
+  const body = await api<TrendBody>('/api/v1/reports/trend', { from: params.trendFrom, to: params.trendTo });
+  const months = body.months.map((m) => m.month);
+  const figures = body.months.map((m) => ({ month: m.month, dso: { currencies: m.dso }, cei: { currencies: m.cei } }));
   const currencies = [
     ...new Set(figures.flatMap((f) => [...f.dso.currencies, ...f.cei.currencies].map((c) => c.currency))),
   ];
