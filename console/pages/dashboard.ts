@@ -108,12 +108,13 @@ const DOWNLOADS = ['aging', 'dso', 'cei', 'forecast', 'funnel', 'on-time', 'disp
 const DOWNLOAD_PARAMS = ['asOf', 'from', 'to', 'groupBy'] as const;
 
 const TREND_MONTHS = 6;
+/** As GET /api/v1/reports/trend allows (read-models/reports/trend.ts). */
 const MAX_TREND_MONTHS = 12;
 /** Customers in the on-time chart: those with the most invoices paid in the period. */
 const ON_TIME_CUSTOMERS = 15;
 /** Customers named in the aging chart; the rest are one "others" stack. */
 const AGING_CUSTOMERS = 6;
-/** Report calls at once: the monthly DSO and CEI are a dozen snapshots; more at once would crowd the pool. */
+/** Report calls at once (one per chart): more at once would crowd the pool. */
 const CONCURRENT_REPORTS = 2;
 
 const MONTH = /^\d{4}-\d{2}$/;
@@ -433,8 +434,8 @@ async function dashboard(pages: ConsolePages, page: PageRequest, deps: ApiDeps):
   // htmx asks for one chart (?only=aging) when its form changes; without JavaScript the whole page comes.
   const only =
     typeof page.query.only === 'string' && Object.hasOwn(SECTIONS, page.query.only) ? page.query.only : undefined;
-  // The DSO/CEI trend asks for two reports a month: the page comes without it and fetches it once shown
-  // (htmx on load), or, without JavaScript, by its link.
+  // The DSO/CEI trend (one report of up to 12 months) comes after the page: fetched once shown (htmx on
+  // load), or, without JavaScript, by its link.
   const wanted = (section: Section) => (only === undefined ? section !== 'trend' : only === section);
   const trendLater = only === undefined ? href('/dashboard', { ...params, only: 'trend' }) : undefined;
   const [aging, trend, forecast, funnel, onTime, disputes] = await inTurns(
