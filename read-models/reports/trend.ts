@@ -1,7 +1,7 @@
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../../db/connect';
 import { AGING_BUCKETS } from '../../domain/aging';
-import { addDays, type LocalDate } from '../../domain/dates';
+import { addDays, daysBetween, type LocalDate } from '../../domain/dates';
 import { endOfDay } from './as-of';
 import { CEI_METHOD, DSO_METHOD } from './receivables';
 import { type Cell, column, money, numberOrNull, type Report } from './table';
@@ -79,6 +79,42 @@ async function trendRows(db: Db, months: TrendMonth[], timeZone: string): Promis
   const firstDay = days[0];
   const lastDay = days[days.length - 1];
   const firstEnd = endOfDay(firstDay, timeZone);
+  const ds = sql`${days}::date[]`;
+  const ends = sql`array(select (d + 1)::timestamp at time zone ${timeZone} from unnest(${days}::date[]) d order by d)`;
+  // Paid invoices open on one of the days, per day of issue: the first of the days on or after the day of issue
+  // has to be before their last payment. In three ranges of days of issue (up to the first day, then the months
+  // in two halves), so that parallel workers share them.
+  const paidOpen = (from: RawBuilder<unknown>, to: LocalDate) => sql`
+      select i.no, i.currency, i.issue_date, i.due_date, i.amount_minor, null, i.written_off_at,
+        i.first_received_on, i.last_received_on
+      from generate_series(${from}, ${to}::date, interval '1 day') issued
+      cross join lateral (
+        select * from invoices i
+        where i.status = 'paid' and i.issue_date = issued::date
+          and i.last_received_on > (${ds})[width_bucket(issued::date - 1, ${ds}) + 1]
+      ) i`;
+  const middle = addDays(firstDay, Math.ceil(daysBetween(firstDay, lastDay) / 2));
+  const paidRanges = [
+    { from: sql`(select min(issue_date) from invoices where status = 'paid')`, to: firstDay },
+    { from: sql`${addDays(firstDay, 1)}::date`, to: middle },
+    { from: sql`${addDays(middle, 1)}::date`, to: lastDay },
+  ];
+  const placedSums = (from: RawBuilder<unknown>, sign: number) => sql`
+      select currency, cu, lo, wo, f, l, case when greatest(lo, f) < least(l, wo) then no end as no,
+        case when greatest(lo, f) < least(l, wo) then ${sign}::int end as sign,
+        ${sign}::int * sum(amount_minor) filter (where amount_minor > 0) as amount_minor,
+        ${sign}::int * sum(balance_minor) filter (where balance_minor > 0) as balance_minor,
+        min(amount_minor) as invoice_amount_minor
+      from (
+        select c.currency, c.amount_minor, c.balance_minor, c.no,
+          width_bucket(c.issue_date - 1, ${ds}) as lo,
+          coalesce(width_bucket(c.written_off_at, ${ends}), ${days.length}::int) as wo,
+          width_bucket(c.due_date + ${CURRENT_MAX_DAYS}::int, ${ds}) as cu,
+          coalesce(width_bucket(c.first_received_on - 1, ${ds}), ${days.length}::int) as f,
+          coalesce(width_bucket(c.last_received_on - 1, ${ds}), ${days.length}::int) as l
+        from ${from} c
+      ) placed
+      group by 1, 2, 3, 4, 5, 6, 7, 8`;
   const result = await sql<TrendRow>`
     with recursive
     grid as (
@@ -106,45 +142,39 @@ async function trendRows(db: Db, months: TrendMonth[], timeZone: string): Promis
       where d.status = 'resolved' and d.credit_minor > 0 and d.resolved_at >= ${firstEnd} and i.issue_date <= ${lastDay}::date
         and grid.ends[width_bucket(i.issue_date - 1, grid.ds) + 1] <= d.resolved_at
     ),
+    -- The invoices not paid now and the paid ones open on at least one of the days; the days, their ends and
+    -- their count as constants (no reference to a CTE), so that PostgreSQL may read the branches in parallel.
     candidate as (
       select i.no, i.currency, i.issue_date, i.due_date, i.amount_minor, i.balance_minor, i.written_off_at,
-        i.first_received_on, i.last_received_on, false as paid
+        i.first_received_on, i.last_received_on
       from invoices i
       where i.status <> 'paid' and i.issue_date <= ${lastDay}::date and (i.written_off_at is null or i.written_off_at >= ${firstEnd})
       union all
-      select i.no, i.currency, i.issue_date, i.due_date, i.amount_minor, null, i.written_off_at,
-        i.first_received_on, i.last_received_on, true
-      from grid
-      cross join generate_series((select min(issue_date) from invoices where status = 'paid'), ${lastDay}::date, interval '1 day') issued
-      -- the first of the days on or after the day of issue: open on some day only if paid after that one
-      cross join lateral (select grid.ds[width_bucket(issued::date - 1, grid.ds) + 1] as day) first_day
-      cross join lateral (
-        select * from invoices i
-        where i.status = 'paid' and i.issue_date = issued::date and i.last_received_on > first_day.day
-      ) i
-
+      ${sql.join(
+        paidRanges.map((range) => paidOpen(range.from, range.to)),
+        sql`
+      union all
+`,
+      )}
     ),
-    -- Each untouched candidate placed among the days (k = 1 … n): issued before day lo + 1, first and last
-    -- payment before days f + 1 and l + 1, written off by the end of day wo + 1, current up to day cu
-    -- (width_bucket over the sorted days). It owes its amount on days lo + 1 … min(f, wo), its balance now on
-    -- days max(lo, l) + 1 … wo (not paid now), and in between (several payments) what its allocations leave:
-    -- those few are kept by number, the others summed by placement.
-    placed as (
-      select c.currency, c.amount_minor, c.balance_minor, c.no,
-        width_bucket(c.issue_date - 1, grid.ds) as lo,
-        coalesce(width_bucket(c.written_off_at, grid.ends), grid.n) as wo,
-        width_bucket(c.due_date + ${CURRENT_MAX_DAYS}::int, grid.ds) as cu,
-        coalesce(width_bucket(c.first_received_on - 1, grid.ds), grid.n) as f,
-        coalesce(width_bucket(c.last_received_on - 1, grid.ds), grid.n) as l
-      from candidate c cross join grid
-      where c.no not in (select invoice_no from touched)
+    -- The touched ones among the candidates, to take away again (sign −1): their figures are the plain ones below.
+    touched_candidate as (
+      select i.no, i.currency, i.issue_date, i.due_date, i.amount_minor, case when i.status <> 'paid' then i.balance_minor end as balance_minor,
+        i.written_off_at, i.first_received_on, i.last_received_on
+      from invoices i
+      where i.no in (select invoice_no from touched) and i.issue_date <= ${lastDay}::date
+        and case when i.status <> 'paid' then i.written_off_at is null or i.written_off_at >= ${firstEnd}
+                 else i.last_received_on > (${ds})[width_bucket(i.issue_date - 1, ${ds}) + 1] end
     ),
+    -- Each candidate placed among the days (k = 1 … n): issued before day lo + 1, first and last payment before
+    -- days f + 1 and l + 1, written off by the end of day wo + 1, current up to day cu (width_bucket over the
+    -- sorted days). It owes its amount on days lo + 1 … min(f, wo), its balance now on days max(lo, l) + 1 … wo
+    -- (not paid now), and in between (several payments) what its allocations leave: those few are kept by
+    -- number, the others summed by placement.
     stretch as (
-      select currency, cu, lo, wo, f, l, case when greatest(lo, f) < least(l, wo) then no end as no,
-        sum(amount_minor) filter (where amount_minor > 0) as amount_minor,
-        sum(balance_minor) filter (where balance_minor > 0) as balance_minor,
-        min(amount_minor) as invoice_amount_minor
-      from placed group by 1, 2, 3, 4, 5, 6, 7
+      ${placedSums(sql`candidate`, 1)}
+      union all
+      ${placedSums(sql`touched_candidate`, -1)}
     ),
     -- A touched invoice, day by day the plain way: amount + credit notes resolved after the day − allocations
     -- received by the day and not reversed, nor their payment, by its end.
@@ -178,7 +208,7 @@ async function trendRows(db: Db, months: TrendMonth[], timeZone: string): Promis
       select s.currency, k, s.cu, s.balance_minor
       from stretch s cross join generate_series(greatest(s.lo, s.l) + 1, s.wo) k where s.balance_minor is not null
       union all
-      select s.currency, k, s.cu, b.minor
+      select s.currency, k, s.cu, s.sign * b.minor
       from stretch s cross join grid cross join generate_series(greatest(s.lo, s.f) + 1, least(s.l, s.wo)) k
       cross join lateral (
         select s.invoice_amount_minor - coalesce((
@@ -194,6 +224,7 @@ async function trendRows(db: Db, months: TrendMonth[], timeZone: string): Promis
     ar as (
       select currency, k, sum(minor)::bigint as minor, coalesce(sum(minor) filter (where k <= cu), 0)::bigint as current_minor
       from day_balance group by currency, k
+      having sum(minor) > 0
     ),
     credits as (
       select date_trunc('month', i.issue_date::timestamp)::date as month_start, i.currency, sum(d.credit_minor)::bigint as minor
