@@ -62,12 +62,15 @@ interface TrendRow {
  * of every month (today for the current one). Instead of one as-of computation per day (as-of.ts), one pass:
  * - the candidates are the invoices not paid now and the paid ones open on at least one of the days (a range
  *   of invoices_paid_as_of per day of issue: last_received_on after the first of the days on or after it);
- * - an invoice no later fact changes on any of the days (no allocation or payment reversed, no credit note
- *   resolved after the first day, "touched" otherwise) owes a constant amount over each of three stretches:
+ * - an invoice no later fact changes on any of the days (no allocation or payment reversed after the end of a
+ *   day that counted it, no credit note resolved after the end of a day it was issued by; "touched" otherwise)
+ *   owes a constant amount over each of three stretches:
  *   its amount from its issue until its first payment, its balance now from its last payment on (if not paid
  *   now), and in between (several payments) what the allocations received by then leave; cut at its write-off.
  *   Each constant stretch is a range of day numbers (width_bucket over the sorted days), summed per
- *   (currency, first day, last day, last day it is current) before being spread over the days;
+ *   (currency, first day, last day, last day it is current) before being spread over the days. Every candidate
+ *   is summed so (a scan without references to CTEs, which PostgreSQL may share among parallel workers), and
+ *   the touched ones are summed again apart and taken away;
  * - a touched invoice (few) is computed day by day the plain way: amount, plus credit notes resolved after
  *   the day, less the allocations received by the day and not reversed, nor their payment, by its end.
  * Credit sales are one range of invoices_issue_date for the whole trend; DSO's countback walks back past the
