@@ -10,6 +10,7 @@ import {
 import { funnelReport } from '../../read-models/reports/funnel';
 import { ceiReport, dsoReport, overdueRatioReport, type Period } from '../../read-models/reports/receivables';
 import { inReportSnapshot } from '../../read-models/reports/session';
+import { MAX_TREND_MONTHS, trendReport } from '../../read-models/reports/trend';
 import type { Report } from '../../read-models/reports/table';
 import type { Db } from '../../db/connect';
 import { daysBetween, isLocalDate, isTimeZone, type LocalDate, localDateOf } from '../../domain/dates';
@@ -19,6 +20,7 @@ import type { ApiDeps } from '../deps';
 import { invalidInput } from '../../domain/refusal';
 import { EXPORT_FORMATS, type ExportFormat, exportFile } from '../export';
 import type { ApiRoutes } from '../route';
+import { TREND_QUERY_DOC, trendQuerySchema } from '../schemas/reports';
 
 /** The business-review figures are finance's and management's. */
 const REPORT_ROLES: readonly Role[] = ['finance', 'executive'];
@@ -135,6 +137,14 @@ const REPORTS: ReportDefinition[] = [
     summary: 'Collection effectiveness index for a period',
     query: PERIOD_DOC,
     run: (db, query, scope) => ceiReport(db, periodParam(query, scope)),
+  },
+  {
+    path: '/api/v1/reports/trend',
+    summary:
+      `DSO (countback and average method) and CEI of each month from \`from\` to \`to\` (at most ${MAX_TREND_MONTHS}), ` +
+      'the figures the DSO and CEI reports give for each month (its first day to its last, or to today), in one answer',
+    query: { ...TREND_QUERY_DOC, timeZone: AS_OF_DOC.timeZone },
+    run: (db, query, scope) => trendReport(db, { ...trendQuerySchema(scope.today.slice(0, 7)).parse(query), ...scope }),
   },
   {
     path: '/api/v1/reports/overdue-ratio',

@@ -31,6 +31,9 @@ interface DsoBody {
 interface CeiBody {
   currencies: { currency: string; ceiPercent: number | null }[];
 }
+interface TrendBody {
+  months: { month: string; dso: DsoBody['currencies']; cei: CeiBody['currencies'] }[];
+}
 interface ForecastBody {
   asOf: string;
   buckets: {
@@ -105,12 +108,13 @@ const DOWNLOADS = ['aging', 'dso', 'cei', 'forecast', 'funnel', 'on-time', 'disp
 const DOWNLOAD_PARAMS = ['asOf', 'from', 'to', 'groupBy'] as const;
 
 const TREND_MONTHS = 6;
+/** As GET /api/v1/reports/trend allows (read-models/reports/trend.ts). */
 const MAX_TREND_MONTHS = 12;
 /** Customers in the on-time chart: those with the most invoices paid in the period. */
 const ON_TIME_CUSTOMERS = 15;
 /** Customers named in the aging chart; the rest are one "others" stack. */
 const AGING_CUSTOMERS = 6;
-/** Report calls at once: the monthly DSO and CEI are a dozen snapshots; more at once would crowd the pool. */
+/** Report calls at once (one per chart): more at once would crowd the pool. */
 const CONCURRENT_REPORTS = 2;
 
 const MONTH = /^\d{4}-\d{2}$/;
@@ -249,13 +253,10 @@ function monthPeriod(month: string, today: LocalDate): { from: LocalDate; to: Lo
 }
 
 async function trendSection(api: Api, page: PageRequest, params: Params, today: LocalDate) {
-  const months = monthsBetween(params.trendFrom, params.trendTo).filter((m) => `${m}-01` <= today);
-  const figures = await inTurns(months, CONCURRENT_REPORTS, async (month) => {
-    const period = monthPeriod(month, today);
-    const dso = await api<DsoBody>('/api/v1/reports/dso', period);
-    const cei = await api<CeiBody>('/api/v1/reports/cei', period);
-    return { month, dso, cei };
-  });
+  // One report for the whole range: each month's DSO and CEI as the single-month reports give them.
+  const body = await api<TrendBody>('/api/v1/reports/trend', { from: params.trendFrom, to: params.trendTo });
+  const months = body.months.map((m) => m.month);
+  const figures = body.months.map((m) => ({ month: m.month, dso: { currencies: m.dso }, cei: { currencies: m.cei } }));
   const currencies = [
     ...new Set(figures.flatMap((f) => [...f.dso.currencies, ...f.cei.currencies].map((c) => c.currency))),
   ];
@@ -433,8 +434,8 @@ async function dashboard(pages: ConsolePages, page: PageRequest, deps: ApiDeps):
   // htmx asks for one chart (?only=aging) when its form changes; without JavaScript the whole page comes.
   const only =
     typeof page.query.only === 'string' && Object.hasOwn(SECTIONS, page.query.only) ? page.query.only : undefined;
-  // The DSO/CEI trend asks for two reports a month: the page comes without it and fetches it once shown
-  // (htmx on load), or, without JavaScript, by its link.
+  // The DSO/CEI trend (one report of up to 12 months) comes after the page: fetched once shown (htmx on
+  // load), or, without JavaScript, by its link.
   const wanted = (section: Section) => (only === undefined ? section !== 'trend' : only === section);
   const trendLater = only === undefined ? href('/dashboard', { ...params, only: 'trend' }) : undefined;
   const [aging, trend, forecast, funnel, onTime, disputes] = await inTurns(

@@ -639,6 +639,43 @@ describe('DSO, CEI and overdue ratio', () => {
   });
 });
 
+describe('DSO and CEI by month (the dashboard trend)', () => {
+  it('gives January to March 2026 the figures of the monthly DSO and CEI reports', async () => {
+    const body = await get(executive, '/api/v1/reports/trend?from=2026-01&to=2026-03');
+    expect(body.months.map((m: any) => [m.month, m.from, m.to])).toEqual([
+      ['2026-01', '2026-01-01', '2026-01-31'],
+      ['2026-02', '2026-02-01', '2026-02-28'],
+      ['2026-03', '2026-03-01', '2026-03-31'],
+    ]);
+    // March: the figures computed by hand above (DSO 80.2 by countback, 67.5 by the average method; CEI 13.2)
+    expect(body.months[2].dso).toEqual([
+      {
+        currency: 'CNY',
+        receivables: cny(79_500),
+        dsoDays: 80.2,
+        averageMethod: { creditSales: cny(36_500), periodDays: 31, dsoDays: 67.5 },
+      },
+    ]);
+    expect(body.months[2].cei).toEqual([
+      {
+        currency: 'CNY',
+        beginningReceivables: cny(50_000),
+        creditSales: cny(36_500),
+        endingReceivables: cny(79_500),
+        endingCurrentReceivables: cny(33_500),
+        ceiPercent: 13.2,
+      },
+    ]);
+    // every month as the single-month reports give it
+    for (const m of body.months) {
+      const dso = await get(finance, `/api/v1/reports/dso?from=${m.from}&to=${m.to}`);
+      const cei = await get(finance, `/api/v1/reports/cei?from=${m.from}&to=${m.to}`);
+      expect(m.dso, m.month).toEqual(dso.currencies.map(({ months: _, ...rest }: any) => rest));
+      expect(m.cei, m.month).toEqual(cei.currencies);
+    }
+  });
+});
+
 describe('payment behaviour in Q1 2026', () => {
   const Q1 = 'from=2026-01-01&to=2026-03-31';
 
@@ -904,8 +941,8 @@ describe('who may read reports, and bad parameters', () => {
 
   it('documents the reports in the OpenAPI document', async () => {
     const openApi = await get(finance, '/api/v1/openapi.json');
-    // aging, DSO, CEI, overdue ratio, on-time, promises, disputes, forecast, funnel and the final accounts
-    expect(Object.keys(openApi.paths).filter((p) => p.startsWith('/api/v1/reports/'))).toHaveLength(10);
+    // aging, DSO, CEI, the DSO/CEI trend, overdue ratio, on-time, promises, disputes, forecast, funnel and the final accounts
+    expect(Object.keys(openApi.paths).filter((p) => p.startsWith('/api/v1/reports/'))).toHaveLength(11);
     expect(openApi.paths['/api/v1/reports/aging'].get.parameters.map((p: any) => p.name)).toEqual([
       'asOf',
       'timeZone',
