@@ -11,6 +11,7 @@ import { DISPUTE_ROUTES } from '../../../domain/disputes';
 import type { EscalationPolicy } from '../../../domain/policy';
 import type { Actor } from '../../../domain/roles';
 import { type Column, YIELD_EVERY, anyOf, arrayLiteral, insertRows, selectIn, yieldToLoop } from './batches';
+import type { ImportTransaction } from './copy';
 import { type CrossChecked, type UsableSettlement } from './cross-check';
 import type { HistoricalFile } from './files';
 import {
@@ -44,8 +45,7 @@ export interface Written {
   invoiceNos: string[];
 }
 
-interface Writing {
-  trx: Db;
+interface Writing extends ImportTransaction {
   actor: Actor;
   importId: number;
   /** Counts rows written, for progress. */
@@ -60,7 +60,7 @@ interface Dispute {
 }
 
 export async function writeRows(
-  trx: Db,
+  { trx, client }: ImportTransaction,
   rows: ParsedRows,
   checked: CrossChecked,
   options: WriteOptions,
@@ -74,6 +74,7 @@ export async function writeRows(
   const total = newCustomers.length + newContracts.length + newInvoices.length + newSettlements;
   const w: Writing = {
     trx,
+    client,
     actor: options.actor,
     importId: options.importId,
     wrote: progressCounter(total, options.onProgress),
@@ -137,12 +138,12 @@ function progressCounter(total: number, onProgress: WriteOptions['onProgress']):
 }
 
 async function insertCustomers(w: Writing, customers: CustomerIn[]): Promise<void> {
-  await insertRows(w.trx, 'customers', CUSTOMER_COLUMNS, customers, { wrote: w.wrote });
+  await insertRows(w, 'customers', CUSTOMER_COLUMNS, customers, { wrote: w.wrote });
   const contacts = customers.flatMap((c) => [
     { customer_code: c.code, role: 'payment_owner', name: c.contactName, email: c.contactEmail },
     ...c.otherContacts.map((o) => ({ customer_code: c.code, role: o.role as string, name: o.name, email: o.email })),
   ]);
-  await insertRows(w.trx, 'customer_contacts', CONTACT_COLUMNS, contacts);
+  await insertRows(w, 'customer_contacts', CONTACT_COLUMNS, contacts);
 }
 
 const CUSTOMER_COLUMNS: Column<CustomerIn>[] = [
@@ -227,7 +228,7 @@ async function insertContracts(
   invoiced: Map<string, number>,
   now: Date,
 ): Promise<void> {
-  const { trx, actor, importId } = w;
+  const { actor, importId } = w;
   const stage = (k: ContractIn) => stageOf(openByContract, k.no);
   const columns: Column<ContractIn>[] = [
     { name: 'no', type: 'text', value: (k) => k.no },
@@ -254,7 +255,7 @@ async function insertContracts(
       value: (k) => (openByContract.has(k.no) ? null : 'imported at go-live with every invoice settled'),
     },
   ];
-  await insertRows(trx, 'contracts', columns, contracts, { wrote: w.wrote });
+  await insertRows(w, 'contracts', columns, contracts, { wrote: w.wrote });
   const details = JSON.stringify({ importId });
   const timeline: Column<ContractIn>[] = [
     { name: 'event_key', type: 'text', value: (k) => `contract/${k.no}/imported` },
@@ -268,7 +269,7 @@ async function insertContracts(
     { name: 'reason', type: 'text', value: () => 'imported at go-live' },
     { name: 'details', type: 'jsonb', value: () => details },
   ];
-  await insertRows(trx, 'timeline', timeline, contracts, { then: sql`on conflict (event_key) do nothing` });
+  await insertRows(w, 'timeline', timeline, contracts, { then: sql`on conflict (event_key) do nothing` });
 }
 
 /** Contracts in the database that get new invoices: Collection or Closed again (any other stage is left alone). */
@@ -418,9 +419,9 @@ async function insertInvoices(w: Writing, ordered: InvoiceIn[], plan: InvoicePla
     });
   }
   // Milestones first: an invoice row refers to its milestone's number (one 'final' milestone per invoice).
-  await insertRows(w.trx, 'milestones', MILESTONE_COLUMNS, rows);
+  await insertRows(w, 'milestones', MILESTONE_COLUMNS, rows);
   await invoicedKeptByImport(w.trx, true);
-  await insertRows(w.trx, 'invoices', invoiceColumns(w.actor), rows, { wrote: w.wrote });
+  await insertRows(w, 'invoices', invoiceColumns(w.actor), rows, { wrote: w.wrote });
   await invoicedKeptByImport(w.trx, false);
   return disputes;
 }
@@ -491,7 +492,7 @@ async function insertPayments(w: Writing, payments: UsableSettlement[][]): Promi
   );
   const numbered = payments.map((lines, n) => ({ id: ids[n].id, lines }));
   await insertRows(
-    trx,
+    w,
     'payments',
     [
       { name: 'id', type: 'bigint', value: (p) => p.id },
@@ -513,7 +514,7 @@ async function insertPayments(w: Writing, payments: UsableSettlement[][]): Promi
     p.lines.map((line) => ({ paymentId: p.id, receivedOn: p.lines[0].settledOn, line })),
   );
   await insertRows(
-    trx,
+    w,
     'allocations',
     [
       { name: 'payment_id', type: 'bigint', value: (a) => a.paymentId },
@@ -536,7 +537,7 @@ async function insertPayments(w: Writing, payments: UsableSettlement[][]): Promi
 async function insertDisputes(w: Writing, disputes: Dispute[], now: Date): Promise<void> {
   const openedAt = (d: Dispute) => d.resolved?.openedAt ?? now;
   await insertRows(
-    w.trx,
+    w,
     'disputes',
     [
       // A dispute resolved before go-live is D0: the collection numbers its own disputes from D1.
