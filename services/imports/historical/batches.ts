@@ -1,6 +1,9 @@
 /** Working through many rows: SQL in chunks, and a turn for the event loop now and then. */
 import { type RawBuilder, sql } from 'kysely';
+import { logger } from '../../../stack/logger';
 import { copyRows, type ImportTransaction } from './copy';
+
+const log = logger('import');
 
 /** Rows per INSERT ... SELECT FROM unnest(...) (the inserts with ON CONFLICT): one parameter per column whatever the count. */
 export const BATCH = 10_000;
@@ -49,6 +52,9 @@ export async function insertRows<R>(
   rows: R[],
   { then, wrote }: { then?: RawBuilder<unknown>; wrote?: (count: number) => void } = {},
 ): Promise<void> {
+  const started = performance.now();
+  const done = (how: string) =>
+    log.debug({ table, rows: rows.length, how, ms: Math.round(performance.now() - started) }, 'rows written');
   if (!then) {
     await copyRows(
       tx.client,
@@ -58,6 +64,7 @@ export async function insertRows<R>(
       (row) => columns.map((c) => c.value(row)),
       wrote,
     );
+    done('copy');
     return;
   }
   let running: { statement: Promise<unknown>; rows: number } | undefined;
@@ -80,6 +87,7 @@ export async function insertRows<R>(
     running = { statement, rows: chunk.length };
   }
   await finish();
+  done('insert ... on conflict');
 }
 
 /** A PostgreSQL array literal of the values, each quoted with `"` and `\` escaped, NULL for null; instants in ISO 8601. */
