@@ -515,11 +515,12 @@ function midnights(): (day: string, zone: string) => number {
 async function insertPayments(w: Writing, payments: UsableSettlement[][]): Promise<void> {
   const { trx, actor, importId } = w;
   if (payments.length === 0) return;
-  const { rows: ids } = await sql<{ id: number }>`
-    select nextval(pg_get_serial_sequence('payments', 'id')) as id from generate_series(1, ${payments.length})`.execute(
-    trx,
-  );
-  const numbered = payments.map((lines, n) => ({ id: ids[n].id, lines }));
+  // As one text value, not 122,561 result rows for pg and kysely to turn into objects.
+  const { rows } = await sql<{ ids: string }>`
+    select string_agg(nextval(pg_get_serial_sequence('payments', 'id'))::text, ',') as ids
+    from generate_series(1, ${payments.length})`.execute(trx);
+  const ids = rows[0].ids.split(',').map(Number);
+  const numbered = payments.map((lines, n) => ({ id: ids[n], lines }));
   await insertRows(
     w,
     'payments',
