@@ -210,9 +210,12 @@ async function main(): Promise<void> {
     );
     const actor = { name: 'bench', role: 'finance' as const };
     let lastPhase = '';
+    /** When each progress phase was first reported, ms after the import started. */
+    let phaseAt: Record<string, number> = {};
     const onProgress = ({ phase }: { phase: string }) => {
       if (phase !== lastPhase) {
         lastPhase = phase;
+        phaseAt[phase] ??= Date.now() - started;
         console.log(`  ${((Date.now() - started) / 1000).toFixed(1)}s ${phase}`);
       }
     };
@@ -224,6 +227,7 @@ async function main(): Promise<void> {
       const loadBefore = load();
       started = Date.now();
       lastPhase = '';
+      phaseAt = {};
       const report = await importHistorical(db, input, actor, { today, onProgress });
       const importMs = Date.now() - started;
       if (report.status !== 'imported')
@@ -235,6 +239,14 @@ async function main(): Promise<void> {
         await exportRows(db, dataDirectory);
       }
       const transactionMs = report.durationMs.validateAndWrite;
+      // parse: reading and checking each row alone (before the transaction); cross-check: against each other and
+      // the database; writes: from the first write to the commit; after: ANALYZE and the credit holds.
+      const phasesMs = {
+        parse: phaseAt.validate,
+        crossCheck: phaseAt.write - phaseAt.validate,
+        writesAndCommit: transactionMs - phaseAt.write,
+        analyzeAndCreditHolds: importMs - transactionMs,
+      };
       await emptyTables(db);
       const copy = await copyRows(db, dataDirectory);
       const copied = await rowCounts(db);
@@ -250,6 +262,7 @@ async function main(): Promise<void> {
         importRowsPerSecond: perSecond(importMs),
         transactionRowsPerSecond: perSecond(transactionMs),
         copyRowsPerSecond: perSecond(copy.ms),
+        phasesMs,
         ratio: Number((copy.ms / importMs).toFixed(2)),
         transactionRatio: Number((copy.ms / transactionMs).toFixed(2)),
         copyPerTableMs: copy.perTable,
@@ -257,9 +270,10 @@ async function main(): Promise<void> {
       };
       console.log(
         `round ${round}: import ${importMs} ms (${result.importRowsPerSecond} rows/s; its transaction ${transactionMs} ms, ` +
-          `credit holds ${result.creditHoldsMs} ms) | COPY ${copy.ms} ms (${result.copyRowsPerSecond} rows/s) | ` +
+          `ANALYZE and credit holds ${result.creditHoldsMs} ms) | COPY ${copy.ms} ms (${result.copyRowsPerSecond} rows/s) | ` +
           `import/COPY rows/s ${result.ratio} (transaction alone ${result.transactionRatio}) | load ${result.load}`,
       );
+      console.log(`  import phases, ms: ${JSON.stringify(phasesMs)}`);
       console.log(`  COPY per table, ms: ${JSON.stringify(copy.perTable)}`);
       results.push(result);
     }

@@ -34,6 +34,14 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
 
 export type Db = Kysely<Database>;
 
+/** The pool under each Db made by connect(): for the rare command that needs one client of its own (poolOf). */
+const pools = new WeakMap<Db, pg.Pool>();
+
+/** The pg pool a Db made by connect() queries through (the go-live import COPYs on one of its clients). */
+export function poolOf(db: Db): pg.Pool | undefined {
+  return pools.get(db);
+}
+
 /**
  * A pool and its query builder. `readOnly`: every session starts with default_transaction_read_only on
  * (the reports' pool, REPORTS_DATABASE_URL), so a write through it is refused by PostgreSQL itself.
@@ -51,7 +59,9 @@ export function connect(databaseUrl: string, maxConnections = 10, options: { rea
   pool.on('connect', (client) =>
     client.on('error', (error) => logger('postgres').warn(errorFields(error), 'connection lost')),
   );
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  pools.set(db, pool);
+  return db;
 }
 
 /** Migrations are listed statically so they load the same under tsx, vitest and a bundle. */

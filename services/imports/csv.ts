@@ -67,6 +67,7 @@ export interface CsvTable {
 }
 
 const DELIMITERS = [',', '\t', ';'] as const;
+const LINE_BREAK = /\r\n|\r|\n/g;
 
 function countOutsideQuotes(line: string, delimiter: string): number {
   let count = 0;
@@ -101,28 +102,31 @@ export function readCsv(text: string, field: string, requiredHeaders: string[][]
   const delimiter = [...DELIMITERS]
     .map((d) => ({ d, ...consistency(firstLines, d) }))
     .sort((a, b) => b.lines - a.lines || b.columns - a.columns)[0].d;
-  let records: { record: string[]; info: { lines: number } }[];
+  // Every record, blank ones included (skipped below), so that each row's line can be counted here: csv-parse's
+  // `info` would build two objects per record (a third of the parse of a go-live file, and its garbage).
+  let records: string[][];
   try {
     records = parse(text, {
       delimiter,
-      info: true,
       relax_column_count: true,
       relax_quotes: true,
-      skip_empty_lines: true,
       bom: true,
     }) as never;
   } catch (error) {
     throw invalidInput(field, `not a readable CSV file: ${(error as Error).message}`);
   }
-  // info.lines is the line a record ends on; a record starts one line after the previous one ended.
-  let previousEnd = 0;
+  // A record starts on the line after the previous one ended, and spans one line more per line break in its cells.
+  let line = 1;
   const rows: CsvRow[] = [];
-  for (const { record, info } of records) {
-    let start = previousEnd + 1;
-    const ownLines = record.reduce((n, cell) => n + (cell.match(/\n/g)?.length ?? 0), 0);
-    start = Math.max(start, info.lines - ownLines);
-    previousEnd = info.lines;
-    if (record.every((cell) => cell.trim() === '')) continue;
+  for (const record of records) {
+    const start = line;
+    let blank = true;
+    for (const cell of record) {
+      if (cell.includes('\n') || cell.includes('\r')) line += cell.match(LINE_BREAK)?.length ?? 0;
+      if (blank && cell.trim() !== '') blank = false;
+    }
+    line += 1;
+    if (blank) continue;
     rows.push({ line: start, cells: record });
   }
   if (rows.length === 0) throw invalidInput(field, 'the file has no rows');

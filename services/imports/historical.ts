@@ -16,6 +16,7 @@ import type { SendTime } from '../../domain/collection';
 import { DEFAULT_TIME_ZONE, isTimeZone, localDateOf } from '../../domain/dates';
 import type { Actor } from '../../domain/roles';
 import { afterCommit } from './historical/after-commit';
+import { type ImportTransaction, inOneTransaction } from './historical/copy';
 import { type CrossChecked, crossCheck } from './historical/cross-check';
 import { type FileInput, HISTORICAL_FILES, type HistoricalFile, type Tables, readFiles } from './historical/files';
 import { insertImportRow, storeReport } from './historical/import-record';
@@ -65,14 +66,16 @@ export async function importHistorical(
 
   const rows = await parseRows(tables, errors, { today, defaultZone });
   progress('validate', Math.floor(totalRows / 2));
-  const written = await db.transaction().execute(async (trx) => {
+  // One transaction on one client of the pool: its rows go in by COPY on that client (historical/copy.ts).
+  const written = await inOneTransaction(db, async (tx) => {
+    const { trx } = tx;
     await sql`select pg_advisory_xact_lock(${IMPORT_LOCK})`.execute(trx);
     const checked = await crossCheck(trx, rows, errors, (i) => progress('validate', Math.floor(totalRows / 2 + i / 2)));
     for (const f of HISTORICAL_FILES) report[f].rejected = errors.rejectedCount(f);
     // Nothing has been written in this transaction: ending it here leaves the database as it was.
     if (errors.anyRejected()) return undefined;
     progress('validate', totalRows);
-    return writeImport(trx, rows, checked, report, { actor, defaultZone, progress });
+    return writeImport(tx, rows, checked, report, { actor, defaultZone, progress });
   });
   if (!written) await recordRejected(db, report, errors, actor, started);
   report.durationMs.validateAndWrite = Date.now() - started;
@@ -115,14 +118,15 @@ function emptyReport(
 
 /** Writes the rows, and the import's row with the report so far, in the import's transaction. */
 async function writeImport(
-  trx: Db,
+  tx: ImportTransaction,
   rows: ParsedRows,
   checked: CrossChecked,
   report: HistoricalImportReport,
   { actor, defaultZone, progress }: { actor: Actor; defaultZone: string; progress: Progress },
 ): Promise<Written> {
+  const { trx } = tx;
   report.importId = await insertImportRow(trx, report, 'running', actor);
-  const written = await writeRows(trx, rows, checked, {
+  const written = await writeRows(tx, rows, checked, {
     importId: report.importId,
     actor,
     defaultZone,

@@ -1,7 +1,8 @@
 /**
- * The go-live import is all or nothing at scale, now that it writes 10,000 rows per statement: one bad row
- * anywhere (found by the checks, or refused by the database in the last statement of the write) leaves
- * every table as it was; and a good import keeps contracts.invoiced_minor equal to the sum of their invoices.
+ * The go-live import is all or nothing at scale, now that it writes each table's rows with one COPY (and the
+ * timeline with 10,000-row statements): one bad row anywhere (found by the checks, or refused by the database in
+ * the middle of a COPY or in its last row, after every other table's) leaves every table as it was, and the
+ * connection goes back to the pool; a good import keeps contracts.invoiced_minor equal to the sum of their invoices.
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +12,7 @@ import { importHistorical } from '../../services/imports/historical';
 import { arrayLiteral } from '../../services/imports/historical/batches';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
-/** More than one 10,000-row statement per large table, so an error in a later one must undo the earlier ones. */
+/** Enough rows that a COPY is sent in many chunks, and an error in a later table must undo the earlier ones. */
 const INVOICES = 25_000;
 const TABLES = [
   'customers',
@@ -103,9 +104,34 @@ describe(`a go-live import of ${INVOICES} invoices`, () => {
     await sql`delete from imports`.execute(database.db);
   });
 
-  it('refused by the database in its last statement, writes nothing at all', async () => {
-    // A row the checks pass but PostgreSQL refuses: the allocation of the last settled invoice, in the last
-    // allocations statement (the 3rd of 10,000 rows), after every other table's statements have run.
+  it('refused by the database in the middle of the invoices COPY, writes nothing at all', async () => {
+    // A row the checks pass but PostgreSQL refuses, half way through the invoices' COPY (after the customers',
+    // contracts' and milestones'): the whole transaction goes, and the import's client with it.
+    const middle = `B-I${INVOICES / 2}`;
+    await sql
+      .raw(
+        `create function refuse_invoice() returns trigger language plpgsql as $$
+         begin raise exception 'invoice refused by the test'; end $$;
+         create trigger refuse_invoice before insert on invoices for each row
+         when (new.no = '${middle}') execute function refuse_invoice();`,
+      )
+      .execute(database.db);
+    try {
+      for (let attempt = 0; attempt < 6; attempt++) {
+        // More attempts than the pool has clients (5): each failed import must give its client back.
+        await expect(importHistorical(database.db, input(), actor, { today })).rejects.toThrow(
+          'invoice refused by the test',
+        );
+      }
+      expect(await counts()).toEqual(empty);
+    } finally {
+      await sql`drop trigger refuse_invoice on invoices; drop function refuse_invoice()`.execute(database.db);
+    }
+  });
+
+  it('refused by the database in its last row, writes nothing at all', async () => {
+    // A row the checks pass but PostgreSQL refuses: the allocation of the last settled invoice, the last row of
+    // the allocations' COPY, after every other table's rows have been written.
     const lastSettled = files.settlements.trimEnd().split('\n').at(-1)!.split(',')[0];
     await sql
       .raw(
@@ -143,6 +169,17 @@ describe(`a go-live import of ${INVOICES} invoices`, () => {
       left join (select invoice_no, sum(amount_minor) as paid from allocations group by invoice_no) a on a.invoice_no = i.no
       where i.balance_minor <> i.amount_minor - coalesce(a.paid, 0)`.execute(database.db);
     expect(balances[0].wrong).toBe(0);
+    // Each allocation has its payment's received date, and each invoice the first and last of its allocations'
+    // (written with the invoices by the import; the allocations' trigger of migration 0023 had nothing to widen).
+    const { rows: received } = await sql<{ allocations: number; invoices: number }>`
+      select (select count(*)::int from allocations a join payments p on p.id = a.payment_id
+                where a.received_on <> p.received_on) as allocations,
+             (select count(*)::int from invoices i
+                left join (select invoice_no, min(received_on) as first_on, max(received_on) as last_on
+                           from allocations group by invoice_no) a on a.invoice_no = i.no
+                where i.first_received_on is distinct from a.first_on
+                   or i.last_received_on is distinct from a.last_on) as invoices`.execute(database.db);
+    expect(received[0]).toEqual({ allocations: 0, invoices: 0 });
   });
 
   it('keeps invoiced_minor when a later import adds invoices to contracts already there, and for other writers', async () => {

@@ -11,6 +11,9 @@ import { type CollectionSettings, startImportedCollections } from '../collection
 import type { HistoricalImportReport } from '../report';
 import { storeReport } from './import-record';
 import type { Written } from './write';
+import { logger } from '../../../stack/logger';
+
+const log = logger('import');
 
 export interface AfterCommitOptions {
   today: string;
@@ -27,8 +30,12 @@ export async function afterCommit(
   written: Written,
   options: AfterCommitOptions,
 ): Promise<void> {
+  let started = performance.now();
   await analyzeAfterBulkLoad(db, written);
+  log.debug({ ms: Math.round(performance.now() - started) }, 'analyzed after the commit');
+  started = performance.now();
   report.creditHolds = await reevaluateCreditHolds(db, written.affected, options);
+  log.debug({ ms: Math.round(performance.now() - started), customers: written.affected.length }, 'credit holds');
   if (options.collections) {
     const started = Date.now();
     report.collections = await startImportedCollections(

@@ -1,8 +1,11 @@
 /** Working through many rows: SQL in chunks, and a turn for the event loop now and then. */
 import { type RawBuilder, sql } from 'kysely';
-import type { Db } from '../../../db/connect';
+import { logger } from '../../../stack/logger';
+import { copyRows, type ImportTransaction } from './copy';
 
-/** Rows per INSERT ... SELECT FROM unnest(...): one parameter per column whatever the count, so chunks can be large. */
+const log = logger('import');
+
+/** Rows per INSERT ... SELECT FROM unnest(...) (the inserts with ON CONFLICT): one parameter per column whatever the count. */
 export const BATCH = 10_000;
 
 /** Row loops give the event loop a turn this often, so /healthz and other requests are answered meanwhile. */
@@ -35,20 +38,35 @@ export interface Column<R> {
 }
 
 /**
- * Inserts rows as `insert into t (...) select * from unnest($1::text[], $2::bigint[], ...)`: one array
- * parameter per column, so a statement of 10,000 rows has a handful of parameters to parse and plan
- * instead of 10,000 × columns (what a multi-row VALUES list costs). Columns not named get their defaults.
- * `then` is appended to each statement (an ON CONFLICT clause). Calls `wrote` after each chunk.
- * The next chunk's arrays are built while PostgreSQL runs the statement before it (the statements stay
- * one after another on the transaction's connection; only this process's work overlaps the server's).
+ * Inserts rows into `table`, in the import's transaction. Without `then`: one `COPY table (columns) FROM STDIN`
+ * of them all (copy.ts), PostgreSQL's fastest path (rows batched into pages, one WAL record per batch; triggers
+ * fire as for an INSERT). With `then` (an ON CONFLICT clause, which COPY has not):
+ * `insert into t (...) select * from unnest($1::text[], $2::bigint[], ...) <then>`, BATCH rows a statement, one
+ * array parameter per column; the next chunk's arrays are built while PostgreSQL runs the statement before it.
+ * Columns not named get their defaults. Calls `wrote` as rows go.
  */
 export async function insertRows<R>(
-  trx: Db,
+  tx: ImportTransaction,
   table: string,
   columns: Column<R>[],
   rows: R[],
   { then, wrote }: { then?: RawBuilder<unknown>; wrote?: (count: number) => void } = {},
 ): Promise<void> {
+  const started = performance.now();
+  const done = (how: string) =>
+    log.debug({ table, rows: rows.length, how, ms: Math.round(performance.now() - started) }, 'rows written');
+  if (!then) {
+    await copyRows(
+      tx.client,
+      table,
+      columns.map((c) => c.name),
+      rows,
+      (row) => columns.map((c) => c.value(row)),
+      wrote,
+    );
+    done('copy');
+    return;
+  }
   let running: { statement: Promise<unknown>; rows: number } | undefined;
   const finish = async () => {
     if (!running) return;
@@ -63,12 +81,13 @@ export async function insertRows<R>(
     }
     await finish();
     const statement = sql`insert into ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c.name)))})
-      select * from unnest(${sql.join(arrays)}) ${then ?? sql``}`.execute(trx);
+      select * from unnest(${sql.join(arrays)}) ${then}`.execute(tx.trx);
     // Awaited at the next chunk or at the end; until then a failure must not count as unhandled.
     statement.catch(() => undefined);
     running = { statement, rows: chunk.length };
   }
   await finish();
+  done('insert ... on conflict');
 }
 
 /** A PostgreSQL array literal of the values, each quoted with `"` and `\` escaped, NULL for null; instants in ISO 8601. */
