@@ -25,6 +25,7 @@ import { testWorker } from '../support/workers';
 
 const TZ = 'Asia/Shanghai';
 const DAY = 86_400_000;
+const POLL = { timeout: 10_000, interval: 100 };
 const HISTORY_DIR = path.resolve(__dirname, '..', 'histories');
 
 let env: TestWorkflowEnvironment;
@@ -284,7 +285,7 @@ describe('contract workflow on the time-skipping server', () => {
       });
       expect(await statuses()).toEqual(['1:pending:-', '2:pending:-']);
       await env.sleep(3 * DAY + 60_000);
-      expect(await statuses()).toEqual([`1:ready:${addDays(today, 3)}`, '2:pending:-']);
+      await expect.poll(statuses, POLL).toEqual([`1:ready:${addDays(today, 3)}`, '2:pending:-']);
       await update('budget', { actor: finance, budgetMinor: 500_000 });
       await update('handover', {
         actor: sales,
@@ -296,7 +297,7 @@ describe('contract workflow on the time-skipping server', () => {
       await env.sleep(4 * DAY);
       expect(await statuses()).toEqual([`1:ready:${day3}`, '2:pending:-']);
       await env.sleep(DAY + 60_000);
-      expect(await statuses()).toEqual([`1:ready:${day3}`, `2:ready:${addDays(day3, 5)}`]);
+      await expect.poll(statuses, POLL).toEqual([`1:ready:${day3}`, `2:ready:${addDays(day3, 5)}`]);
       // Its stage deadlines would keep waking it with no worker left, which stops the test server skipping time.
       await handle.terminate('test done');
     });
@@ -390,19 +391,18 @@ describe('contract workflow on the time-skipping server', () => {
       await env.sleep(at(late) - (await env.currentTimeMs()) - 3_600_000);
       expect(await stageTasks()).toEqual([]);
       await env.sleep(at(managerDay) - (await env.currentTimeMs()) + 3_600_000);
-      expect(await stageTasks()).toEqual(['delivery:1:delivery:Dave', 'delivery:2:executive:-']);
-      expect(await escalation()).toEqual({ stage: 'Delivery', escalation_level: 2 });
+      // The sleep can return while the activity that writes the escalation is still running: poll in real time.
+      await expect.poll(stageTasks, POLL).toEqual(['delivery:1:delivery:Dave', 'delivery:2:executive:-']);
+      await expect.poll(escalation, POLL).toEqual({ stage: 'Delivery', escalation_level: 2 });
 
       const deliveredOn = localDateOf(await env.currentTimeMs(), TZ);
       await update('deliver', { actor: delivery, deliveredOn });
       await env.sleep(10 * DAY);
       // Delivered before the sponsor's turn: no third level; the ready milestone's invoice is chased instead.
-      expect(await stageTasks()).toEqual([
-        'delivery:1:delivery:Dave',
-        'delivery:2:executive:-',
-        'invoicing:1:finance:Fiona',
-      ]);
-      expect(await escalation()).toEqual({ stage: 'Acceptance', escalation_level: 0 });
+      await expect
+        .poll(stageTasks, POLL)
+        .toEqual(['delivery:1:delivery:Dave', 'delivery:2:executive:-', 'invoicing:1:finance:Fiona']);
+      await expect.poll(escalation, POLL).toEqual({ stage: 'Acceptance', escalation_level: 0 });
       const escalations = await database.db
         .selectFrom('timeline')
         .select(['details'])
