@@ -130,7 +130,7 @@ function postgresError(error: unknown): HttpError | undefined {
   return undefined;
 }
 
-/** Temporal's gRPC failures anywhere in the cause chain: the server down, or no answer in time (no worker polling). */
+/** Temporal's gRPC failures anywhere in the cause chain: the server down, or no answer in time (workers behind or none). */
 function temporalError(error: unknown): HttpError | undefined {
   if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return workerUnavailable();
   for (let current: unknown = error; current instanceof Error; current = (current as { cause?: unknown }).cause) {
@@ -151,7 +151,8 @@ export function unavailable(part: 'postgres' | 'temporal' | 'worker', message = 
 const workerUnavailable = () =>
   unavailable(
     'worker',
-    'Temporal gave no answer in time: no worker is polling the task queue, or the Temporal server is unreachable; try again later',
+    'Temporal gave no answer in time: the workers are behind (busy, or none polling the task queue) or the Temporal server is unreachable. ' +
+      'A change asked for may still be applied once a worker gets to it: look at the record before asking again',
   );
 
 export const errorHandler: ErrorRequestHandler = (error, _req, res, _next) => {

@@ -94,7 +94,10 @@ describe('a route whose part is down', () => {
       }),
     );
     expect(result.status).toBe(503);
-    expect(result.body).toMatchObject({ error: 'worker unavailable', details: [{ field: 'worker' }] });
+    expect(result.body).toMatchObject({
+      error: 'worker unavailable',
+      details: [{ field: 'worker', message: expect.stringContaining('look at the record before asking again') }],
+    });
     expect(ms).toBeLessThan(DEADLINE_MS + 2_000);
   });
 
