@@ -25,6 +25,7 @@ import { testWorker } from '../support/workers';
 
 const TZ = 'Asia/Shanghai';
 const DAY = 86_400_000;
+/** After a time skip, rows written by an activity may still be on their way: the sleep can return first. */
 const POLL = { timeout: 10_000, interval: 100 };
 const HISTORY_DIR = path.resolve(__dirname, '..', 'histories');
 
@@ -391,7 +392,6 @@ describe('contract workflow on the time-skipping server', () => {
       await env.sleep(at(late) - (await env.currentTimeMs()) - 3_600_000);
       expect(await stageTasks()).toEqual([]);
       await env.sleep(at(managerDay) - (await env.currentTimeMs()) + 3_600_000);
-      // The sleep can return while the activity that writes the escalation is still running: poll in real time.
       await expect.poll(stageTasks, POLL).toEqual(['delivery:1:delivery:Dave', 'delivery:2:executive:-']);
       await expect.poll(escalation, POLL).toEqual({ stage: 'Delivery', escalation_level: 2 });
 
