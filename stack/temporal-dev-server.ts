@@ -66,6 +66,10 @@ export async function startTemporalDevServer(
     '--ui-disable-news-fetch',
     '--log-level',
     'error',
+    // Write-ahead log instead of SQLite's rollback journal: every commit stays synced to disk, but readers no longer
+    // wait for writers. Measured (bench/update-latency.ts, quiet box): trivial starts 66 → 145/s, updates 13.6 → 11.8 ms.
+    '--sqlite-pragma',
+    'journal_mode=wal',
     ...SEARCH_ATTRIBUTE_FLAGS,
   ];
   const child = spawn(cliPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
