@@ -36,6 +36,7 @@ import { sendCreditReviewMail } from './notifications';
 import { type PortalConfirmation, sendPortalConfirmation } from './portal-confirmations';
 import { type SendBatchOptions, buildDigests, sendTaskNotifications } from './task-notifications';
 import type { Locale } from '../domain/locales';
+import { keepReceivableSnapshots } from '../services/receivable-snapshots';
 import type { ContractEvent, IssueInvoiceRequest, StepRequest } from './types';
 
 export interface ActivityDeps {
@@ -71,6 +72,7 @@ export function createActivities(deps: ActivityDeps) {
       recordInterestSettled(deps.db, settlement),
     escalateOverdueTasks: () => escalateOverdueTasks(deps.db, Date.now()),
     planStageWait: (request: StageWaitRequest) => planStageWait(deps.db, deps.sendTime, request),
+    keepReceivableSnapshots: (input: { timeZone: string }) => keepReceivableSnapshots(deps.db, input),
     escalateStageWait: (escalation: StageEscalation) => escalateStageWait(deps.db, escalation),
     releaseBlockedLetters: (input: { customerCode?: string }) => releaseBlockedLetters(deps.db, deps.mail, input),
     beginCreditReview: (input: { reviewDate: string; timeZone: string }) => beginCreditReview(deps.db, input),

@@ -27,6 +27,7 @@ import type { Database } from '../db/schema';
 import { addDays, localDateOf } from '../domain/dates';
 import { exportFile, renderXlsx } from '../api/export';
 import { trendReport } from '../read-models/reports/trend';
+import { keepReceivableSnapshots } from '../services/receivable-snapshots';
 import { cpuPool } from '../stack/threads';
 import { TZ, generateAll, scratchDatabase } from './support/ar-data';
 
@@ -134,6 +135,16 @@ export function cases(today: string): Case[] {
     {
       name: 'dashboard DSO/CEI trend, 12 months (one query)',
       run: (db) => trendReport(db, { from: monthsBack(today, 11), to: today.slice(0, 7), timeZone: TZ, today }),
+    },
+    {
+      name: 'dashboard DSO/CEI trend, 12 months to 2 years ago',
+      run: (db) => trendReport(db, { from: monthsBack(today, 35), to: monthsBack(today, 24), timeZone: TZ, today }),
+    },
+    {
+      // No month-end kept in this zone: every day computed, as before the snapshots (or before their first run).
+      name: 'dashboard DSO/CEI trend, 12 months, no month-end kept (Asia/Tokyo)',
+      run: (db) =>
+        trendReport(db, { from: monthsBack(today, 11), to: today.slice(0, 7), timeZone: 'Asia/Tokyo', today }),
     },
     {
       name: 'final accounts, 3 years, one department, first page',
@@ -277,6 +288,12 @@ async function main(): Promise<void> {
       await pool.query(`select (select count(*) from invoices) invoices, (select count(*) from payments) payments, (select count(*) from allocations) allocations,
       (select count(*) from timeline) timeline, (select count(*) from invoices where status <> 'paid') not_paid, (select version()) version`);
     console.log(counts.rows[0]);
+    // What the hourly receivable-snapshots schedule keeps (the first run computes three years of month-ends).
+    const keepStarted = performance.now();
+    const kept = await keepReceivableSnapshots(db, { timeZone: TZ });
+    console.log(
+      `month-end snapshots: ${kept.stored} of ${kept.missing} missing kept in ${((performance.now() - keepStarted) / 1000).toFixed(1)} s`,
+    );
     console.log('\n| report | median of 3 | queries: execution time, top node, sequential scans |\n|---|---:|---|');
     for (const c of cases(today).filter((c) => c.name.includes(process.env.BENCH_ONLY ?? ''))) {
       const result = await measure(db, pool, captured, c);

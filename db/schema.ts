@@ -362,6 +362,28 @@ export interface StageStaysTable {
   days: Generated<number>;
 }
 
+/**
+ * The receivables open at the end of a past month-end, per currency (migration 0026): kept by
+ * services/receivable-snapshots.ts, forgotten by triggers when a fact dated on or before the day arrives.
+ */
+export interface ReceivableSnapshotsTable {
+  time_zone: string;
+  as_of: DateColumn;
+  /** The instant the day ends in its time zone. */
+  day_end: Date;
+  currencies: string[];
+  /** Per currency, in the order of `currencies`: all receivables open, and those at most 30 days past due. */
+  ar_minor: ColumnType<string[], (string | number)[], (string | number)[]>;
+  current_minor: ColumnType<string[], (string | number)[], (string | number)[]>;
+  computed_at: CreatedAt;
+}
+
+/** One row: bumped by every write that forgets kept days, so a snapshot computed meanwhile is not stored. */
+export interface ReceivableSnapshotStateTable {
+  id: Generated<boolean>;
+  generation: Generated<string>;
+}
+
 export interface MailboxTable {
   id: Generated<number>;
   message_id: string | null;
@@ -568,6 +590,8 @@ export interface Database {
   letters: LettersTable;
   timeline: TimelineTable;
   stage_stays: StageStaysTable;
+  receivable_snapshots: ReceivableSnapshotsTable;
+  receivable_snapshot_state: ReceivableSnapshotStateTable;
   mailbox: MailboxTable;
   payer_accounts: PayerAccountsTable;
   imports: ImportsTable;

@@ -2,6 +2,7 @@ import { type Client, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@tem
 import { TASK_ESCALATION_SCHEDULE_ID, taskEscalationWorkflow } from '../workflows/task-escalation';
 import { BLOCKED_LETTERS_SCHEDULE_ID, blockedLettersWorkflow } from '../workflows/blocked-letters';
 import { CREDIT_REVIEW_SCHEDULE_ID, type CreditReviewInput, creditReviewWorkflow } from '../workflows/credit-review';
+import { RECEIVABLE_SNAPSHOTS_SCHEDULE_ID, receivableSnapshotsWorkflow } from '../workflows/receivable-snapshots';
 import { type Config, loadConfig } from '../config/env';
 import {
   TASK_DIGESTS_SCHEDULE_ID,
@@ -27,9 +28,19 @@ export function taskMailSettings(config: Config): TaskMailSettings {
   };
 }
 
+/** Every schedule ensureSchedules creates. */
+export const SCHEDULE_IDS = [
+  CREDIT_REVIEW_SCHEDULE_ID,
+  TASK_NOTIFICATIONS_SCHEDULE_ID,
+  TASK_DIGESTS_SCHEDULE_ID,
+  TASK_ESCALATION_SCHEDULE_ID,
+  BLOCKED_LETTERS_SCHEDULE_ID,
+  RECEIVABLE_SNAPSHOTS_SCHEDULE_ID,
+];
+
 /**
- * Creates the task escalation, blocked letters, weekly credit review and task mail schedules, or points
- * existing ones at this deployment's task queue (and settings).
+ * Creates the task escalation, blocked letters, weekly credit review, task mail and receivable snapshot
+ * schedules, or points existing ones at this deployment's task queue (and settings).
  */
 export async function ensureSchedules(
   client: Client,
@@ -44,29 +55,42 @@ export async function ensureSchedules(
   await ensureTaskMailSchedules(client, taskQueue, options.taskMail ?? taskMailSettings(loadConfig()));
   await ensureSweepSchedule(client, taskQueue, TASK_ESCALATION_SCHEDULE_ID, taskEscalationWorkflow);
   // Letters that waited for a contact: the contact command releases them at once; this catches what a crash left.
-  await ensureSweepSchedule(client, taskQueue, BLOCKED_LETTERS_SCHEDULE_ID, blockedLettersWorkflow);
+  // Month-ends of the receivables kept for the trend; hourly, so a month-end forgotten by a late payment is soon back.
+  await ensureSweepSchedule(client, taskQueue, RECEIVABLE_SNAPSHOTS_SCHEDULE_ID, receivableSnapshotsWorkflow, {
+    every: '1 hour',
+    args: [{ timeZone: options.timeZone ?? loadConfig().DEFAULT_TIME_ZONE }],
+  });
 }
 
-/** A workflow every 15 minutes, skipped while the previous run still runs. */
+/** A workflow every 15 minutes (or `every`), skipped while the previous run still runs. */
 async function ensureSweepSchedule(
   client: Client,
   taskQueue: string,
   scheduleId: string,
-  workflowType: typeof taskEscalationWorkflow | typeof blockedLettersWorkflow,
+  workflowType: typeof taskEscalationWorkflow | typeof blockedLettersWorkflow | typeof receivableSnapshotsWorkflow,
+  options: { every?: '15 minutes' | '1 hour'; args?: unknown[] } = {},
 ): Promise<void> {
+  const every = options.every ?? '15 minutes';
+  const args = options.args ?? [];
   try {
     await client.schedule.create({
       scheduleId,
-      spec: { intervals: [{ every: '15 minutes' }] },
-      action: { type: 'startWorkflow', workflowType, taskQueue },
+      spec: { intervals: [{ every }] },
+      action: { type: 'startWorkflow', workflowType: workflowType.name, taskQueue, args },
       policies: { overlap: ScheduleOverlapPolicy.SKIP },
     });
   } catch (error) {
     if (!(error instanceof ScheduleAlreadyRunning)) throw error;
     const handle = client.schedule.getHandle(scheduleId);
     const { action } = await handle.describe();
-    if (action.type === 'startWorkflow' && action.taskQueue !== taskQueue) {
-      await handle.update((previous) => ({ ...previous, action: { ...previous.action, taskQueue } }));
+    if (
+      action.type === 'startWorkflow' &&
+      (action.taskQueue !== taskQueue || JSON.stringify(action.args ?? []) !== JSON.stringify(args))
+    ) {
+      await handle.update((previous) => ({
+        ...previous,
+        action: { ...previous.action, taskQueue, args } as typeof previous.action,
+      }));
     }
   }
 }

@@ -5,3 +5,4 @@ export { creditReviewWorkflow } from './credit-review';
 export { portalConfirmationWorkflow } from './portal-confirmation';
 export { taskNotificationsWorkflow } from './task-notifications';
 export { blockedLettersWorkflow } from './blocked-letters';
+export { receivableSnapshotsWorkflow } from './receivable-snapshots';

@@ -5,24 +5,15 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { addDays } from '../../domain/dates';
-import { ensureSchedules } from '../../stack/schedules';
+import { SCHEDULE_IDS, ensureSchedules } from '../../stack/schedules';
 import { CREDIT_REVIEW_SCHEDULE_ID } from '../../workflows/credit-review';
-import { BLOCKED_LETTERS_SCHEDULE_ID } from '../../workflows/blocked-letters';
-import { TASK_ESCALATION_SCHEDULE_ID } from '../../workflows/task-escalation';
-import { TASK_DIGESTS_SCHEDULE_ID, TASK_NOTIFICATIONS_SCHEDULE_ID } from '../../workflows/task-notifications';
 import { eventually } from '../support/api-harness';
 import { apiSuiteWithPeople, cny, createCustomer, todayInShanghai } from '../support/scenario';
 
 const suite = apiSuiteWithPeople();
 
 afterAll(async () => {
-  for (const id of [
-    CREDIT_REVIEW_SCHEDULE_ID,
-    TASK_ESCALATION_SCHEDULE_ID,
-    TASK_NOTIFICATIONS_SCHEDULE_ID,
-    TASK_DIGESTS_SCHEDULE_ID,
-    BLOCKED_LETTERS_SCHEDULE_ID,
-  ])
+  for (const id of SCHEDULE_IDS)
     await suite.harness?.client.schedule
       .getHandle(id)
       .delete()

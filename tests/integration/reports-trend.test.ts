@@ -2,14 +2,24 @@
  * GET /api/v1/reports/trend (issue 12): DSO and CEI of every month of a range in one set-based query give,
  * month by month, exactly what the single-month DSO and CEI reports give for that month's period — on
  * generated books (two currencies, partial and back-dated payments, allocations and whole payments reversed
- * soon or months later, credit notes, write-offs, advance payments), after a back-dated payment and a late
- * reversal arrive, and in another time zone; plus the 400s naming the field and who may read it.
+ * soon or months later, credit notes, write-offs, advance payments), from kept month-ends as from computed ones,
+ * after a back-dated payment (which forgets the month-ends it changes) and a late reversal arrive, and in another
+ * time zone; plus the 400s naming the field and who may read it.
  */
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import type { Db } from '../../db/connect';
 import { addDays, localDateOf } from '../../domain/dates';
 import type { ApiClient } from '../support/api-harness';
 import { apiSuiteWithPeople } from '../support/scenario';
+import { receivableSnapshotsWorkflow } from '../../workflows/receivable-snapshots';
+import {
+  KEPT_MONTH_ENDS,
+  computeSnapshots,
+  keepReceivableSnapshots,
+  monthEndsToKeep,
+  storeSnapshots,
+} from '../../services/receivable-snapshots';
 
 const suite = apiSuiteWithPeople();
 const TZ = 'Asia/Shanghai';
@@ -272,8 +282,74 @@ describe('the trend on generated books', () => {
     ).toBeGreaterThan(40);
   });
 
+  it('keeps past month-ends, reads them, and a snapshot computed under a back-dated write is not stored', async () => {
+    const now = today();
+    const kept = async () =>
+      (
+        await db()
+          .selectFrom('receivable_snapshots')
+          .select('as_of')
+          .where('time_zone', '=', TZ)
+          .orderBy('as_of')
+          .execute()
+      ).map((r) => r.as_of);
+    // a snapshot computed before a back-dated payment arrives, stored after it: refused
+    const wanted = monthEndsToKeep(Date.now(), TZ);
+    const early = await computeSnapshots(db(), wanted.slice(-3), TZ);
+    const open = await db()
+      .selectFrom('invoices')
+      .select(['no', 'customer_code', 'currency', 'balance_minor'])
+      .where('status', '=', 'open')
+      .where('balance_minor', '>', 100)
+      .where('issue_date', '<', addDays(now, -100))
+      .orderBy('no', 'desc')
+      .executeTakeFirstOrThrow();
+    await pay(open.no, open.customer_code, open.currency, { receivedOn: addDays(now, -20), amount: 100 });
+    await db()
+      .updateTable('invoices')
+      .set({ balance_minor: open.balance_minor - 100 })
+      .where('no', '=', open.no)
+      .execute();
+    expect(await storeSnapshots(db(), early)).toBe(false);
+    expect(await kept()).toEqual([]);
+
+    const run = await keepReceivableSnapshots(db(), { timeZone: TZ });
+    expect(run).toEqual({ missing: KEPT_MONTH_ENDS, stored: KEPT_MONTH_ENDS });
+    expect(await kept()).toEqual(wanted);
+    expect(await keepReceivableSnapshots(db(), { timeZone: TZ })).toEqual({ missing: 0, stored: 0 });
+    // the figures from kept month-ends are those of the single-month reports
+    expect(await expectTrendEqualsMonthlyReports(monthsBefore(now, 11), month(now))).toBeGreaterThan(40);
+    expect(await expectTrendEqualsMonthlyReports(monthsBefore(now, 16), monthsBefore(now, 9))).toBeGreaterThan(20);
+
+    // and they are read: a kept month-end altered by hand shows in the trend
+    const path = `/api/v1/reports/trend?from=${monthsBefore(now, 3)}&to=${month(now)}`;
+    const honest = await get(suite.people.finance, path);
+    const monthEnd = addDays(`${monthsBefore(now, 2)}-01`, -1);
+    await db()
+      .updateTable('receivable_snapshots')
+      .set({ ar_minor: sql<string[]>`array(select x + 100 from unnest(ar_minor) x)` })
+      .where('time_zone', '=', TZ)
+      .where('as_of', '=', monthEnd)
+      .execute();
+    const altered = await get(suite.people.finance, path);
+    const endingOf = (body: any) => body.months.find((m: any) => m.to === monthEnd).cei[0].endingReceivables;
+    expect(Number(endingOf(altered).value)).toBeCloseTo(Number(endingOf(honest).value) + 1, 2);
+    await db()
+      .updateTable('receivable_snapshots')
+      .set({ ar_minor: sql<string[]>`array(select x - 100 from unnest(ar_minor) x)` })
+      .where('time_zone', '=', TZ)
+      .where('as_of', '=', monthEnd)
+      .execute();
+    expect((await get(suite.people.finance, path)).months).toEqual(honest.months);
+  });
+
   it('stays equal to them when a back-dated payment and a late reversal arrive', async () => {
     const now = today();
+    const keptDays = async () =>
+      (await db().selectFrom('receivable_snapshots').select('as_of').where('time_zone', '=', TZ).execute()).map(
+        (r) => r.as_of,
+      );
+    expect(await keptDays()).toHaveLength(KEPT_MONTH_ENDS);
     const before = await get(
       suite.people.finance,
       `/api/v1/reports/trend?from=${monthsBefore(now, 11)}&to=${month(now)}`,
@@ -296,6 +372,12 @@ describe('the trend on generated books', () => {
       .set({ balance_minor: open.balance_minor - Math.floor(open.balance_minor / 2) })
       .where('no', '=', open.no)
       .execute();
+    // the month-ends from the payment's day on are forgotten, the earlier ones kept
+    const forgotten = monthEndsToKeep(Date.now(), TZ).filter((day) => day >= addDays(now, -120));
+    expect(forgotten.length).toBeGreaterThanOrEqual(3);
+    expect((await keptDays()).sort()).toEqual(
+      monthEndsToKeep(Date.now(), TZ).filter((day) => day < addDays(now, -120)),
+    );
     // an allocation received seven months ago reversed now
     const allocation = await db()
       .selectFrom('allocations')
@@ -321,6 +403,17 @@ describe('the trend on generated books', () => {
       `/api/v1/reports/trend?from=${monthsBefore(now, 11)}&to=${month(now)}`,
     );
     expect(after.months).not.toEqual(before.months);
+    expect(await expectTrendEqualsMonthlyReports(monthsBefore(now, 11), month(now))).toBeGreaterThan(40);
+    // a reversal recorded now changes no past month-end: nothing more forgotten; the next run keeps them again
+    expect(await keptDays()).toHaveLength(KEPT_MONTH_ENDS - forgotten.length);
+    // kept again by the schedule's workflow, on the worker
+    const stored = await suite.harness.client.workflow.execute(receivableSnapshotsWorkflow, {
+      taskQueue: suite.harness.taskQueue,
+      workflowId: `receivable-snapshots-test-${Date.now()}`,
+      args: [{ timeZone: TZ }],
+    });
+    expect(stored).toBe(forgotten.length);
+    expect(await keptDays()).toHaveLength(KEPT_MONTH_ENDS);
     expect(await expectTrendEqualsMonthlyReports(monthsBefore(now, 11), month(now))).toBeGreaterThan(40);
   });
 

@@ -751,13 +751,13 @@ describe('13-week forecast from 2026-03-31', () => {
     const customers = Object.fromEntries(
       body.customers.map((c: any) => [
         c.customerCode,
-        [c.paidInvoices, c.weight, c.expectedDelayDays, c.open.value, c.openInvoices],
+        [c.name, c.paidInvoices, c.weight, c.expectedDelayDays, c.open.value, c.openInvoices],
       ]),
     );
     expect(customers).toEqual({
-      ALPHA: [2, 0.4, 13, '35000.00', 4],
-      BETA: [1, 0.25, 24, '37000.00', 3],
-      GAMMA: [0, 0, 19, '7500.00', 2],
+      ALPHA: ['阿尔法科技', 2, 0.4, 13, '35000.00', 4],
+      BETA: ['贝塔实业', 1, 0.25, 24, '37000.00', 3],
+      GAMMA: ['伽马集团', 0, 0, 19, '7500.00', 2],
     });
     // week 1 (03-31 … 04-06) takes expected dates already past: I2 (03-16 + 13 = 03-29) 15,000; I3 (01-20 + 13) 8,000; I9 (03-03 + 13) 2,000;
     //   I4 (2025-12-01 + 24) 12,000; I5 (02-04 + 24 = 02-28) 5,000 → 42,000 in 5

@@ -1,10 +1,8 @@
 /** Overdue tasks escalate to the owner's manager role through the schedule, once each. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureSchedules } from '../../stack/schedules';
-import { CREDIT_REVIEW_SCHEDULE_ID } from '../../workflows/credit-review';
-import { BLOCKED_LETTERS_SCHEDULE_ID } from '../../workflows/blocked-letters';
+import { SCHEDULE_IDS, ensureSchedules } from '../../stack/schedules';
 import { TASK_ESCALATION_SCHEDULE_ID } from '../../workflows/task-escalation';
-import { TASK_DIGESTS_SCHEDULE_ID, TASK_NOTIFICATIONS_SCHEDULE_ID } from '../../workflows/task-notifications';
+import { RECEIVABLE_SNAPSHOTS_SCHEDULE_ID } from '../../workflows/receivable-snapshots';
 import { type ApiHarness, eventually, startApiHarness } from '../support/api-harness';
 import { type TaskStatus } from '../../domain/statuses';
 
@@ -15,13 +13,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const id of [
-    TASK_ESCALATION_SCHEDULE_ID,
-    CREDIT_REVIEW_SCHEDULE_ID,
-    TASK_NOTIFICATIONS_SCHEDULE_ID,
-    TASK_DIGESTS_SCHEDULE_ID,
-    BLOCKED_LETTERS_SCHEDULE_ID,
-  ]) {
+  for (const id of SCHEDULE_IDS) {
     await harness?.client.schedule
       .getHandle(id)
       .delete()
@@ -75,6 +67,10 @@ describe('task escalation schedule', () => {
     const schedule = await harness.client.schedule.getHandle(TASK_ESCALATION_SCHEDULE_ID).describe();
     expect(schedule.spec.intervals?.[0]?.every).toBe(15 * 60_000);
     expect(schedule.action.type === 'startWorkflow' && schedule.action.taskQueue).toBe(harness.taskQueue);
+    const snapshots = await harness.client.schedule.getHandle(RECEIVABLE_SNAPSHOTS_SCHEDULE_ID).describe();
+    expect(snapshots.spec.intervals?.[0]?.every).toBe(60 * 60_000);
+    expect(snapshots.action.type === 'startWorkflow' && snapshots.action.taskQueue).toBe(harness.taskQueue);
+    expect(snapshots.action.type === 'startWorkflow' && snapshots.action.args).toEqual([{ timeZone: 'Asia/Shanghai' }]);
     await harness.client.schedule.getHandle(TASK_ESCALATION_SCHEDULE_ID).trigger();
 
     const rows = await eventually(

@@ -25,21 +25,13 @@ import { SESSION_COOKIE } from '../../api/auth';
 import { addDays, DAY_MS, localDateOf, zonedInstant } from '../../domain/dates';
 import { DEFAULT_POLICY } from '../../domain/policy';
 import { signIn } from '../../services/sessions';
-import { ensureSchedules } from '../../stack/schedules';
-import { CREDIT_REVIEW_SCHEDULE_ID } from '../../workflows/credit-review';
-import { TASK_ESCALATION_SCHEDULE_ID } from '../../workflows/task-escalation';
+import { SCHEDULE_IDS, ensureSchedules } from '../../stack/schedules';
 import { TASK_DIGESTS_SCHEDULE_ID, TASK_NOTIFICATIONS_SCHEDULE_ID } from '../../workflows/task-notifications';
 import { type ApiHarness, eventually, startApiHarness } from '../support/api-harness';
 import { insertInvoice } from '../support/fixtures';
 import { MAIL_FROM } from '../support/workers';
 
 const PASSWORD = 'correct-horse-battery-9';
-const SCHEDULES = [
-  TASK_NOTIFICATIONS_SCHEDULE_ID,
-  TASK_DIGESTS_SCHEDULE_ID,
-  TASK_ESCALATION_SCHEDULE_ID,
-  CREDIT_REVIEW_SCHEDULE_ID,
-];
 
 let harness: ApiHarness;
 let settings: TaskMailSettings;
@@ -56,7 +48,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const id of SCHEDULES)
+  for (const id of SCHEDULE_IDS)
     await harness?.client.schedule
       .getHandle(id)
       .delete()
