@@ -363,7 +363,7 @@ export interface StageStaysTable {
 }
 
 /**
- * The receivables open at the end of a past month-end, per currency (migration 0026): kept by
+ * The receivables open at the end of a past month-end and the month's credit sales, per currency (migration 0026): kept by
  * services/receivable-snapshots.ts, forgotten by triggers when a fact dated on or before the day arrives.
  */
 export interface ReceivableSnapshotsTable {
@@ -375,6 +375,9 @@ export interface ReceivableSnapshotsTable {
   /** Per currency, in the order of `currencies`: all receivables open, and those at most 30 days past due. */
   ar_minor: ColumnType<string[], (string | number)[], (string | number)[]>;
   current_minor: ColumnType<string[], (string | number)[], (string | number)[]>;
+  /** The credit sales of the month the day ends (invoices issued in it, at the amount issued), per currency. */
+  sales_currencies: string[];
+  sales_minor: ColumnType<string[], (string | number)[], (string | number)[]>;
   computed_at: CreatedAt;
 }
 

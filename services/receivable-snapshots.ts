@@ -2,7 +2,12 @@ import { sql } from 'kysely';
 import type { Db } from '../db/connect';
 import { addDays, type LocalDate, localDateOf } from '../domain/dates';
 import { endOfDay } from '../read-models/reports/as-of';
-import { receivablesAtDayEnds } from '../read-models/reports/day-end-receivables';
+import {
+  type DayEndReceivables,
+  type MonthSales,
+  creditSalesOfMonths,
+  receivablesAtDayEnds,
+} from '../read-models/reports/month-end-figures';
 import { REPORT_WORK_MEM } from '../read-models/reports/session';
 
 /** Month-ends kept back from today: a twelve-month trend three years back starts from the 37th. */
@@ -35,7 +40,8 @@ export function monthEndsToKeep(now: number, timeZone: string): LocalDate[] {
 }
 
 /**
- * Computes the month-ends not kept yet and keeps them, a pass of up to twelve at a time: each computed in one
+ * Computes the month-ends not kept yet (receivables open at their end, credit sales of their month) and keeps
+ * them, a pass of up to twelve at a time: each computed in one
  * read-only snapshot of the books, stored only if no write has forgotten kept days since that snapshot (the
  * state's generation is unchanged), else left to the next run.
  */
@@ -62,7 +68,9 @@ export interface ComputedSnapshots {
   days: LocalDate[];
   /** The state's generation in the snapshot of the books the figures come from. */
   generation: number;
-  rows: Awaited<ReturnType<typeof receivablesAtDayEnds>>;
+  receivables: DayEndReceivables[];
+  /** The credit sales of the month each day ends. */
+  sales: MonthSales[];
 }
 
 export async function computeSnapshots(db: Db, days: LocalDate[], timeZone: string): Promise<ComputedSnapshots> {
@@ -74,8 +82,12 @@ export async function computeSnapshots(db: Db, days: LocalDate[], timeZone: stri
       // The first statement fixes the snapshot: the generation read here is the one the figures go with.
       const state = await trx.selectFrom('receivable_snapshot_state').select('generation').executeTakeFirstOrThrow();
       await sql`select set_config('work_mem', ${REPORT_WORK_MEM}, true)`.execute(trx);
-      const rows = await receivablesAtDayEnds(trx, days, timeZone);
-      return { timeZone, days, generation: Number(state.generation), rows };
+      const receivables = await receivablesAtDayEnds(trx, days, timeZone);
+      const sales = await creditSalesOfMonths(
+        trx,
+        days.map((day) => ({ from: `${day.slice(0, 7)}-01`, to: day })),
+      );
+      return { timeZone, days, generation: Number(state.generation), receivables, sales };
     });
 }
 
@@ -93,14 +105,17 @@ export async function storeSnapshots(db: Db, computed: ComputedSnapshots): Promi
       .insertInto('receivable_snapshots')
       .values(
         computed.days.map((day, index) => {
-          const ofDay = computed.rows.filter((row) => row.k === index + 1);
+          const open = computed.receivables.filter((row) => row.k === index + 1);
+          const sales = computed.sales.filter((row) => row.monthStart === `${day.slice(0, 7)}-01`);
           return {
             time_zone: computed.timeZone,
             as_of: day,
             day_end: endOfDay(day, computed.timeZone),
-            currencies: ofDay.map((row) => row.currency),
-            ar_minor: ofDay.map((row) => row.minor),
-            current_minor: ofDay.map((row) => row.currentMinor),
+            currencies: open.map((row) => row.currency),
+            ar_minor: open.map((row) => row.minor),
+            current_minor: open.map((row) => row.currentMinor),
+            sales_currencies: sales.map((row) => row.currency),
+            sales_minor: sales.map((row) => row.minor),
           };
         }),
       )

@@ -1,8 +1,9 @@
 import { type Kysely, sql } from 'kysely';
 
 // Frozen in time: later schema changes go into new migrations, never edits here.
-// The receivables open at the end of past month-ends, per time zone and currency, kept so that the DSO/CEI trend
-// of twelve months computes only the days nobody kept (today, and a month-end too recent or forgotten).
+// The receivables open at the end of past month-ends, per time zone and currency, and the credit sales of the months
+// they end, kept so that the DSO/CEI trend of twelve months computes only what nobody kept (today and the current
+// month, a month-end too recent or forgotten).
 // A kept day is right as long as no fact dated on or before it arrives later: an invoice issued, an allocation
 // received, a credit note, reversal or write-off recorded with an instant before its end. Such writes forget the
 // days they change (in their own transaction), and bump `generation`, so that a snapshot computed while they were
@@ -18,6 +19,8 @@ export async function up(db: Kysely<any>): Promise<void> {
       currencies text[] not null,
       ar_minor bigint[] not null,
       current_minor bigint[] not null,
+      sales_currencies text[] not null,
+      sales_minor bigint[] not null,
       computed_at timestamptz not null default now(),
       primary key (time_zone, as_of)
     )`.execute(db);

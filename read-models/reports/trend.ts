@@ -1,7 +1,13 @@
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../../db/connect';
 import { addDays, type LocalDate } from '../../domain/dates';
-import { keptOrComputedReceivables } from './day-end-receivables';
+import {
+  type DayEndReceivables,
+  type KeptMonthEnd,
+  creditSalesOfMonths,
+  keptMonthEnds,
+  receivablesAtDayEnds,
+} from './month-end-figures';
 import { CEI_METHOD, DSO_METHOD } from './receivables';
 import { type Cell, column, money, numberOrNull, type Report } from './table';
 
@@ -53,16 +59,32 @@ interface TrendRow {
 /**
  * DSO and CEI of every month of a range, with the figures of the single-month reports (receivables.ts:
  * dsoReport, ceiReport, each asked for the month's period). Both need the receivables open at the end of a few
- * days: the day before the first month, and the last day of every month (today for the current one): kept
- * month-ends where there are, the others computed in one pass (day-end-receivables.ts). Credit sales are one range
- * of invoices_issue_date for the whole trend; DSO's countback walks back past the first month only as far as the
- * largest receivables of the trend need, one month at a time.
+ * days (the day before the first month, and the last day of every month, today for the current one) and the
+ * credit sales of the months: kept month-ends where there are (services/receivable-snapshots.ts), the others
+ * computed (month-end-figures.ts). DSO's countback walks back past the first month only as far as the largest
+ * receivables of the trend need, one month at a time.
  */
 async function trendRows(db: Db, months: TrendMonth[], timeZone: string): Promise<TrendRow[]> {
   // Day 1 is the day before the first month (CEI's beginning), day k + 1 the end of month k.
   const days = [addDays(months[0].from, -1), ...months.map((m) => m.to)];
   const lastDay = days[days.length - 1];
-  const dayEnds = await keptOrComputedReceivables(db, days, timeZone);
+  const kept = await keptMonthEnds(db, timeZone);
+  const dayEnds = await receivablesOnDays(db, days, timeZone, kept);
+  const sales = await salesOfMonths(db, months, kept);
+  const keptBefore = [...kept.values()].filter((k) => k.asOf < months[0].from);
+  const keptPrior = keptBefore.flatMap((k) => k.sales);
+  // The credit sales of an earlier month the countback walks through: kept, or summed from the invoices issued in it.
+  const priorSales = (
+    month: RawBuilder<LocalDate>,
+    monthEnd: RawBuilder<LocalDate>,
+    currency: RawBuilder<string>,
+  ) => sql`
+        select (case when ${month} = any(${keptBefore.map((k) => `${k.asOf.slice(0, 7)}-01`)}::date[])
+          then coalesce((select k.minor from kept_prior k where k.month_start = ${month} and k.currency = ${currency}), 0)
+          else coalesce((select sum(i.amount_minor) from invoices i
+                         where i.issue_date between ${month} and ${monthEnd} and i.currency = ${currency}), 0)
+            + coalesce((select c.minor from credits c where c.month_start = ${month} and c.currency = ${currency}), 0)
+          end)::bigint as minor`;
   const result = await sql<TrendRow>`
     with recursive
     months as (
@@ -74,20 +96,21 @@ async function trendRows(db: Db, months: TrendMonth[], timeZone: string): Promis
       from unnest(${dayEnds.map((d) => d.k)}::int[], ${dayEnds.map((d) => d.currency)}::text[],
         ${dayEnds.map((d) => d.minor)}::bigint[], ${dayEnds.map((d) => d.currentMinor)}::bigint[]) a(k, currency, minor, current_minor)
     ),
+    sales as (
+      select k, currency, minor
+      from unnest(${sales.map((s) => s.k)}::int[], ${sales.map((s) => s.currency)}::text[], ${sales.map((s) => s.minor)}::bigint[]) s(k, currency, minor)
+    ),
+    kept_prior as (
+      select month_start, currency, minor
+      from unnest(${keptPrior.map((s) => s.monthStart)}::date[], ${keptPrior.map((s) => s.currency)}::text[],
+        ${keptPrior.map((s) => s.minor)}::bigint[]) s(month_start, currency, minor)
+    ),
+    -- Credit notes per month of issue, for the months walked through that are not kept (read only then).
     credits as (
       select date_trunc('month', i.issue_date::timestamp)::date as month_start, i.currency, sum(d.credit_minor)::bigint as minor
       from disputes d join invoices i on i.no = d.invoice_no
       where d.status = 'resolved' and d.credit_minor > 0 and i.issue_date <= ${lastDay}::date
       group by 1, 2
-    ),
-    issued as (
-      select date_trunc('month', issue_date::timestamp)::date as month_start, currency, sum(amount_minor)::bigint as minor
-      from invoices where issue_date between ${months[0].from}::date and ${lastDay}::date
-      group by 1, 2
-    ),
-    sales as (
-      select m.k, currency, (coalesce(s.minor, 0) + coalesce(c.minor, 0))::bigint as minor
-      from months m join issued s on s.month_start = m.from_d left join credits c using (month_start, currency)
     ),
     first_issue as (
       select c.currency, (
@@ -113,11 +136,7 @@ async function trendRows(db: Db, months: TrendMonth[], timeZone: string): Promis
       cross join lateral (
         select (${months[0].from}::date - interval '1 month')::date as month_start, ${months[0].from}::date - 1 as month_end
       ) p
-      cross join lateral (
-        select (coalesce((select sum(i.amount_minor) from invoices i
-                          where i.issue_date between p.month_start and p.month_end and i.currency = n.currency), 0)
-          + coalesce((select c.minor from credits c where c.month_start = p.month_start and c.currency = n.currency), 0))::bigint as minor
-      ) s
+      cross join lateral (${priorSales(sql`p.month_start`, sql`p.month_end`, sql`n.currency`)}) s
       where n.minor > 0 and p.month_start >= f.first_month
       union all
       select w.currency, p.month_start, p.month_end, s.minor, w.cum + s.minor
@@ -125,11 +144,7 @@ async function trendRows(db: Db, months: TrendMonth[], timeZone: string): Promis
       cross join lateral (
         select (w.month_start - interval '1 month')::date as month_start, w.month_start - 1 as month_end
       ) p
-      cross join lateral (
-        select (coalesce((select sum(i.amount_minor) from invoices i
-                          where i.issue_date between p.month_start and p.month_end and i.currency = w.currency), 0)
-          + coalesce((select c.minor from credits c where c.month_start = p.month_start and c.currency = w.currency), 0))::bigint as minor
-      ) s
+      cross join lateral (${priorSales(sql`p.month_start`, sql`p.month_end`, sql`w.currency`)}) s
       where w.cum < n.minor and p.month_start >= f.first_month
     ),
     walk_months as (
@@ -173,6 +188,39 @@ async function trendRows(db: Db, months: TrendMonth[], timeZone: string): Promis
     left join countback cb on cb.k = keys.k and cb.currency = keys.currency
     order by keys.k, keys.currency`.execute(db);
   return result.rows;
+}
+
+/** The receivables at the end of each day: kept where a month-end is, the other days computed in one pass. */
+async function receivablesOnDays(
+  db: Db,
+  days: LocalDate[],
+  timeZone: string,
+  kept: Map<LocalDate, KeptMonthEnd>,
+): Promise<DayEndReceivables[]> {
+  const fromKept = days.flatMap((day, index) =>
+    (kept.get(day)?.receivables ?? []).map((r) => ({ ...r, k: index + 1 })),
+  );
+  const missing = days.map((day, index) => ({ day, k: index + 1 })).filter(({ day }) => !kept.has(day));
+  if (missing.length === 0) return fromKept;
+  const computed = await receivablesAtDayEnds(
+    db,
+    missing.map((m) => m.day),
+    timeZone,
+  );
+  return [...fromKept, ...computed.map((row) => ({ ...row, k: missing[row.k - 1].k }))];
+}
+
+/** Each month's credit sales (k = its position + 2, as in trendRows): kept for a kept month-end, else computed. */
+async function salesOfMonths(
+  db: Db,
+  months: TrendMonth[],
+  kept: Map<LocalDate, KeptMonthEnd>,
+): Promise<{ k: number; currency: string; minor: string }[]> {
+  const fromKept = months.flatMap((m, index) => (kept.get(m.to)?.sales ?? []).map((s) => ({ ...s, k: index + 2 })));
+  const missing = months.map((m, index) => ({ ...m, k: index + 2 })).filter((m) => !kept.has(m.to));
+  const computed = await creditSalesOfMonths(db, missing);
+  const kOf = new Map(missing.map((m) => [m.from, m.k]));
+  return [...fromKept, ...computed.map((s) => ({ ...s, k: kOf.get(s.monthStart)! }))];
 }
 
 /**

@@ -327,16 +327,26 @@ describe('the trend on generated books', () => {
     const monthEnd = addDays(`${monthsBefore(now, 2)}-01`, -1);
     await db()
       .updateTable('receivable_snapshots')
-      .set({ ar_minor: sql<string[]>`array(select x + 100 from unnest(ar_minor) x)` })
+      .set({
+        ar_minor: sql<string[]>`array(select x + 100 from unnest(ar_minor) x)`,
+        sales_minor: sql<string[]>`array(select x + 100 from unnest(sales_minor) x)`,
+      })
       .where('time_zone', '=', TZ)
       .where('as_of', '=', monthEnd)
       .execute();
     const altered = await get(suite.people.finance, path);
-    const endingOf = (body: any) => body.months.find((m: any) => m.to === monthEnd).cei[0].endingReceivables;
-    expect(Number(endingOf(altered).value)).toBeCloseTo(Number(endingOf(honest).value) + 1, 2);
+    const ceiOf = (body: any) => body.months.find((m: any) => m.to === monthEnd).cei[0];
+    expect(Number(ceiOf(altered).endingReceivables.value)).toBeCloseTo(
+      Number(ceiOf(honest).endingReceivables.value) + 1,
+      2,
+    );
+    expect(Number(ceiOf(altered).creditSales.value)).toBeCloseTo(Number(ceiOf(honest).creditSales.value) + 1, 2);
     await db()
       .updateTable('receivable_snapshots')
-      .set({ ar_minor: sql<string[]>`array(select x - 100 from unnest(ar_minor) x)` })
+      .set({
+        ar_minor: sql<string[]>`array(select x - 100 from unnest(ar_minor) x)`,
+        sales_minor: sql<string[]>`array(select x - 100 from unnest(sales_minor) x)`,
+      })
       .where('time_zone', '=', TZ)
       .where('as_of', '=', monthEnd)
       .execute();

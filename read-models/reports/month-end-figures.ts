@@ -199,42 +199,70 @@ export async function receivablesAtDayEnds(db: Db, days: LocalDate[], timeZone: 
   }));
 }
 
+/** Credit sales of a month in one currency: invoices issued in it, at the amount issued (credit notes added back). */
+export interface MonthSales {
+  monthStart: LocalDate;
+  currency: string;
+  minor: string;
+}
+
 /**
- * receivablesAtDayEnds, with the days kept as month-end snapshots (services/receivable-snapshots.ts) read instead
- * of computed. A kept day is one no later write has forgotten, read in the same snapshot of the books as the rest.
+ * The credit sales of each period (a month, or the current one up to a day): the invoices issued in it at their
+ * amount now plus every credit note resolved on them, i.e. the amount issued. A range of invoices_issue_date each.
  */
-export async function keptOrComputedReceivables(
-  db: Db,
-  days: LocalDate[],
-  timeZone: string,
-): Promise<DayEndReceivables[]> {
-  const kept = await db
+export async function creditSalesOfMonths(db: Db, months: { from: LocalDate; to: LocalDate }[]): Promise<MonthSales[]> {
+  if (months.length === 0) return [];
+  const result = await sql<{ month_start: LocalDate; currency: string; minor: string | number }>`
+    with m as (
+      select f::date as from_d, t::date as to_d
+      from unnest(${months.map((m) => m.from)}::date[], ${months.map((m) => m.to)}::date[]) m(f, t)
+    ),
+    issued as (
+      select m.from_d as month_start, i.currency, sum(i.amount_minor) as minor
+      from m join invoices i on i.issue_date between m.from_d and m.to_d
+      group by 1, 2
+    ),
+    credits as (
+      select m.from_d as month_start, i.currency, sum(d.credit_minor) as minor
+      from disputes d join invoices i on i.no = d.invoice_no join m on i.issue_date between m.from_d and m.to_d
+      where d.status = 'resolved' and d.credit_minor > 0
+      group by 1, 2
+    )
+    select s.month_start, s.currency, (s.minor + coalesce(c.minor, 0))::bigint as minor
+    from issued s left join credits c using (month_start, currency)`.execute(db);
+  return result.rows.map((r) => ({ monthStart: r.month_start, currency: r.currency, minor: String(r.minor) }));
+}
+
+/** A kept month-end (services/receivable-snapshots.ts): its receivables and its month's credit sales. */
+export interface KeptMonthEnd {
+  asOf: LocalDate;
+  receivables: Omit<DayEndReceivables, 'k'>[];
+  sales: MonthSales[];
+}
+
+/** The month-ends kept in a time zone, by day: no later write has forgotten them (read in the report's snapshot). */
+export async function keptMonthEnds(db: Db, timeZone: string): Promise<Map<LocalDate, KeptMonthEnd>> {
+  const rows = await db
     .selectFrom('receivable_snapshots')
-    .select(['as_of', 'currencies', 'ar_minor', 'current_minor'])
+    .select(['as_of', 'currencies', 'ar_minor', 'current_minor', 'sales_currencies', 'sales_minor'])
     .where('time_zone', '=', timeZone)
-    .where('as_of', 'in', days)
     .execute();
-  const keptOn = new Map(kept.map((snapshot) => [snapshot.as_of, snapshot]));
-  const fromSnapshots = days.flatMap((day, index) => {
-    const snapshot = keptOn.get(day);
-    if (!snapshot) return [];
-    return snapshot.currencies.map((currency, c) => ({
-      k: index + 1,
-      currency,
-      minor: String(snapshot.ar_minor[c]),
-      currentMinor: String(snapshot.current_minor[c]),
-    }));
-  });
-  const missing = days.map((day, index) => ({ day, k: index + 1 })).filter(({ day }) => !keptOn.has(day));
-  const computed =
-    missing.length === 0
-      ? []
-      : (
-          await receivablesAtDayEnds(
-            db,
-            missing.map((m) => m.day),
-            timeZone,
-          )
-        ).map((row) => ({ ...row, k: missing[row.k - 1].k }));
-  return [...fromSnapshots, ...computed];
+  return new Map(
+    rows.map((row) => [
+      row.as_of,
+      {
+        asOf: row.as_of,
+        receivables: row.currencies.map((currency, c) => ({
+          currency,
+          minor: String(row.ar_minor[c]),
+          currentMinor: String(row.current_minor[c]),
+        })),
+        sales: row.sales_currencies.map((currency, c) => ({
+          monthStart: `${row.as_of.slice(0, 7)}-01`,
+          currency,
+          minor: String(row.sales_minor[c]),
+        })),
+      },
+    ]),
+  );
 }
