@@ -75,9 +75,9 @@ interface BucketRow {
 
 /**
  * Each open receivable's expected payment date (due date + its customer's expected delay) put in the
- * bucket whose range holds it; open disputes go to "disputed". The sums per bucket, per customer and per
- * currency are grouped under the "C" collation (the same groups, without the locale's costly comparisons over
- * ~100,000 invoices) and listed in the database's collation.
+ * bucket whose range holds it; open disputes go to "disputed". One pass gives the sums per bucket, per
+ * customer and per currency, grouped under the "C" collation (the same groups, without the locale's costly
+ * comparisons over ~100,000 invoices) and listed in the database's collation.
  */
 async function bucketSums(
   db: Db,
@@ -99,33 +99,28 @@ async function bucketSums(
       from unnest(${delays.customers.map((c) => c.customerCode)}::text[], ${delays.customers.map((c) => c.expectedDelayDays)}::int[]) as d(customer_code, delay_days)
     ),
     disputed as (select distinct invoice_no from disputes where opened_at < ${dayEnd} and (resolved_at is null or resolved_at >= ${dayEnd})),
-    -- Each customer's expected delay (5,000 rows): hashed once and met by every open invoice, where joining the
-    -- delays list to the ~100,000 invoices alone sorted both to merge them.
-    delay_of as (
-      select cu.code collate "C" as code, d.delay_days
+    -- Each customer with its expected delay (5,000 rows): hashed once and met by every open invoice, where
+    -- joining the delays list to the ~100,000 invoices alone sorted both to merge them.
+    named as (
+      select cu.code collate "C" as code, cu.name collate "C" as name, d.delay_days
       from customers cu left join delays d on d.customer_code = cu.code collate "C"
     ),
-    -- One hashed pass over the open receivables gives the sums per customer, currency and bucket (a few
-    -- thousand rows); the totals per bucket and per customer are summed from those, and the names joined last.
-    per_customer as (
-      select o.customer_code collate "C" as customer_code, o.currency collate "C" as currency,
+    expected as (
+      select o.customer_code collate "C" as customer_code, n.name, o.currency collate "C" as currency, o.balance_minor,
         case when o.invoice_no in (select invoice_no from disputed) then 'disputed'
              else (${buckets.map((b) => b.key)}::text[])[
                width_bucket(o.due_date + coalesce(n.delay_days, ${delays.defaultDelayDays}), ${ranges.slice(1).map((r) => r.from)}::date[]) + 1]
-        end collate "C" as bucket,
-        sum(o.balance_minor) as amount_minor, count(*) as invoices
+        end collate "C" as bucket
       from open_ar o
-      join delay_of n on n.code = o.customer_code collate "C"
-      group by 1, 2, 3
-    ),
-    sums as (
-      select p.customer_code, p.bucket, p.currency, sum(p.amount_minor)::bigint as amount_minor, sum(p.invoices)::int as invoices
-      from per_customer p
-      group by grouping sets ((p.bucket, p.currency), (p.customer_code, p.currency), (p.currency))
+      join named n on n.code = o.customer_code collate "C"
     )
-    select sums.customer_code, cu.name, sums.bucket, sums.currency, sums.amount_minor, sums.invoices
-    from sums left join customers cu on cu.code collate "C" = sums.customer_code
-    order by sums.currency collate "default", sums.customer_code collate "default"`.execute(db);
+    select * from (
+      select e.customer_code, e.name, e.bucket, e.currency,
+        sum(e.balance_minor)::bigint as amount_minor, count(*)::int as invoices
+      from expected e
+      group by grouping sets ((e.bucket, e.currency), (e.customer_code, e.name, e.currency), (e.currency))
+    ) sums
+    order by currency collate "default", customer_code collate "default"`.execute(db);
   return result.rows;
 }
 
