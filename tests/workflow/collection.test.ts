@@ -27,6 +27,12 @@ function nextWeekday(from: string, weekday: number): string {
 }
 
 const sendAt = (date: string) => letterInstant(CHINA_MAINLAND_CALENDAR, date, '09:30', TZ);
+/**
+ * The time-skipping server's sleep can return while the activity a timer woke is still writing: every read of
+ * what a woken step wrote, right after a skip, waits for it.
+ */
+const POLL = { timeout: 10_000, interval: 100 };
+const steps = (invoiceNo: string) => async () => (await suite.letters(invoiceNo)).map((l) => l.step);
 
 describe('invoice collection on the time-skipping server', () => {
   it('sends the reminder, the due notice and the +1 day letter at 09:30 on working days, opens the call task, and stops at payment', async () => {
@@ -38,6 +44,9 @@ describe('invoice collection on the time-skipping server', () => {
     await worker.runUntil(async () => {
       const handle = await suite.start(input, 'collection-1');
       await suite.env.sleep(sendAt(addDays(dueDate, 1)) - (await suite.env.currentTimeMs()) + 3_600_000);
+      await expect
+        .poll(async () => (await suite.letters(invoiceNo)).filter((l) => l.status === 'sent').length, POLL)
+        .toBe(3);
       const letters = await suite.letters(invoiceNo);
       expect(letters.map((l) => [l.step, l.status])).toEqual([
         ['pre_due', 'sent'],
@@ -73,10 +82,11 @@ describe('invoice collection on the time-skipping server', () => {
     await worker.runUntil(async () => {
       const handle = await suite.start(input, 'collection-2');
       await suite.env.sleep(sendAt(addDays(dueDate, -3)) - (await suite.env.currentTimeMs()) + 3_600_000);
-      expect((await suite.letters(invoiceNo)).map((l) => l.step)).toEqual(['pre_due']);
+      await expect.poll(steps(invoiceNo), POLL).toEqual(['pre_due']);
       await setBalance(suite.db, invoiceNo, 400_000);
       await handle.signal(paymentAppliedSignal, { balanceMinor: 400_000 });
       await suite.env.sleep(sendAt(dueDate) - (await suite.env.currentTimeMs()) + 3_600_000);
+      await expect.poll(steps(invoiceNo), POLL).toEqual(['pre_due', 'due']);
       const due = (await suite.letters(invoiceNo))[1];
       expect(due.step).toBe('due');
       expect(due.body_text).toContain('¥4,000.00');
@@ -138,10 +148,11 @@ describe('invoice collection on the time-skipping server', () => {
     await worker.runUntil(async () => {
       const handle = await suite.start(input, 'collection-4');
       await suite.env.sleep(60_000);
-      expect((await suite.letters(invoiceNo)).map((l) => l.step)).toEqual(['executive_60']);
+      await expect.poll(steps(invoiceNo), POLL).toEqual(['executive_60']);
       await suite.env.sleep(5 * DAY);
-      const status = await handle.query(collectionStatusQuery);
-      expect(status.awaitingApproval).toBe('legal_notice_90');
+      await expect
+        .poll(async () => (await handle.query(collectionStatusQuery)).awaitingApproval, POLL)
+        .toBe('legal_notice_90');
       expect((await suite.letters(invoiceNo)).map((l) => l.step)).toEqual(['executive_60']);
       const approvalTask = (await suite.tasks(invoiceNo)).find((t) => t.kind === 'approval');
       expect(approvalTask).toMatchObject({ step: 'legal_notice_90', owner_role: 'finance', status: 'open' });
@@ -155,7 +166,7 @@ describe('invoice collection on the time-skipping server', () => {
         args: [{ actor: finance, step: 'legal_notice_90', approved: true, reason: 'no answer for 90 days' }],
       });
       await suite.env.sleep(60_000);
-      expect((await suite.letters(invoiceNo)).map((l) => l.step)).toEqual(['executive_60', 'legal_notice_90']);
+      await expect.poll(steps(invoiceNo), POLL).toEqual(['executive_60', 'legal_notice_90']);
       await setBalance(suite.db, invoiceNo, 0);
       await handle.signal(paymentAppliedSignal, { balanceMinor: 0 });
       await handle.result();
