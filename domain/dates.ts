@@ -72,6 +72,11 @@ export function addDays(date: LocalDate, days: number): LocalDate {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
+/** The first day of the month of a date. */
+export function firstOfMonth(date: LocalDate): LocalDate {
+  return `${date.slice(0, 7)}-01`;
+}
+
 export function daysBetween(from: LocalDate, to: LocalDate): number {
   return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS);
 }

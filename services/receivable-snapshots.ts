@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect';
-import { addDays, type LocalDate, localDateOf } from '../domain/dates';
+import { addDays, firstOfMonth, type LocalDate, localDateOf } from '../domain/dates';
 import { endOfDay } from '../read-models/reports/as-of';
 import {
   type DayEndReceivables,
@@ -31,10 +31,10 @@ export interface SnapshotRun {
 export function monthEndsToKeep(now: number, timeZone: string): LocalDate[] {
   const settled = localDateOf(now - SETTLE_DAYS * 86_400_000, timeZone);
   const monthEnds: LocalDate[] = [];
-  let monthEnd = addDays(`${localDateOf(now, timeZone).slice(0, 7)}-01`, -1);
+  let monthEnd = addDays(firstOfMonth(localDateOf(now, timeZone)), -1);
   while (monthEnds.length < KEPT_MONTH_ENDS) {
     if (monthEnd < settled) monthEnds.unshift(monthEnd);
-    monthEnd = addDays(`${monthEnd.slice(0, 7)}-01`, -1);
+    monthEnd = addDays(firstOfMonth(monthEnd), -1);
   }
   return monthEnds;
 }
@@ -85,7 +85,7 @@ export async function computeSnapshots(db: Db, days: LocalDate[], timeZone: stri
       const receivables = await receivablesAtDayEnds(trx, days, timeZone);
       const sales = await creditSalesOfMonths(
         trx,
-        days.map((day) => ({ from: `${day.slice(0, 7)}-01`, to: day })),
+        days.map((day) => ({ from: firstOfMonth(day), to: day })),
       );
       return { timeZone, days, generation: Number(state.generation), receivables, sales };
     });
@@ -106,7 +106,7 @@ export async function storeSnapshots(db: Db, computed: ComputedSnapshots): Promi
       .values(
         computed.days.map((day, index) => {
           const open = computed.receivables.filter((row) => row.k === index + 1);
-          const sales = computed.sales.filter((row) => row.monthStart === `${day.slice(0, 7)}-01`);
+          const sales = computed.sales.filter((row) => row.monthStart === firstOfMonth(day));
           return {
             time_zone: computed.timeZone,
             as_of: day,

@@ -1,7 +1,7 @@
 import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../../db/connect';
 import { AGING_BUCKETS } from '../../domain/aging';
-import { addDays, daysBetween, type LocalDate } from '../../domain/dates';
+import { addDays, daysBetween, firstOfMonth, type LocalDate } from '../../domain/dates';
 import { endOfDay } from './as-of';
 
 /** Days past due up to which a balance is current (not yet due): the aging's first bucket, as in CEI. */
@@ -258,7 +258,7 @@ export async function keptMonthEnds(db: Db, timeZone: string): Promise<Map<Local
           currentMinor: String(row.current_minor[c]),
         })),
         sales: row.sales_currencies.map((currency, c) => ({
-          monthStart: `${row.as_of.slice(0, 7)}-01`,
+          monthStart: firstOfMonth(row.as_of),
           currency,
           minor: String(row.sales_minor[c]),
         })),

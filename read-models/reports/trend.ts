@@ -1,6 +1,6 @@
 import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../../db/connect';
-import { addDays, type LocalDate } from '../../domain/dates';
+import { addDays, firstOfMonth, type LocalDate } from '../../domain/dates';
 import {
   type DayEndReceivables,
   type KeptMonthEnd,
@@ -79,7 +79,7 @@ async function trendRows(db: Db, months: TrendMonth[], timeZone: string): Promis
     monthEnd: RawBuilder<LocalDate>,
     currency: RawBuilder<string>,
   ) => sql`
-        select (case when ${month} = any(${keptBefore.map((k) => `${k.asOf.slice(0, 7)}-01`)}::date[])
+        select (case when ${month} = any(${keptBefore.map((k) => firstOfMonth(k.asOf))}::date[])
           then coalesce((select k.minor from kept_prior k where k.month_start = ${month} and k.currency = ${currency}), 0)
           else coalesce((select sum(i.amount_minor) from invoices i
                          where i.issue_date between ${month} and ${monthEnd} and i.currency = ${currency}), 0)
