@@ -1,6 +1,6 @@
 import type { Db } from '../db/connect';
 import type { SendTime } from '../domain/collection';
-import { recordContractEvent } from './contract-records';
+import { type TransitionRecord, recordContractEvent, recordTransition } from './contract-records';
 import { createInvoice } from './invoices';
 import {
   type ApprovalDecisionRecord,
@@ -52,6 +52,7 @@ export function createActivities(deps: ActivityDeps) {
   const taskMail = { mail: deps.mail, consoleUrl: deps.consoleUrl ?? 'http://localhost:3000' };
   return {
     recordContractEvent: (event: ContractEvent) => recordContractEvent(deps.db, event),
+    recordTransition: (record: TransitionRecord) => recordTransition(deps.db, deps.sendTime, record),
     createInvoice: (request: IssueInvoiceRequest) => createInvoice(deps.db, deps.sendTime, request),
     performStep: (request: StepRequest) => performStep(deps.db, deps.mail, request),
     loadCalendar: (request: { invoiceNo: string }) => loadCalendar(deps.db, request.invoiceNo),

@@ -1,6 +1,6 @@
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import type { StageWaitPlan } from '../activities/stage-deadlines';
+import type { StageWaitPlan, StageWaitRequest } from '../activities/stage-deadlines';
 import type { PlannedDates, StageWait } from '../domain/stage-policy';
 
 const activities = proxyActivities<ReturnType<typeof createActivities>>({
@@ -50,17 +50,27 @@ export class StageDeadlines {
     for (const wait of open) {
       if (this.waits.has(wait.key)) continue;
       const planner = this.plansLocally ? localActivities : activities;
-      const plan = await planner.planStageWait({
-        contractNo: this.contractNo,
-        wait: wait.wait,
-        began: wait.began,
-        planned,
-      });
-      // Levels already past when the wait is planned (a late planned date) fire as one: the latest of them.
-      const past = plan.levels.filter((level) => level.at <= now);
-      this.waits.set(wait.key, { ...wait, plan, fired: past.length > 1 ? past[past.length - 2].level : 0 });
+      this.adopt(wait, await planner.planStageWait(this.requestFor(wait, planned)), now);
     }
     for (const wait of this.waits.values()) await this.fireDue(wait, now, openWaits);
+  }
+
+  /** The open waits not planned yet, as planning requests: a transition plans them with its record. */
+  unplanned(open: OpenWait[], planned: PlannedDates): { wait: OpenWait; request: StageWaitRequest }[] {
+    return open
+      .filter((wait) => !this.waits.has(wait.key))
+      .map((wait) => ({ wait, request: this.requestFor(wait, planned) }));
+  }
+
+  /** Tracks a wait planned elsewhere (by `refresh` or with a transition's record). */
+  adopt(wait: OpenWait, plan: StageWaitPlan, now: number): void {
+    // Levels already past when the wait is planned (a late planned date) fire as one: the latest of them.
+    const past = plan.levels.filter((level) => level.at <= now);
+    this.waits.set(wait.key, { ...wait, plan, fired: past.length > 1 ? past[past.length - 2].level : 0 });
+  }
+
+  private requestFor(wait: OpenWait, planned: PlannedDates): StageWaitRequest {
+    return { contractNo: this.contractNo, wait: wait.wait, began: wait.began, planned };
   }
 
   private async fireDue(wait: TrackedWait, now: number, openWaits: () => OpenWait[]): Promise<void> {

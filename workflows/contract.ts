@@ -54,6 +54,7 @@ const localActivities = proxyLocalActivities<ReturnType<typeof createActivities>
 const LOCAL_RECORDS = 'contract-records-local';
 const STAGE_DEADLINES = 'stage-deadlines';
 const LOCAL_STAGE_PLANS = 'stage-plans-local';
+const TRANSITION_IN_ONE = 'transition-in-one-local-activity';
 
 export interface ContractInput {
   no: string;
@@ -74,10 +75,16 @@ export async function contractWorkflow(input: ContractInput): Promise<ContractSu
   let eventSeq = 0;
   let wake = false;
 
+  // Added after release: a transition's events and the plans of the waits it opens are one local activity.
+  // It implies the three patches before it, which only contracts started before it still ask for.
+  const transitionInOne = patched(TRANSITION_IN_ONE);
   // Added after release: records are written by a local activity; contracts started before keep the activity.
-  const recordsLocally = patched(LOCAL_RECORDS);
+  const recordsLocally = transitionInOne || patched(LOCAL_RECORDS);
   // Added after release: contracts started before keep no stage deadlines, and so replay as they ran.
-  const deadlines = patched(STAGE_DEADLINES) ? new StageDeadlines(input.no, patched(LOCAL_STAGE_PLANS)) : undefined;
+  const deadlines =
+    transitionInOne || patched(STAGE_DEADLINES)
+      ? new StageDeadlines(input.no, transitionInOne || patched(LOCAL_STAGE_PLANS))
+      : undefined;
   const today = () => localDateOf(Date.now(), input.timeZone);
   let stageEntry = { seq: 0, on: today() };
   const planned: PlannedDates = {};
@@ -91,10 +98,26 @@ export async function contractWorkflow(input: ContractInput): Promise<ContractSu
     deliveredOn: events.delivered,
   });
 
-  async function record(event: Omit<ContractEvent, 'contractNo' | 'seq' | 'at'>): Promise<void> {
+  /** What the contract waits for now: its stage's work, and each ready milestone's invoice. */
+  function openWaits(): OpenWait[] {
+    const stageWait = WAIT_OF_STAGE[stage];
+    const waits: OpenWait[] = stageWait
+      ? [{ key: `${stageWait}/${stageEntry.seq}`, wait: stageWait, began: stageEntry.on }]
+      : [];
+    for (const m of milestones.filter((m) => m.status === 'ready'))
+      waits.push({ key: `invoicing/${m.seq}`, wait: 'invoicing', began: m.readyOn ?? today(), milestoneSeq: m.seq });
+    return waits;
+  }
+
+  type EventOf = Omit<ContractEvent, 'contractNo' | 'seq' | 'at'>;
+  function nextEvent(event: EventOf): ContractEvent {
     eventSeq += 1;
+    return { ...event, contractNo: input.no, seq: eventSeq, at: Date.now() };
+  }
+
+  async function record(event: EventOf): Promise<void> {
     const writer = recordsLocally ? localActivities : activities;
-    await writer.recordContractEvent({ ...event, contractNo: input.no, seq: eventSeq, at: Date.now() });
+    await writer.recordContractEvent(nextEvent(event));
   }
 
   function moveTo(next: Stage): Stage {
@@ -106,13 +129,19 @@ export async function contractWorkflow(input: ContractInput): Promise<ContractSu
   }
 
   async function markReadyMilestones(): Promise<void> {
+    const ready = takeReadyMilestones();
+    if (ready) await record(ready);
+  }
+
+  /** Marks the pending milestones whose trigger date has come as ready; the event to record, if any. */
+  function takeReadyMilestones(): EventOf | undefined {
     const ready = milestones
       .filter((m) => m.status === 'pending')
       .map((m) => ({ milestone: m, readyOn: milestoneReadyDate(m.trigger, events) }))
       .filter(({ readyOn }) => readyOn !== undefined && readyOn <= today());
-    if (ready.length === 0) return;
+    if (ready.length === 0) return undefined;
     for (const { milestone, readyOn } of ready) Object.assign(milestone, { status: 'ready', readyOn });
-    await record({
+    return {
       actor: SYSTEM_ACTOR,
       action: 'invoice_ready',
       details: { milestones: ready.map(({ milestone }) => milestone.seq) },
@@ -123,7 +152,20 @@ export async function contractWorkflow(input: ContractInput): Promise<ContractSu
           readyOn,
         })),
       },
+    };
+  }
+
+  /** The transition's event, the milestones it made ready and the plans of the waits it opened, in one local activity. */
+  async function recordTransitionInOne(transition: EventOf): Promise<void> {
+    const recorded = [nextEvent(transition)];
+    const ready = takeReadyMilestones();
+    if (ready) recorded.push(nextEvent(ready));
+    const unplanned = deadlines!.unplanned(openWaits(), planned);
+    const plans = await localActivities.recordTransition({
+      events: recorded,
+      waits: unplanned.map(({ request }) => request),
     });
+    unplanned.forEach(({ wait }, index) => deadlines!.adopt(wait, plans[index], Date.now()));
   }
 
   /** Planned dates a split or a handover gives (the later one wins), as the contract's details to record. */
@@ -193,7 +235,7 @@ export async function contractWorkflow(input: ContractInput): Promise<ContractSu
         : request.action === 'cancel'
           ? request.reason
           : undefined;
-    await record({
+    const transition: EventOf = {
       actor: request.actor,
       action: request.action,
       fromStage: from,
@@ -201,7 +243,9 @@ export async function contractWorkflow(input: ContractInput): Promise<ContractSu
       reason,
       details: { ...details, request },
       changes,
-    });
+    };
+    if (transitionInOne) await recordTransitionInOne(transition);
+    else await record(transition);
     log.info('contract transition', {
       contractNo: input.no,
       action: request.action,
@@ -209,7 +253,7 @@ export async function contractWorkflow(input: ContractInput): Promise<ContractSu
       to: outcome.to,
       person: request.actor.name,
     });
-    await markReadyMilestones();
+    if (!transitionInOne) await markReadyMilestones();
     wake = true;
     return summary();
   }
@@ -354,16 +398,6 @@ export async function contractWorkflow(input: ContractInput): Promise<ContractSu
   const allPaid = () =>
     milestones.length > 0 && milestones.every((m) => m.status === 'paid' || m.status === 'written_off');
   const finished = () => stage === 'Cancelled' || (stage === 'Collection' && allPaid());
-  /** What the contract waits for now: its stage's work, and each ready milestone's invoice. */
-  const openWaits = (): OpenWait[] => {
-    const stageWait = WAIT_OF_STAGE[stage];
-    const waits: OpenWait[] = stageWait
-      ? [{ key: `${stageWait}/${stageEntry.seq}`, wait: stageWait, began: stageEntry.on }]
-      : [];
-    for (const m of milestones.filter((m) => m.status === 'ready'))
-      waits.push({ key: `invoicing/${m.seq}`, wait: 'invoicing', began: m.readyOn ?? today(), milestoneSeq: m.seq });
-    return waits;
-  };
 
   while (!finished()) {
     await deadlines?.refresh(openWaits, planned, Date.now());

@@ -420,4 +420,46 @@ describe('contract workflow on the time-skipping server', () => {
       }
     });
   });
+
+  it('answers a transition that arrives with the contract before its first workflow task ran', async () => {
+    const no = 'HT-2026-004';
+    await seedCustomerAndContract(no, 2_000_000);
+    const handle = await env.client.workflow.start(contractWorkflow, {
+      workflowId: `contract/${no}`,
+      taskQueue: 'contracts-4',
+      args: [
+        {
+          no,
+          customerCode: 'ACME',
+          timeZone: TZ,
+          amountMinor: 2_000_000,
+          currency: 'CNY',
+          paymentTermsType: 'credit_terms',
+          terms: FULL_TERMS,
+        },
+      ],
+    });
+    // No worker polls yet: the update waits on the server and comes in the same first task as the start.
+    const approved = handle.executeUpdate(TRANSITION_UPDATES.approve, {
+      args: [
+        {
+          actor: finance,
+          customer: { grade: 'A', creditHold: false, creditLimitMinor: 100_000_000 },
+          risk: { customerRisk: 1, projectRisk: 1, requirementRisk: 1 },
+        },
+      ],
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const worker = await testWorker(env.nativeConnection, database.db, smtp.url, 'contracts-4', '09:30');
+    await worker.runUntil(async () => {
+      expect((await approved).stage).toBe('SolutionReview');
+      const timeline = await database.db
+        .selectFrom('timeline')
+        .select(['action', 'to_stage'])
+        .where('contract_no', '=', no)
+        .orderBy('id')
+        .execute();
+      expect(timeline).toEqual([{ action: 'approve', to_stage: 'SolutionReview' }]);
+    });
+  });
 });
