@@ -48,7 +48,7 @@ export async function recordDisputeOpened(db: Db, d: DisputeOpening): Promise<vo
       kind: 'dispute',
       ownerRole: routedTo,
       ownerName: ownerName((invoice.owners ?? {}) as Owners, routedTo, invoice.created_by),
-      title: `Resolve the customer's dispute (${d.reason}) on invoice ${d.invoiceNo}`,
+      wording: { key: 'dispute', invoiceNo: d.invoiceNo, reason: d.reason },
       dueAt: d.slaDueAt,
     });
     await appendTimeline(trx, {
@@ -99,7 +99,7 @@ export async function recordDisputeEscalated(
       kind: 'dispute_escalation',
       ownerRole: manager,
       ownerName: ownerName((invoice.owners ?? {}) as Owners, manager, invoice.created_by),
-      title: `Dispute (${dispute.reason}) on invoice ${e.invoiceNo} is past its deadline: step in`,
+      wording: { key: 'disputeEscalated', invoiceNo: e.invoiceNo, reason: dispute.reason },
       dueAt: e.at + e.taskDueDays * DAY_MS,
       // The dispute owner's manager person is told when the owner has one.
       escalatedFrom: disputeTask?.owner_name ?? null,
@@ -352,7 +352,7 @@ async function openWriteOffApproval(
     occurrence: 1,
     ownerRole: 'executive',
     ownerName: ((invoice.owners ?? {}) as Owners).executiveSponsor ?? null,
-    title: `Approve or reject writing off invoice ${r.invoiceNo} (requested by ${r.actor.name}: ${r.reason})`,
+    wording: { key: 'writeOffApproval', invoiceNo: r.invoiceNo, requestedBy: r.actor.name, reason: r.reason },
     dueAt: r.at + WRITE_OFF_DECISION_DAYS * DAY_MS,
   });
 }

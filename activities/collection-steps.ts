@@ -115,7 +115,7 @@ export async function requestStepApproval(db: Db, request: ApprovalRequest): Pro
     occurrence: 1,
     ownerRole: 'finance',
     ownerName: ownerName((invoice.owners ?? {}) as Owners, 'finance', 'finance'),
-    title: `Approve or reject step ${request.step} for invoice ${request.invoiceNo}`,
+    wording: { key: 'stepApproval', invoiceNo: request.invoiceNo, step: request.step },
     dueAt: request.decidedAt + request.taskDueDays * DAY_MS,
   });
 }

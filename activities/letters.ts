@@ -368,9 +368,14 @@ async function blockLetter(
       occurrence: request.occurrence,
       ownerRole: 'sales',
       ownerName: ownerName(owners, 'sales', facts.invoice.created_by),
-      title:
-        `Add a ${missingRoles.join(' / ')} contact for customer ${facts.invoice.customer_name} (${facts.invoice.customer_code}): ` +
-        `letter ${step.key} of invoice ${facts.invoice.no} waits for it`,
+      wording: {
+        key: 'contactMissing',
+        invoiceNo: facts.invoice.no,
+        step: step.key,
+        roles: missingRoles,
+        customerName: facts.invoice.customer_name,
+        customerCode: facts.invoice.customer_code,
+      },
       dueAt: request.decidedAt + request.taskDueDays * DAY_MS,
     });
   });

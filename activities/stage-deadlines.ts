@@ -120,21 +120,11 @@ async function addressee(
   return managerRole ? { role: managerRole, name: manager } : { role: MANAGER_OF[ownerRole], name: null };
 }
 
-const WAIT_WORDS: Record<StageWait, string> = {
-  approval: 'is waiting for approval',
-  signing: 'is waiting to be signed',
-  handover: 'is waiting for handover to delivery',
-  delivery: 'is past its planned delivery',
-  acceptance: 'is waiting for customer acceptance',
-  invoicing: 'has a milestone ready but not invoiced',
-};
-
 /** One level of a wait's escalation: a task for the person told, a timeline entry, the contract marked escalated. */
 export async function escalateStageWait(db: Db, escalation: StageEscalation): Promise<void> {
   const contract = await contractFacts(db, escalation.contractNo);
   const to = await addressee(db, escalation, contract);
   const eventKey = `stage/${escalation.contractNo}/${escalation.waitKey}/${escalation.level}`;
-  const milestone = escalation.milestoneSeq === undefined ? '' : ` (milestone ${escalation.milestoneSeq})`;
   await db.transaction().execute(async (trx) => {
     await openTask(trx, {
       key: eventKey,
@@ -144,7 +134,12 @@ export async function escalateStageWait(db: Db, escalation: StageEscalation): Pr
       occurrence: escalation.level,
       ownerRole: to.role,
       ownerName: to.name,
-      title: `Contract ${escalation.contractNo} ${WAIT_WORDS[escalation.wait]}${milestone}: move it on or say why`,
+      wording: {
+        key: 'stageDeadline',
+        contractNo: escalation.contractNo,
+        wait: escalation.wait,
+        ...(escalation.milestoneSeq !== undefined && { milestoneSeq: escalation.milestoneSeq }),
+      },
       dueAt: escalation.at + STAGE_TASK_DUE_DAYS * DAY_MS,
     });
     await appendTimeline(trx, {

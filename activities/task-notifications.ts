@@ -4,6 +4,8 @@ import { DEFAULT_TIME_ZONE, formatDate } from '../domain/dates';
 import type { Locale } from '../domain/locales';
 import { consoleLink, digestDue, taskAudience, taskConsolePath } from '../domain/notify';
 import { ROLES } from '../domain/roles';
+import type { TaskWording } from '../domain/task-wording';
+import { taskTitle } from '../console/task-titles';
 import { errorFields, logger } from '../stack/logger';
 import type { MailSettings } from './letters';
 import { notificationMessageId, renderNotification, sendNotification } from './notifications';
@@ -149,6 +151,7 @@ function dueText(due: Date, locale: Locale, timeZone: string): string {
 
 type TaskFacts = {
   title: string;
+  wording: TaskWording | null;
   contract_no: string;
   invoice_no: string | null;
   due_at: Date;
@@ -158,7 +161,7 @@ type TaskFacts = {
 
 function taskContext(task: TaskFacts, locale: Locale, timeZone: string, consoleUrl: string) {
   return {
-    title: task.title,
+    title: taskTitle(task, locale),
     contractNo: task.contract_no,
     invoiceNo: task.invoice_no ?? '',
     due: dueText(task.due_at, locale, timeZone),
@@ -178,6 +181,7 @@ async function renderTaskRow(db: Db, settings: TaskMailSettings, id: number): Pr
       'notifications.locale',
       'notifications.person_name',
       'tasks.title',
+      'tasks.wording',
       'tasks.contract_no',
       'tasks.invoice_no',
       'tasks.due_at',
@@ -385,6 +389,7 @@ async function buildDigest(
         'notifications.kind',
         'tasks.status as task_status',
         'tasks.title',
+        'tasks.wording',
         'tasks.contract_no',
         'tasks.invoice_no',
         'tasks.due_at',

@@ -1,8 +1,16 @@
 import type { Db } from '../db/connect';
+import type { TaskWording } from '../domain/task-wording';
+import { wordTask } from '../console/task-titles';
 import { managerOf, noteTask } from './task-notifications';
 
-/** A task for a person or role; `key` makes opening it idempotent (a retry opens nothing more). */
-export interface TaskDraft {
+/**
+ * A task for a person or role; `key` makes opening it idempotent (a retry opens nothing more). It says what
+ * it asks by `wording` (worded in each reader's language, stored in English as its title), or, a collection
+ * step's task, by the policy's own `title`.
+ */
+export type TaskDraft = TaskFields & ({ wording: TaskWording } | { title: string });
+
+interface TaskFields {
   key: string;
   contractNo: string;
   invoiceNo?: string;
@@ -11,7 +19,6 @@ export interface TaskDraft {
   occurrence?: number;
   ownerRole: string;
   ownerName: string | null;
-  title: string;
   dueAt: number;
   /**
    * The person whose task this one escalates (a dispute past its deadline): their manager, when they
@@ -38,7 +45,8 @@ export async function openTask(db: Db, task: TaskDraft): Promise<boolean> {
       occurrence: task.occurrence ?? null,
       owner_role: task.ownerRole,
       owner_name: task.ownerName,
-      title: task.title,
+      title: 'wording' in task ? wordTask(task.wording, 'en') : task.title,
+      wording: 'wording' in task ? JSON.stringify(task.wording) : null,
       status: 'open',
       due_at: new Date(task.dueAt),
       escalated_to: null,

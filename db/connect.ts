@@ -28,6 +28,7 @@ import * as receivablesAsOf from './migrations/0023_receivables_as_of';
 import * as stageStays from './migrations/0024_stage_stays';
 import * as invoicedTrigger from './migrations/0025_invoiced_trigger';
 import * as receivableSnapshots from './migrations/0026_receivable_snapshots';
+import * as taskWording from './migrations/0027_task_wording';
 
 // bigint columns hold minor units far below 2^53, so read them as numbers; dates stay 'YYYY-MM-DD'.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -93,6 +94,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0024_stage_stays': stageStays,
   '0025_invoiced_trigger': invoicedTrigger,
   '0026_receivable_snapshots': receivableSnapshots,
+  '0027_task_wording': taskWording,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

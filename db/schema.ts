@@ -19,6 +19,7 @@ import type {
 } from '../domain/statuses';
 import type { BusinessCalendar } from '../domain/calendar';
 import type { StagePolicy } from '../domain/stage-policy';
+import type { TaskWording } from '../domain/task-wording';
 import type { CreditReviewSummary } from '../read-models/credit-warnings';
 import type { ContactRole, EscalationPolicy } from '../domain/policy';
 import type { CostCategory } from '../domain/costs';
@@ -459,6 +460,8 @@ export interface TasksTable {
   owner_role: string;
   owner_name: string | null;
   title: string;
+  /** What the task asks, for wording it in the reader's language (migration 0027); null before, and for step tasks. */
+  wording: ColumnType<TaskWording | null, string | null, string | null>;
   status: TaskStatus;
   due_at: Date;
   escalated_to: string | null;

@@ -7,6 +7,7 @@ import { formatMoney } from '../domain/money';
 import { ruleRefusal } from '../domain/refusal';
 import { customerActor } from '../domain/roles';
 import type { TaskDraft } from '../activities/tasks';
+import type { TaskWording } from '../domain/task-wording';
 import type { PortalConfirmation } from '../activities/portal-confirmations';
 import { type CollectionStatus, openDisputeUpdate, recordPromiseUpdate } from '../workflows/collection-messages';
 import { portalConfirmationWorkflow } from '../workflows/portal-confirmation';
@@ -60,7 +61,7 @@ async function customersInvoice(db: Db, link: OpenedLink, invoiceNo: string) {
 function ownerTask(
   invoice: Awaited<ReturnType<typeof customersInvoice>>,
   key: string,
-  title: string,
+  wording: TaskWording,
   now: number,
 ): TaskDraft {
   const owners = (invoice.owners ?? {}) as { account?: string };
@@ -71,7 +72,7 @@ function ownerTask(
     kind: 'customer_page',
     ownerRole: 'sales',
     ownerName: owners.account ?? invoice.created_by,
-    title,
+    wording,
     dueAt: now + DAY_MS,
   };
 }
@@ -115,7 +116,14 @@ async function confirmPromise(
     ownerTask: ownerTask(
       invoice,
       `portal/promise/${promise.id}`,
-      `${link.contact.name} promised on the customer's page to pay ${formatMoney(promise.amountMinor, invoice.currency, 'en')} on ${promise.promisedDate} for invoice ${invoice.no}`,
+      {
+        key: 'portalPromise',
+        invoiceNo: invoice.no,
+        contact: link.contact.name,
+        amountMinor: promise.amountMinor,
+        currency: invoice.currency,
+        promisedDate: promise.promisedDate,
+      },
       now,
     ),
     key: `portal/promise/${promise.id}`,
@@ -212,7 +220,7 @@ async function finishDispute(
     ownerTask: ownerTask(
       invoice,
       `portal/dispute/${dispute.id}`,
-      `${link.contact.name} disputed invoice ${invoice.no} on the customer's page (${dispute.reason})`,
+      { key: 'portalDispute', invoiceNo: invoice.no, contact: link.contact.name, reason: dispute.reason },
       now,
     ),
     key: `portal/dispute/${dispute.id}`,

@@ -35,6 +35,8 @@ export function taskView(task: TaskRow) {
     ownerRole: task.owner_role,
     ownerName: task.owner_name,
     title: task.title,
+    /** What the task asks, to word it in another language (console/task-titles.ts); null when `title` is all there is. */
+    wording: task.wording,
     status: task.status,
     dueAt: task.due_at,
     escalatedTo: task.escalated_to,

@@ -6,6 +6,8 @@ import { DISPUTE_REASONS } from '../../domain/disputes';
 import { type FormFailure, type FormValues, formBody } from '../forms';
 import type { ConsolePages, PageRequest, View } from '../pages';
 import { withChineseFont } from '../letters';
+import type { TaskWording } from '../../domain/task-wording';
+import { taskTitle } from '../task-titles';
 
 type Money = { value: string; currency: string };
 
@@ -95,7 +97,9 @@ export function registerInvoice(pages: ConsolePages, deps: ApiDeps): void {
       pages.api<Record<string, unknown>[]>(page, 'get', '/api/v1/letters', {
         query: { invoice: invoice.no, body: 'true', limit: LETTERS_SHOWN },
       }),
-      pages.api<Record<string, unknown>[]>(page, 'get', '/api/v1/tasks', { query: { invoice: invoice.no } }),
+      pages.api<{ title: string; wording: TaskWording | null }[]>(page, 'get', '/api/v1/tasks', {
+        query: { invoice: invoice.no },
+      }),
       pages.api<Record<string, unknown>[]>(page, 'get', '/api/v1/invoices/:no/disputes', { params }),
       pages.api<Record<string, unknown>[]>(page, 'get', '/api/v1/invoices/:no/promises', { params }),
       pages.can(page, 'post', '/api/v1/invoices/:no/policy')
@@ -124,7 +128,7 @@ export function registerInvoice(pages: ConsolePages, deps: ApiDeps): void {
           stepName: stepName(page, String(letter.step)),
           document: withChineseFont(String(letter.bodyHtml ?? '')),
         })),
-        tasks,
+        tasks: tasks.map((task) => ({ ...task, title: taskTitle(task, page.locale) })),
         disputes,
         promises,
         policies,

@@ -2,6 +2,8 @@ import type { ApiDeps } from '../../api/deps';
 import type { FormFailure } from '../forms';
 import type { ConsolePages, PageRequest, View } from '../pages';
 import { WRITE_OFF_STEP } from '../../domain/collection-commands';
+import type { TaskWording } from '../../domain/task-wording';
+import { taskTitle } from '../task-titles';
 
 interface Task {
   id: number;
@@ -12,6 +14,7 @@ interface Task {
   ownerRole: string;
   ownerName: string | null;
   title: string;
+  wording: TaskWording | null;
   dueAt: string;
   escalatedTo: string | null;
 }
@@ -37,11 +40,11 @@ export function registerWork(pages: ConsolePages, _deps: ApiDeps): void {
     };
     const rows = tasks.map((task) => ({
       ...task,
-      // A stage deadline's task is worded in the reader's language; other titles come from the policy's data.
+      // In the reader's language: by its wording, or (opened before tasks had one) a stage deadline by its kind.
       title:
-        task.kind === 'stage_deadline' && task.step
+        !task.wording && task.kind === 'stage_deadline' && task.step
           ? `${page.t('work.stageLate')}: ${page.t(`stageWait.${task.step}`)}`
-          : task.title,
+          : taskTitle(task, page.locale),
       overdue: new Date(task.dueAt).getTime() < now,
       writeOff: task.step === WRITE_OFF_STEP,
       mayDecide: task.step === WRITE_OFF_STEP ? mayDecide.writeOff : mayDecide.step,

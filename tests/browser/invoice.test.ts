@@ -155,6 +155,17 @@ describe('console: the Invoice page', () => {
     await expect(dispute.textContent()).resolves.toContain('处理中');
     await expect(page.textContent('h1')).resolves.toContain('争议中，催收暂停');
     expect(await page.locator('#disputes form[action$="/disputes/resolve"]').count()).toBe(1);
+    // The dispute's task, opened by the collection, is worded in the reader's language.
+    await eventually(
+      async () => {
+        await page.reload();
+        return (
+          (await page.textContent('#tasks'))?.includes(`处理客户对发票 ${invoiceNo} 的争议（价格异议）`) || undefined
+        );
+      },
+      15_000,
+      "the dispute's task in Chinese",
+    );
     await page.context().close();
   });
 
@@ -186,7 +197,10 @@ describe('console: the Invoice page', () => {
     // The request waits on the executive's My work as an approval; they approve it there.
     const executive = await signIn(browser, baseUrl, 'Eve Exec');
     const approval = executive.locator('#approvals tr', { hasText: invoiceNo });
-    await expect(approval.textContent()).resolves.toContain('客户破产清算');
+    await expect(approval.textContent()).resolves.toContain(
+      `批准或驳回发票 ${invoiceNo} 的核销（Fiona Finance 申请：客户破产清算）`,
+    );
+    await screenshot(executive, 'my-work-approval.zh-CN');
     await approval.locator('input[name=reason]').fill('信用委员会批准');
     await submitAndWait(executive, approval.locator('button[value=true]'));
     expect(new URL(executive.url()).pathname).toBe(`/invoices/${invoiceNo}`);

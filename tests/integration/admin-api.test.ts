@@ -590,6 +590,8 @@ describe('tasks', () => {
       closedBy: null,
       closedAt: null,
       note: null,
+      // A step's task is worded by its policy, in the policy author's words.
+      wording: null,
     };
     expect(tasks).toEqual([
       {

@@ -194,7 +194,8 @@ describe('letters whose recipient role has no contact', () => {
     expect(await timelineActions(imported.invoice)).toContain('letter_blocked');
     const task = await eventually(async () => contactTask(imported.invoice), 10_000, 'the task');
     expect(task).toMatchObject({ status: 'open', owner_role: 'sales', owner_name: 'Sally Sales' });
-    expect(task.title).toContain('decision_maker');
+    expect(task.title).toContain('Add a Decision maker contact');
+    expect(task.wording).toMatchObject({ key: 'contactMissing', roles: ['decision_maker'], step: 'executive_60' });
     // The API and the console's letters list show it as waiting, with the role it waits for.
     const listed = await suite.people.sales.get(`/api/v1/letters?invoice=${imported.invoice}`);
     expect(listed.body[0]).toMatchObject({ status: 'blocked', blockedRoles: ['decision_maker'] });

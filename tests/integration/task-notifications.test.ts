@@ -218,8 +218,15 @@ describe('task mails', () => {
     const mails = (await mailsTo('mia@huikuan.test')).sort((a, b) => (a.subject ?? '').localeCompare(b.subject ?? ''));
     expect(mails.map((m) => m.subject)).toEqual([
       '【升级给您】Chase the signed acceptance',
-      `【升级给您】Dispute (invoice_error) on invoice ${invoiceNo} is past its deadline: step in`,
+      `【升级给您】发票 ${invoiceNo} 的争议（发票有误）已超过处理期限：请介入`,
     ]);
+    // Worded in the reader's language from what the task asks; API clients read the English title.
+    const escalated = await harness.database.db
+      .selectFrom('tasks')
+      .select('title')
+      .where('task_key', '=', `dispute/${disputeId}/escalated`)
+      .executeTakeFirstOrThrow();
+    expect(escalated.title).toBe(`Dispute (Invoice error) on invoice ${invoiceNo} is past its deadline: step in`);
     expect(mails[0].body_text).toContain('Sally Sales的以下任务已过期限');
     expect(mails[1].body_text).toContain(`${harness.admin.baseUrl}/invoices/${invoiceNo}`);
     expect(await mailsTo('ed@huikuan.test')).toHaveLength(0);

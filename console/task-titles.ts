@@ -1,0 +1,45 @@
+import { translate } from './i18n';
+import { formatDate } from '../domain/dates';
+import type { Locale } from '../domain/locales';
+import { formatMoney } from '../domain/money';
+import type { TaskWording } from '../domain/task-wording';
+
+/** A task's title in a language: worded from what it asks when it says so, else the title it was stored with. */
+export function taskTitle(task: { title: string; wording?: TaskWording | null }, locale: Locale): string {
+  return task.wording ? wordTask(task.wording, locale) : task.title;
+}
+
+/** What a task asks, in a language (console/locales/tasks.json); the English is also its stored title. */
+export function wordTask(wording: TaskWording, locale: Locale): string {
+  const t = (key: string, values: Record<string, unknown> = {}) => translate(locale, key, values);
+  /** A code's label (a dispute reason, a contact role), the code itself when it has none. */
+  const label = (prefix: string, code: string) => {
+    const text = t(`${prefix}${code}`);
+    return text === `${prefix}${code}` ? code : text;
+  };
+  switch (wording.key) {
+    case 'dispute':
+    case 'disputeEscalated':
+    case 'portalDispute':
+      return t(`task.${wording.key}`, { ...wording, reason: label('invoice.disputeReason.', wording.reason) });
+    case 'writeOffApproval':
+    case 'stepApproval':
+      return t(`task.${wording.key}`, wording);
+    case 'stageDeadline':
+      return t(wording.milestoneSeq === undefined ? 'task.stageDeadline' : 'task.stageDeadlineOfMilestone', {
+        ...wording,
+        wait: t(`task.stageWait.${wording.wait}`),
+      });
+    case 'contactMissing':
+      return t('task.contactMissing', {
+        ...wording,
+        roles: wording.roles.map((role) => label('customers.contactRole.', role)).join(' / '),
+      });
+    case 'portalPromise':
+      return t('task.portalPromise', {
+        ...wording,
+        amount: formatMoney(wording.amountMinor, wording.currency, locale),
+        promisedDate: formatDate(wording.promisedDate, locale),
+      });
+  }
+}
