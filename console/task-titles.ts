@@ -4,9 +4,12 @@ import type { Locale } from '../domain/locales';
 import { formatMoney } from '../domain/money';
 import type { TaskWording } from '../domain/task-wording';
 
-/** A task's title in a language: worded from what it asks when it says so, else the title it was stored with. */
+/**
+ * A task's title in a language: worded from what it asks when it says so, else the title it was stored with
+ * (also for a wording this version does not know, written by a newer one).
+ */
 export function taskTitle(task: { title: string; wording?: TaskWording | null }, locale: Locale): string {
-  return task.wording ? wordTask(task.wording, locale) : task.title;
+  return (task.wording && (wordTask(task.wording, locale) as string | undefined)) || task.title;
 }
 
 /** What a task asks, in a language (console/locales/tasks.json); the English is also its stored title. */

@@ -76,5 +76,7 @@ describe("task titles in the reader's language", () => {
   it("keeps a task's own title when it has no wording (a step task, or one opened before wordings)", () => {
     expect(taskTitle({ title: '催客户签回验收单', wording: null }, 'en')).toBe('催客户签回验收单');
     expect(taskTitle({ title: 'x', wording: EVERY_KIND[0] }, 'zh-CN')).toBe('处理客户对发票 INV-1 的争议（质量问题）');
+    const fromNewerVersion = { key: 'somethingNew', invoiceNo: 'INV-1' } as unknown as TaskWording;
+    expect(taskTitle({ title: 'Something new', wording: fromNewerVersion }, 'zh-CN')).toBe('Something new');
   });
 });
