@@ -26,8 +26,9 @@ export function wordTask(wording: TaskWording, locale: Locale): string {
     case 'portalDispute':
       return t(`task.${wording.key}`, { ...wording, reason: label('invoice.disputeReason.', wording.reason) });
     case 'writeOffApproval':
+      return t('task.writeOffApproval', wording);
     case 'stepApproval':
-      return t(`task.${wording.key}`, wording);
+      return t('task.stepApproval', { ...wording, step: stepName(locale, wording.step) });
     case 'stageDeadline':
       return t(wording.milestoneSeq === undefined ? 'task.stageDeadline' : 'task.stageDeadlineOfMilestone', {
         ...wording,
@@ -37,6 +38,7 @@ export function wordTask(wording: TaskWording, locale: Locale): string {
       return t('task.contactMissing', {
         ...wording,
         roles: wording.roles.map((role) => label('customers.contactRole.', role)).join(' / '),
+        step: stepName(locale, wording.step),
       });
     case 'portalPromise':
       return t('task.portalPromise', {
@@ -45,4 +47,10 @@ export function wordTask(wording: TaskWording, locale: Locale): string {
         promisedDate: formatDate(wording.promisedDate, locale),
       });
   }
+}
+
+/** A step of the default policy by its name in a language; another policy's step by its key. */
+export function stepName(locale: Locale, step: string): string {
+  const name = translate(locale, `invoice.step.${step}`);
+  return name === `invoice.step.${step}` ? step : name;
 }

@@ -7,7 +7,7 @@ import { type FormFailure, type FormValues, formBody } from '../forms';
 import type { ConsolePages, PageRequest, View } from '../pages';
 import { withChineseFont } from '../letters';
 import type { TaskWording } from '../../domain/task-wording';
-import { taskTitle } from '../task-titles';
+import { stepName, taskTitle } from '../task-titles';
 
 type Money = { value: string; currency: string };
 
@@ -125,7 +125,7 @@ export function registerInvoice(pages: ConsolePages, deps: ApiDeps): void {
         payments: invoice.payments.map((row) => ({ ...row, failure: formFailure(`reverse-${row.allocationId}`) })),
         letters: letters.map((letter) => ({
           ...letter,
-          stepName: stepName(page, String(letter.step)),
+          stepName: stepName(page.locale, String(letter.step)),
           document: withChineseFont(String(letter.bodyHtml ?? '')),
         })),
         tasks: tasks.map((task) => ({ ...task, title: taskTitle(task, page.locale) })),
@@ -193,15 +193,9 @@ function endedIsNull(error: unknown): null {
 }
 
 /** A step's name in the page's language; a custom policy's own step keeps its key. */
-function stepName(page: PageRequest, step: string): string {
-  const key = `invoice.step.${step}`;
-  const name = page.t(key);
-  return name === key ? step : name;
-}
-
 const ladderStep = (page: PageRequest, step: LadderStep) => ({
   ...step,
-  name: stepName(page, step.key),
+  name: stepName(page.locale, step.key),
   className: LADDER_CLASS[step.state],
 });
 

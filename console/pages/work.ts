@@ -3,7 +3,7 @@ import type { FormFailure } from '../forms';
 import type { ConsolePages, PageRequest, View } from '../pages';
 import { WRITE_OFF_STEP } from '../../domain/collection-commands';
 import type { TaskWording } from '../../domain/task-wording';
-import { taskTitle } from '../task-titles';
+import { stepName, taskTitle } from '../task-titles';
 
 interface Task {
   id: number;
@@ -45,6 +45,8 @@ export function registerWork(pages: ConsolePages, _deps: ApiDeps): void {
         !task.wording && task.kind === 'stage_deadline' && task.step
           ? `${page.t('work.stageLate')}: ${page.t(`stageWait.${task.step}`)}`
           : taskTitle(task, page.locale),
+      stepName:
+        task.step === WRITE_OFF_STEP ? page.t('work.writeOffStep') : task.step && stepName(page.locale, task.step),
       overdue: new Date(task.dueAt).getTime() < now,
       writeOff: task.step === WRITE_OFF_STEP,
       mayDecide: task.step === WRITE_OFF_STEP ? mayDecide.writeOff : mayDecide.step,
