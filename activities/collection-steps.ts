@@ -8,6 +8,7 @@ import { reevaluateCreditHold } from '../services/credit-holds';
 import { DAY_MS, localDateOf } from '../domain/dates';
 import type { StepRequest, StepResult } from './types';
 import { openTask } from './tasks';
+import { defaultStepTaskWording } from '../domain/task-wording';
 
 /** An invoice's balance with its contract's owners: whom a step or a recorded fact concerns. */
 export async function invoiceOwners(db: Db, invoiceNo: string) {
@@ -29,6 +30,7 @@ export async function invoiceOwners(db: Db, invoiceNo: string) {
 async function createStepTask(db: Db, request: StepRequest): Promise<boolean> {
   const invoice = await invoiceOwners(db, request.invoiceNo);
   const owner = ownerName((invoice.owners ?? {}) as Owners, request.step.owner, invoice.created_by);
+  const wording = defaultStepTaskWording(request.step);
   return openTask(db, {
     key: `invoice/${request.invoiceNo}/${request.step.key}/${request.occurrence}`,
     invoiceNo: request.invoiceNo,
@@ -38,7 +40,7 @@ async function createStepTask(db: Db, request: StepRequest): Promise<boolean> {
     occurrence: request.occurrence,
     ownerRole: request.step.owner,
     ownerName: owner,
-    title: request.step.task!,
+    ...(wording ? { wording } : { title: request.step.task! }),
     dueAt: request.decidedAt + request.taskDueDays * DAY_MS,
   });
 }

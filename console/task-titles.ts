@@ -40,6 +40,8 @@ export function wordTask(wording: TaskWording, locale: Locale): string {
         roles: wording.roles.map((role) => label('customers.contactRole.', role)).join(' / '),
         step: stepName(locale, wording.step),
       });
+    case 'defaultStepTask':
+      return t(`task.defaultStep.${wording.step}`);
     case 'portalPromise':
       return t('task.portalPromise', {
         ...wording,

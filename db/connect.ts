@@ -29,6 +29,7 @@ import * as stageStays from './migrations/0024_stage_stays';
 import * as invoicedTrigger from './migrations/0025_invoiced_trigger';
 import * as receivableSnapshots from './migrations/0026_receivable_snapshots';
 import * as taskWording from './migrations/0027_task_wording';
+import * as defaultStepTaskWording from './migrations/0028_default_step_task_wording';
 
 // bigint columns hold minor units far below 2^53, so read them as numbers; dates stay 'YYYY-MM-DD'.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -95,6 +96,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0025_invoiced_trigger': invoicedTrigger,
   '0026_receivable_snapshots': receivableSnapshots,
   '0027_task_wording': taskWording,
+  '0028_default_step_task_wording': defaultStepTaskWording,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -85,20 +85,24 @@ describe('console: the Invoice page', () => {
     const invoiceNo = await overdueInvoice('华南电子有限公司');
     const page = await signIn(browser, baseUrl, 'Sally Sales');
     // Skipping a task without saying why is refused in place (htmx), the task still open.
-    const task = page.locator('#tasks tr', { hasText: 'Call the customer' }).filter({ hasText: invoiceNo });
+    // The default policy's step task is worded in the reader's language (its English is the policy's text).
+    const task = page.locator('#tasks tr', { hasText: '致电客户跟进逾期款项' }).filter({ hasText: invoiceNo });
     await task.locator('button[formaction$="/skip"]').click();
     await expect(page.locator('#tasks .refused').textContent()).resolves.toContain('未能完成');
     expect(new URL(page.url()).pathname).toBe('/');
     await Promise.all([
       page.waitForURL((url) => url.pathname === `/invoices/${invoiceNo}`),
-      page.locator('#tasks tr', { hasText: 'Call the customer' }).locator(`a[href="/invoices/${invoiceNo}"]`).click(),
+      page
+        .locator('#tasks tr', { hasText: '致电客户跟进逾期款项' })
+        .locator(`a[href="/invoices/${invoiceNo}"]`)
+        .click(),
     ]);
     await expect(page.textContent('h1')).resolves.toContain(`发票 ${invoiceNo}`);
     await expect(page.textContent('.counts')).resolves.toContain('¥40,000.00');
     expect(await page.locator('#ladder li.done', { hasText: '正式催款函' }).count()).toBe(1);
     await expect(page.locator('#ladder li.skipped').first().textContent()).resolves.toContain('到期前提醒');
     expect(await page.locator('#ladder li.next').count()).toBe(1);
-    await expect(page.textContent('#tasks')).resolves.toContain('Call the customer');
+    await expect(page.textContent('#tasks')).resolves.toContain('致电客户跟进逾期款项');
 
     // The letter as the customer received it, in a sandbox where no script runs; its Chinese is drawn, not boxes.
     const letter = page.locator('#letters details').first();
@@ -115,6 +119,7 @@ describe('console: the Invoice page', () => {
     await switchLanguage(page, 'en');
     await expect(page.textContent('h1')).resolves.toContain(`Invoice ${invoiceNo}`);
     expect(await page.locator('#ladder li.done', { hasText: 'Formal reminder' }).count()).toBe(1);
+    await expect(page.textContent('#tasks')).resolves.toContain('Call the customer about the overdue payment');
     const labels = `${await page.locator('main th, main label, main h2, main dt, #ladder').allTextContents()}`;
     expect(labels).not.toMatch(/\p{Script=Han}/u);
     await page.locator('#letters summary').first().click();

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { letterTemplateNames } from '../../api/routes/policies';
+import * as defaultStepTaskWording from '../../db/migrations/0028_default_step_task_wording';
 import { DEFAULT_POLICY } from '../../domain/policy';
 import { eventually } from '../support/api-harness';
 import {
@@ -590,8 +591,6 @@ describe('tasks', () => {
       closedBy: null,
       closedAt: null,
       note: null,
-      // A step's task is worded by its policy, in the policy author's words.
-      wording: null,
     };
     expect(tasks).toEqual([
       {
@@ -600,6 +599,8 @@ describe('tasks', () => {
         step: 'call_weekly',
         occurrence: 3,
         title: 'Call the customer about the overdue payment',
+        // The default policy's own step texts are worded in the reader's language.
+        wording: { key: 'defaultStepTask', step: 'call_weekly' },
         dueAt: expect.any(String),
       },
       {
@@ -608,6 +609,7 @@ describe('tasks', () => {
         step: 'formal_reminder',
         occurrence: 2,
         title: 'Send and follow up the formal written reminder',
+        wording: { key: 'defaultStepTask', step: 'formal_reminder' },
         dueAt: expect.any(String),
       },
     ]);
@@ -617,6 +619,25 @@ describe('tasks', () => {
       expect(Date.parse(task.dueAt)).toBeLessThanOrEqual(after + 3 * DAY_MS);
     }
     const [call, reminder] = tasks;
+
+    // Migration 0028 gives the tasks opened before it with the default policy's texts the same wording, and
+    // leaves a task whose title someone changed alone.
+    const db = suite.harness.database.db;
+    await db.updateTable('tasks').set({ title: 'Call them today' }).where('id', '=', reminder.id).execute();
+    await defaultStepTaskWording.down(db);
+    await defaultStepTaskWording.up(db);
+    const worded = await db
+      .selectFrom('tasks')
+      .select(['id', 'wording'])
+      .where('id', 'in', [call.id, reminder.id])
+      .orderBy('id')
+      .execute();
+    expect(worded).toEqual(
+      [
+        { id: call.id, wording: { key: 'defaultStepTask', step: 'call_weekly' } },
+        { id: reminder.id, wording: null },
+      ].sort((a, b) => a.id - b.id),
+    );
 
     const ids = async (query: string) =>
       (await suite.people.sales.get(`/api/v1/tasks?${query}`)).body.map((t: { id: number }) => t.id).sort();

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { taskTitle, wordTask } from '../../console/task-titles';
 import { DISPUTE_REASONS } from '../../domain/disputes';
 import { STAGE_WAITS } from '../../domain/stage-policy';
-import type { TaskWording } from '../../domain/task-wording';
+import { DEFAULT_POLICY, createsTask } from '../../domain/policy';
+import { type TaskWording, defaultStepTaskWording } from '../../domain/task-wording';
 
 /** One wording of every kind: what the activities and the customer's page open tasks with. */
 const EVERY_KIND: TaskWording[] = [
@@ -81,5 +82,23 @@ describe("task titles in the reader's language", () => {
     expect(taskTitle({ title: 'x', wording: EVERY_KIND[0] }, 'zh-CN')).toBe('处理客户对发票 INV-1 的争议（质量问题）');
     const fromNewerVersion = { key: 'somethingNew', invoiceNo: 'INV-1' } as unknown as TaskWording;
     expect(taskTitle({ title: 'Something new', wording: fromNewerVersion }, 'zh-CN')).toBe('Something new');
+  });
+
+  it("words the default policy's step tasks in both languages, the English being the policy's own text", () => {
+    const taskSteps = DEFAULT_POLICY.steps.filter(createsTask);
+    expect(taskSteps.length).toBe(6);
+    for (const step of taskSteps) {
+      const wording = defaultStepTaskWording(step)!;
+      expect(wording).toEqual({ key: 'defaultStepTask', step: step.key });
+      expect(wordTask(wording, 'en')).toBe(step.task);
+      expect(wordTask(wording, 'zh-CN')).toMatch(/^[\u4e00-\u9fff]/);
+    }
+    expect(wordTask(defaultStepTaskWording(taskSteps[0])!, 'zh-CN')).toBe('致电客户跟进逾期款项');
+  });
+
+  it("leaves a step task the policy author worded differently in the author's words", () => {
+    const [callWeekly] = DEFAULT_POLICY.steps.filter(createsTask);
+    expect(defaultStepTaskWording({ ...callWeekly, task: '每周给客户打电话' })).toBeUndefined();
+    expect(defaultStepTaskWording({ ...callWeekly, key: 'own_call' })).toBeUndefined();
   });
 });
