@@ -1,7 +1,9 @@
+import { sql } from 'kysely';
+import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { Transporter } from 'nodemailer';
 import type { Db } from '../db/connect';
 import type { LetterRow } from '../db/schema';
-import { appendTimeline } from '../db/timeline';
+import { appendTimeline, changeWithTimeline } from '../db/timeline';
 import { DAY_MS, addDays, daysBetween, formatDate, localDateOf } from '../domain/dates';
 import { accruedInterest, parseAnnualRatePercent } from '../domain/interest';
 import { DEFAULT_LOCALE, LOCALES, type Locale } from '../domain/locales';
@@ -86,12 +88,13 @@ async function findLetter(db: Db, request: StepRequest): Promise<LetterRow | und
     .executeTakeFirst();
 }
 
+/** The invoice with its contract and customer, its live payments and the customer's contacts, in one round trip. */
 async function letterFacts(db: Db, invoiceNo: string) {
-  const invoice = await db
+  const { payments, contacts, ...invoice } = await db
     .selectFrom('invoices')
     .innerJoin('contracts', 'contracts.no', 'invoices.contract_no')
     .innerJoin('customers', 'customers.code', 'invoices.customer_code')
-    .select([
+    .select((eb) => [
       'invoices.no',
       'invoices.contract_no',
       'invoices.amount_minor',
@@ -106,22 +109,24 @@ async function letterFacts(db: Db, invoiceNo: string) {
       'customers.name as customer_name',
       'customers.locale',
       'customers.time_zone',
+      jsonArrayFrom(
+        eb
+          .selectFrom('allocations')
+          .innerJoin('payments', 'payments.id', 'allocations.payment_id')
+          .select(['payments.received_on as date', 'allocations.amount_minor as amountMinor'])
+          .whereRef('allocations.invoice_no', '=', 'invoices.no')
+          .where('allocations.reversed_at', 'is', null),
+      ).as('payments'),
+      jsonArrayFrom(
+        eb
+          .selectFrom('customer_contacts')
+          .select(['id', 'customer_code', 'role', 'name', 'email', 'phone'])
+          .whereRef('customer_contacts.customer_code', '=', 'invoices.customer_code')
+          .orderBy('id'),
+      ).as('contacts'),
     ])
     .where('invoices.no', '=', invoiceNo)
     .executeTakeFirstOrThrow();
-  const payments = await db
-    .selectFrom('allocations')
-    .innerJoin('payments', 'payments.id', 'allocations.payment_id')
-    .select(['payments.received_on as date', 'allocations.amount_minor as amountMinor'])
-    .where('allocations.invoice_no', '=', invoiceNo)
-    .where('allocations.reversed_at', 'is', null)
-    .execute();
-  const contacts = await db
-    .selectFrom('customer_contacts')
-    .selectAll()
-    .where('customer_code', '=', invoice.customer_code)
-    .orderBy('id')
-    .execute();
   return { invoice, payments, contacts };
 }
 
@@ -177,21 +182,26 @@ function letterContext(
 
 const LOST_RACE = new Error('another attempt stored this letter first');
 
-/** Renders the letter of a step and stores it in the outbox once; returns the stored row, or why there is none. */
+/**
+ * Renders the letter of a step and stores it in the outbox once; returns the stored row, or why there is none.
+ * `balanceChecked`: this call wrote the row just after reading the invoice's balance, so the sender need not
+ * read it again.
+ */
 async function prepareLetter(
   db: Db,
   mail: MailSettings,
   request: StepRequest,
   release: boolean,
-): Promise<LetterRow | 'invoice_paid'> {
+): Promise<{ letter: LetterRow; balanceChecked?: boolean } | 'invoice_paid'> {
   const stored = await findLetter(db, request);
   // A blocked letter is only looked at again to release it (activities/blocked-letters.ts).
-  if (stored && !(release && stored.status === 'blocked')) return stored;
+  if (stored && !(release && stored.status === 'blocked')) return { letter: stored };
   const facts = await letterFacts(db, request.invoiceNo);
   if (facts.invoice.balance_minor <= request.paidToleranceMinor) return 'invoice_paid';
   const { step } = request;
   const recipients = resolveRecipients(step, facts.contacts);
-  if (recipients.blocked) return stored ?? blockLetter(db, mail, request, facts, recipients.missingRoles);
+  if (recipients.blocked)
+    return { letter: stored ?? (await blockLetter(db, mail, request, facts, recipients.missingRoles)) };
   const to = recipients.to;
   const ccContacts = facts.contacts.filter(
     (c) => (step.cc.contacts as string[]).includes(c.role) && !to.some((t) => t.email === c.email),
@@ -209,7 +219,7 @@ async function prepareLetter(
   const secret = await linkSecret(db);
   // The addressed contact's page link and the letter are stored together: a letter that loses the race
   // to another attempt rolls its new link back, and the stored letter (with its link) is the one sent.
-  await db
+  const prepared = await db
     .transaction()
     .execute(async (trx) => {
       const link = await linkForContact(
@@ -240,7 +250,7 @@ async function prepareLetter(
             .set({ ...addressed, status: 'pending' })
             .where('id', '=', stored.id)
             .where('status', '=', 'blocked')
-            .returning('id')
+            .returningAll()
             .executeTakeFirst()
         : await trx
             .insertInto('letters')
@@ -255,15 +265,18 @@ async function prepareLetter(
               scheduled_for: new Date(request.scheduledFor),
             })
             .onConflict((oc) => oc.columns(['invoice_no', 'step', 'occurrence']).doNothing())
-            .returning('id')
+            .returningAll()
             .executeTakeFirst();
       if (!written) throw LOST_RACE;
       if (recipients.fallbackFor?.length) await recordFallback(trx, request, facts, recipients.fallbackFor);
+      return written;
     })
     .catch((error: unknown) => {
       if (error !== LOST_RACE) throw error;
+      return undefined;
     });
-  return (await findLetter(db, request))!;
+  if (!prepared) return { letter: (await findLetter(db, request))! };
+  return { letter: prepared, balanceChecked: true };
 }
 
 function letterLocale(facts: Awaited<ReturnType<typeof letterFacts>>): Locale {
@@ -407,13 +420,11 @@ async function cancelIfPaid(db: Db, letter: LetterRow, paidToleranceMinor: numbe
 
 async function markLetterSent(db: Db, letter: LetterRow, request: StepRequest): Promise<void> {
   const sentAt = new Date();
-  await db.transaction().execute(async (trx) => {
-    await trx
-      .updateTable('letters')
-      .set({ status: 'sent', sent_at: sentAt, claimed_until: null, last_error: null })
-      .where('id', '=', letter.id)
-      .execute();
-    await appendTimeline(trx, {
+  await changeWithTimeline(
+    db,
+    sql`update letters set status = 'sent', sent_at = ${sentAt}, claimed_until = null, last_error = null
+      where id = ${letter.id} returning id`,
+    {
       eventKey: `letter/${letter.invoice_no}/${letter.step}/${letter.occurrence}`,
       contractNo: letter.contract_no,
       invoiceNo: letter.invoice_no,
@@ -429,8 +440,8 @@ async function markLetterSent(db: Db, letter: LetterRow, request: StepRequest): 
         subject: letter.subject,
         skippedSteps: request.skippedSteps,
       },
-    });
-  });
+    },
+  );
 }
 
 /**
@@ -443,13 +454,14 @@ export async function sendStepLetter(
   request: StepRequest,
   options: { release?: boolean } = {},
 ): Promise<LetterOutcome> {
-  const letter = await prepareLetter(db, mail, request, options.release ?? false);
-  if (typeof letter === 'string') return letter;
+  const prepared = await prepareLetter(db, mail, request, options.release ?? false);
+  if (prepared === 'invoice_paid') return prepared;
+  const { letter } = prepared;
   if (letter.status === 'sent') return 'already_sent';
   if (letter.status === 'blocked' || letter.status === 'superseded') return 'blocked';
   if (letter.status === 'cancelled_closed') return 'invoice_paid';
-  if (letter.status === 'cancelled_paid' || (await cancelIfPaid(db, letter, request.paidToleranceMinor)))
-    return 'invoice_paid';
+  if (letter.status === 'cancelled_paid') return 'invoice_paid';
+  if (!prepared.balanceChecked && (await cancelIfPaid(db, letter, request.paidToleranceMinor))) return 'invoice_paid';
   const claim = await claimRow(db, 'letters', letter.id, mail.claimMs ?? DEFAULT_CLAIM_MS);
   if (claim === 'sent') return 'already_sent';
   if (claim === 'other') return 'invoice_paid';

@@ -124,6 +124,7 @@ async function collections(stack: BenchStack, n: number) {
   if (imported.status !== 201)
     throw new Error(`import: ${imported.status} ${JSON.stringify(imported.body).slice(0, 500)}`);
   const importSeconds = (performance.now() - started) / 1000;
+  console.log(`  import answered in ${importSeconds.toFixed(1)} s: ${JSON.stringify(imported.body.durationMs)}`);
   let lastProgress = 0;
   for (;;) {
     const delivered = await mailboxCount(stack);

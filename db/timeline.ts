@@ -1,6 +1,6 @@
-import type { Kysely } from 'kysely';
+import { type Insertable, type Kysely, sql } from 'kysely';
 import type { Actor } from '../domain/roles';
-import type { Database } from './schema';
+import type { Database, TimelineTable } from './schema';
 import { type Stage } from '../domain/stages';
 
 export interface TimelineEntry {
@@ -19,23 +19,46 @@ export interface TimelineEntry {
   details?: Record<string, unknown>;
 }
 
+function timelineRow(entry: TimelineEntry): Insertable<TimelineTable> {
+  return {
+    event_key: entry.eventKey,
+    contract_no: entry.contractNo ?? null,
+    customer_code: entry.customerCode ?? null,
+    invoice_no: entry.invoiceNo ?? null,
+    at: entry.at,
+    actor_name: entry.actor.name,
+    actor_role: entry.actor.role,
+    action: entry.action,
+    from_stage: entry.fromStage ?? null,
+    to_stage: entry.toStage ?? null,
+    reason: entry.reason ?? null,
+    details: JSON.stringify(entry.details ?? {}),
+  };
+}
+
 export async function appendTimeline(db: Kysely<Database>, entry: TimelineEntry): Promise<void> {
   await db
     .insertInto('timeline')
-    .values({
-      event_key: entry.eventKey,
-      contract_no: entry.contractNo ?? null,
-      customer_code: entry.customerCode ?? null,
-      invoice_no: entry.invoiceNo ?? null,
-      at: entry.at,
-      actor_name: entry.actor.name,
-      actor_role: entry.actor.role,
-      action: entry.action,
-      from_stage: entry.fromStage ?? null,
-      to_stage: entry.toStage ?? null,
-      reason: entry.reason ?? null,
-      details: JSON.stringify(entry.details ?? {}),
-    })
+    .values(timelineRow(entry))
     .onConflict((oc) => oc.column('event_key').doNothing())
     .execute();
+}
+
+/**
+ * Runs a change (an UPDATE … RETURNING, as SQL) and appends the entry that records it in one statement, so
+ * both are written or neither, in one round trip instead of a transaction's four. The entry is appended only
+ * when the change returned a row; a retried write adds nothing.
+ */
+export async function changeWithTimeline(
+  db: Kysely<Database>,
+  change: ReturnType<typeof sql>,
+  entry: TimelineEntry,
+): Promise<void> {
+  const row = timelineRow(entry);
+  const columns = Object.keys(row);
+  const values = Object.values(row).map((value) => sql`${value}`);
+  await sql`with change as (${change})
+    insert into timeline (${sql.join(columns.map((column) => sql.ref(column)))})
+    select ${sql.join(values)} from change
+    on conflict (event_key) do nothing`.execute(db);
 }
