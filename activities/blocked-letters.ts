@@ -139,7 +139,7 @@ async function laterLetterExists(db: Db, letter: WaitingLetter): Promise<boolean
 /** Renders the waiting letter to the contacts there are now and sends it once; false while nobody can receive it. */
 async function sendReleased(db: Db, mail: MailSettings, letter: WaitingLetter): Promise<boolean> {
   const request = { ...letter.step_request, decidedAt: Date.now() };
-  const outcome = await sendStepLetter(db, mail, request, { release: true });
+  const { outcome } = await sendStepLetter(db, mail, request, { release: true });
   return outcome === 'sent' || outcome === 'already_sent';
 }
 

@@ -1,6 +1,7 @@
 import type { Db } from '../db/connect';
 import { appendTimeline } from '../db/timeline';
-import { type BusinessCalendar, CHINA_MAINLAND_CALENDAR, DEFAULT_CALENDAR_ID } from '../domain/calendar';
+import { loadCalendar } from '../db/calendars';
+import { sameWorkingDays } from '../domain/calendar';
 import { createsTask, sendsLetter } from '../domain/policy';
 import { SYSTEM_ACTOR, type Actor } from '../domain/roles';
 import { type MailSettings, type Owners, ownerName, sendStepLetter } from './letters';
@@ -61,42 +62,32 @@ async function putOnCreditHold(db: Db, request: StepRequest): Promise<void> {
   );
 }
 
-/** Carries out one occurrence of a ladder step: its letter, its task and its credit hold, each exactly once. */
+/**
+ * Carries out one occurrence of a ladder step: its letter, its task and its credit hold, each exactly once.
+ * A step decided with a calendar the invoice no longer follows does nothing and returns the current one.
+ */
 export async function performStep(db: Db, mail: MailSettings, request: StepRequest): Promise<StepResult> {
+  if (request.calendar) {
+    const current = await loadCalendar(db, request.invoiceNo);
+    if (!sameWorkingDays(current, request.calendar)) {
+      const { balance_minor: balanceMinor } = await invoiceOwners(db, request.invoiceNo);
+      return { calendarChanged: current, balanceMinor };
+    }
+  }
   const result: Partial<StepResult> = {};
-  if (sendsLetter(request.step)) result.letter = await sendStepLetter(db, mail, request);
+  let balanceMinor: number | undefined;
+  if (sendsLetter(request.step)) ({ outcome: result.letter, balanceMinor } = await sendStepLetter(db, mail, request));
   if (result.letter !== 'invoice_paid') {
     if (createsTask(request.step)) result.taskCreated = await createStepTask(db, request);
     if (request.step.creditHold) await putOnCreditHold(db, request);
   }
-  const { balance_minor: balanceMinor } = await invoiceOwners(db, request.invoiceNo);
+  // A letter-only step has just read the balance it wrote its letter with; any other reads it now.
+  if (balanceMinor === undefined || createsTask(request.step) || request.step.creditHold)
+    ({ balance_minor: balanceMinor } = await invoiceOwners(db, request.invoiceNo));
   return { ...result, balanceMinor };
 }
 
-/**
- * The business calendar an invoice's letters follow: its customer's own calendar when one is chosen,
- * else the default; as saved by an admin, else the built-in China calendar.
- */
-export async function loadCalendar(db: Db, invoiceNo?: string): Promise<BusinessCalendar> {
-  const customer =
-    invoiceNo === undefined
-      ? undefined
-      : await db
-          .selectFrom('invoices')
-          .innerJoin('customers', 'customers.code', 'invoices.customer_code')
-          .select('customers.calendar_id')
-          .where('invoices.no', '=', invoiceNo)
-          .executeTakeFirst();
-  return calendarById(db, customer?.calendar_id);
-}
-
-/** A customer's calendar, else the stored default, else the built-in one. */
-export async function calendarById(db: Db, calendarId: string | null | undefined): Promise<BusinessCalendar> {
-  const ids = [...new Set([calendarId ?? DEFAULT_CALENDAR_ID, DEFAULT_CALENDAR_ID])];
-  const rows = await db.selectFrom('calendars').select(['id', 'definition']).where('id', 'in', ids).execute();
-  const stored = rows.find((r) => r.id === ids[0]) ?? rows.find((r) => r.id === DEFAULT_CALENDAR_ID);
-  return stored ? stored.definition : CHINA_MAINLAND_CALENDAR;
-}
+export { loadCalendar } from '../db/calendars';
 
 export interface ApprovalRequest {
   invoiceNo: string;

@@ -184,15 +184,14 @@ const LOST_RACE = new Error('another attempt stored this letter first');
 
 /**
  * Renders the letter of a step and stores it in the outbox once; returns the stored row, or why there is none.
- * `balanceChecked`: this call wrote the row just after reading the invoice's balance, so the sender need not
- * read it again.
+ * `balanceMinor`: the balance this call read just before writing the row, so the sender need not read it again.
  */
 async function prepareLetter(
   db: Db,
   mail: MailSettings,
   request: StepRequest,
   release: boolean,
-): Promise<{ letter: LetterRow; balanceChecked?: boolean } | 'invoice_paid'> {
+): Promise<{ letter: LetterRow; balanceMinor?: number } | 'invoice_paid'> {
   const stored = await findLetter(db, request);
   // A blocked letter is only looked at again to release it (activities/blocked-letters.ts).
   if (stored && !(release && stored.status === 'blocked')) return { letter: stored };
@@ -276,7 +275,7 @@ async function prepareLetter(
       return undefined;
     });
   if (!prepared) return { letter: (await findLetter(db, request))! };
-  return { letter: prepared, balanceChecked: true };
+  return { letter: prepared, balanceMinor: facts.invoice.balance_minor };
 }
 
 function letterLocale(facts: Awaited<ReturnType<typeof letterFacts>>): Locale {
@@ -401,6 +400,12 @@ export const CONTACT_MISSING_TASK = 'contact_missing';
 /** 'blocked': nobody to send it to yet; the letter waits in the outbox (see blockLetter). */
 export type LetterOutcome = 'sent' | 'already_sent' | 'invoice_paid' | 'blocked';
 
+/** What became of a step's letter; with the invoice's balance when the letter was written in this very call. */
+export interface LetterResult {
+  outcome: LetterOutcome;
+  balanceMinor?: number;
+}
+
 /** A letter is not sent for an invoice paid in the meantime; its row says so. */
 async function cancelIfPaid(db: Db, letter: LetterRow, paidToleranceMinor: number): Promise<boolean> {
   const { balance_minor: balanceMinor } = await db
@@ -453,18 +458,18 @@ export async function sendStepLetter(
   mail: MailSettings,
   request: StepRequest,
   options: { release?: boolean } = {},
-): Promise<LetterOutcome> {
+): Promise<LetterResult> {
   const prepared = await prepareLetter(db, mail, request, options.release ?? false);
-  if (prepared === 'invoice_paid') return prepared;
-  const { letter } = prepared;
-  if (letter.status === 'sent') return 'already_sent';
-  if (letter.status === 'blocked' || letter.status === 'superseded') return 'blocked';
-  if (letter.status === 'cancelled_closed') return 'invoice_paid';
-  if (letter.status === 'cancelled_paid') return 'invoice_paid';
-  if (!prepared.balanceChecked && (await cancelIfPaid(db, letter, request.paidToleranceMinor))) return 'invoice_paid';
+  if (prepared === 'invoice_paid') return { outcome: prepared };
+  const { letter, balanceMinor } = prepared;
+  if (letter.status === 'sent') return { outcome: 'already_sent' };
+  if (letter.status === 'blocked' || letter.status === 'superseded') return { outcome: 'blocked' };
+  if (letter.status === 'cancelled_closed' || letter.status === 'cancelled_paid') return { outcome: 'invoice_paid' };
+  if (balanceMinor === undefined && (await cancelIfPaid(db, letter, request.paidToleranceMinor)))
+    return { outcome: 'invoice_paid' };
   const claim = await claimRow(db, 'letters', letter.id, mail.claimMs ?? DEFAULT_CLAIM_MS);
-  if (claim === 'sent') return 'already_sent';
-  if (claim === 'other') return 'invoice_paid';
+  if (claim === 'sent') return { outcome: 'already_sent' };
+  if (claim === 'other') return { outcome: 'invoice_paid' };
   try {
     await mail.transport.sendMail({
       from: senderFrom(mail.from, letter.sender_name),
@@ -481,5 +486,5 @@ export async function sendStepLetter(
     throw error;
   }
   await markWithRetries(() => markLetterSent(db, letter, request));
-  return 'sent';
+  return { outcome: 'sent', balanceMinor };
 }

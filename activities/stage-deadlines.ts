@@ -17,7 +17,7 @@ import {
   planLevels,
 } from '../domain/stage-policy';
 import type { Stage } from '../domain/stages';
-import { calendarById } from './collection-steps';
+import { calendarById } from '../db/calendars';
 import type { Owners } from './letters';
 import { openTask } from './tasks';
 import { managerOf } from './task-notifications';

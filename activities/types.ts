@@ -5,6 +5,7 @@ import type { Stage } from '../domain/stages';
 import type { SendTime } from '../domain/collection';
 import type { EscalationPolicy, PolicyStep } from '../domain/policy';
 import type { MilestoneKind } from '../domain/contract-rules';
+import type { BusinessCalendar } from '../domain/calendar';
 
 /** A change to a contract's record plus its timeline entry, written in one transaction. */
 export interface ContractEvent {
@@ -67,10 +68,14 @@ export interface StepRequest {
   taskDueDays: number;
   /** Occurrences passed over because this one already applies (catch-up, resume after a pause). */
   skippedSteps: string[];
+  /** The calendar the step was decided with: when the invoice's calendar is no longer this, nothing is done. */
+  calendar?: BusinessCalendar;
 }
 
 export interface StepResult {
   letter?: 'sent' | 'already_sent' | 'invoice_paid' | 'blocked';
   taskCreated?: boolean;
   balanceMinor: number;
+  /** The invoice's current calendar, when it differs from the one the step was decided with: nothing was done. */
+  calendarChanged?: BusinessCalendar;
 }

@@ -19,6 +19,7 @@ import {
   TRIVIAL_TASK_QUEUE,
   apiCall,
   cpuByPart,
+  cpuByThread,
   cpuSpent,
   eachWithLimit,
   rssMiB,
@@ -113,6 +114,7 @@ async function collections(stack: BenchStack, n: number) {
   await everyDayCalendar(stack);
   const rssBefore = rssMiB(stack.worker.pid!);
   const cpuBefore = cpuByPart(stack);
+  const threadsBefore = cpuByThread(stack.worker.pid!);
   const started = performance.now();
   const imported = await apiCall(
     stack.apiUrl,
@@ -139,6 +141,10 @@ async function collections(stack: BenchStack, n: number) {
   }
   const seconds = (performance.now() - started) / 1000;
   const cpu = cpuSpent(cpuBefore, cpuByPart(stack));
+  const threads = Object.entries(cpuByThread(stack.worker.pid!))
+    .map(([thread, seconds]) => [thread, seconds - (threadsBefore[thread] ?? 0)] as const)
+    .filter(([, seconds]) => seconds >= 0.1);
+  console.log(`  worker CPU seconds by thread: ${threads.map(([t, s]) => `${t} ${s.toFixed(1)}`).join(', ')}`);
   await sleep(3_000); // a duplicate would arrive right behind
   return {
     seconds,

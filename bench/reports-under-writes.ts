@@ -222,7 +222,7 @@ async function writersProcess(url: string, today: string): Promise<void> {
         taskDueDays: 3,
         skippedSteps: [],
       };
-      const outcome = await sendStepLetter(writersDb, mail, request);
+      const { outcome } = await sendStepLetter(writersDb, mail, request);
       if (outcome !== 'sent') throw new Error(`letter ${invoice.no}: ${outcome}`);
     };
 

@@ -25,6 +25,16 @@ export interface BusinessCalendar {
 
 export const DEFAULT_CALENDAR_ID = 'cn-mainland';
 
+/** Whether two calendars make the same days working days (their names aside). */
+export function sameWorkingDays(a: BusinessCalendar, b: BusinessCalendar): boolean {
+  const days = (list: CalendarDay[]) => list.map((day) => day.date).join();
+  return (
+    a.weekendDays.join() === b.weekendDays.join() &&
+    days(a.holidays) === days(b.holidays) &&
+    days(a.makeUpWorkdays) === days(b.makeUpWorkdays)
+  );
+}
+
 /** How far nextWorkingDay looks before deciding the calendar has no working day at all. */
 const MAX_SEARCH_DAYS = 366;
 

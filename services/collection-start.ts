@@ -1,13 +1,15 @@
+import { calendarById } from '../db/calendars';
 import type { Db } from '../db/connect';
 import { policyVersion, selectPolicy } from '../db/policies';
+import type { BusinessCalendar } from '../domain/calendar';
 import type { SendTime } from '../domain/collection';
 import type { MilestoneKind } from '../domain/contract-rules';
 import type { EscalationPolicy } from '../domain/policy';
 import type { CollectionInput } from '../workflows/collection';
 
 /**
- * The inputs of invoices' collection workflows, read from the database in one query, each policy read
- * once. Used where collections start outside a contract workflow: invoices imported at go-live (a
+ * The inputs of invoices' collection workflows, read from the database in one query, each policy and
+ * calendar read once. Used where collections start outside a contract workflow: invoices imported at go-live (a
  * burst of thousands), and invoices reopened by a reversal.
  */
 export async function collectionInputsFor(
@@ -33,6 +35,7 @@ export async function collectionInputsFor(
       'invoices.policy_version',
       'customers.time_zone',
       'customers.grade',
+      'customers.calendar_id',
       'milestones.kind',
     ])
     .where('invoices.no', 'in', invoiceNos)
@@ -51,6 +54,11 @@ export async function collectionInputsFor(
     }
     return policy;
   };
+  const calendars = new Map<string | null, Promise<BusinessCalendar>>();
+  const calendarOf = (calendarId: string | null): Promise<BusinessCalendar> => {
+    if (!calendars.has(calendarId)) calendars.set(calendarId, calendarById(db, calendarId));
+    return calendars.get(calendarId)!;
+  };
   const inputs = new Map<string, CollectionInput>();
   for (const row of rows) {
     inputs.set(row.no, {
@@ -62,6 +70,7 @@ export async function collectionInputsFor(
       sendTime,
       balanceMinor: row.balance_minor,
       policy: await policyOf(row),
+      calendar: await calendarOf(row.calendar_id),
     });
   }
   return inputs;

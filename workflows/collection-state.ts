@@ -22,6 +22,11 @@ export interface CollectionInput {
   carried?: CarriedState;
   /** Decisions one run makes before it continues as new (default 500); tests lower it. */
   decisionsPerRun?: number;
+  /**
+   * The invoice's business calendar as read when the collection started (or continued as new): its first
+   * decision needs no read of its own, and the first step checks it is still current.
+   */
+  calendar?: BusinessCalendar;
 }
 
 export interface OpenDispute {

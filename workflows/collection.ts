@@ -11,6 +11,7 @@ export type { CollectionInput } from './collection-state';
 const REOPEN_AFTER_REVERSAL = 'reopen-after-reversal';
 const CALENDAR_ONCE_PER_WAKE = 'calendar-once-per-wake';
 const STEPS_LOCAL = 'steps-in-workflow-task';
+const CALENDAR_CHECKED_BY_STEP = 'calendar-checked-by-step';
 
 /** A long-lived collection starts afresh (with its state) before its history grows large. */
 const MAX_LOOPS_PER_RUN = 500;
@@ -24,11 +25,19 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
   const { invoiceNo } = state;
   registerCollectionHandlers(state);
 
+  // Added after release: a timer's wake decides with the calendar kept from before and the step's own local
+  // activity checks it is still current (a changed one comes back instead and the loop decides again), so a
+  // wake that sends a letter is two activations, not three; the calendar is read afresh when a message woke
+  // the collection. It implies the patches before it, so a new collection records one marker.
+  const calendarCheckedByStep = patched(CALENDAR_CHECKED_BY_STEP);
   // Added after release: a wake that sends a letter is one workflow task, not two and an activity task. It
   // implies the two patches before it, so a new collection records one marker instead of three.
-  const stepsLocal = patched(STEPS_LOCAL);
-  const performNow = async (occurrences: Occurrence[], skipped: Occurrence[], now: number) => {
+  const stepsLocal = calendarCheckedByStep || patched(STEPS_LOCAL);
+  /** Performs the decided occurrences; false when the calendar changed under the decision (nothing done then). */
+  const performNow = async (occurrences: Occurrence[], skipped: Occurrence[], now: number): Promise<boolean> => {
     const performer = stepsLocal ? steps : activities;
+    const performed: Occurrence[] = [];
+    let calendarChanged = false;
     for (const occurrence of occurrences) {
       const result = await performer.performStep({
         invoiceNo,
@@ -39,8 +48,15 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
         paidToleranceMinor: state.policy.paidToleranceMinor,
         taskDueDays: state.policy.taskDueDays,
         skippedSteps: skipped.map((s) => `${s.step.key}#${s.occurrence}`),
+        ...(calendarCheckedByStep ? { calendar: state.calendar } : {}),
       });
       state.balanceMinor = Math.min(state.balanceMinor, result.balanceMinor);
+      if (result.calendarChanged) {
+        state.calendar = result.calendarChanged;
+        calendarChanged = true;
+        break;
+      }
+      performed.push(occurrence);
       log.info('collection step', {
         invoiceNo,
         step: occurrence.step.key,
@@ -49,12 +65,16 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
       });
       if (state.paid()) break;
     }
-    state.ladder = recordHandled(state.ladder, [...skipped, ...occurrences]);
+    if (calendarChanged && performed.length === 0) return false;
+    state.ladder = recordHandled(state.ladder, [...skipped, ...(calendarChanged ? performed : occurrences)]);
+    return true;
   };
   // Added after release: the calendar is read once each time the workflow wakes, by a local activity,
   // instead of by an activity before every decision (a step cost two more workflow tasks).
   const calendarOncePerWake = stepsLocal || patched(CALENDAR_ONCE_PER_WAKE);
-  let calendarFresh = false;
+  if (calendarCheckedByStep) state.calendar = input.calendar;
+  /** Whether the kept calendar may be decided with (a step checks it), else it is read first. */
+  let calendarFresh = calendarCheckedByStep && state.calendar !== undefined;
   const refreshCalendar = async () => {
     if (!calendarOncePerWake) state.calendar = await activities.loadCalendar({ invoiceNo });
     else if (!calendarFresh) {
@@ -68,7 +88,7 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
       () => state.changed || state.closed(),
       until === undefined ? undefined : Math.max(until - Date.now(), 1),
     );
-    calendarFresh = false;
+    calendarFresh = calendarCheckedByStep && !state.changed;
   };
 
   // Added after release: a reversal that reopens a paid invoice brings its collection back to the ladder.
@@ -111,6 +131,7 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
             kept: decision.kind === 'promise_kept',
             at: now,
           });
+          // A changed calendar leaves the broken promise's steps to the next decision.
           if (decision.kind === 'promise_broken') await performNow(decision.perform, decision.skipped, now);
           continue;
         }
@@ -137,6 +158,7 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
               policy: state.policy,
               balanceMinor: state.balanceMinor,
               carried: state.carried(),
+              ...(calendarCheckedByStep ? { calendar: state.calendar } : {}),
             });
           }
           await waitForChange(state.nextActionAt);

@@ -180,6 +180,22 @@ export function cpuByPart(stack: Pick<BenchStack, 'pids'>): Record<string, numbe
   };
 }
 
+/** CPU seconds of each thread of a process, by thread name and id (/proc/<pid>/task/<tid>/comm). */
+export function cpuByThread(pid: number): Record<string, number> {
+  const byName: Record<string, number> = {};
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const name = fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      const fields = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
+      const label = tid === String(pid) ? 'main' : `${name}#${tid}`;
+      byName[label] = (byName[label] ?? 0) + (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    } catch {
+      /* gone */
+    }
+  }
+  return byName;
+}
+
 export function cpuSpent(before: Record<string, number>, after: Record<string, number>): string {
   return Object.entries(after)
     .map(([part, seconds]) => `${part} ${(seconds - before[part]).toFixed(1)}`)

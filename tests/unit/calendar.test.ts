@@ -6,6 +6,7 @@ import {
   isWorkingDay,
   letterInstant,
   nextWorkingDay,
+  sameWorkingDays,
   validateCalendar,
 } from '../../domain/calendar';
 
@@ -277,5 +278,23 @@ describe('CHINA_MAINLAND_CALENDAR', () => {
   it('cannot be changed in place', () => {
     expect(Object.isFrozen(CN)).toBe(true);
     expect(Object.isFrozen(CN.holidays)).toBe(true);
+  });
+});
+
+describe('sameWorkingDays', () => {
+  const base: BusinessCalendar = {
+    id: 'x',
+    name: 'weekends',
+    weekendDays: [0, 6],
+    holidays: [{ date: '2026-12-25', name: 'Christmas' }],
+    makeUpWorkdays: [],
+  };
+  it('ignores names, and notices any change of weekend, holiday or make-up working day', () => {
+    expect(sameWorkingDays(base, { ...base, name: 'renamed', holidays: [{ date: '2026-12-25', name: 'Xmas' }] })).toBe(
+      true,
+    );
+    expect(sameWorkingDays(base, { ...base, weekendDays: [0] })).toBe(false);
+    expect(sameWorkingDays(base, { ...base, holidays: [] })).toBe(false);
+    expect(sameWorkingDays(base, { ...base, makeUpWorkdays: [{ date: '2026-12-26', name: 'make-up' }] })).toBe(false);
   });
 });

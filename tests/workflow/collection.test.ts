@@ -7,8 +7,8 @@ import { Worker } from '@temporalio/worker';
 import { describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../../activities';
 import { createTransport } from '../../activities/mailer';
-import { CHINA_MAINLAND_CALENDAR, isWorkingDay, letterInstant } from '../../domain/calendar';
-import { addDays } from '../../domain/dates';
+import { type BusinessCalendar, CHINA_MAINLAND_CALENDAR, isWorkingDay, letterInstant } from '../../domain/calendar';
+import { addDays, zonedInstant } from '../../domain/dates';
 import type { Actor } from '../../domain/roles';
 import { approveStepUpdate, collectionStatusQuery, paymentAppliedSignal } from '../../workflows/collection-messages';
 import { DAY, TZ, collectionSuite } from '../support/collection-suite';
@@ -235,6 +235,58 @@ describe('invoice collection on the time-skipping server', () => {
     const mail = await suite.mail(invoiceNo);
     expect(mail.map((m) => m.message_id)).toEqual(letters.map((l) => l.message_id));
     expect((await suite.tasks(invoiceNo)).map((t) => t.step)).toEqual(['call_weekly']);
+  });
+
+  it("decides a timer's wake with the calendar it kept, and the step finds a day made a holiday meanwhile", async () => {
+    const worker = await testWorker(suite.env.nativeConnection, suite.db, suite.smtpUrl, 'collection-6');
+    // A Friday due date: the courtesy reminder of a progress milestone falls on the Tuesday before.
+    const dueDate = nextWeekday(addDays(await suite.today(), 10), 5);
+    const tuesday = addDays(dueDate, -3);
+    const { invoiceNo, input } = await suite.newInvoice(dueDate);
+    const calendar: BusinessCalendar = {
+      id: `weekends-${invoiceNo}`,
+      name: 'weekends only',
+      weekendDays: [0, 6],
+      holidays: [],
+      makeUpWorkdays: [],
+    };
+    const saveCalendar = (definition: BusinessCalendar) =>
+      suite.db
+        .insertInto('calendars')
+        .values({ id: definition.id, definition: JSON.stringify(definition), updated_by: 'test' })
+        .onConflict((oc) => oc.column('id').doUpdateSet({ definition: JSON.stringify(definition) }))
+        .execute();
+    await saveCalendar(calendar);
+    await suite.db
+      .updateTable('customers')
+      .set({ calendar_id: calendar.id })
+      .where('code', '=', suite.customerCode)
+      .execute();
+    await worker.runUntil(async () => {
+      // Started as the import starts it: with the calendar, so its first decision needs no read of its own.
+      const handle = await suite.start({ ...input, calendar }, 'collection-6');
+      await suite.env.sleep(60_000);
+      // Asleep until Tuesday 09:30 by the calendar it kept; an admin then makes that Tuesday a holiday.
+      await saveCalendar({ ...calendar, holidays: [{ date: tuesday, name: 'declared holiday' }] });
+      await suite.env.sleep(zonedInstant(tuesday, '23:00', TZ) - (await suite.env.currentTimeMs()));
+      expect(await suite.letters(invoiceNo)).toEqual([]);
+      await suite.env.sleep(zonedInstant(addDays(tuesday, 1), '12:00', TZ) - (await suite.env.currentTimeMs()));
+      await expect.poll(steps(invoiceNo), POLL).toEqual(['pre_due']);
+      const [reminder] = await suite.letters(invoiceNo);
+      const wednesday = letterInstant(calendar, addDays(tuesday, 1), '09:30', TZ);
+      expect(Math.abs(reminder.decided_at.getTime() - wednesday)).toBeLessThan(60_000);
+
+      // Only timers woke it: no local activity of its own read the calendar; the step checked it.
+      const history = await handle.fetchHistory();
+      const localActivities = (history.events ?? []).flatMap((event) => {
+        const marker = event.markerRecordedEventAttributes;
+        if (marker?.markerName !== 'core_local_activity') return [];
+        const data = marker.details?.data?.payloads?.[0]?.data;
+        return data ? [JSON.parse(Buffer.from(data).toString()).activity_type as string] : [];
+      });
+      expect(localActivities).toEqual(['performStep', 'performStep']);
+      await suite.recordHistory(handle.workflowId, 'invoice-calendar-kept');
+    });
   });
 });
 
