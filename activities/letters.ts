@@ -350,7 +350,8 @@ async function blockLetter(
         scheduled_for: new Date(request.scheduledFor),
         decided_at: new Date(request.decidedAt),
         blocked_roles: JSON.stringify(missingRoles),
-        step_request: JSON.stringify(request),
+        // What sending it needs later; the calendar the step was decided with is not that.
+        step_request: JSON.stringify({ ...request, calendar: undefined }),
       })
       .onConflict((oc) => oc.columns(['invoice_no', 'step', 'occurrence']).doNothing())
       .returning('id')
