@@ -147,7 +147,8 @@ async function trivialStarts(stack: BenchStack, count: number): Promise<number> 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { contracts: { type: 'string', default: '25' } } });
   const contracts = Number(values.contracts);
-  const stack = await startBenchStack();
+  // WORKER_NODE_ARGS go to the worker process only, e.g. "--cpu-prof --cpu-prof-dir=prof".
+  const stack = await startBenchStack({}, (process.env.WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean));
   try {
     const customer = await createCustomer(stack);
     // Warm both paths once (bundles loaded, connections open) before measuring.
