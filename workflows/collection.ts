@@ -33,8 +33,8 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
   // Added after release: a wake that sends a letter is one workflow task, not two and an activity task. It
   // implies the two patches before it, so a new collection records one marker instead of three.
   const stepsLocal = calendarCheckedByStep || patched(STEPS_LOCAL);
-  /** Performs the decided occurrences; false when the calendar changed under the decision (nothing done then). */
-  const performNow = async (occurrences: Occurrence[], skipped: Occurrence[], now: number): Promise<boolean> => {
+  /** Performs the decided occurrences, up to one that finds the calendar changed under the decision. */
+  const performNow = async (occurrences: Occurrence[], skipped: Occurrence[], now: number): Promise<void> => {
     const performer = stepsLocal ? steps : activities;
     const performed: Occurrence[] = [];
     let calendarChanged = false;
@@ -65,9 +65,9 @@ export async function invoiceCollectionWorkflow(input: CollectionInput): Promise
       });
       if (state.paid()) break;
     }
-    if (calendarChanged && performed.length === 0) return false;
+    // Nothing done under a changed calendar: the loop decides again with the current one.
+    if (calendarChanged && performed.length === 0) return;
     state.ladder = recordHandled(state.ladder, [...skipped, ...(calendarChanged ? performed : occurrences)]);
-    return true;
   };
   // Added after release: the calendar is read once each time the workflow wakes, by a local activity,
   // instead of by an activity before every decision (a step cost two more workflow tasks).
