@@ -127,6 +127,8 @@ async function letterFacts(db: Db, invoiceNo: string) {
     ])
     .where('invoices.no', '=', invoiceNo)
     .executeTakeFirstOrThrow();
+  // The first contact of a role is the one addressed; json_agg does not promise its subquery's order.
+  contacts.sort((a, b) => a.id - b.id);
   return { invoice, payments, contacts };
 }
 
