@@ -7,7 +7,8 @@ import type { Stage } from '../domain/stages';
 import { reevaluateCreditHold } from '../services/credit-holds';
 import { freezeFinalAccount } from '../services/costs';
 import type { SendTime } from '../domain/collection';
-import { type StageWaitPlan, type StageWaitRequest, planStageWait } from './stage-deadlines';
+import type { StageWaitPlan, StageWaitRequest } from '../domain/stage-policy';
+import { planStageWait } from './stage-deadlines';
 import type { ContractEvent } from './types';
 
 /** Stages entered when a contract starts or stops counting as approved-but-unbilled exposure. */

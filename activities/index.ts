@@ -30,7 +30,8 @@ import {
 import type { MailSettings } from './letters';
 import { releaseBlockedLetters } from './blocked-letters';
 import { escalateOverdueTasks } from './task-escalation';
-import { type StageEscalation, type StageWaitRequest, escalateStageWait, planStageWait } from './stage-deadlines';
+import type { StageWaitRequest } from '../domain/stage-policy';
+import { type StageEscalation, escalateStageWait, planStageWait } from './stage-deadlines';
 import { type ReviewTotals, beginCreditReview, reviewCreditBatch, storeCreditReview } from './credit-review';
 import { sendCreditReviewMail } from './notifications';
 import { type PortalConfirmation, sendPortalConfirmation } from './portal-confirmations';

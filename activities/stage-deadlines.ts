@@ -1,8 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect';
-import { stagePolicyFor } from '../db/stage-policies';
+import { planWait } from '../db/stage-policies';
 import { appendTimeline } from '../db/timeline';
-import { letterInstant } from '../domain/calendar';
 import type { SendTime } from '../domain/collection';
 import { DAY_MS } from '../domain/dates';
 import { MANAGER_OF } from '../domain/disputes';
@@ -10,14 +9,13 @@ import type { InternalRole } from '../domain/policy';
 import { SYSTEM_ACTOR } from '../domain/roles';
 import {
   type EscalationTarget,
-  type PlannedDates,
   type StageWait,
+  type StageWaitPlan,
+  type StageWaitRequest,
   type WaitOwner,
   WAIT_OF_STAGE,
-  planLevels,
 } from '../domain/stage-policy';
 import type { Stage } from '../domain/stages';
-import { calendarById } from '../db/calendars';
 import type { Owners } from './letters';
 import { openTask } from './tasks';
 import { managerOf } from './task-notifications';
@@ -30,29 +28,6 @@ const STAGE_OF_WAIT = Object.fromEntries(
 ) as Partial<Record<StageWait, Stage>>;
 
 const ROLE_OF_OWNER: Record<WaitOwner, InternalRole> = { account: 'sales', fulfilment: 'delivery', finance: 'finance' };
-
-export interface StageWaitRequest {
-  contractNo: string;
-  wait: StageWait;
-  /** The contract's local date the wait began on. */
-  began: string;
-  planned: PlannedDates;
-}
-
-export interface PlannedEscalation {
-  level: number;
-  to: EscalationTarget;
-  date: string;
-  /** Epoch ms the level fires at: the send time on that working day, in the customer's time zone. */
-  at: number;
-}
-
-export interface StageWaitPlan {
-  policyId: string;
-  policyVersion: number;
-  owner: WaitOwner;
-  levels: PlannedEscalation[];
-}
 
 async function contractFacts(db: Db, contractNo: string) {
   return db
@@ -72,19 +47,7 @@ async function contractFacts(db: Db, contractNo: string) {
 
 /** When a wait's levels fire under the contract's stage policy; no deadline for the wait: no levels. */
 export async function planStageWait(db: Db, sendTime: SendTime, request: StageWaitRequest): Promise<StageWaitPlan> {
-  const contract = await contractFacts(db, request.contractNo);
-  const policy = await stagePolicyFor(db, request.contractNo, contract.grade);
-  const deadline = policy.deadlines.find((d) => d.wait === request.wait);
-  const base = { policyId: policy.id, policyVersion: policy.version, owner: deadline?.owner ?? 'account' };
-  if (!deadline) return { ...base, levels: [] };
-  const calendar = await calendarById(db, contract.calendar_id);
-  const levels = planLevels(deadline, request.began, request.planned, calendar).map((level) => ({
-    level: level.level,
-    to: level.to,
-    date: level.date,
-    at: letterInstant(calendar, level.date, sendTime, contract.time_zone),
-  }));
-  return { ...base, levels };
+  return planWait(db, sendTime, await contractFacts(db, request.contractNo), request);
 }
 
 export interface StageEscalation {

@@ -1,6 +1,15 @@
 import type { Db } from './connect';
+import { calendarById } from './calendars';
+import { letterInstant } from '../domain/calendar';
+import type { SendTime } from '../domain/collection';
 import { conflict } from '../domain/refusal';
-import { DEFAULT_STAGE_POLICY, type StagePolicy } from '../domain/stage-policy';
+import {
+  DEFAULT_STAGE_POLICY,
+  type StagePolicy,
+  type StageWaitPlan,
+  type StageWaitRequest,
+  planLevels,
+} from '../domain/stage-policy';
 
 /** A stored version of a stage policy; the built-in default stands in until an admin saves one. */
 export async function stagePolicyVersion(db: Db, id: string, version?: number): Promise<StagePolicy | undefined> {
@@ -26,6 +35,34 @@ export async function stagePolicyFor(db: Db, contractNo: string, grade: string |
     .execute();
   const chosen = selections.find((s) => s.scope === 'contract') ?? selections.find((s) => s.scope === 'grade');
   return (chosen && (await stagePolicyVersion(db, chosen.policy_id))) ?? (await stagePolicyVersion(db, 'default'))!;
+}
+
+/** What planning a contract's wait needs to know of its customer. */
+export interface PlanningFacts {
+  grade: string | null;
+  time_zone: string;
+  calendar_id: string | null;
+}
+
+/** When a wait's levels fire under the contract's stage policy and its customer's calendar; no deadline: no levels. */
+export async function planWait(
+  db: Db,
+  sendTime: SendTime,
+  customer: PlanningFacts,
+  request: StageWaitRequest,
+): Promise<StageWaitPlan> {
+  const policy = await stagePolicyFor(db, request.contractNo, customer.grade);
+  const deadline = policy.deadlines.find((d) => d.wait === request.wait);
+  const base = { policyId: policy.id, policyVersion: policy.version, owner: deadline?.owner ?? 'account' };
+  if (!deadline) return { ...base, levels: [] };
+  const calendar = await calendarById(db, customer.calendar_id);
+  const levels = planLevels(deadline, request.began, request.planned, calendar).map((level) => ({
+    level: level.level,
+    to: level.to,
+    date: level.date,
+    at: letterInstant(calendar, level.date, sendTime, customer.time_zone),
+  }));
+  return { ...base, levels };
 }
 
 /** Stores the next version of a stage policy; two saves at once: the primary key lets one through, the other gets 409. */

@@ -19,7 +19,7 @@ export interface TimelineEntry {
   details?: Record<string, unknown>;
 }
 
-function timelineRow(entry: TimelineEntry): Insertable<TimelineTable> {
+export function timelineRow(entry: TimelineEntry): Insertable<TimelineTable> {
   return {
     event_key: entry.eventKey,
     contract_no: entry.contractNo ?? null,

@@ -181,3 +181,26 @@ export function stagePolicyRefusals(policy: Omit<StagePolicy, 'version'>): Refus
   });
   return refusals;
 }
+
+export interface StageWaitRequest {
+  contractNo: string;
+  wait: StageWait;
+  /** The contract's local date the wait began on. */
+  began: string;
+  planned: PlannedDates;
+}
+
+export interface PlannedEscalation {
+  level: number;
+  to: EscalationTarget;
+  date: string;
+  /** Epoch ms the level fires at: the send time on that working day, in the customer's time zone. */
+  at: number;
+}
+
+export interface StageWaitPlan {
+  policyId: string;
+  policyVersion: number;
+  owner: WaitOwner;
+  levels: PlannedEscalation[];
+}

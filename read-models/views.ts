@@ -1,6 +1,7 @@
 import type { Db } from '../db/connect';
 import { DEFAULT_CALENDAR_ID } from '../domain/calendar';
-import type { LetterRow } from '../db/schema';
+import type { Selectable } from 'kysely';
+import type { ContractRow, InvoicesTable, LetterRow, MilestonesTable, TimelineTable } from '../db/schema';
 import { fromMinor } from '../domain/money';
 import { notFound } from '../domain/refusal';
 import { customerCreditFields } from './credit';
@@ -123,6 +124,21 @@ export async function contractView(db: Db, no: string) {
     db.selectFrom('timeline').selectAll().where('contract_no', '=', no).orderBy('at').orderBy('id').execute(),
   ]);
   if (!contract) throw notFound(`contract ${no}`);
+  return contractViewOf({ contract, milestones, invoices, timeline });
+}
+
+interface ContractRows {
+  contract: ContractRow;
+  milestones: Selectable<MilestonesTable>[];
+  invoices: Pick<
+    Selectable<InvoicesTable>,
+    'no' | 'milestone_seq' | 'amount_minor' | 'balance_minor' | 'status' | 'issue_date' | 'due_date'
+  >[];
+  timeline: Selectable<TimelineTable>[];
+}
+
+/** A contract as the API shows it, from its rows (read by contractView, or just written by a registration). */
+export function contractViewOf({ contract, milestones, invoices, timeline }: ContractRows) {
   const money = (minor: number) => fromMinor(minor, contract.currency);
   return {
     no: contract.no,

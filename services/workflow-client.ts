@@ -21,7 +21,7 @@ import {
   openDisputeUpdate,
   paymentAppliedSignal,
 } from '../workflows/collection-messages';
-import { type ContractInput, contractWorkflow } from '../workflows/contract';
+import { CONTRACT_REVISION, type ContractInput, contractWorkflow } from '../workflows/contract';
 import {
   type ContractSummary,
   type IssueInvoiceArgs,
@@ -37,12 +37,15 @@ import { CONTRACT_STAGE, CUSTOMER_CODE } from '../workflows/search-attributes';
 export type TransitionAction = keyof typeof TRANSITION_UPDATES;
 type TransitionArgs = Omit<TransitionRequest, 'action'>;
 
-/** Starts a registered contract's workflow; WorkflowExecutionAlreadyStartedError when its number is taken. */
+/**
+ * Starts a registered contract's workflow at the code's current revision, with its search attributes (the
+ * workflow does not set them again); WorkflowExecutionAlreadyStartedError when its number is taken.
+ */
 export async function startContract(temporal: Client, taskQueue: string, input: ContractInput): Promise<void> {
   await temporal.workflow.start(contractWorkflow, {
     workflowId: contractWorkflowId(input.no),
     taskQueue,
-    args: [input],
+    args: [{ ...input, revision: CONTRACT_REVISION }],
     typedSearchAttributes: [
       { key: CONTRACT_STAGE, value: 'Opportunity' },
       { key: CUSTOMER_CODE, value: input.customerCode },

@@ -1,7 +1,6 @@
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import type { StageWaitPlan, StageWaitRequest } from '../activities/stage-deadlines';
-import type { PlannedDates, StageWait } from '../domain/stage-policy';
+import type { PlannedDates, StageWait, StageWaitPlan, StageWaitRequest } from '../domain/stage-policy';
 
 const activities = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '1 minute',

@@ -38,7 +38,7 @@ import { REFUSED, refused } from './refusals';
 import { invoiceWorkflowId } from './ids';
 import { CONTRACT_STAGE, CUSTOMER_CODE } from './search-attributes';
 import { type OpenWait, StageDeadlines } from './contract-deadlines';
-import { type PlannedDates, WAIT_OF_STAGE } from '../domain/stage-policy';
+import { type PlannedDates, type StageWaitPlan, WAIT_OF_STAGE } from '../domain/stage-policy';
 
 const activities = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '1 minute',
@@ -56,6 +56,15 @@ const STAGE_DEADLINES = 'stage-deadlines';
 const LOCAL_STAGE_PLANS = 'stage-plans-local';
 const TRANSITION_IN_ONE = 'transition-in-one-local-activity';
 
+/** The revision of this workflow's code a contract starts with (startContract puts it in the input). */
+export const CONTRACT_REVISION = 2;
+/**
+ * From revision 2 a contract asks for none of the patches added before it: each costs every start a marker and
+ * a search-attribute upsert. The revision is in the input, so a replay takes the same path; contracts started
+ * without one still ask for the patches, and so replay as they ran.
+ */
+const PATCHES_IMPLIED_FROM = 2;
+
 export interface ContractInput {
   no: string;
   customerCode: string;
@@ -64,6 +73,9 @@ export interface ContractInput {
   currency: string;
   paymentTermsType: PaymentTermsType;
   terms: ContractTerms;
+  revision?: number;
+  /** The approval wait's plan, made at registration so the first workflow task needs no planning of its own. */
+  approvalPlan?: StageWaitPlan;
 }
 
 /** One contract from opportunity to close (SPEC section 3). Each transition is an Update with a validator. */
@@ -75,9 +87,10 @@ export async function contractWorkflow(input: ContractInput): Promise<ContractSu
   let eventSeq = 0;
   let wake = false;
 
+  const patchesImplied = (input.revision ?? 1) >= PATCHES_IMPLIED_FROM;
   // Added after release: a transition's events and the plans of the waits it opens are one local activity.
   // It implies the three patches before it, which only contracts started before it still ask for.
-  const transitionInOne = patched(TRANSITION_IN_ONE);
+  const transitionInOne = patchesImplied || patched(TRANSITION_IN_ONE);
   // Added after release: records are written by a local activity; contracts started before keep the activity.
   const recordsLocally = transitionInOne || patched(LOCAL_RECORDS);
   // Added after release: contracts started before keep no stage deadlines, and so replay as they ran.
@@ -390,10 +403,16 @@ export async function contractWorkflow(input: ContractInput): Promise<ContractSu
 
   setHandler(contractSummaryQuery, summary);
 
-  upsertSearchAttributes([
-    { key: CONTRACT_STAGE, value: stage },
-    { key: CUSTOMER_CODE, value: input.customerCode },
-  ]);
+  // From revision 2 the start sets both (startContract); an approval plan made at registration is adopted as is.
+  if (!patchesImplied) {
+    upsertSearchAttributes([
+      { key: CONTRACT_STAGE, value: stage },
+      { key: CUSTOMER_CODE, value: input.customerCode },
+    ]);
+  } else if (input.approvalPlan) {
+    const approval = openWaits().find(({ wait }) => wait === 'approval');
+    if (approval) deadlines!.adopt(approval, input.approvalPlan, Date.now());
+  }
 
   const allPaid = () =>
     milestones.length > 0 && milestones.every((m) => m.status === 'paid' || m.status === 'written_off');

@@ -1,5 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { appendTimeline } from '../../db/timeline';
+import { planWait } from '../../db/stage-policies';
+import { timelineRow } from '../../db/timeline';
+import type { SendTime } from '../../domain/collection';
 import type { TransitionRequest } from '../../domain/contract-transitions';
 import type { CreditSnapshot, Grade } from '../../domain/contract-rules';
 import { localDateOf } from '../../domain/dates';
@@ -14,8 +16,9 @@ import type { ApiRoutes } from '../route';
 import { ActionSchemas, CreateContractSchema } from '../schemas/common';
 import { CONTRACT_LIST_QUERY_DOC, ContractListQuerySchema } from '../schemas/contracts';
 import { contractList, contractParties } from '../../read-models/contracts';
-import { contractView } from '../../read-models/views';
+import { contractView, contractViewOf } from '../../read-models/views';
 import type { Db } from '../../db/connect';
+import type { Actor } from '../../domain/roles';
 import type { z } from 'zod';
 
 type ActionBody<A extends Action> = z.output<(typeof ActionSchemas)[A]>;
@@ -114,7 +117,55 @@ async function undoRegistration(db: Db, no: string): Promise<void> {
   });
 }
 
-export function contractRoutes(routes: ApiRoutes, { db, temporal, taskQueue }: ApiDeps): void {
+/** The contract's row and its registration's timeline entry, in one transaction; 409 when the number is taken. */
+async function insertRegistration(
+  db: Db,
+  body: z.output<typeof CreateContractSchema>,
+  amount: { minor: number; currency: string },
+  actor: Actor,
+) {
+  return db.transaction().execute(async (trx) => {
+    const inserted = await trx
+      .insertInto('contracts')
+      .values({
+        no: body.no,
+        customer_code: body.customerCode,
+        title: body.title,
+        amount_minor: amount.minor,
+        currency: amount.currency,
+        payment_terms_type: body.paymentTermsType,
+        stage: 'Opportunity',
+        terms: JSON.stringify(body.terms),
+        details: JSON.stringify({}),
+        owners: null,
+        created_by: actor.name,
+        department: body.department ?? null,
+        account_owner: actor.name,
+      })
+      .onConflict((oc) => oc.column('no').doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (!inserted) throw conflict(`contract ${body.no} already exists`, [{ field: 'no', message: 'must be unique' }]);
+    const registered = await trx
+      .insertInto('timeline')
+      .values(
+        timelineRow({
+          eventKey: registrationKey(body.no),
+          contractNo: body.no,
+          at: new Date(),
+          actor,
+          action: 'register',
+          toStage: 'Opportunity',
+          details: { amountMinor: amount.minor, currency: amount.currency, paymentTermsType: body.paymentTermsType },
+        }),
+      )
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return { contract: inserted, entry: registered };
+  });
+}
+
+export function contractRoutes(routes: ApiRoutes, { db, temporal, taskQueue, letterSendTime }: ApiDeps): void {
   routes.add({
     method: 'post',
     path: '/api/v1/contracts',
@@ -127,10 +178,18 @@ export function contractRoutes(routes: ApiRoutes, { db, temporal, taskQueue }: A
       if (amount.minor <= 0) throw invalidInput('amount.value', 'must be positive');
       const customer = await db
         .selectFrom('customers')
-        .select(['code', 'time_zone', 'currency'])
+        .select(['time_zone', 'grade', 'calendar_id'])
         .where('code', '=', body.customerCode)
         .executeTakeFirst();
       if (!customer) throw invalidInput('customerCode', `no customer ${body.customerCode}`);
+      // Planned here, so the workflow's first task needs no planning of its own (one activation, no local activity).
+      const approvalPlan = await planWait(db, letterSendTime as SendTime, customer, {
+        contractNo: body.no,
+        wait: 'approval',
+        began: localDateOf(Date.now(), customer.time_zone),
+        planned: {},
+      });
+      const { contract, entry } = await insertRegistration(db, body, amount, actor);
       const input: ContractInput = {
         no: body.no,
         customerCode: body.customerCode,
@@ -139,40 +198,8 @@ export function contractRoutes(routes: ApiRoutes, { db, temporal, taskQueue }: A
         currency: amount.currency,
         paymentTermsType: body.paymentTermsType,
         terms: body.terms,
+        approvalPlan,
       };
-      await db.transaction().execute(async (trx) => {
-        const inserted = await trx
-          .insertInto('contracts')
-          .values({
-            no: body.no,
-            customer_code: body.customerCode,
-            title: body.title,
-            amount_minor: amount.minor,
-            currency: amount.currency,
-            payment_terms_type: body.paymentTermsType,
-            stage: 'Opportunity',
-            terms: JSON.stringify(body.terms),
-            details: JSON.stringify({}),
-            owners: null,
-            created_by: actor.name,
-            department: body.department ?? null,
-            account_owner: actor.name,
-          })
-          .onConflict((oc) => oc.column('no').doNothing())
-          .returning('no')
-          .executeTakeFirst();
-        if (!inserted)
-          throw conflict(`contract ${body.no} already exists`, [{ field: 'no', message: 'must be unique' }]);
-        await appendTimeline(trx, {
-          eventKey: registrationKey(body.no),
-          contractNo: body.no,
-          at: new Date(),
-          actor,
-          action: 'register',
-          toStage: 'Opportunity',
-          details: { amountMinor: amount.minor, currency: amount.currency, paymentTermsType: body.paymentTermsType },
-        });
-      });
       // Started after the commit (no transaction waits on Temporal); if it cannot start, the registration is undone.
       await startContract(temporal, taskQueue, input).catch(async (error: unknown) => {
         await undoRegistration(db, body.no);
@@ -181,7 +208,7 @@ export function contractRoutes(routes: ApiRoutes, { db, temporal, taskQueue }: A
       });
       return {
         status: 201,
-        body: await contractView(db, body.no),
+        body: contractViewOf({ contract, milestones: [], invoices: [], timeline: [entry] }),
         headers: { Location: `/api/v1/contracts/${body.no}` },
       };
     },

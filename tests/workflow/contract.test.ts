@@ -11,12 +11,12 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { CHINA_MAINLAND_CALENDAR, addWorkingDays, letterInstant } from '../../domain/calendar';
-import { saveStagePolicyVersion, upsertStagePolicySelection } from '../../db/stage-policies';
+import { planWait, saveStagePolicyVersion, upsertStagePolicySelection } from '../../db/stage-policies';
 import { addDays, localDateOf } from '../../domain/dates';
 import type { Actor } from '../../domain/roles';
 import { startSmtpCatcher, type SmtpCatcher } from '../../stack/smtp-catcher';
 import { collectionStatusQuery, paymentAppliedSignal, settleInterestUpdate } from '../../workflows/collection-messages';
-import { contractWorkflow } from '../../workflows/contract';
+import { CONTRACT_REVISION, contractWorkflow } from '../../workflows/contract';
 import { TRANSITION_UPDATES, contractSummaryQuery, issueInvoiceUpdate } from '../../workflows/contract-messages';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { setBalance } from '../support/fixtures';
@@ -120,6 +120,7 @@ describe('contract workflow on the time-skipping server', () => {
             currency: 'CNY',
             paymentTermsType: 'credit_terms',
             terms: FULL_TERMS,
+            revision: CONTRACT_REVISION,
           },
         ],
       });
@@ -260,6 +261,7 @@ describe('contract workflow on the time-skipping server', () => {
             currency: 'CNY',
             paymentTermsType: 'credit_terms',
             terms: FULL_TERMS,
+            revision: CONTRACT_REVISION,
           },
         ],
       });
@@ -364,6 +366,7 @@ describe('contract workflow on the time-skipping server', () => {
             currency: 'CNY',
             paymentTermsType: 'credit_terms',
             terms: FULL_TERMS,
+            revision: CONTRACT_REVISION,
           },
         ],
       });
@@ -421,6 +424,84 @@ describe('contract workflow on the time-skipping server', () => {
     });
   });
 
+  it('adopts the approval plan made at registration: no planning in its first task, and the approval escalates on it', async () => {
+    const no = 'HT-2026-005';
+    await seedCustomerAndContract(no, 1_000_000);
+    await saveStagePolicyVersion(
+      database.db,
+      {
+        id: 'fast-approval',
+        name: 'Fast approval',
+        deadlines: [
+          {
+            wait: 'approval',
+            owner: 'account',
+            from: 'wait_began',
+            workingDays: 1,
+            levels: [{ to: 'owner', afterWorkingDays: 0 }],
+          },
+        ],
+      },
+      'admin',
+    );
+    await upsertStagePolicySelection(database.db, { scope: 'contract', key: no, policyId: 'fast-approval' });
+    const today = localDateOf(await env.currentTimeMs(), TZ);
+    const approvalPlan = await planWait(
+      database.db,
+      '09:30',
+      { grade: 'A', time_zone: TZ, calendar_id: null },
+      { contractNo: no, wait: 'approval', began: today, planned: {} },
+    );
+    const due = addWorkingDays(CHINA_MAINLAND_CALENDAR, today, 1);
+    expect(approvalPlan.levels.map(({ date }) => date)).toEqual([due]);
+    const worker = await testWorker(env.nativeConnection, database.db, smtp.url, 'contracts-5', '09:30');
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start(contractWorkflow, {
+        workflowId: `contract/${no}`,
+        taskQueue: 'contracts-5',
+        args: [
+          {
+            no,
+            customerCode: 'ACME',
+            timeZone: TZ,
+            amountMinor: 1_000_000,
+            currency: 'CNY',
+            paymentTermsType: 'credit_terms',
+            terms: FULL_TERMS,
+            revision: CONTRACT_REVISION,
+            approvalPlan,
+          },
+        ],
+      });
+      const at = letterInstant(CHINA_MAINLAND_CALENDAR, due, '09:30', TZ);
+      await env.sleep(at - (await env.currentTimeMs()) + 3_600_000);
+      const approvalTasks = async () =>
+        (
+          await database.db
+            .selectFrom('tasks')
+            .select(['step', 'occurrence', 'owner_name'])
+            .where('contract_no', '=', no)
+            .where('kind', '=', 'stage_deadline')
+            .execute()
+        ).map((t) => `${t.step}:${t.occurrence}:${t.owner_name}`);
+      await expect.poll(approvalTasks, POLL).toEqual(['approval:1:sally']);
+      // The first task's commands: no patch marker, no search attributes set again, no local activity; the timer only.
+      const { events } = await handle.fetchHistory();
+      const types = events!.map((e) => e.eventType);
+      const { EVENT_TYPE_WORKFLOW_TASK_COMPLETED: completed, EVENT_TYPE_TIMER_FIRED: fired } =
+        temporal.api.enums.v1.EventType;
+      const firstTask = types.slice(types.indexOf(completed) + 1, types.indexOf(fired));
+      expect(firstTask).toEqual([temporal.api.enums.v1.EventType.EVENT_TYPE_TIMER_STARTED]);
+      if (process.env.RECORD_HISTORIES) {
+        fs.writeFileSync(
+          path.join(HISTORY_DIR, `contract-${no}-approval-plan${process.env.RECORD_HISTORIES_SUFFIX ?? ''}.json`),
+          historyToJSON(await handle.fetchHistory()),
+        );
+      }
+      await handle.terminate('test done');
+    });
+  });
+
   it('answers a transition that arrives with the contract before its first workflow task ran', async () => {
     const no = 'HT-2026-004';
     await seedCustomerAndContract(no, 2_000_000);
@@ -436,6 +517,7 @@ describe('contract workflow on the time-skipping server', () => {
           currency: 'CNY',
           paymentTermsType: 'credit_terms',
           terms: FULL_TERMS,
+          revision: CONTRACT_REVISION,
         },
       ],
     });
