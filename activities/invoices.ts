@@ -5,6 +5,7 @@ import { appendTimeline } from '../db/timeline';
 import { type SendTime, dueDateFor } from '../domain/collection';
 import { includedTax, parsePercent } from '../domain/money';
 import type { IssueInvoiceRequest, IssuedInvoice } from './types';
+import { calendarById } from '../db/calendars';
 import { reevaluateCreditHold } from '../services/credit-holds';
 import { localDateOf } from '../domain/dates';
 
@@ -19,7 +20,13 @@ export async function createInvoice(db: Db, sendTime: SendTime, request: IssueIn
     const contract = await trx
       .selectFrom('contracts')
       .innerJoin('customers', 'customers.code', 'contracts.customer_code')
-      .select(['contracts.customer_code', 'contracts.currency', 'customers.time_zone', 'customers.grade'])
+      .select([
+        'contracts.customer_code',
+        'contracts.currency',
+        'customers.time_zone',
+        'customers.grade',
+        'customers.calendar_id',
+      ])
       .where('contracts.no', '=', request.contractNo)
       .executeTakeFirstOrThrow();
     const existing = await trx
@@ -107,6 +114,7 @@ export async function createInvoice(db: Db, sendTime: SendTime, request: IssueIn
       timeZone: contract.time_zone,
       sendTime,
       policy,
+      calendar: await calendarById(trx, contract.calendar_id),
     };
   });
 }

@@ -56,6 +56,8 @@ export interface IssuedInvoice {
   sendTime: SendTime;
   /** The policy version the invoice keeps for its whole collection. */
   policy: EscalationPolicy;
+  /** The customer's working days, which the collection starts with (its first wake then reads none). */
+  calendar: BusinessCalendar;
 }
 
 export interface StepRequest {

@@ -385,6 +385,8 @@ export async function contractWorkflow(input: ContractInput): Promise<ContractSu
             sendTime: invoice.sendTime,
             balanceMinor: invoice.balanceMinor,
             policy: invoice.policy,
+            // Results recorded before it was returned lack it: those collections read it at their first wake.
+            calendar: invoice.calendar,
           },
         ],
         // A contract never ends before its invoices are collected; abandoning keeps a child alive through a reset.

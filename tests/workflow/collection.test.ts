@@ -14,6 +14,7 @@ import { approveStepUpdate, collectionStatusQuery, paymentAppliedSignal } from '
 import { DAY, TZ, collectionSuite } from '../support/collection-suite';
 import { setBalance } from '../support/fixtures';
 import { MAIL_FROM, testWorker } from '../support/workers';
+import { localActivityTypes } from '../support/history';
 
 const suite = collectionSuite();
 const finance: Actor = { name: 'fiona', role: 'finance' };
@@ -277,14 +278,7 @@ describe('invoice collection on the time-skipping server', () => {
       expect(Math.abs(reminder.decided_at.getTime() - wednesday)).toBeLessThan(60_000);
 
       // Only timers woke it: no local activity of its own read the calendar; the step checked it.
-      const history = await handle.fetchHistory();
-      const localActivities = (history.events ?? []).flatMap((event) => {
-        const marker = event.markerRecordedEventAttributes;
-        if (marker?.markerName !== 'core_local_activity') return [];
-        const data = marker.details?.data?.payloads?.[0]?.data;
-        return data ? [JSON.parse(Buffer.from(data).toString()).activity_type as string] : [];
-      });
-      expect(localActivities).toEqual(['performStep', 'performStep']);
+      expect(localActivityTypes(await handle.fetchHistory())).toEqual(['performStep', 'performStep']);
       await suite.recordHistory(handle.workflowId, 'invoice-calendar-kept');
     });
   });

@@ -21,6 +21,7 @@ import { TRANSITION_UPDATES, contractSummaryQuery, issueInvoiceUpdate } from '..
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { setBalance } from '../support/fixtures';
 import { FULL_TERMS } from '../support/scenario';
+import { localActivityTypes } from '../support/history';
 import { testWorker } from '../support/workers';
 
 const TZ = 'Asia/Shanghai';
@@ -161,8 +162,12 @@ describe('contract workflow on the time-skipping server', () => {
       expect(issued).toEqual({ invoiceNo, dueDate });
 
       await env.sleep(sendAt(addDays(dueDate, 1)) - (await env.currentTimeMs()) + 3_600_000);
-      await setBalance(database.db, invoiceNo, 0);
       const collection = env.client.workflow.getHandle(`invoice/${invoiceNo}`);
+      // Started with the customer's calendar by the invoice's activity: its timer wakes read none of their own.
+      const wakes = localActivityTypes(await collection.fetchHistory());
+      expect(wakes.length).toBeGreaterThan(0);
+      expect(wakes.filter((type) => type !== 'performStep')).toEqual([]);
+      await setBalance(database.db, invoiceNo, 0);
       await collection.signal(paymentAppliedSignal, { balanceMinor: 0 });
       // Paid a day late: 50,000.00 at 18.25% a year is 25.00 a day of late interest, kept open until finance settles it.
       let interestOpen: number | undefined;
