@@ -16,7 +16,7 @@ import { addDays, localDateOf } from '../../domain/dates';
 import type { Actor } from '../../domain/roles';
 import { startSmtpCatcher, type SmtpCatcher } from '../../stack/smtp-catcher';
 import { collectionStatusQuery, paymentAppliedSignal, settleInterestUpdate } from '../../workflows/collection-messages';
-import { CONTRACT_REVISION, contractWorkflow } from '../../workflows/contract';
+import { CONTRACT_REVISION, type ContractInput, contractWorkflow } from '../../workflows/contract';
 import { TRANSITION_UPDATES, contractSummaryQuery, issueInvoiceUpdate } from '../../workflows/contract-messages';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { setBalance } from '../support/fixtures';
@@ -94,6 +94,27 @@ async function seedCustomerAndContract(no: string, amountMinor: number): Promise
     .execute();
 }
 
+/** Starts a contract's workflow for ACME at the code's current revision, as the API's registration does. */
+function startContract(no: string, amountMinor: number, taskQueue: string, extra: Partial<ContractInput> = {}) {
+  return env.client.workflow.start(contractWorkflow, {
+    workflowId: `contract/${no}`,
+    taskQueue,
+    args: [
+      {
+        no,
+        customerCode: 'ACME',
+        timeZone: TZ,
+        amountMinor,
+        currency: 'CNY',
+        paymentTermsType: 'credit_terms',
+        terms: FULL_TERMS,
+        revision: CONTRACT_REVISION,
+        ...extra,
+      },
+    ],
+  });
+}
+
 describe('contract workflow on the time-skipping server', () => {
   it('runs from opportunity to closed; letters fire at their virtual dates and none after payment', async () => {
     const no = 'HT-2026-001';
@@ -109,22 +130,7 @@ describe('contract workflow on the time-skipping server', () => {
     const sendAt = (date: string) => letterInstant(CHINA_MAINLAND_CALENDAR, date, '09:30', TZ);
 
     const summary = await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(contractWorkflow, {
-        workflowId: `contract/${no}`,
-        taskQueue: 'contracts',
-        args: [
-          {
-            no,
-            customerCode: 'ACME',
-            timeZone: TZ,
-            amountMinor,
-            currency: 'CNY',
-            paymentTermsType: 'credit_terms',
-            terms: FULL_TERMS,
-            revision: CONTRACT_REVISION,
-          },
-        ],
-      });
+      const handle = await startContract(no, amountMinor, 'contracts');
       const update = <A extends keyof typeof TRANSITION_UPDATES>(action: A, args: object) =>
         handle.executeUpdate(TRANSITION_UPDATES[action] as never, { args: [args] as never });
       await update('approve', {
@@ -254,22 +260,7 @@ describe('contract workflow on the time-skipping server', () => {
           .execute()
       ).map((m) => `${m.seq}:${m.status}:${m.ready_on ?? '-'}`);
     await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(contractWorkflow, {
-        workflowId: `contract/${no}`,
-        taskQueue: 'contracts-2',
-        args: [
-          {
-            no,
-            customerCode: 'ACME',
-            timeZone: TZ,
-            amountMinor: 1_000_000,
-            currency: 'CNY',
-            paymentTermsType: 'credit_terms',
-            terms: FULL_TERMS,
-            revision: CONTRACT_REVISION,
-          },
-        ],
-      });
+      const handle = await startContract(no, 1_000_000, 'contracts-2');
       const update = <A extends keyof typeof TRANSITION_UPDATES>(action: A, args: object) =>
         handle.executeUpdate(TRANSITION_UPDATES[action] as never, { args: [args] as never });
       await update('approve', {
@@ -359,22 +350,7 @@ describe('contract workflow on the time-skipping server', () => {
         .executeTakeFirstOrThrow();
 
     await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(contractWorkflow, {
-        workflowId: `contract/${no}`,
-        taskQueue: 'contracts-3',
-        args: [
-          {
-            no,
-            customerCode: 'ACME',
-            timeZone: TZ,
-            amountMinor: 1_000_000,
-            currency: 'CNY',
-            paymentTermsType: 'credit_terms',
-            terms: FULL_TERMS,
-            revision: CONTRACT_REVISION,
-          },
-        ],
-      });
+      const handle = await startContract(no, 1_000_000, 'contracts-3');
       const update = <A extends keyof typeof TRANSITION_UPDATES>(action: A, args: object) =>
         handle.executeUpdate(TRANSITION_UPDATES[action] as never, { args: [args] as never });
       await update('approve', {
@@ -461,23 +437,7 @@ describe('contract workflow on the time-skipping server', () => {
     expect(approvalPlan.levels.map(({ date }) => date)).toEqual([due]);
     const worker = await testWorker(env.nativeConnection, database.db, smtp.url, 'contracts-5', '09:30');
     await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(contractWorkflow, {
-        workflowId: `contract/${no}`,
-        taskQueue: 'contracts-5',
-        args: [
-          {
-            no,
-            customerCode: 'ACME',
-            timeZone: TZ,
-            amountMinor: 1_000_000,
-            currency: 'CNY',
-            paymentTermsType: 'credit_terms',
-            terms: FULL_TERMS,
-            revision: CONTRACT_REVISION,
-            approvalPlan,
-          },
-        ],
-      });
+      const handle = await startContract(no, 1_000_000, 'contracts-5', { approvalPlan });
       const at = letterInstant(CHINA_MAINLAND_CALENDAR, due, '09:30', TZ);
       await env.sleep(at - (await env.currentTimeMs()) + 3_600_000);
       const approvalTasks = async () =>
@@ -510,22 +470,7 @@ describe('contract workflow on the time-skipping server', () => {
   it('answers a transition that arrives with the contract before its first workflow task ran', async () => {
     const no = 'HT-2026-004';
     await seedCustomerAndContract(no, 2_000_000);
-    const handle = await env.client.workflow.start(contractWorkflow, {
-      workflowId: `contract/${no}`,
-      taskQueue: 'contracts-4',
-      args: [
-        {
-          no,
-          customerCode: 'ACME',
-          timeZone: TZ,
-          amountMinor: 2_000_000,
-          currency: 'CNY',
-          paymentTermsType: 'credit_terms',
-          terms: FULL_TERMS,
-          revision: CONTRACT_REVISION,
-        },
-      ],
-    });
+    const handle = await startContract(no, 2_000_000, 'contracts-4');
     // No worker polls yet: the update waits on the server and comes in the same first task as the start.
     const approved = handle.executeUpdate(TRANSITION_UPDATES.approve, {
       args: [
