@@ -1,9 +1,10 @@
 import path from 'node:path';
 import type { Db } from '../db/connect';
 import { policyVersion } from '../db/policies';
+import { calendarsByIds } from '../db/calendars';
 import type { SendTime } from '../domain/collection';
 import type { MilestoneKind } from '../domain/contract-rules';
-import { type BusinessCalendar, CHINA_MAINLAND_CALENDAR, DEFAULT_CALENDAR_ID } from '../domain/calendar';
+import { DEFAULT_CALENDAR_ID } from '../domain/calendar';
 import { DAY_MS, zonedInstant } from '../domain/dates';
 import type { SimulatedInvoice, SimulationEvent, SimulationJob, simulateJob } from '../domain/simulate';
 import { type JobOptions, ThreadJobTimeout, ThreadPoolBusy, cpuPool } from '../stack/threads';
@@ -93,18 +94,6 @@ async function invoicesFromDatabase(db: Db, invoiceNos: string[]): Promise<Store
   }));
 }
 
-/** The stored calendars the invoices follow, by id; one missing from the database falls back as loadCalendar does. */
-async function calendarsFor(
-  db: Db,
-  stored: StoredInvoice[],
-): Promise<{ calendars: Record<string, BusinessCalendar>; calendarOf(id: string | null): string }> {
-  const ids = [...new Set([DEFAULT_CALENDAR_ID, ...stored.flatMap((s) => (s.calendarId ? [s.calendarId] : []))])];
-  const rows = await db.selectFrom('calendars').select(['id', 'definition']).where('id', 'in', ids).execute();
-  const calendars: Record<string, BusinessCalendar> = Object.fromEntries(rows.map((r) => [r.id, r.definition]));
-  calendars[DEFAULT_CALENDAR_ID] ??= CHINA_MAINLAND_CALENDAR;
-  return { calendars, calendarOf: (id) => (id && calendars[id] ? id : DEFAULT_CALENDAR_ID) };
-}
-
 function invoicesFromRequest(request: SimulationRequest): SimulatedInvoice[] {
   return request.invoices.map((invoice, index) => {
     const currency = invoice.amount.currency;
@@ -185,7 +174,10 @@ export async function runSimulation(
   const policy = await policyVersion(db, policyId, request.version);
   if (!policy) throw notFound(`policy ${policyId}${request.version ? ` version ${request.version}` : ''}`);
   const stored = await invoicesFromDatabase(db, request.invoiceNos);
-  const { calendars, calendarOf } = await calendarsFor(db, stored);
+  const { calendars, calendarOf } = await calendarsByIds(
+    db,
+    stored.map((s) => s.calendarId),
+  );
   const invoices = [
     ...invoicesFromRequest(request).map((invoice) => ({ invoice, calendarId: DEFAULT_CALENDAR_ID })),
     ...stored.map(({ invoice, calendarId }) => ({ invoice, calendarId: calendarOf(calendarId) })),
