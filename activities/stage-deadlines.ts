@@ -50,6 +50,17 @@ export async function planStageWait(db: Db, sendTime: SendTime, request: StageWa
   return planWait(db, sendTime, await contractFacts(db, request.contractNo), request);
 }
 
+/** The plans of one contract's waits, its customer read once. */
+export async function planStageWaits(
+  db: Db,
+  sendTime: SendTime,
+  requests: StageWaitRequest[],
+): Promise<StageWaitPlan[]> {
+  if (requests.length === 0) return [];
+  const facts = await contractFacts(db, requests[0].contractNo);
+  return Promise.all(requests.map((request) => planWait(db, sendTime, facts, request)));
+}
+
 export interface StageEscalation {
   contractNo: string;
   wait: StageWait;

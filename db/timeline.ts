@@ -1,4 +1,4 @@
-import { type Insertable, type Kysely, sql } from 'kysely';
+import { type Compilable, type Insertable, type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Actor } from '../domain/roles';
 import type { Database, TimelineTable } from './schema';
 import { type Stage } from '../domain/stages';
@@ -60,5 +60,27 @@ export async function changeWithTimeline(
   await sql`with change as (${change})
     insert into timeline (${sql.join(columns.map((column) => sql.ref(column)))})
     select ${sql.join(values)} from change
+    on conflict (event_key) do nothing`.execute(db);
+}
+
+/**
+ * Appends an entry after other writes, all in one statement (the writes as data-modifying WITH queries),
+ * so all of it is written or none; the entry only while `unless` holds, a retried write adds nothing.
+ */
+export async function insertTimelineAfter(
+  db: Kysely<Database>,
+  writes: Compilable[],
+  entry: TimelineEntry,
+  unless: RawBuilder<boolean>,
+): Promise<void> {
+  const row = timelineRow(entry);
+  const columns = Object.keys(row);
+  const values = Object.values(row).map((value) => sql`${value}`);
+  const withWrites =
+    writes.length > 0
+      ? sql`with ${sql.join(writes.map((write, index) => sql`${sql.raw(`write_${index}`)} as (${write})`))} `
+      : sql``;
+  await sql`${withWrites}insert into timeline (${sql.join(columns.map((column) => sql.ref(column)))})
+    select ${sql.join(values)} where ${unless}
     on conflict (event_key) do nothing`.execute(db);
 }
