@@ -16,6 +16,8 @@ import {
   type BenchStack,
   TRIVIAL_TASK_QUEUE,
   apiCall,
+  cpuByPart,
+  cpuSpent,
   eachWithLimit,
   percentile,
   startBenchStack,
@@ -157,6 +159,7 @@ async function main(): Promise<void> {
     const trivialStartRate = await trivialStarts(stack, contracts * 8);
     const registration = await registrations(stack, customer, contracts * 8);
 
+    const cpuBeforeTransitions = cpuByPart(stack);
     const transitionMs: number[] = [];
     const byAction = new Map<string, number[]>(TRANSITIONS.map(({ action }) => [action, []]));
     for (const no of registration.nos.slice(0, contracts)) {
@@ -172,15 +175,18 @@ async function main(): Promise<void> {
         byAction.get(action)!.push(ms);
       }
     }
+    const transitionCpu = cpuSpent(cpuBeforeTransitions, cpuByPart(stack));
     const handle = await stack.client.workflow.start(touchWorkflow, {
       workflowId: `touch-${crypto.randomBytes(4).toString('hex')}`,
       taskQueue: TRIVIAL_TASK_QUEUE,
     });
+    const cpuBeforeUpdates = cpuByPart(stack);
     const updateMs: number[] = [];
     for (let i = 0; i < transitionMs.length + 10; i += 1) {
       const ms = await timed(() => handle.executeUpdate(touchUpdate, { args: [1] }));
       if (i >= 10) updateMs.push(ms);
     }
+    const updateCpu = cpuSpent(cpuBeforeUpdates, cpuByPart(stack));
     const getMs: number[] = [];
     for (let i = 0; i < transitionMs.length; i += 1) {
       const no = registration.nos[i % contracts];
@@ -225,6 +231,8 @@ async function main(): Promise<void> {
     console.log(
       `\ntransition p50 by action: ${[...byAction].map(([action, ms]) => `${action} ${summary(ms).p50.toFixed(1)}`).join(', ')}`,
     );
+    console.log(`\nCPU seconds, the transitions: ${transitionCpu}`);
+    console.log(`CPU seconds, the trivial updates (10 more, to warm): ${updateCpu}`);
     console.log(
       `\nmachine: ${os.cpus().length} × ${os.cpus()[0].model}, load average ${os
         .loadavg()
