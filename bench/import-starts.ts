@@ -24,6 +24,8 @@ import {
   cpuSpent,
   eachWithLimit,
   startBenchStack,
+  machineLine,
+  runBench,
 } from './support/stack';
 
 /** The import's default (services/imports/collections.ts). */
@@ -108,16 +110,10 @@ async function main(): Promise<void> {
         `| starts/s | ${base.perSecond.toFixed(1)} | ${run.perSecond.toFixed(1)} (ratio ${(run.perSecond / base.perSecond).toFixed(2)}) |`,
     );
     console.log(`\nCPU seconds, baseline: ${base.cpu}\nCPU seconds, import and starts: ${run.cpu}`);
-    console.log(`machine: ${os.cpus().length} × ${os.cpus()[0].model}, load average ${load()}`);
+    console.log(machineLine());
   } finally {
     await stack.stop();
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBench(main);

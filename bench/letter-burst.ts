@@ -8,7 +8,6 @@
  * throughput and worker memory per cached workflow (RSS growth of each worker process / N).
  *   npx tsx bench/letter-burst.ts [--invoices 2000]
  */
-import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import { addDays, localDateOf } from '../domain/dates';
@@ -25,6 +24,8 @@ import {
   rssMiB,
   sleep,
   startBenchStack,
+  machineLine,
+  runBench,
 } from './support/stack';
 
 const INVOICES_PER_CUSTOMER = 10;
@@ -226,21 +227,10 @@ async function main(): Promise<void> {
     ];
     console.log(`\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}`);
     console.log(`\nCPU seconds, baseline: ${base.cpu}\nCPU seconds, collections: ${burst.cpu}`);
-    console.log(
-      `\nmachine: ${os.cpus().length} × ${os.cpus()[0].model}, load average ${os
-        .loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' ')}`,
-    );
+    console.log(`\n${machineLine()}`);
   } finally {
     await stack.stop();
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -49,6 +49,7 @@ import {
   rssMiB,
   sleep,
   startBenchStack,
+  runBench,
 } from './support/stack';
 
 const ZONE = 'Asia/Shanghai';
@@ -687,10 +688,4 @@ function findTemporalDir(pid: number): string {
   return path.dirname(args[args.indexOf('--db-filename') + 1]);
 }
 
-main().then(
-  () => process.exit(0),
-  (error) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBench(main);

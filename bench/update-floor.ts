@@ -7,11 +7,10 @@
  *   npx tsx bench/update-floor.ts [--rounds 8] [--per-round 30]
  */
 import crypto from 'node:crypto';
-import os from 'node:os';
 import { parseArgs } from 'node:util';
 import type { WorkflowHandle } from '@temporalio/client';
 import { type TouchParts, touchPartsWorkflow, touchUpdate, touchWorkflow } from './support/trivial-workflows';
-import { TRIVIAL_TASK_QUEUE, percentile, startBenchStack } from './support/stack';
+import { TRIVIAL_TASK_QUEUE, percentile, startBenchStack, machineLine, runBench } from './support/stack';
 
 const NONE: TouchParts = { searchAttribute: false, timer: false, localActivity: false };
 const VARIANTS: [string, TouchParts | undefined][] = [
@@ -69,21 +68,10 @@ async function main(): Promise<void> {
         `| ${name} | ${p50s[index].toFixed(1)} | ${percentile(sorted, 95).toFixed(1)} | ${extra} | ${sorted.length} |`,
       );
     }
-    console.log(
-      `\nmachine: ${os.cpus().length} × ${os.cpus()[0].model}, load average ${os
-        .loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' ')}`,
-    );
+    console.log(`\n${machineLine()}`);
   } finally {
     await stack.stop();
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -8,7 +8,6 @@
  *   npx tsx bench/update-latency.ts [--contracts 25]
  */
 import crypto from 'node:crypto';
-import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { addDays, localDateOf } from '../domain/dates';
 import { touchUpdate, touchWorkflow } from './support/trivial-workflows';
@@ -21,6 +20,8 @@ import {
   eachWithLimit,
   percentile,
   startBenchStack,
+  machineLine,
+  runBench,
 } from './support/stack';
 
 const CLIENTS = 8;
@@ -233,21 +234,10 @@ async function main(): Promise<void> {
     );
     console.log(`\nCPU seconds, the transitions: ${transitionCpu}`);
     console.log(`CPU seconds, the trivial updates (10 more, to warm): ${updateCpu}`);
-    console.log(
-      `\nmachine: ${os.cpus().length} × ${os.cpus()[0].model}, load average ${os
-        .loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' ')}`,
-    );
+    console.log(`\n${machineLine()}`);
   } finally {
     await stack.stop();
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -269,3 +269,23 @@ export async function apiCall(
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
+
+/** The machine and its load, a bench's last line. */
+export function machineLine(): string {
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+  return `machine: ${os.cpus().length} × ${os.cpus()[0].model}, load average ${load}`;
+}
+
+/** Runs a bench and exits with its outcome (its own `finally` stops the stack). */
+export function runBench(main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (error) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

@@ -8,7 +8,7 @@ import { recordContractEvent, recordTransition } from '../../activities/contract
 import { planStageWait } from '../../activities/stage-deadlines';
 import type { ContractEvent } from '../../activities/types';
 import type { Db } from '../../db/connect';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { createTestDatabase, insertContract, insertCustomerC1, type TestDatabase } from '../support/database';
 
 const T0 = Date.parse('2026-03-02T02:00:00Z');
 const dee = { name: 'dee', role: 'delivery' as const };
@@ -19,32 +19,14 @@ let db: Db;
 beforeAll(async () => {
   database = await createTestDatabase();
   db = database.db;
-  await db
-    .insertInto('customers')
-    .values({ code: 'C1', name: '一号客户', grade: 'A', credit_limit_minor: 100_000_000, currency: 'CNY' })
-    .execute();
+  await insertCustomerC1(db);
 });
 afterAll(async () => {
   await database?.drop();
 });
 
 async function addDeliveringContract(no: string): Promise<void> {
-  await db
-    .insertInto('contracts')
-    .values({
-      no,
-      customer_code: 'C1',
-      title: no,
-      amount_minor: 1_000_000,
-      currency: 'CNY',
-      payment_terms_type: 'credit_terms',
-      stage: 'Delivery',
-      terms: '{}',
-      details: '{"budgetMinor":900000}',
-      created_by: 'sally',
-      escalation_level: 1,
-    })
-    .execute();
+  await insertContract(db, no, { stage: 'Delivery', details: '{"budgetMinor":900000}', escalation_level: 1 });
   await db
     .insertInto('milestones')
     .values({

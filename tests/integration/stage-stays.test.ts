@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordContractEvent } from '../../activities/contract-records';
 import type { Db } from '../../db/connect';
 import { STAGES, type Stage } from '../../domain/stages';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { createTestDatabase, insertContract, insertCustomerC1, type TestDatabase } from '../support/database';
 
 const DAY_MS = 86_400_000;
 const T0 = Date.parse('2026-01-05T01:00:00Z');
@@ -20,32 +20,11 @@ let db: Db;
 beforeAll(async () => {
   database = await createTestDatabase();
   db = database.db;
-  await db
-    .insertInto('customers')
-    .values({ code: 'C1', name: '一号客户', grade: 'A', credit_limit_minor: 100_000_000, currency: 'CNY' })
-    .execute();
+  await insertCustomerC1(db);
 });
 afterAll(async () => {
   await database?.drop();
 });
-
-async function addContract(no: string): Promise<void> {
-  await db
-    .insertInto('contracts')
-    .values({
-      no,
-      customer_code: 'C1',
-      title: no,
-      amount_minor: 1_000_000,
-      currency: 'CNY',
-      payment_terms_type: 'credit_terms',
-      stage: 'Opportunity',
-      terms: '{}',
-      details: '{}',
-      created_by: 'sally',
-    })
-    .execute();
-}
 
 const entry = (contractNo: string, key: string, at: number, from: Stage | null, to: Stage | null) => ({
   event_key: `${contractNo}/${key}`,
@@ -91,7 +70,7 @@ async function expectCountsOfStays(): Promise<void> {
 
 describe('stage stays', () => {
   it('are written with each transition the contract workflow records, in its transaction, once', async () => {
-    await addContract('S1');
+    await insertContract(db, 'S1');
     await db
       .insertInto('timeline')
       .values(entry('S1', 'register', T0, null, 'Opportunity'))
@@ -142,7 +121,7 @@ describe('stage stays', () => {
   });
 
   it('stay equal to the timeline when entries come out of order, in bulk, are moved or deleted', async () => {
-    await addContract('S2');
+    await insertContract(db, 'S2');
     // Entered Opportunity on day 0, SolutionReview on day 10; a note in between changes no stage.
     await db
       .insertInto('timeline')

@@ -1,7 +1,9 @@
 import crypto from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
+import type { Insertable } from 'kysely';
 import { connect, type Db } from '../../db/connect';
+import type { ContractsTable } from '../../db/schema';
 
 export interface TestDatabase {
   db: Db;
@@ -33,4 +35,36 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await admin(`drop database if exists ${name} with (force)`);
     },
   };
+}
+
+/** Customer C1 (grade A, CNY), whose contracts `insertContract` adds: what tests of contract records start from. */
+export async function insertCustomerC1(db: Db): Promise<void> {
+  await db
+    .insertInto('customers')
+    .values({ code: 'C1', name: '一号客户', grade: 'A', credit_limit_minor: 100_000_000, currency: 'CNY' })
+    .execute();
+}
+
+/** A contract of customer C1, an opportunity unless `values` says otherwise. */
+export async function insertContract(
+  db: Db,
+  no: string,
+  values: Partial<Insertable<ContractsTable>> = {},
+): Promise<void> {
+  await db
+    .insertInto('contracts')
+    .values({
+      no,
+      customer_code: 'C1',
+      title: no,
+      amount_minor: 1_000_000,
+      currency: 'CNY',
+      payment_terms_type: 'credit_terms',
+      stage: 'Opportunity',
+      terms: '{}',
+      details: '{}',
+      created_by: 'sally',
+      ...values,
+    })
+    .execute();
 }
