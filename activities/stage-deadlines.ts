@@ -47,7 +47,8 @@ async function contractFacts(db: Db, contractNo: string) {
 
 /** When a wait's levels fire under the contract's stage policy; no deadline for the wait: no levels. */
 export async function planStageWait(db: Db, sendTime: SendTime, request: StageWaitRequest): Promise<StageWaitPlan> {
-  return planWait(db, sendTime, await contractFacts(db, request.contractNo), request);
+  const [plan] = await planStageWaits(db, sendTime, [request]);
+  return plan;
 }
 
 /** The plans of one contract's waits, its customer read once. */

@@ -54,33 +54,38 @@ export async function changeWithTimeline(
   change: ReturnType<typeof sql>,
   entry: TimelineEntry,
 ): Promise<void> {
-  const row = timelineRow(entry);
-  const columns = Object.keys(row);
-  const values = Object.values(row).map((value) => sql`${value}`);
+  const { columns, values } = timelineInsertParts(entry);
   await sql`with change as (${change})
-    insert into timeline (${sql.join(columns.map((column) => sql.ref(column)))})
-    select ${sql.join(values)} from change
+    insert into timeline (${columns})
+    select ${values} from change
     on conflict (event_key) do nothing`.execute(db);
 }
 
 /**
  * Appends an entry after other writes, all in one statement (the writes as data-modifying WITH queries),
- * so all of it is written or none; the entry only while `unless` holds, a retried write adds nothing.
+ * so all of it is written or none; the entry only while `onlyIf` holds, so a retried write adds nothing.
  */
 export async function insertTimelineAfter(
   db: Kysely<Database>,
   writes: Compilable[],
   entry: TimelineEntry,
-  unless: RawBuilder<boolean>,
+  onlyIf: RawBuilder<boolean>,
 ): Promise<void> {
-  const row = timelineRow(entry);
-  const columns = Object.keys(row);
-  const values = Object.values(row).map((value) => sql`${value}`);
+  const { columns, values } = timelineInsertParts(entry);
   const withWrites =
     writes.length > 0
       ? sql`with ${sql.join(writes.map((write, index) => sql`${sql.raw(`write_${index}`)} as (${write})`))} `
       : sql``;
-  await sql`${withWrites}insert into timeline (${sql.join(columns.map((column) => sql.ref(column)))})
-    select ${sql.join(values)} where ${unless}
+  await sql`${withWrites}insert into timeline (${columns})
+    select ${values} where ${onlyIf}
     on conflict (event_key) do nothing`.execute(db);
+}
+
+/** An entry as the column list and the values of an `insert into timeline (…) select …`. */
+function timelineInsertParts(entry: TimelineEntry) {
+  const row = timelineRow(entry);
+  return {
+    columns: sql.join(Object.keys(row).map((column) => sql.ref(column))),
+    values: sql.join(Object.values(row).map((value) => sql`${value}`)),
+  };
 }
