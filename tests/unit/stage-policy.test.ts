@@ -33,6 +33,11 @@ describe('stage deadlines', () => {
 
   it('makes delivery late on the working day after the planned date, and falls back without one', () => {
     expect(deadlineDate(delivery, '2026-11-02', { plannedDelivery: '2026-12-04' }, CAL)).toBe('2026-12-07');
+    // Planned for a Sunday, or the last day of the Golden Week: late on the first working day after it.
+    expect(deadlineDate(delivery, '2026-11-02', { plannedDelivery: '2026-12-06' }, CAL)).toBe('2026-12-07');
+    expect(deadlineDate(delivery, '2026-09-01', { plannedDelivery: '2026-10-07' }, CAL)).toBe('2026-10-08');
+    const twoDaysLate = { ...delivery, workingDays: 2 };
+    expect(deadlineDate(twoDaysLate, '2026-11-02', { plannedDelivery: '2026-12-06' }, CAL)).toBe('2026-12-09');
     expect(deadlineDate(delivery, '2026-11-02', {}, CAL)).toBe(addWorkingDays(CAL, '2026-11-02', 40));
   });
 
