@@ -90,9 +90,12 @@ export function nextWorkingDay(calendar: BusinessCalendar, date: LocalDate): Loc
   throw new Error(`calendar ${calendar.id} has no working day within ${MAX_SEARCH_DAYS} days after ${date}`);
 }
 
-/** The date `days` working days after `date` (0: `date` itself when it is a working day, else the next one). */
+/**
+ * The date `days` working days after `date` (0: `date` itself when it is a working day, else the next one).
+ * Counted from the day after `date`, so a Saturday start is one working day from Monday, as a Friday's is.
+ */
 export function addWorkingDays(calendar: BusinessCalendar, date: LocalDate, days: number): LocalDate {
-  let current = nextWorkingDay(calendar, date);
+  let current = days === 0 ? nextWorkingDay(calendar, date) : date;
   for (let counted = 0; counted < days; counted += 1) current = nextWorkingDay(calendar, addDays(current, 1));
   return current;
 }

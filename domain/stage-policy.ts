@@ -4,7 +4,7 @@
  * then the executive sponsor. Versioned data like the escalation policies; pure, so workflows may use it.
  */
 import { addWorkingDays, type BusinessCalendar } from './calendar';
-import { addDays, type LocalDate } from './dates';
+import type { LocalDate } from './dates';
 import type { Refusal } from './refusal';
 import type { Stage } from './stages';
 
@@ -116,10 +116,9 @@ export function deadlineDate(
       : deadline.from === 'planned_acceptance'
         ? planned.plannedAcceptance
         : began;
-  // A planned date counts from the day after it: delivery due on the 10th is late on the next working day,
-  // also when the 10th is a Sunday or a holiday (counting from the date itself would skip a working day).
+  // A planned date counts from the day after it: delivery due on the 10th is late on the next working day.
   if (base !== undefined && deadline.from !== 'wait_began')
-    return addWorkingDays(calendar, addDays(base, 1), deadline.workingDays);
+    return addWorkingDays(calendar, base, deadline.workingDays + 1);
   const days = base === undefined ? (deadline.fallbackWorkingDays ?? deadline.workingDays) : deadline.workingDays;
   return addWorkingDays(calendar, began, days);
 }

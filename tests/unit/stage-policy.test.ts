@@ -18,12 +18,17 @@ describe('working days', () => {
     expect(addWorkingDays(CAL, '2026-12-04', 1)).toBe('2026-12-07'); // Friday + 1 → Monday
     expect(addWorkingDays(CAL, '2026-12-05', 0)).toBe('2026-12-07'); // a Saturday starts on Monday
     expect(addWorkingDays(CAL, '2026-09-30', 1)).toBe('2026-10-08'); // over the Golden Week
+    // Counted from the day after a weekend or holiday start, as from a Friday's: day 1 is the first working day.
+    expect(addWorkingDays(CAL, '2026-12-05', 1)).toBe('2026-12-07'); // Saturday + 1 → Monday
+    expect(addWorkingDays(CAL, '2026-12-05', 3)).toBe('2026-12-09'); // Saturday + 3 → Wednesday, as from Friday
+    expect(addWorkingDays(CAL, '2026-10-01', 1)).toBe('2026-10-08'); // National Day + 1 → the first day back
   });
 });
 
 describe('stage deadlines', () => {
   it('counts a wait from the day it began, in working days', () => {
     expect(deadlineDate(approval, '2026-12-04', {}, CAL)).toBe('2026-12-09'); // Fri + 3 working days
+    expect(deadlineDate(approval, '2026-12-05', {}, CAL)).toBe('2026-12-09'); // registered on Saturday: the same
     expect(planLevels(approval, '2026-12-04', {}, CAL).map((l) => [l.to, l.date])).toEqual([
       ['owner', '2026-12-09'],
       ['manager', '2026-12-11'],
