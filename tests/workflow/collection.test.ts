@@ -15,19 +15,14 @@ import { DAY, TZ, collectionSuite } from '../support/collection-suite';
 import { setBalance } from '../support/fixtures';
 import { MAIL_FROM, testWorker } from '../support/workers';
 import { localActivityTypes } from '../support/history';
+import { ordinaryDueDate, weekdayOnOrAfter } from '../support/due-dates';
 
 const suite = collectionSuite();
 const finance: Actor = { name: 'fiona', role: 'finance' };
 const contact = (local: string) => `${local}@${suite.customerCode.toLowerCase()}.test`;
 
-/** The first date on or after `from` that falls on the given weekday (0 = Sunday). */
-function nextWeekday(from: string, weekday: number): string {
-  let date = from;
-  while (new Date(`${date}T00:00:00Z`).getUTCDay() !== weekday) date = addDays(date, 1);
-  return date;
-}
-
-const sendAt = (date: string) => letterInstant(CHINA_MAINLAND_CALENDAR, date, '09:30', TZ);
+const CAL = CHINA_MAINLAND_CALENDAR;
+const sendAt = (date: string) => letterInstant(CAL, date, '09:30', TZ);
 /**
  * The time-skipping server's sleep can return while the activity a timer woke is still writing: every read of
  * what a woken step wrote, right after a skip, waits for it.
@@ -39,9 +34,8 @@ describe('invoice collection on the time-skipping server', () => {
   it('sends the reminder, the due notice and the +1 day letter at 09:30 on working days, opens the call task, and stops at payment', async () => {
     const worker = await testWorker(suite.env.nativeConnection, suite.db, suite.smtpUrl, 'collection-1');
     // A Tuesday due date: the courtesy reminder 3 days before falls on a Saturday and moves to the next working day.
-    const dueDate = nextWeekday(addDays(await suite.today(), 10), 2);
+    const dueDate = ordinaryDueDate(addDays(await suite.today(), 10), 2, (due) => !isWorkingDay(CAL, addDays(due, -3)));
     const { invoiceNo, input } = await suite.newInvoice(dueDate);
-    expect(isWorkingDay(CHINA_MAINLAND_CALENDAR, addDays(dueDate, -3))).toBe(false);
     await worker.runUntil(async () => {
       const handle = await suite.start(input, 'collection-1');
       await suite.env.sleep(sendAt(addDays(dueDate, 1)) - (await suite.env.currentTimeMs()) + 3_600_000);
@@ -78,7 +72,7 @@ describe('invoice collection on the time-skipping server', () => {
 
   it('shows the reduced balance after a partial payment and sends nothing once paid in full', async () => {
     const worker = await testWorker(suite.env.nativeConnection, suite.db, suite.smtpUrl, 'collection-2');
-    const dueDate = nextWeekday(addDays(await suite.today(), 10), 3);
+    const dueDate = ordinaryDueDate(addDays(await suite.today(), 10), 3);
     const { invoiceNo, input } = await suite.newInvoice(dueDate, 1_000_000);
     await worker.runUntil(async () => {
       const handle = await suite.start(input, 'collection-2');
@@ -150,7 +144,8 @@ describe('invoice collection on the time-skipping server', () => {
       const handle = await suite.start(input, 'collection-4');
       await suite.env.sleep(60_000);
       await expect.poll(steps(invoiceNo), POLL).toEqual(['executive_60']);
-      await suite.env.sleep(5 * DAY);
+      // The notice is due 90 days after the due date, moved past a holiday when it falls in one.
+      await suite.env.sleep(sendAt(addDays(input.dueDate, 90)) - (await suite.env.currentTimeMs()) + 3_600_000);
       await expect
         .poll(async () => (await handle.query(collectionStatusQuery)).awaitingApproval, POLL)
         .toBe('legal_notice_90');
@@ -182,7 +177,7 @@ describe('invoice collection on the time-skipping server', () => {
   });
 
   it('sends each letter once across a worker restart and an activity retried after the mail went out', async () => {
-    const dueDate = nextWeekday(addDays(await suite.today(), 10), 3);
+    const dueDate = ordinaryDueDate(addDays(await suite.today(), 10), 3);
     const { invoiceNo, input } = await suite.newInvoice(dueDate);
     const real = createActivities({
       db: suite.db,
@@ -241,7 +236,7 @@ describe('invoice collection on the time-skipping server', () => {
   it("decides a timer's wake with the calendar it kept, and the step finds a day made a holiday meanwhile", async () => {
     const worker = await testWorker(suite.env.nativeConnection, suite.db, suite.smtpUrl, 'collection-6');
     // A Friday due date: the courtesy reminder of a progress milestone falls on the Tuesday before.
-    const dueDate = nextWeekday(addDays(await suite.today(), 10), 5);
+    const dueDate = weekdayOnOrAfter(addDays(await suite.today(), 10), 5);
     const tuesday = addDays(dueDate, -3);
     const { invoiceNo, input } = await suite.newInvoice(dueDate);
     const calendar: BusinessCalendar = {

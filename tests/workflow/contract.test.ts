@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { CHINA_MAINLAND_CALENDAR, addWorkingDays, letterInstant } from '../../domain/calendar';
 import { planWait, saveStagePolicyVersion, upsertStagePolicySelection } from '../../db/stage-policies';
-import { addDays, localDateOf } from '../../domain/dates';
+import { addDays, daysBetween, localDateOf } from '../../domain/dates';
 import type { Actor } from '../../domain/roles';
 import { startSmtpCatcher, type SmtpCatcher } from '../../stack/smtp-catcher';
 import { collectionStatusQuery, paymentAppliedSignal, settleInterestUpdate } from '../../workflows/collection-messages';
@@ -23,6 +23,7 @@ import { setBalance } from '../support/fixtures';
 import { FULL_TERMS } from '../support/scenario';
 import { localActivityTypes } from '../support/history';
 import { testWorker } from '../support/workers';
+import { ordinaryDueDate } from '../support/due-dates';
 
 const TZ = 'Asia/Shanghai';
 const DAY = 86_400_000;
@@ -143,9 +144,8 @@ describe('contract workflow on the time-skipping server', () => {
     const today = localDateOf(await env.currentTimeMs(), TZ);
     const invoiceNo = 'INV-2026-001';
     // Due on a Wednesday at least 10 days out, so the three letters fall on three different working days.
-    let termDays = 10;
-    while (new Date(`${addDays(today, termDays)}T00:00:00Z`).getUTCDay() !== 3) termDays += 1;
-    const dueDate = addDays(today, termDays);
+    const dueDate = ordinaryDueDate(addDays(today, 10), 3);
+    const termDays = daysBetween(today, dueDate);
     const sendAt = (date: string) => letterInstant(CHINA_MAINLAND_CALENDAR, date, '09:30', TZ);
 
     const summary = await worker.runUntil(async () => {
@@ -406,7 +406,8 @@ describe('contract workflow on the time-skipping server', () => {
 
         const deliveredOn = localDateOf(await env.currentTimeMs(), TZ);
         await update('deliver', { actor: delivery, deliveredOn });
-        await env.sleep(10 * DAY);
+        const invoicingDue = addWorkingDays(CHINA_MAINLAND_CALENDAR, deliveredOn, 1);
+        await env.sleep(at(invoicingDue) - (await env.currentTimeMs()) + 3_600_000);
         // Delivered before the sponsor's turn: no third level; the ready milestone's invoice is chased instead.
         await expect
           .poll(stageTasks, POLL)

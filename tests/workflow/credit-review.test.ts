@@ -113,9 +113,10 @@ describe('weekly credit review on the time-skipping server', () => {
         { name: 'frank', role: 'finance', email: null },
       ])
       .execute();
-    // GOOD: given B at creation, pays on time for two years → the formula says A.
+    // GOOD: given B at creation, pays on time for over two years → the formula says A. First issued 740 days ago:
+    // 24 whole months even across a 29 February.
     await customer(db, 'GOOD', 'B');
-    await invoice(db, 'GOOD', { dueDate: addDays(today, -700), amountMinor: 1_000_000, paidOn: addDays(today, -700) });
+    await invoice(db, 'GOOD', { dueDate: addDays(today, -710), amountMinor: 1_000_000, paidOn: addDays(today, -710) });
     for (const days of [300, 200, 100, 50])
       await invoice(db, 'GOOD', {
         dueDate: addDays(today, -days),
