@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -114,6 +115,27 @@ async function thenTerminate<T>(workflowIds: string[], steps: () => Promise<T>):
   }
 }
 
+/** Each transition as the API sends it: one Update named for its action. */
+function transitionsOf(handle: WorkflowHandle) {
+  return <A extends keyof typeof TRANSITION_UPDATES>(action: A, args: object) =>
+    handle.executeUpdate(TRANSITION_UPDATES[action] as never, { args: [args] as never });
+}
+
+/** Approved for grade-A ACME, its solution reviewed at `estimatedCostMinor`, signed on `signedOn`: next, the split. */
+async function approveReviewSign(
+  update: ReturnType<typeof transitionsOf>,
+  signedOn: string,
+  estimatedCostMinor = 500_000,
+): Promise<void> {
+  await update('approve', {
+    actor: finance,
+    customer: { grade: 'A', creditHold: false, creditLimitMinor: 100_000_000 },
+    risk: { customerRisk: 1, projectRisk: 1, requirementRisk: 1 },
+  });
+  await update('review', { actor: sales, estimatedCostMinor });
+  await update('sign', { actor: sales, signedOn });
+}
+
 /** Starts a contract's workflow for ACME at the code's current revision, as the API's registration does. */
 function startContract(no: string, amountMinor: number, taskQueue: string, extra: Partial<ContractInput> = {}) {
   return env.client.workflow.start(contractWorkflow, {
@@ -151,15 +173,8 @@ describe('contract workflow on the time-skipping server', () => {
     const summary = await worker.runUntil(async () => {
       const handle = await startContract(no, amountMinor, 'contracts');
       return await thenTerminate([`contract/${no}`, `invoice/${invoiceNo}`], async () => {
-        const update = <A extends keyof typeof TRANSITION_UPDATES>(action: A, args: object) =>
-          handle.executeUpdate(TRANSITION_UPDATES[action] as never, { args: [args] as never });
-        await update('approve', {
-          actor: finance,
-          customer: { grade: 'A', creditHold: false, creditLimitMinor: 100_000_000 },
-          risk: { customerRisk: 1, projectRisk: 1, requirementRisk: 1 },
-        });
-        await update('review', { actor: sales, estimatedCostMinor: 3_000_000 });
-        await update('sign', { actor: sales, signedOn: today });
+        const update = transitionsOf(handle);
+        await approveReviewSign(update, today, 3_000_000);
         await update('split', {
           actor: finance,
           milestones: [{ kind: 'progress', amountMinor, trigger: { type: 'on_signing' }, termDays }],
@@ -283,15 +298,8 @@ describe('contract workflow on the time-skipping server', () => {
     await worker.runUntil(async () => {
       const handle = await startContract(no, 1_000_000, 'contracts-2');
       return await thenTerminate([`contract/${no}`], async () => {
-        const update = <A extends keyof typeof TRANSITION_UPDATES>(action: A, args: object) =>
-          handle.executeUpdate(TRANSITION_UPDATES[action] as never, { args: [args] as never });
-        await update('approve', {
-          actor: finance,
-          customer: { grade: 'A', creditHold: false, creditLimitMinor: 100_000_000 },
-          risk: { customerRisk: 1, projectRisk: 1, requirementRisk: 1 },
-        });
-        await update('review', { actor: sales, estimatedCostMinor: 500_000 });
-        await update('sign', { actor: sales, signedOn: today });
+        const update = transitionsOf(handle);
+        await approveReviewSign(update, today);
         await update('split', {
           actor: finance,
           milestones: [
@@ -373,15 +381,8 @@ describe('contract workflow on the time-skipping server', () => {
     await worker.runUntil(async () => {
       const handle = await startContract(no, 1_000_000, 'contracts-3');
       return await thenTerminate([`contract/${no}`], async () => {
-        const update = <A extends keyof typeof TRANSITION_UPDATES>(action: A, args: object) =>
-          handle.executeUpdate(TRANSITION_UPDATES[action] as never, { args: [args] as never });
-        await update('approve', {
-          actor: finance,
-          customer: { grade: 'A', creditHold: false, creditLimitMinor: 100_000_000 },
-          risk: { customerRisk: 1, projectRisk: 1, requirementRisk: 1 },
-        });
-        await update('review', { actor: sales, estimatedCostMinor: 500_000 });
-        await update('sign', { actor: sales, signedOn: today });
+        const update = transitionsOf(handle);
+        await approveReviewSign(update, today);
         await update('split', {
           actor: finance,
           milestones: [{ kind: 'progress', amountMinor: 1_000_000, trigger: { type: 'on_delivery' }, termDays: 30 }],
