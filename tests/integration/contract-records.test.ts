@@ -3,26 +3,20 @@
  * its milestones' statuses is written in one statement, all of it or none of it, and once however often it
  * is replayed; a transition's wait plans are read beside its writes and equal the plans read one by one.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { recordContractEvent, recordTransition } from '../../activities/contract-records';
 import { planStageWait } from '../../activities/stage-deadlines';
 import type { ContractEvent } from '../../activities/types';
 import type { Db } from '../../db/connect';
-import { createTestDatabase, insertContract, insertCustomerC1, type TestDatabase } from '../support/database';
+import { insertContract, insertCustomerC1, useTestDatabase } from '../support/database';
 
 const T0 = Date.parse('2026-03-02T02:00:00Z');
 const dee = { name: 'dee', role: 'delivery' as const };
 
-let database: TestDatabase;
 let db: Db;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  db = database.db;
+useTestDatabase(async (created) => {
+  db = created;
   await insertCustomerC1(db);
-});
-afterAll(async () => {
-  await database?.drop();
 });
 
 async function addDeliveringContract(no: string): Promise<void> {

@@ -4,26 +4,20 @@
  * the funnel used to compute from the whole timeline; the per-bucket counts always equal the stays.
  */
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { recordContractEvent } from '../../activities/contract-records';
 import type { Db } from '../../db/connect';
 import { STAGES, type Stage } from '../../domain/stages';
-import { createTestDatabase, insertContract, insertCustomerC1, type TestDatabase } from '../support/database';
+import { insertContract, insertCustomerC1, useTestDatabase } from '../support/database';
 
 const DAY_MS = 86_400_000;
 const T0 = Date.parse('2026-01-05T01:00:00Z');
 const sally = { name: 'sally', role: 'sales' as const };
 
-let database: TestDatabase;
 let db: Db;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  db = database.db;
+useTestDatabase(async (created) => {
+  db = created;
   await insertCustomerC1(db);
-});
-afterAll(async () => {
-  await database?.drop();
 });
 
 const entry = (contractNo: string, key: string, at: number, from: Stage | null, to: Stage | null) => ({

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import type { Insertable } from 'kysely';
 import { connect, type Db } from '../../db/connect';
 import type { ContractsTable } from '../../db/schema';
@@ -35,6 +35,18 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await admin(`drop database if exists ${name} with (force)`);
     },
   };
+}
+
+/** Gives the calling test file a database of its own: made before its tests (then `setUp` runs on it), dropped after. */
+export function useTestDatabase(setUp: (db: Db) => Promise<void>): void {
+  let database: TestDatabase | undefined;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await setUp(database.db);
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
 }
 
 /** Customer C1 (grade A, CNY), whose contracts `insertContract` adds: what tests of contract records start from. */
